@@ -1,0 +1,176 @@
+/**
+ * The JSON Schema of fleet.yaml (the public API). Every `description` is written as the fix a
+ * user reads when the field is wrong, because the loader prints it under "fix:".
+ * Defaults are not declared here: lib/fleet/defaults.ts resolves them, in one place.
+ */
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
+const LABEL_VALUE = '^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+export const AGE_RECIPIENT = '^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$';
+const SEMVER = '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$';
+const DURATION = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+
+const ageRecipient = {
+  type: 'string',
+  pattern: AGE_RECIPIENT,
+  description: 'use the public key printed by `age-keygen` (age1 followed by 58 lower-case bech32 characters)',
+};
+
+const cluster = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'apiServer', 'ageRecipient'],
+  properties: {
+    name: {
+      type: 'string',
+      pattern: DNS_LABEL,
+      description: 'use a DNS-1123 label: lower-case letters, digits and "-", at most 63 characters, e.g. "kt-k2p"',
+    },
+    context: {
+      type: 'string',
+      minLength: 1,
+      description: 'use the kubeconfig context name of this cluster (`kubectl config get-contexts`)',
+    },
+    network: {
+      type: 'string',
+      pattern: LABEL_VALUE,
+      description: 'use a label value: letters, digits, "-", "_" and ".", at most 63 characters, e.g. "network1"',
+    },
+    apiServer: {
+      type: 'string',
+      description: 'use the https:// URL of the API server as the other clusters reach it, e.g. "https://203.0.113.1:6443"',
+    },
+    ageRecipient: {
+      ...ageRecipient,
+      description: 'use the public key of this cluster\'s Flux decryption identity (`age-keygen` prints it as "Public key: age1...")',
+    },
+    cni: {
+      type: 'string',
+      enum: ['calico', 'cilium', 'other'],
+      description: 'use one of calico, cilium or other',
+    },
+    gateway: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        address: {
+          type: 'string',
+          description: 'use the IP address or DNS name the other clusters reach this east-west gateway at, or leave it out',
+        },
+      },
+    },
+    samples: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        reviews: {
+          type: 'array',
+          uniqueItems: true,
+          items: { type: 'string', enum: ['v1', 'v2', 'v3'], description: 'list reviews versions from v1, v2 and v3' },
+          description: 'list the reviews versions to run here, e.g. [v1], or [] for none',
+        },
+        sleep: { type: 'boolean', description: 'use true or false' },
+      },
+    },
+  },
+} as const;
+
+export const fleetSchema = {
+  $id: 'https://meshfleet.io/schemas/fleet-v1alpha1.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'meshfleet.io/v1alpha1', description: 'set apiVersion: meshfleet.io/v1alpha1' },
+    kind: { const: 'Fleet', description: 'set kind: Fleet' },
+    metadata: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string', pattern: DNS_LABEL, description: 'use a DNS-1123 label, e.g. "kpaas-csp"' },
+      },
+    },
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['gitops', 'secrets', 'mesh', 'clusters'],
+      properties: {
+        gitops: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['repoURL'],
+          properties: {
+            engine: { const: 'flux', description: 'use engine: flux (the only engine meshfleet renders for today)' },
+            repoURL: {
+              type: 'string',
+              pattern: '^(https|http|ssh)://[^\\s]+$',
+              description: 'use the https:// or ssh:// URL of the git repository Flux pulls, e.g. "ssh://git@git.example.com/platform/fleet.git"',
+            },
+            branch: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$',
+              description: 'use a branch name, e.g. "main"',
+            },
+            interval: { type: 'string', pattern: DURATION, description: 'use a Go duration, e.g. "10m" or "1h"' },
+          },
+        },
+        secrets: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['operators'],
+          properties: {
+            operators: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: ageRecipient,
+              description: 'list at least one age public key (age1...) of the people or CI that operate this fleet',
+            },
+          },
+        },
+        mesh: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type'],
+          properties: {
+            type: {
+              const: 'istio',
+              description: 'use type: istio (linkerd and cilium meshes are not rendered yet)',
+            },
+            istio: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                version: {
+                  type: 'string',
+                  pattern: SEMVER,
+                  description: 'use a full Istio release as a quoted string, e.g. "1.26.8"',
+                },
+                meshID: { type: 'string', pattern: LABEL_VALUE, description: 'use a label value, e.g. "mesh1"' },
+                chartRepository: {
+                  type: 'string',
+                  pattern: '^(https|http|oci)://[^\\s]+$',
+                  description: 'use the URL of a Helm repository that serves Istio\'s base, istiod and gateway charts',
+                },
+              },
+            },
+          },
+        },
+        clusters: {
+          type: 'array',
+          minItems: 1,
+          items: cluster,
+          description: 'list at least one cluster',
+        },
+        samples: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean', description: 'use true or false' },
+          },
+        },
+      },
+    },
+  },
+} as const;

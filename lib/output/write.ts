@@ -1,0 +1,106 @@
+/**
+ * Writes the rendered tree into the output folder so that the folder ends up holding exactly the
+ * rendered files — plus every clusters/<cluster>/flux-system/ folder, which `flux bootstrap` owns
+ * and meshfleet never writes, prunes or reads. New content is staged in a sibling folder first and
+ * moved into place file by file (rename is atomic), so no reader ever sees a half-written file;
+ * files whose bytes did not change are not touched.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { UsageError } from '../errors';
+import { README_MARKER } from '../render/readme';
+
+export interface WriteResult {
+  readonly written: string[];
+  readonly removed: string[];
+  readonly unchanged: number;
+}
+
+/** Paths under clusters/<cluster>/flux-system belong to Flux. */
+export function isFluxOwned(path: string): boolean {
+  const parts = path.split('/');
+  return parts[0] === 'clusters' && parts[2] === 'flux-system';
+}
+
+/** Refuses a non-empty folder that meshfleet did not write, so a wrong --out cannot wipe a tree. */
+export function assertOwned(outDir: string): void {
+  if (!existsSync(outDir)) return;
+  if (!statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir} is a file, not a folder`);
+  const entries = readdirSync(outDir);
+  if (entries.length === 0) return;
+  const readme = join(outDir, 'README.md');
+  const marked = existsSync(readme) && readFileSync(readme, 'utf8').startsWith(README_MARKER);
+  if (!marked) {
+    throw new UsageError(
+      `refusing to write into ${outDir}: it is not empty and was not written by meshfleet (its README.md lacks the meshfleet marker). ` +
+        'Point --out at an empty or new folder, or at a folder meshfleet rendered before.',
+    );
+  }
+}
+
+/** The files under outDir as dist-relative POSIX paths, Flux's folders excluded. */
+export function listTree(outDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      const rel = relative(outDir, full).split(sep).join('/');
+      if (isFluxOwned(rel)) continue;
+      if (entry.isDirectory()) walk(full);
+      else out.push(rel);
+    }
+  };
+  walk(outDir);
+  return out.sort();
+}
+
+/** Paths whose content on disk differs from `files`, plus stale files; empty when in sync. */
+export function diffTree(outDir: string, files: Map<string, string>): { changed: string[]; stale: string[] } {
+  const changed = [...files.keys()].filter((p) => {
+    const full = join(outDir, p);
+    return !existsSync(full) || readFileSync(full, 'utf8') !== files.get(p);
+  }).sort();
+  const stale = listTree(outDir).filter((p) => !files.has(p));
+  return { changed, stale };
+}
+
+export function writeTree(outDir: string, files: Map<string, string>): WriteResult {
+  assertOwned(outDir);
+  const { changed, stale } = diffTree(outDir, files);
+  const staging = `${outDir.replace(/[\\/]+$/, '')}.meshfleet-staging`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    for (const path of changed) {
+      const target = join(staging, path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, files.get(path)!);
+    }
+    for (const path of changed) {
+      const target = join(outDir, path);
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(join(staging, path), target);
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  for (const path of stale) unlinkSync(join(outDir, path));
+  removeEmptyDirs(outDir);
+  return { written: changed, removed: stale, unchanged: files.size - changed.length };
+}
+
+function removeEmptyDirs(root: string): void {
+  const visit = (dir: string, rel: string): boolean => {
+    let empty = true;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory() && !isFluxOwned(childRel) && visit(join(dir, entry.name), childRel)) {
+        rmdirSync(join(dir, entry.name));
+      } else {
+        empty = false;
+      }
+    }
+    return empty;
+  };
+  if (existsSync(root)) visit(root, '');
+}

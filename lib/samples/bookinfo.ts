@@ -1,0 +1,109 @@
+/**
+ * Seed 000 §4's test apps, from Istio's samples (bookinfo.yaml, sleep.yaml at 1.26.8): the
+ * `reviews` Service in every cluster, the reviews-vN Deployments where fleet.yaml places them,
+ * and the `sleep` client to call them from. Cross-cluster load balancing shows when
+ * `curl reviews:9080/reviews/1` from sleep answers with pods of several clusters.
+ */
+import { Construct } from 'constructs';
+import { KubeDeployment, KubeNamespace, KubeService, KubeServiceAccount } from '../../imports/k8s';
+import type { ReviewsVersion } from '../fleet/types';
+import type { ClusterPlan } from '../plan';
+
+export const SAMPLE_NAMESPACE = 'sample';
+const BOOKINFO_TAG = '1.20.3';
+const CURL_IMAGE = 'docker.io/curlimages/curl:8.16.0';
+
+export function addSamples(plan: ClusterPlan): void {
+  if (!plan.fleet.samples.enabled) return;
+  const apps = plan.stage('apps');
+  new KubeNamespace(apps, 'namespace', {
+    metadata: { name: SAMPLE_NAMESPACE, labels: { 'istio-injection': 'enabled' } },
+  });
+  new ReviewsService(apps, 'reviews');
+  for (const version of plan.cluster.samples.reviews) new ReviewsDeployment(apps, `reviews-${version}`, version);
+  if (plan.cluster.samples.sleep) new Sleep(apps, 'sleep');
+}
+
+/** The reviews Service and ServiceAccount: present everywhere, so every cluster can resolve the name. */
+export class ReviewsService extends Construct {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new KubeService(this, 'Service', {
+      metadata: { name: 'reviews', namespace: SAMPLE_NAMESPACE, labels: { app: 'reviews', service: 'reviews' } },
+      spec: { ports: [{ port: 9080, name: 'http' }], selector: { app: 'reviews' } },
+    });
+    new KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: 'bookinfo-reviews', namespace: SAMPLE_NAMESPACE, labels: { account: 'reviews' } },
+    });
+  }
+}
+
+export class ReviewsDeployment extends Construct {
+  constructor(scope: Construct, id: string, version: ReviewsVersion) {
+    super(scope, id);
+    const labels = { app: 'reviews', version };
+    new KubeDeployment(this, 'Resource', {
+      metadata: { name: `reviews-${version}`, namespace: SAMPLE_NAMESPACE, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: 'bookinfo-reviews',
+            containers: [{
+              name: 'reviews',
+              image: `docker.io/istio/examples-bookinfo-reviews-${version}:${BOOKINFO_TAG}`,
+              imagePullPolicy: 'IfNotPresent',
+              env: [{ name: 'LOG_DIR', value: '/tmp/logs' }],
+              ports: [{ containerPort: 9080 }],
+              volumeMounts: [
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'wlp-output', mountPath: '/opt/ibm/wlp/output' },
+              ],
+            }],
+            volumes: [
+              { name: 'wlp-output', emptyDir: {} },
+              { name: 'tmp', emptyDir: {} },
+            ],
+          },
+        },
+      },
+    });
+  }
+}
+
+/** The sleep client (samples/sleep/sleep.yaml). */
+export class Sleep extends Construct {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const labels = { app: 'sleep' };
+    new KubeServiceAccount(this, 'ServiceAccount', { metadata: { name: 'sleep', namespace: SAMPLE_NAMESPACE } });
+    new KubeService(this, 'Service', {
+      metadata: { name: 'sleep', namespace: SAMPLE_NAMESPACE, labels: { app: 'sleep', service: 'sleep' } },
+      spec: { ports: [{ port: 80, name: 'http' }], selector: labels },
+    });
+    new KubeDeployment(this, 'Deployment', {
+      metadata: { name: 'sleep', namespace: SAMPLE_NAMESPACE },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            terminationGracePeriodSeconds: 0,
+            serviceAccountName: 'sleep',
+            containers: [{
+              name: 'sleep',
+              image: CURL_IMAGE,
+              command: ['/bin/sleep', 'infinity'],
+              imagePullPolicy: 'IfNotPresent',
+              volumeMounts: [{ mountPath: '/etc/sleep/tls', name: 'secret-volume' }],
+            }],
+            volumes: [{ name: 'secret-volume', secret: { secretName: 'sleep-secret', optional: true } }],
+          },
+        },
+      },
+    });
+  }
+}
