@@ -93,7 +93,7 @@ function mermaid(fleet: Fleet): string[] {
   const lines = ['flowchart LR'];
   const networks = [...new Set(fleet.clusters.map((c) => c.network))];
   networks.forEach((network, n) => {
-    lines.push(`  subgraph net${n} ["network ${network}"]`);
+    lines.push(`  subgraph net${n} ["${network}"]`);
     for (const c of fleet.clusters.filter((x) => x.network === network)) {
       lines.push(`    c${c.index}["${c.name}<br/>istiod · ${c.cni}"]`);
       lines.push(`    g${c.index}[/"east-west gateway<br/>${c.gateway.address ? `${c.gateway.address}:${EASTWEST_PORT}` : `LB:${EASTWEST_PORT}`}"/]`);

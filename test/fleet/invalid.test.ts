@@ -1,0 +1,122 @@
+/**
+ * Bad fleet.yaml input: every case fails with a message naming the field path (and its rule), and
+ * the output folder is byte-for-byte what it was before.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Document } from 'yaml';
+import { synth } from '../../lib/cli';
+import { FleetError } from '../../lib/errors';
+import { loadFleet } from '../../lib/fleet/load';
+import { DEFAULT_FLEET, editFleet, hashTree, runCli, synthFleet } from '../helpers';
+
+type Edit = (doc: Document) => void;
+const set = (path: (string | number)[], value: unknown): Edit => (doc) => doc.setIn(path, value);
+const del = (path: (string | number)[]): Edit => (doc) => doc.deleteIn(path);
+
+interface Case {
+  name: string;
+  edit?: Edit;
+  text?: string;
+  path: string;
+  rule: RegExp;
+}
+
+const cases: Case[] = [
+  { name: 'wrong apiVersion', edit: set(['apiVersion'], 'meshfleet.io/v1'), path: 'apiVersion', rule: /must be "meshfleet.io\/v1alpha1"/ },
+  { name: 'wrong kind', edit: set(['kind'], 'Mesh'), path: 'kind', rule: /must be "Fleet"/ },
+  { name: 'fleet name not DNS-1123', edit: set(['metadata', 'name'], 'KPaaS_CSP'), path: 'metadata.name', rule: /required format/ },
+  { name: 'no clusters field', edit: del(['spec', 'clusters']), path: 'spec.clusters', rule: /required field "clusters" is missing/ },
+  { name: 'empty cluster list', edit: set(['spec', 'clusters'], []), path: 'spec.clusters', rule: /at least 1/ },
+  { name: 'duplicate cluster name', edit: set(['spec', 'clusters', 1, 'name'], 'kt-k2p'), path: 'spec.clusters[1].name', rule: /name must be unique across clusters; spec.clusters\[0\]/ },
+  { name: 'duplicate context', edit: set(['spec', 'clusters', 2, 'context'], 'kt'), path: 'spec.clusters[2].context', rule: /context must be unique/ },
+  { name: 'duplicate network', edit: set(['spec', 'clusters', 1, 'network'], 'network1'), path: 'spec.clusters[1].network', rule: /network must be unique/ },
+  { name: 'upper-case cluster name', edit: set(['spec', 'clusters', 0, 'name'], 'KT-K2P'), path: 'spec.clusters[0].name', rule: /required format/ },
+  { name: 'operator is not an age recipient', edit: set(['spec', 'secrets', 'operators', 0], 'ssh-ed25519 AAAA'), path: 'spec.secrets.operators[0]', rule: /required format/ },
+  { name: 'cluster recipient is truncated', edit: set(['spec', 'clusters', 1, 'ageRecipient'], 'age1a09cy45256lkhypq0lny2umwml5uhn67c3'), path: 'spec.clusters[1].ageRecipient', rule: /required format/ },
+  { name: 'Istio version not semver', edit: set(['spec', 'mesh', 'istio', 'version'], '1.26'), path: 'spec.mesh.istio.version', rule: /required format/ },
+  { name: 'Istio version unquoted number', text: DEFAULT_FLEET.replace('version: "1.26.8"', 'version: 1.26'), path: 'spec.mesh.istio.version', rule: /must be a string, not a number/ },
+  { name: 'Istio older than 1.24', edit: set(['spec', 'mesh', 'istio', 'version'], '1.22.3'), path: 'spec.mesh.istio.version', rule: /needs Istio 1.24.0 or later/ },
+  { name: 'gateway address not an address', edit: set(['spec', 'clusters', 0, 'gateway', 'address'], 'not an ip!'), path: 'spec.clusters[0].gateway.address', rule: /IPv4 or IPv6 address or a DNS name/ },
+  { name: 'API server over http', edit: set(['spec', 'clusters', 0, 'apiServer'], 'http://203.0.113.1:6443'), path: 'spec.clusters[0].apiServer', rule: /must use https/ },
+  { name: 'API server on loopback', edit: set(['spec', 'clusters', 2, 'apiServer'], 'https://127.0.0.1:6443'), path: 'spec.clusters[2].apiServer', rule: /loopback/ },
+  { name: 'misspelt field', text: DEFAULT_FLEET.replace('network: network2', 'netwrok: network2'), path: 'spec.clusters[1].netwrok', rule: /unknown field "netwrok"/ },
+  { name: 'unknown CNI', edit: set(['spec', 'clusters', 2, 'cni'], 'flannel'), path: 'spec.clusters[2].cni', rule: /must be one of "calico", "cilium", "other"/ },
+  { name: 'mesh type not rendered yet', edit: set(['spec', 'mesh', 'type'], 'linkerd'), path: 'spec.mesh.type', rule: /must be "istio"/ },
+  { name: 'unsupported GitOps engine', edit: set(['spec', 'gitops', 'engine'], 'argocd'), path: 'spec.gitops.engine', rule: /must be "flux"/ },
+  { name: 'interval not a duration', edit: set(['spec', 'gitops', 'interval'], 'ten minutes'), path: 'spec.gitops.interval', rule: /required format/ },
+  { name: 'unknown reviews version', edit: set(['spec', 'clusters', 0, 'samples'], { reviews: ['v4'] }), path: 'spec.clusters[0].samples.reviews[0]', rule: /must be one of "v1", "v2", "v3"/ },
+  { name: 'missing API server', edit: del(['spec', 'clusters', 1, 'apiServer']), path: 'spec.clusters[1].apiServer', rule: /required field "apiServer" is missing/ },
+  { name: 'YAML syntax error', text: DEFAULT_FLEET.replace('  clusters:\n', '  clusters:\n   - : [\n'), path: '(top level)', rule: /YAML syntax/ },
+];
+
+describe('invalid fleet.yaml', () => {
+  let dir: string;
+  let before: Record<string, string>;
+  beforeAll(() => {
+    ({ dir } = synthFleet(DEFAULT_FLEET));
+    before = hashTree(dir);
+  });
+
+  it.each(cases)('$name: names $path, writes nothing', ({ edit, text, path, rule }) => {
+    const bad = text ?? editFleet(edit!);
+    writeFileSync(join(dir, 'fleet.yaml'), bad);
+    let error: unknown;
+    try {
+      synth({ fleet: join(dir, 'fleet.yaml'), out: join(dir, 'dist'), check: false });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FleetError);
+    const message = (error as FleetError).message;
+    expect(message).toContain(`  ${path}`);
+    expect(message).toMatch(rule);
+    expect(message).toMatch(/fix: {3}\S/);
+    writeFileSync(join(dir, 'fleet.yaml'), DEFAULT_FLEET);
+    expect(hashTree(dir)).toEqual(before);
+  });
+
+  it('prints where, value, rule and fix exactly', () => {
+    const bad = editFleet(set(['spec', 'clusters', 1, 'network'], 'network1'));
+    expect(() => loadFleet(bad)).toThrowError(
+      [
+        'fleet.yaml is not valid (1 problem):',
+        '',
+        '  fleet.yaml:33:16  spec.clusters[1].network',
+        '    value: "network1"',
+        '    rule:  network must be unique across clusters; spec.clusters[0] has network "network1" already',
+        '    fix:   give every cluster its own network (multi-primary on different networks), e.g. network1, network2, ...',
+      ].join('\n'),
+    );
+  });
+
+  it('reports every problem at once', () => {
+    const bad = editFleet((doc) => {
+      doc.setIn(['spec', 'clusters', 0, 'cni'], 'flannel');
+      doc.setIn(['spec', 'clusters', 2, 'name'], 'Bad_Name');
+    });
+    const error = (() => {
+      try {
+        loadFleet(bad);
+      } catch (e) {
+        return e as FleetError;
+      }
+      return undefined;
+    })();
+    expect(error?.problems.map((p) => p.path)).toEqual(['spec.clusters[0].cni', 'spec.clusters[2].name']);
+  });
+
+  it('the CLI exits 1 with the message and no stack trace', () => {
+    const d = synthFleet(DEFAULT_FLEET).dir;
+    const before2 = hashTree(d);
+    writeFileSync(join(d, 'fleet.yaml'), editFleet(set(['spec', 'clusters', 0, 'cni'], 'flannel')));
+    const r = runCli(['--fleet', join(d, 'fleet.yaml'), '--out', join(d, 'dist')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('spec.clusters[0].cni');
+    expect(r.stderr).toContain('Nothing was written.');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(hashTree(d)).toEqual({ ...before2, 'fleet.yaml': hashTree(d)['fleet.yaml'] });
+  });
+});
+

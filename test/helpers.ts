@@ -1,0 +1,82 @@
+/** Shared test helpers: temp fleets, tree hashes, and detection of the real CLIs tests use. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, parseDocument } from 'yaml';
+import { synth } from '../lib/cli';
+import { loadFleet } from '../lib/fleet/load';
+import { renderFleet } from '../lib/render/render';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_FLEET = readFileSync(join(ROOT, 'fleet.yaml'), 'utf8');
+export const SHARED = resolve(ROOT, '..', 'shared');
+
+export function tempDir(prefix = 'meshfleet-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Writes `fleetText` to <dir>/fleet.yaml and synthesizes it into <dir>/dist in-process. */
+export function synthFleet(fleetText: string, dir = tempDir()): { dir: string; out: string; message: string } {
+  writeFileSync(join(dir, 'fleet.yaml'), fleetText);
+  const out = join(dir, 'dist');
+  const { message } = synth({ fleet: join(dir, 'fleet.yaml'), out, check: false });
+  return { dir, out, message };
+}
+
+/** Every file below `dir` (relative POSIX path → sha256), sorted. */
+export function hashTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const full = join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else out[relative(dir, full).split(sep).join('/')] = createHash('sha256').update(readFileSync(full)).digest('hex');
+    }
+  };
+  walk(dir);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Edits the default fleet through the YAML document model, keeping comments. */
+export function editFleet(edit: (doc: ReturnType<typeof parseDocument>) => void, text = DEFAULT_FLEET): string {
+  const doc = parseDocument(text);
+  edit(doc);
+  return doc.toString();
+}
+
+export function hasCommand(cmd: string, args: string[] = ['--version']): boolean {
+  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs the real CLI the way users do (tsx main.ts) and returns its status and output. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'main.ts'), ...args], {
+    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8',
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function kubectlKustomize(dir: string): string {
+  return execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+}
+
+/** Renders a fleet in memory (no disk): dist-relative path → parsed objects. */
+export function renderObjects(fleetText: string): Map<string, Record<string, any>[]> {
+  const rendered = renderFleet(loadFleet(fleetText), { repoPath: 'dist' });
+  const out = new Map<string, Record<string, any>[]>();
+  for (const [path, text] of rendered.files) {
+    if (path.endsWith('.yaml')) out.set(path, parseAllDocuments(text).map((d) => d.toJS() as Record<string, any>));
+  }
+  return out;
+}
+
+/** The one object in a rendered file. */
+export function objectAt(files: Map<string, Record<string, any>[]>, path: string): Record<string, any> {
+  const objs = files.get(path);
+  if (!objs || objs.length !== 1) throw new Error(`expected one object in ${path}, found ${objs?.length ?? 'no file'}`);
+  return objs[0]!;
+}
