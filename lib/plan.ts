@@ -5,8 +5,11 @@
 import { App, Chart } from 'cdk8s';
 import type { Cluster, Fleet } from './fleet/types';
 import { STAGES, type StageName } from './gitops/stages';
+import { addCiliumSettings } from './cilium/istio-settings';
 import { addIstio } from './istio/control-plane';
 import { addIstioctlFile } from './istio/istioctl';
+import { addMetalLB } from './metallb/metallb';
+import { addMetricsServer } from './metrics-server/metrics-server';
 import { addSamples } from './samples/bookinfo';
 
 export class ClusterPlan {
@@ -47,7 +50,7 @@ export class ClusterPlan {
 }
 
 /** Every feature, in the order they add to a cluster. */
-const FEATURES: ((plan: ClusterPlan) => void)[] = [addIstio, addIstioctlFile, addSamples];
+const FEATURES: ((plan: ClusterPlan) => void)[] = [addCiliumSettings, addMetalLB, addMetricsServer, addIstio, addIstioctlFile, addSamples];
 
 export function planFleet(fleet: Fleet): { app: App; clusters: ClusterPlan[] } {
   const app = new App({ outdir: '.cdk8s.unused' });

@@ -38,13 +38,28 @@ const MIRROR: Record<string, string> = {
   'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.schema.json': 'charts/istio/gateway/values.schema.json',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.schema.json': 'charts/metallb/values.schema.json',
   'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.schema.json': 'charts/cilium/values.schema.json',
+  'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.yaml': 'charts/istio/gateway/values.yaml',
+  'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.yaml': 'charts/metallb/values.yaml',
+  'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.yaml': 'charts/cilium/values.yaml',
 };
 
-/** Helm chart values schemas, by the chart name the validator looks them up with. */
-const VALUES_SCHEMAS: Record<string, string> = {
-  'istio/gateway': 'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.schema.json',
-  'metallb/metallb': 'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.schema.json',
-  'cilium/cilium': 'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.schema.json',
+/**
+ * Helm charts whose values we validate, by the name the validator looks them up with: the chart's
+ * values.schema.json and its default values.yaml (Helm validates defaults merged with user values).
+ */
+const CHART_VALUES: Record<string, { schema: string; defaults: string }> = {
+  'istio/gateway': {
+    schema: 'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.schema.json',
+    defaults: 'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.yaml',
+  },
+  'metallb/metallb': {
+    schema: 'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.schema.json',
+    defaults: 'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.yaml',
+  },
+  'cilium/cilium': {
+    schema: 'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.schema.json',
+    defaults: 'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.yaml',
+  },
 };
 
 /** Keys whose values are data, not schemas: copied as they are. */
@@ -79,9 +94,10 @@ async function main(): Promise<void> {
   }
   writeJson(join(outdir, 'schemas', 'crds.json'), { $comment: GENERATED, kinds: sortKeys(crds) });
   writeJson(join(outdir, 'schemas', 'k8s.json'), k8sSchemas(await fetchSource(K8S_SCHEMA_URL)));
-  for (const [chart, url] of Object.entries(VALUES_SCHEMAS)) {
-    const schema = JSON.parse(await fetchSource(url)) as JsonObject;
-    writeJson(join(outdir, 'schemas', 'values', `${chart.replace('/', '-')}.json`), { $comment: GENERATED, source: url, schema });
+  for (const [chart, urls] of Object.entries(CHART_VALUES)) {
+    const schema = JSON.parse(await fetchSource(urls.schema)) as JsonObject;
+    const defaults = parse(await fetchSource(urls.defaults)) as Json;
+    writeJson(join(outdir, 'schemas', 'values', `${chart.replace('/', '-')}.json`), { $comment: GENERATED, sources: urls, schema, defaults });
   }
   console.error(`imports/ regenerated from ${existsSync(upstream) ? upstream : 'the upstream URLs'}`);
 }

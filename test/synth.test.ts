@@ -29,7 +29,7 @@ describe('the default fleet', () => {
 
   it.skipIf(!hasKubectl)(`kubectl kustomize builds every stage folder of every cluster${hasKubectl ? '' : ' — SKIPPED: kubectl is not installed'}`, () => {
     const dirs = stageDirs(out);
-    expect(dirs.length).toBe(12);
+    expect(dirs.length).toBe(16);
     for (const dir of dirs) {
       const built = parseAllDocuments(kubectlKustomize(dir)).map((d) => d.toJS() as KubeObject);
       const listed = (parseDocument(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')).toJS() as { resources: string[] }).resources;
@@ -59,7 +59,7 @@ describe('the default fleet', () => {
     expect(validator.validate(typo).join('\n')).toMatch(/additional properties "intervall"/);
     const badValue = structuredClone(gateway);
     ((badValue.spec as { values: Record<string, unknown> }).values).kind = 'StatefulSet';
-    expect(validator.validate(badValue).join('\n')).toMatch(/spec.values \(chart gateway\)/);
+    expect(validator.validate(badValue).join('\n')).toMatch(/spec.values \(chart istio\/gateway\)/);
     expect(validator.validate({ apiVersion: 'example.com/v1', kind: 'Nope', metadata: { name: 'x' } })[0]).toMatch(/no schema/);
   });
 
@@ -75,7 +75,9 @@ describe('the default fleet', () => {
     expect(existsSync(join(out, 'manifests/ncloud-nks/mesh'))).toBe(true);
     const apps = parseDocument(readFileSync(join(out, 'clusters/ncloud-nks/apps.yaml'), 'utf8')).toJS();
     expect(apps.spec.dependsOn).toEqual([{ name: 'mesh-config' }]);
-    expect(readdirSync(join(out, 'clusters/ncloud-nks')).sort()).toEqual(['apps.yaml', 'mesh-config.yaml', 'mesh-prereqs.yaml', 'mesh.yaml']);
+    expect(readdirSync(join(out, 'clusters/ncloud-nks')).sort()).toEqual(
+      ['apps.yaml', 'infrastructure-config.yaml', 'infrastructure.yaml', 'mesh-config.yaml', 'mesh-prereqs.yaml', 'mesh.yaml'],
+    );
   });
 
   it('writes dist/README.md with the topology and a table per cluster', () => {

@@ -2,7 +2,7 @@
  * The one place where fleet.yaml defaults are resolved. The README's fleet.yaml reference lists
  * the same values; test/fleet/defaults.test.ts keeps the two in step.
  */
-import type { Cluster, Cni, Fleet, ReviewsVersion } from './types';
+import type { Announce, Cluster, Cni, Fleet, ReviewsVersion } from './types';
 import { REVIEWS_VERSIONS } from './types';
 
 export const DEFAULTS = {
@@ -13,6 +13,16 @@ export const DEFAULTS = {
   istioChartRepository: 'https://istio-release.storage.googleapis.com/charts',
   cni: 'other',
   samplesEnabled: false,
+  metallbInstall: true,
+  metallbVersion: '0.14.9',
+  metallbAutoAssign: false,
+  metallbAvoidBuggyIPs: false,
+  metallbAnnounce: 'none',
+  metricsServerInstall: true,
+  metricsServerVersion: '3.12.2',
+  metricsServerKubeletInsecureTLS: false,
+  ciliumManaged: true,
+  ciliumDisableL7Proxy: true,
 } as const;
 
 /** fleet.yaml after schema validation: required fields are present, optional ones may not be. */
@@ -36,6 +46,9 @@ export interface RawCluster {
   cni?: Cni;
   gateway?: { address?: string };
   samples?: { reviews?: ReviewsVersion[]; sleep?: boolean };
+  metallb?: { install?: boolean; version?: string; addresses: string[]; autoAssign?: boolean; avoidBuggyIPs?: boolean; announce?: Announce };
+  metricsServer?: { install?: boolean; version?: string; kubeletInsecureTLS?: boolean; args?: string[] };
+  cilium?: { managed?: boolean; disableL7Proxy?: boolean };
 }
 
 export function resolveFleet(raw: RawFleet): Fleet {
@@ -74,6 +87,31 @@ export function resolveFleet(raw: RawFleet): Fleet {
         reviews: c.samples?.reviews ?? defaultReviews(index),
         sleep: c.samples?.sleep ?? index === count - 1,
       },
+      ...(c.metallb ? {
+        metallb: {
+          install: c.metallb.install ?? DEFAULTS.metallbInstall,
+          version: c.metallb.version ?? DEFAULTS.metallbVersion,
+          addresses: [...c.metallb.addresses],
+          // The pool exists for the pinned gateway: other Services must not take its addresses.
+          autoAssign: c.metallb.autoAssign ?? DEFAULTS.metallbAutoAssign,
+          avoidBuggyIPs: c.metallb.avoidBuggyIPs ?? DEFAULTS.metallbAvoidBuggyIPs,
+          announce: c.metallb.announce ?? DEFAULTS.metallbAnnounce,
+        },
+      } : {}),
+      ...(c.metricsServer ? {
+        metricsServer: {
+          install: c.metricsServer.install ?? DEFAULTS.metricsServerInstall,
+          version: c.metricsServer.version ?? DEFAULTS.metricsServerVersion,
+          kubeletInsecureTLS: c.metricsServer.kubeletInsecureTLS ?? DEFAULTS.metricsServerKubeletInsecureTLS,
+          args: [...(c.metricsServer.args ?? [])],
+        },
+      } : {}),
+      ...((c.cni ?? DEFAULTS.cni) === 'cilium' ? {
+        cilium: {
+          managed: c.cilium?.managed ?? DEFAULTS.ciliumManaged,
+          disableL7Proxy: c.cilium?.disableL7Proxy ?? DEFAULTS.ciliumDisableL7Proxy,
+        },
+      } : {}),
     })),
     samples: { enabled: spec.samples?.enabled ?? DEFAULTS.samplesEnabled },
   };

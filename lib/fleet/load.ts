@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { FleetError, type Problem } from '../errors';
 import { resolveFleet, type RawFleet } from './defaults';
+import { contains, overlaps, parseRange, type IpRange } from '../net/ip';
 import { fleetSchema } from './schema';
 import type { Fleet } from './types';
 
@@ -119,7 +120,7 @@ function schemaProblems(errors: ErrorObject[], at: (path: Segment[], key?: boole
 /** Rules JSON Schema cannot express: uniqueness across clusters and value formats with logic. */
 function crossClusterProblems(fleet: RawFleet, at: (path: Segment[]) => string | undefined): Problem[] {
   const problems: Problem[] = [];
-  const add = (path: Segment[], value: unknown, rule: string, fix: string): void => {
+  const add: AddProblem = (path, value, rule, fix) => {
     const position = at(path);
     problems.push({ path: formatPath(path), value, rule, fix, ...(position ? { position } : {}) });
   };
@@ -154,12 +155,56 @@ function crossClusterProblems(fleet: RawFleet, at: (path: Segment[]) => string |
     }
   });
 
+  addOnProblems(clusters, add);
+
   const version = fleet.spec.mesh.istio?.version;
   if (version !== undefined && compareVersion(version, MIN_ISTIO) < 0) {
     add(['spec', 'mesh', 'istio', 'version'], version, `meshfleet installs Istio with Helm charts through Flux, which needs Istio ${MIN_ISTIO.join('.')} or later (CRDs are chart templates since 1.24)`,
       'use Istio 1.24 or later, e.g. "1.26.8"');
   }
   return problems;
+}
+
+type AddProblem = (path: Segment[], value: unknown, rule: string, fix: string) => void;
+
+/** MetalLB pools, metrics-server flags and Cilium settings (issue-4 add-ons). */
+function addOnProblems(clusters: RawFleet['spec']['clusters'], add: AddProblem): void {
+  const pools: { range: IpRange; path: Segment[]; text: string }[] = [];
+  clusters.forEach((c, i) => {
+    const cni = c.cni ?? 'other';
+    if (c.cilium && cni !== 'cilium') {
+      add(['spec', 'clusters', i, 'cilium'], c.cilium, `cilium settings only apply to clusters with cni: cilium (this one has cni: ${cni})`,
+        'remove the cilium block, or set cni: cilium if the cluster runs Cilium');
+    }
+    if (c.metricsServer?.args?.some((a) => a.startsWith('--kubelet-insecure-tls'))) {
+      const j = c.metricsServer.args.findIndex((a) => a.startsWith('--kubelet-insecure-tls'));
+      add(['spec', 'clusters', i, 'metricsServer', 'args', j], c.metricsServer.args[j], 'the insecure kubelet TLS flag has a field of its own',
+        'remove it from args and set metricsServer.kubeletInsecureTLS: true (README: what it disables)');
+    }
+    if (!c.metallb) return;
+    const ranges: IpRange[] = [];
+    c.metallb.addresses.forEach((text, j) => {
+      const path: Segment[] = ['spec', 'clusters', i, 'metallb', 'addresses', j];
+      const range = parseRange(text);
+      if (!range) {
+        add(path, text, 'must be a CIDR or a first-last address range', 'use e.g. "203.0.113.10/32" or "203.0.113.10-203.0.113.20"');
+        return;
+      }
+      const clash = pools.find((p) => overlaps(p.range, range));
+      if (clash) {
+        add(path, text, `overlaps ${formatPath(clash.path)} (${clash.text}); MetalLB pools must not overlap across the fleet`,
+          'give every cluster its own addresses');
+      }
+      pools.push({ range, path, text });
+      ranges.push(range);
+    });
+    const address = c.gateway?.address;
+    if (address !== undefined && ranges.length === c.metallb.addresses.length && !ranges.some((r) => contains(r, address))) {
+      add(['spec', 'clusters', i, 'gateway', 'address'], address,
+        `must lie inside this cluster's MetalLB pool (${c.metallb.addresses.join(', ')}), which assigns it to the east-west gateway`,
+        'add the address to metallb.addresses, or pin an address from the pool');
+    }
+  });
 }
 
 function apiServerProblem(value: string): string | undefined {

@@ -72,6 +72,48 @@ const cluster = {
         sleep: { type: 'boolean', description: 'use true or false' },
       },
     },
+    metallb: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['addresses'],
+      properties: {
+        install: { type: 'boolean', description: 'use true to install MetalLB, false when the cluster runs it already' },
+        version: { type: 'string', pattern: SEMVER, description: 'use a MetalLB release as a quoted string, e.g. "0.14.9"' },
+        addresses: {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { type: 'string', description: 'use a CIDR ("203.0.113.10/32") or a range ("203.0.113.10-203.0.113.20")' },
+          description: 'list the addresses of the pool, e.g. [203.0.113.10/32]',
+        },
+        autoAssign: { type: 'boolean', description: 'use true or false' },
+        avoidBuggyIPs: { type: 'boolean', description: 'use true or false' },
+        announce: { type: 'string', enum: ['none', 'l2'], description: 'use none (a NAT or load balancer in front forwards to the nodes) or l2 (MetalLB answers ARP/NDP for the addresses)' },
+      },
+    },
+    metricsServer: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        install: { type: 'boolean', description: 'use true or false' },
+        version: { type: 'string', pattern: SEMVER, description: 'use a metrics-server Helm chart version as a quoted string, e.g. "3.12.2"' },
+        kubeletInsecureTLS: { type: 'boolean', description: 'use true or false' },
+        args: {
+          type: 'array',
+          uniqueItems: true,
+          items: { type: 'string', pattern: '^--[a-z0-9-]+(=.*)?$', description: 'use a flag such as --metric-resolution=30s' },
+          description: 'list extra metrics-server flags',
+        },
+      },
+    },
+    cilium: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        managed: { type: 'boolean', description: 'use true when the provider runs Cilium (e.g. Ncloud NKS), false when you install it with Helm' },
+        disableL7Proxy: { type: 'boolean', description: 'use true or false' },
+      },
+    },
   },
 } as const;
 

@@ -60,6 +60,44 @@ export interface Cluster {
   readonly cni: Cni;
   readonly gateway: Gateway;
   readonly samples: ClusterSamples;
+  /** MetalLB for clusters whose LoadBalancer Services stay <pending>; undefined = none. */
+  readonly metallb?: MetalLB;
+  /** metrics-server for clusters that lack one; undefined = none. */
+  readonly metricsServer?: MetricsServer;
+  /** Cilium settings for Istio; set exactly when cni is cilium. */
+  readonly cilium?: CiliumSettings;
+}
+
+export type Announce = 'none' | 'l2';
+
+export interface MetalLB {
+  /** Install MetalLB with its Helm chart; false when the cluster runs it already. */
+  readonly install: boolean;
+  /** MetalLB version (chart and app); decides the Service annotation prefix. */
+  readonly version: string;
+  /** CIDRs or "first-last" ranges of the pool. */
+  readonly addresses: readonly string[];
+  readonly autoAssign: boolean;
+  readonly avoidBuggyIPs: boolean;
+  /** l2: announce the pool with ARP/NDP; none: only assign (a NAT or LB in front forwards traffic). */
+  readonly announce: Announce;
+}
+
+export interface MetricsServer {
+  readonly install: boolean;
+  /** metrics-server Helm chart version. */
+  readonly version: string;
+  /** Adds --kubelet-insecure-tls (do not verify kubelet serving certificates). */
+  readonly kubeletInsecureTLS: boolean;
+  /** Extra container args, appended after the chart's defaults. */
+  readonly args: readonly string[];
+}
+
+export interface CiliumSettings {
+  /** The provider runs Cilium (patch its ConfigMap) rather than your own Helm release. */
+  readonly managed: boolean;
+  /** Turn Cilium's L7 proxy off (seed 000 does; neither Cilium nor Istio requires it). */
+  readonly disableL7Proxy: boolean;
 }
 
 export interface Gateway {

@@ -12,6 +12,7 @@ import {
   EASTWEST_GATEWAY,
   EASTWEST_PORT,
   EASTWEST_SELECTOR,
+  eastWestServiceAnnotations,
   ISTIO_NAMESPACE,
   istiodGlobalValues,
   NETWORK_LABEL,
@@ -45,7 +46,12 @@ export function addIstio(plan: ClusterPlan): void {
 
 /** Values of the `gateway` chart for the east-west gateway (Helm tab of Istio's multi-network guide). */
 export function eastWestGatewayValues(plan: ClusterPlan): Record<string, unknown> {
-  return { name: EASTWEST_GATEWAY, networkGateway: plan.cluster.network };
+  const annotations = eastWestServiceAnnotations(plan.cluster);
+  return {
+    name: EASTWEST_GATEWAY,
+    networkGateway: plan.cluster.network,
+    ...(Object.keys(annotations).length > 0 ? { service: { annotations } } : {}),
+  };
 }
 
 /** samples/multicluster/expose-services.yaml: every *.local service reachable through the east-west gateway. */

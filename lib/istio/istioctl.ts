@@ -6,7 +6,7 @@
 import { ApiObject } from 'cdk8s';
 import { IstioOperator } from '../../imports/istio-operator-install.istio.io';
 import type { ClusterPlan } from '../plan';
-import { EASTWEST_GATEWAY, EASTWEST_PORT, EASTWEST_SELECTOR, ISTIO_NAMESPACE, istiodGlobalValues, NETWORK_LABEL } from './values';
+import { EASTWEST_GATEWAY, EASTWEST_PORT, EASTWEST_SELECTOR, eastWestServiceAnnotations, ISTIO_NAMESPACE, istiodGlobalValues, NETWORK_LABEL } from './values';
 
 export function istioctlPath(cluster: string): string {
   return `istioctl/${cluster}.yaml`;
@@ -14,6 +14,7 @@ export function istioctlPath(cluster: string): string {
 
 export function addIstioctlFile(plan: ClusterPlan): void {
   const { fleet, cluster } = plan;
+  const serviceAnnotations = eastWestServiceAnnotations(cluster);
   // The IstioOperator CRD only preserves unknown fields, so its generated class has no `spec`.
   new ApiObject(plan.file(istioctlPath(cluster.name)), 'istio-operator', {
     ...IstioOperator.GVK,
@@ -35,6 +36,7 @@ export function addIstioctlFile(plan: ClusterPlan): void {
             label: { ...EASTWEST_SELECTOR, app: EASTWEST_GATEWAY, [NETWORK_LABEL]: cluster.network },
             k8s: {
               env: [{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: cluster.network }],
+              ...(Object.keys(serviceAnnotations).length > 0 ? { serviceAnnotations } : {}),
               service: {
                 ports: [
                   { name: 'status-port', port: 15021, targetPort: 15021 },

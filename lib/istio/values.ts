@@ -3,6 +3,7 @@
  * IstioOperator read the same functions, so the two cannot disagree.
  */
 import type { Cluster, Fleet } from '../fleet/types';
+import { loadBalancerIPsAnnotation } from '../metallb/metallb';
 
 export const ISTIO_NAMESPACE = 'istio-system';
 export const EASTWEST_GATEWAY = 'istio-eastwestgateway';
@@ -39,4 +40,10 @@ export function meshNetworks(fleet: Fleet): Record<string, unknown> {
     };
   }
   return out;
+}
+
+/** Annotations of the east-west gateway Service: MetalLB pins the fleet's address where it runs. */
+export function eastWestServiceAnnotations(cluster: Cluster): Record<string, string> {
+  if (!cluster.metallb || cluster.gateway.address === undefined) return {};
+  return { [loadBalancerIPsAnnotation(cluster.metallb.version)]: cluster.gateway.address };
 }

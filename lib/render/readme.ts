@@ -48,6 +48,7 @@ export function renderReadme(fleet: Fleet, plans: ClusterPlan[], options: Render
       `| API server | ${c.apiServer} |`,
       `| CNI | ${c.cni} |`,
       `| east-west gateway | ${c.gateway.address ? `\`${c.gateway.address}:${EASTWEST_PORT}\` (pinned in fleet.yaml, announced to every istiod through meshNetworks)` : 'address taken from the LoadBalancer Service status'} |`,
+      `| add-ons | ${addOns(c)} |`,
       `| sample apps | ${fleet.samples.enabled ? sampleSummary(c.samples.reviews, c.samples.sleep) : 'disabled'} |`,
       `| Flux path | \`${dist}clusters/${c.name}\` |`,
       `| stages | ${stages.map((s) => `\`${s}\``).join(' → ')} |`,
@@ -107,6 +108,20 @@ function mermaid(fleet: Fleet): string[] {
     }
   }
   return lines;
+}
+
+function addOns(c: ClusterPlan['cluster']): string {
+  const parts: string[] = [];
+  if (c.metallb) {
+    parts.push(`MetalLB ${c.metallb.version}${c.metallb.install ? '' : ' (already installed)'}: pool ${c.metallb.addresses.join(', ')}, ${c.metallb.announce === 'l2' ? 'announced over L2' : 'assigned, not announced'}`);
+  }
+  if (c.metricsServer?.install) parts.push(`metrics-server chart ${c.metricsServer.version}${c.metricsServer.kubeletInsecureTLS ? ' with --kubelet-insecure-tls' : ''}`);
+  if (c.cilium) {
+    parts.push(c.cilium.managed
+      ? `Cilium (provider-managed): cilium-config patched for Istio${c.cilium.disableL7Proxy ? ', L7 proxy off' : ''}, agents restarted once per change`
+      : `Cilium (self-managed): Helm values in ConfigMap kube-system/cilium-istio-values for your Cilium HelmRelease${c.cilium.disableL7Proxy ? ', L7 proxy off' : ''}`);
+  }
+  return parts.length > 0 ? parts.join('; ') : 'none';
 }
 
 function sampleSummary(reviews: readonly string[], sleep: boolean): string {

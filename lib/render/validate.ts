@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { parse } from 'yaml';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const SCHEMAS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'imports', 'schemas');
@@ -33,6 +34,7 @@ export class SchemaValidator {
   private readonly k8sKinds: Record<string, string>;
   private readonly crds: Record<string, object>;
   private readonly cache = new Map<string, ValidateFunction>();
+  private readonly charts = new Map<string, { fn: ValidateFunction; defaults: unknown }>();
 
   constructor() {
     this.ajv = new Ajv({ strict: false, allErrors: true, logger: false });
@@ -48,7 +50,16 @@ export class SchemaValidator {
     const validate = this.validatorFor(obj.apiVersion, obj.kind);
     if (!validate) return [`no schema for ${obj.apiVersion} ${obj.kind}: add its CRD to cdk8s.yaml and run \`npm run import\``];
     const problems = validate(obj) ? [] : formatErrors(validate.errors ?? []);
-    if (obj.apiVersion.startsWith('helm.toolkit.fluxcd.io/') && obj.kind === 'HelmRelease') problems.push(...this.validateValues(obj));
+    if (obj.apiVersion.startsWith('helm.toolkit.fluxcd.io/') && obj.kind === 'HelmRelease') {
+      const spec = obj.spec as { chart?: { spec?: { chart: string; sourceRef: { name: string } } }; values?: unknown } | undefined;
+      const chart = spec?.chart?.spec;
+      if (chart) problems.push(...this.validateValues(`${chart.sourceRef.name}/${chart.chart}`, spec?.values ?? {}, 'spec.values'));
+    }
+    // Values meant for a Helm release elsewhere (valuesFrom) carry the chart they are for.
+    const valuesFor = (obj.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.['meshfleet.io/chart-values'];
+    if (obj.kind === 'ConfigMap' && valuesFor) {
+      problems.push(...this.validateValues(valuesFor, parse(String((obj.data as Record<string, string> | undefined)?.['values.yaml'] ?? '{}')), 'data["values.yaml"]'));
+    }
     return problems;
   }
 
@@ -73,21 +84,34 @@ export class SchemaValidator {
     return fn;
   }
 
-  private validateValues(release: KubeObject): string[] {
-    const spec = release.spec as { chart?: { spec?: { chart: string; sourceRef: { name: string } } }; values?: unknown } | undefined;
-    const chart = spec?.chart?.spec;
-    const file = chart && VALUES_SCHEMAS[`${chart.sourceRef.name}/${chart.chart}`];
+  /** Helm values against the chart's own values.schema.json, where upstream ships one. */
+  private validateValues(chart: string, values: unknown, where: string): string[] {
+    const file = VALUES_SCHEMAS[chart];
     if (!file) return [];
     const key = `values:${file}`;
-    let fn = this.cache.get(key);
-    if (!fn) {
-      const { schema } = readJson<{ schema: Record<string, unknown> }>(join('values', file));
+    let entry = this.charts.get(key);
+    if (!entry) {
+      const { schema, defaults } = readJson<{ schema: Record<string, unknown>; defaults: unknown }>(join('values', file));
       const { $schema: _ignored, ...rest } = schema;
-      fn = this.ajv.compile(rest);
-      this.cache.set(key, fn);
+      entry = { fn: this.ajv.compile(rest), defaults };
+      this.charts.set(key, entry);
     }
-    return fn(spec?.values ?? {}) ? [] : formatErrors(fn.errors ?? []).map((e) => `spec.values (chart ${chart!.chart}) ${e}`);
+    // Helm validates the chart's defaults merged with the release's values, so do we.
+    const merged = mergeValues(entry.defaults, values);
+    return entry.fn(merged) ? [] : formatErrors(entry.fn.errors ?? []).map((e) => `${where} (chart ${chart}) ${e}`);
   }
+}
+
+/** Helm's value coalescing: maps merge key by key, anything else replaces, null removes. */
+export function mergeValues(base: unknown, override: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(base) || !isMap(override)) return override === undefined ? base : override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) {
+    if (v === null) delete out[k];
+    else out[k] = mergeValues(base[k], v);
+  }
+  return out;
 }
 
 function formatErrors(errors: ErrorObject[]): string[] {

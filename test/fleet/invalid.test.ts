@@ -48,6 +48,12 @@ const cases: Case[] = [
   { name: 'interval not a duration', edit: set(['spec', 'gitops', 'interval'], 'ten minutes'), path: 'spec.gitops.interval', rule: /required format/ },
   { name: 'unknown reviews version', edit: set(['spec', 'clusters', 0, 'samples'], { reviews: ['v4'] }), path: 'spec.clusters[0].samples.reviews[0]', rule: /must be one of "v1", "v2", "v3"/ },
   { name: 'missing API server', edit: del(['spec', 'clusters', 1, 'apiServer']), path: 'spec.clusters[1].apiServer', rule: /required field "apiServer" is missing/ },
+  { name: 'MetalLB pools overlap across clusters', edit: (d) => d.setIn(['spec', 'clusters', 2, 'metallb'], d.createNode({ addresses: ['203.0.113.0/24'] })), path: 'spec.clusters[2].metallb.addresses[0]', rule: /overlaps spec.clusters\[0\].metallb.addresses\[0\]/ },
+  { name: 'pinned gateway outside its pool', edit: set(['spec', 'clusters', 0, 'gateway', 'address'], '203.0.113.11'), path: 'spec.clusters[0].gateway.address', rule: /inside this cluster's MetalLB pool/ },
+  { name: 'MetalLB address not a CIDR or range', edit: set(['spec', 'clusters', 0, 'metallb', 'addresses', 0], '203.0.113.10'), path: 'spec.clusters[0].metallb.addresses[0]', rule: /CIDR or a first-last/ },
+  { name: 'cilium settings on a Calico cluster', edit: (d) => d.setIn(['spec', 'clusters', 2, 'cilium'], d.createNode({ managed: true })), path: 'spec.clusters[2].cilium', rule: /only apply to clusters with cni: cilium/ },
+  { name: 'insecure kubelet flag hidden in args', edit: (d) => d.setIn(['spec', 'clusters', 0, 'metricsServer', 'args'], d.createNode(['--kubelet-insecure-tls'])), path: 'spec.clusters[0].metricsServer.args[0]', rule: /has a field of its own/ },
+  { name: 'unknown announce mode', edit: set(['spec', 'clusters', 0, 'metallb', 'announce'], 'bgp'), path: 'spec.clusters[0].metallb.announce', rule: /must be one of "none", "l2"/ },
   { name: 'YAML syntax error', text: DEFAULT_FLEET.replace('  clusters:\n', '  clusters:\n   - : [\n'), path: '(top level)', rule: /YAML syntax/ },
 ];
 
@@ -83,7 +89,7 @@ describe('invalid fleet.yaml', () => {
       [
         'fleet.yaml is not valid (1 problem):',
         '',
-        '  fleet.yaml:33:16  spec.clusters[1].network',
+        '  fleet.yaml:44:16  spec.clusters[1].network',
         '    value: "network1"',
         '    rule:  network must be unique across clusters; spec.clusters[0] has network "network1" already',
         '    fix:   give every cluster its own network (multi-primary on different networks), e.g. network1, network2, ...',
