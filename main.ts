@@ -1,4 +1,4 @@
-/** meshfleet entry point (`npm run synth`, `cdk8s synth`): see lib/cli.ts and README.md. */
+/** meshfleet entry point (`npm run synth`, `npm run pki`, `npm run link`, `cdk8s synth`): see lib/cli.ts and README.md. */
 import { main } from './lib/cli';
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -2,30 +2,51 @@
  * The `npm run synth` command line: load → plan → render → validate → write. Every check runs
  * before the first byte is written, so a failing synth leaves the output folder as it was.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FleetError, UsageError } from './errors';
 import { loadFleet } from './fleet/load';
 import type { Fleet } from './fleet/types';
-import { diffTree, writeTree } from './output/write';
+import { linkStatus } from './istio/remote-secrets';
+import { link } from './link/link';
+import { assertOwned, diffTree, writeFilesAtomically, writeTree } from './output/write';
+import { EXPIRY_WARNING_DAYS, formatStatus, issue, pkiStatus, rekey } from './pki/cli';
+import { createPki, fileReader, readPki } from './pki/store';
+import { sopsConfig } from './sops/config';
 import { renderFleet, SchemaError, type Rendered } from './render/render';
 import { toYaml } from './render/yaml';
 
 export const HELP = `Usage: npm run synth -- [options]
+       npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [options]
+       npm run link -- [options]
 
-Renders fleet.yaml into per-cluster GitOps folders for Flux.
+synth renders fleet.yaml into per-cluster GitOps folders for Flux. The first
+synth in a repository without pki/ creates the CA store (root + one
+intermediate per cluster, keys SOPS-encrypted to the age recipients).
+
+pki status           table of the CA certificates; exit 1 if one expires
+                     within 30 days, is missing or does not chain to the root
+pki issue <cluster>  an intermediate CA for a cluster added to the fleet
+pki rotate <cluster> a new intermediate CA for a cluster
+pki rekey            re-encrypt pki/ to the recipients fleet.yaml names now
+                     (issue, rotate and rekey need SOPS_AGE_KEY_FILE: an
+                     operator's age identity)
+link                 read each cluster's reader token through its kubeconfig
+                     context and write the remote secrets to pki/links/
 
 Options:
-  --fleet <file>   the fleet description to render            (default: fleet.yaml)
+  --fleet <file>   the fleet description                       (default: fleet.yaml)
   --out <dir>      the output folder, inside the git repository
                    Flux syncs                                  (default: dist)
-  --check          render in memory and compare with --out; exit 1 and list
-                   the files that differ instead of writing (for CI)
+  --pki <dir>      the CA store          (default: pki/ beside the fleet file)
+  --check          synth only: render in memory and compare with --out and
+                   .sops.yaml; exit 1 and list what differs (for CI)
   -h, --help       show this help
 
 Exit codes: 0 done (or, with --check, up to date); 1 invalid input, refused
-output folder, or --check found drift. On exit 1 nothing on disk has changed.
+output folder, --check found drift, or a failed command. On exit 1 nothing
+on disk has changed.
 
 The output folder holds exactly what fleet.yaml describes: files of clusters
 that left the fleet are removed; clusters/<cluster>/flux-system/ (written by
@@ -35,7 +56,11 @@ export interface SynthOptions {
   readonly fleet: string;
   readonly out: string;
   readonly check: boolean;
+  /** The CA store; undefined = pki/ beside the fleet file. */
+  readonly pki?: string;
 }
+
+export type Command = { name: 'synth' } | { name: 'pki'; action: string; cluster?: string } | { name: 'link' };
 
 export interface SynthResult {
   readonly fleet: Fleet;
@@ -44,7 +69,7 @@ export interface SynthResult {
 }
 
 /** Parses argv; throws UsageError on unknown options. Returns undefined for --help. */
-export function parseCli(argv: string[]): SynthOptions | undefined {
+export function parseCli(argv: string[]): { command: Command; options: SynthOptions } | undefined {
   let parsed;
   try {
     parsed = parseArgs({
@@ -52,44 +77,111 @@ export function parseCli(argv: string[]): SynthOptions | undefined {
       options: {
         fleet: { type: 'string', default: 'fleet.yaml' },
         out: { type: 'string', default: 'dist' },
+        pki: { type: 'string' },
         check: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
     });
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
   }
   if (parsed.values.help) return undefined;
-  return { fleet: parsed.values.fleet!, out: parsed.values.out!, check: parsed.values.check! };
+  const [verb, action, cluster, ...extra] = parsed.positionals;
+  const options: SynthOptions = {
+    fleet: parsed.values.fleet!, out: parsed.values.out!, check: parsed.values.check!, ...(parsed.values.pki ? { pki: parsed.values.pki } : {}),
+  };
+  const usage = (what: string): UsageError => new UsageError(`${what}\n\n${HELP}`);
+  if (verb === undefined || verb === 'synth') {
+    if (action !== undefined) throw usage(`unexpected argument ${JSON.stringify(action)}`);
+    return { command: { name: 'synth' }, options };
+  }
+  if (verb === 'link') {
+    if (action !== undefined) throw usage(`unexpected argument ${JSON.stringify(action)}`);
+    return { command: { name: 'link' }, options };
+  }
+  if (verb === 'pki') {
+    const needsCluster = action === 'issue' || action === 'rotate';
+    if (!['status', 'issue', 'rotate', 'rekey'].includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey (got ${JSON.stringify(action ?? '')})`);
+    if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a cluster name`);
+    if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
+    return { command: { name: 'pki', action: action!, ...(cluster ? { cluster } : {}) }, options };
+  }
+  throw usage(`unknown command ${JSON.stringify(verb)}`);
+}
+
+interface Paths {
+  readonly fleetPath: string;
+  readonly fleetDir: string;
+  readonly outDir: string;
+  readonly pkiDir: string;
+}
+
+function paths(options: SynthOptions): Paths {
+  const fleetPath = resolve(options.fleet);
+  if (!existsSync(fleetPath)) throw new UsageError(`fleet file not found: ${options.fleet} (pass --fleet <file>)`);
+  const fleetDir = dirname(fleetPath);
+  return { fleetPath, fleetDir, outDir: resolve(options.out), pkiDir: resolve(options.pki ?? join(fleetDir, 'pki')) };
+}
+
+function posix(path: string): string {
+  return path.split(sep).join('/');
 }
 
 /** The whole synth; throws FleetError / UsageError / SchemaError, never exits. */
-export function synth(options: SynthOptions): SynthResult {
-  const fleetPath = resolve(options.fleet);
-  if (!existsSync(fleetPath)) throw new UsageError(`fleet file not found: ${options.fleet} (pass --fleet <file>)`);
-  const fleet = loadFleet(readFileSync(fleetPath, 'utf8'), options.fleet);
-  const outDir = resolve(options.out);
-  const rendered = renderFleet(fleet, { repoPath: repoPath(fleetPath, outDir) });
+export async function synth(options: SynthOptions): Promise<SynthResult> {
+  const p = paths(options);
+  const fleet = loadFleet(readFileSync(p.fleetPath, 'utf8'), options.fleet);
+  const pkiLabel = posix(relative(process.cwd(), p.pkiDir)) || '.';
+  if (!options.check) assertOwned(p.outDir);
+  let newPki: Map<string, string> | undefined;
+  if (!existsSync(p.pkiDir)) {
+    if (options.check) throw new UsageError(`${pkiLabel} does not exist; run \`npm run synth\` once to create the CA store`);
+    newPki = await createPki(fleet);
+  }
+  const pki = readPki(newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir), fleet, pkiLabel);
+  const rendered = renderFleet(fleet, { repoPath: repoPath(p.fleetPath, p.outDir), pki });
+  const sopsPath = join(p.fleetDir, '.sops.yaml');
+  const sopsText = sopsConfig(fleet, posix(relative(p.fleetDir, p.pkiDir)), posix(relative(p.fleetDir, p.outDir)));
+  const pending = linkStatus(fleet, pki).filter((l) => !l.linked);
+  const pendingNote = pending.length === 0 ? '' :
+    `\n${pending.length} remote-secret link(s) pending (${pending.map((l) => `${l.from}→${l.to}`).join(', ')}): ` +
+    'once the clusters run the mesh-config stage, run `npm run link`, then synth again.';
 
   if (options.check) {
-    const { changed, stale } = diffTree(outDir, rendered.files);
+    const { changed, stale } = diffTree(p.outDir, rendered.files);
+    if (!existsSync(sopsPath) || readFileSync(sopsPath, 'utf8') !== sopsText) changed.push(posix(relative(p.outDir, sopsPath)));
     if (changed.length + stale.length > 0) {
-      const list = [...changed.map((p) => `  changed: ${p}`), ...stale.map((p) => `  stale:   ${p}`)];
+      const list = [...changed.map((f) => `  changed: ${f}`), ...stale.map((f) => `  stale:   ${f}`)];
       throw new UsageError(`${options.out} is not what ${options.fleet} renders to (run \`npm run synth\` and commit the result):\n${list.join('\n')}`);
     }
-    return { fleet, rendered, message: `${options.out} is up to date with ${options.fleet}` };
+    return { fleet, rendered, message: `${options.out} is up to date with ${options.fleet}${pendingNote}` };
   }
-  const result = writeTree(outDir, rendered.files);
+  if (newPki) writeNewDir(p.pkiDir, newPki);
+  const result = writeTree(p.outDir, rendered.files);
+  if (!existsSync(sopsPath) || readFileSync(sopsPath, 'utf8') !== sopsText) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', sopsText]]));
   writeCdk8sOutput(rendered);
   const names = fleet.clusters.map((c) => c.name).join(', ');
   return {
     fleet,
     rendered,
-    message: `rendered ${fleet.clusters.length} cluster(s) (${names}) into ${options.out}: ` +
-      `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged`,
+    message: (newPki ? `created the CA store ${pkiLabel} (${newPki.size} files; keys SOPS-encrypted): commit it\n` : '') +
+      `rendered ${fleet.clusters.length} cluster(s) (${names}) into ${options.out}: ` +
+      `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}`,
   };
+}
+
+/** Creates a folder that must not exist yet, complete or not at all (staged, then renamed). */
+function writeNewDir(dir: string, files: ReadonlyMap<string, string>): void {
+  const staging = `${dir}.meshfleet-staging`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    writeFilesAtomically(staging, files);
+    renameSync(staging, dir);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -122,16 +214,48 @@ function writeCdk8sOutput(rendered: Rendered): void {
   }
 }
 
+async function run(command: Command, options: SynthOptions, out: (s: string) => void): Promise<number> {
+  if (command.name === 'synth') {
+    out((await synth(options)).message);
+    return 0;
+  }
+  const p = paths(options);
+  const fleet = loadFleet(readFileSync(p.fleetPath, 'utf8'), options.fleet);
+  if (command.name === 'link') {
+    out(await link(fleet, p.pkiDir));
+    return 0;
+  }
+  switch (command.action) {
+    case 'status': {
+      const rows = pkiStatus(fleet, p.pkiDir);
+      out(formatStatus(rows));
+      const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS);
+      if (bad.length > 0) {
+        out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, or expiring within ${EXPIRY_WARNING_DAYS} days): ` +
+          'run `npm run pki -- rotate <cluster>` (or `issue` for a missing one).');
+        return 1;
+      }
+      return 0;
+    }
+    case 'issue':
+    case 'rotate':
+      out(await issue(fleet, p.pkiDir, command.cluster, command.action === 'rotate'));
+      return 0;
+    default:
+      out(await rekey(fleet, p.pkiDir));
+      return 0;
+  }
+}
+
 /** Runs the CLI and returns the exit code; all output goes through the given streams. */
-export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
   try {
-    const options = parseCli(argv);
-    if (!options) {
+    const parsed = parseCli(argv);
+    if (!parsed) {
       out(HELP);
       return 0;
     }
-    out(synth(options).message);
-    return 0;
+    return await run(parsed.command, parsed.options, out);
   } catch (e) {
     if (e instanceof FleetError || e instanceof UsageError) {
       err(`error: ${e.message}\n\nNothing was written.`);

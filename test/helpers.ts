@@ -1,11 +1,13 @@
 /** Shared test helpers: temp fleets, tree hashes, and detection of the real CLIs tests use. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
+import type { Fixture } from './fixture';
 import { synth } from '../lib/cli';
 import { loadFleet } from '../lib/fleet/load';
 import { renderFleet } from '../lib/render/render';
@@ -18,12 +20,29 @@ export function tempDir(prefix = 'meshfleet-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Writes `fleetText` to <dir>/fleet.yaml and synthesizes it into <dir>/dist in-process. */
-export function synthFleet(fleetText: string, dir = tempDir()): { dir: string; out: string; message: string } {
+/** The per-run fixture: test identities, the default fleet encrypted to them, and its pki/. */
+export function fixture(): Fixture {
+  return inject('fixture');
+}
+
+/** A temp folder holding the fixture's pki/ (and, unless told otherwise, its fleet.yaml). */
+export function fixtureDir(fleetText = fixture().fleetText): string {
+  const dir = tempDir();
+  cpSync(join(fixture().dir, 'pki'), join(dir, 'pki'), { recursive: true });
   writeFileSync(join(dir, 'fleet.yaml'), fleetText);
-  const out = join(dir, 'dist');
-  const { message } = synth({ fleet: join(dir, 'fleet.yaml'), out, check: false });
-  return { dir, out, message };
+  return dir;
+}
+
+/**
+ * Writes `fleetText` to <dir>/fleet.yaml and synthesizes it into <dir>/dist in-process. A new
+ * folder gets a copy of the fixture's pki/, so the fleet text should use the fixture's recipients.
+ */
+export async function synthFleet(fleetText = fixture().fleetText, dir?: string): Promise<{ dir: string; out: string; message: string }> {
+  const d = dir ?? fixtureDir(fleetText);
+  writeFileSync(join(d, 'fleet.yaml'), fleetText);
+  const out = join(d, 'dist');
+  const { message } = await synth({ fleet: join(d, 'fleet.yaml'), out, check: false });
+  return { dir: d, out, message };
 }
 
 /** Every file below `dir` (relative POSIX path → sha256), sorted. */
@@ -79,4 +98,16 @@ export function objectAt(files: Map<string, Record<string, any>[]>, path: string
   const objs = files.get(path);
   if (!objs || objs.length !== 1) throw new Error(`expected one object in ${path}, found ${objs?.length ?? 'no file'}`);
   return objs[0]!;
+}
+
+/** Runs `fn` with the fixture operator's identity in SOPS_AGE_KEY_FILE, as an operator would. */
+export async function withOperator<T>(fn: () => Promise<T>): Promise<T> {
+  const before = process.env.SOPS_AGE_KEY_FILE;
+  process.env.SOPS_AGE_KEY_FILE = join(fixture().dir, 'operator.agekey');
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.SOPS_AGE_KEY_FILE;
+    else process.env.SOPS_AGE_KEY_FILE = before;
+  }
 }

@@ -3,12 +3,14 @@
  * its upstream schema, output is deterministic across runs, time zones and locales, the fleet can
  * grow and shrink, and the committed dist/ is what the committed fleet.yaml renders to.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument, YAMLMap } from 'yaml';
 import { SchemaValidator, type KubeObject } from '../lib/render/validate';
-import { DEFAULT_FLEET, editFleet, hasCommand, hashTree, kubectlKustomize, ROOT, runCli, synthFleet, tempDir } from './helpers';
+import { editFleet, fixture, fixtureDir, hasCommand, hashTree, kubectlKustomize, ROOT, runCli, synthFleet, tempDir, withOperator } from './helpers';
+import { issue } from '../lib/pki/cli';
+import { loadFleet } from '../lib/fleet/load';
 
 const hasKubectl = hasCommand('kubectl', ['version', '--client']);
 
@@ -23,8 +25,8 @@ function yamlFiles(out: string): string[] {
 
 describe('the default fleet', () => {
   let out: string;
-  beforeAll(() => {
-    ({ out } = synthFleet(DEFAULT_FLEET));
+  beforeAll(async () => {
+    ({ out } = await synthFleet());
   });
 
   it.skipIf(!hasKubectl)(`kubectl kustomize builds every stage folder of every cluster${hasKubectl ? '' : ' — SKIPPED: kubectl is not installed'}`, () => {
@@ -43,8 +45,9 @@ describe('the default fleet', () => {
     for (const file of yamlFiles(out)) {
       if (file.endsWith('kustomization.yaml')) continue;
       for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-        const obj = doc.toJS() as KubeObject;
-        expect(validator.validate(obj), `${file}: ${obj.kind}`).toEqual([]);
+        // SOPS metadata is removed by Flux before it applies the object.
+        const { sops: _sops, ...obj } = doc.toJS() as KubeObject;
+        expect(validator.validate(obj as KubeObject), `${file}: ${obj.kind}`).toEqual([]);
         count++;
       }
     }
@@ -90,11 +93,13 @@ describe('the default fleet', () => {
 });
 
 describe('determinism', () => {
-  it('synth twice gives byte-identical output', () => {
-    const { dir, out } = synthFleet(DEFAULT_FLEET);
-    const first = hashTree(out);
-    synthFleet(DEFAULT_FLEET, dir);
-    expect(hashTree(out)).toEqual(first);
+  it('synth twice gives byte-identical output, pki/ included', async () => {
+    const { dir, out } = await synthFleet();
+    const first = hashTree(dir);
+    await synthFleet(fixture().fleetText, dir);
+    expect(hashTree(dir)).toEqual(first);
+    expect(Object.keys(first)).toContain('.sops.yaml');
+    expect(hashTree(out)).not.toEqual({});
   });
 
   it('is the same under another time zone and locale', () => {
@@ -102,8 +107,7 @@ describe('determinism', () => {
       { TZ: 'Asia/Seoul', LC_ALL: 'C.UTF-8', LANG: 'ko_KR.UTF-8' },
       { TZ: 'UTC', LC_ALL: 'C', LANG: 'C' },
     ].map((env) => {
-      const dir = tempDir();
-      writeFileSync(join(dir, 'fleet.yaml'), DEFAULT_FLEET);
+      const dir = fixtureDir();
       const r = runCli(['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')], env);
       expect(r.status, r.stderr).toBe(0);
       return hashTree(join(dir, 'dist'));
@@ -118,14 +122,18 @@ describe('growing and shrinking the fleet', () => {
     context: 'onprem',
     network: 'network4',
     apiServer: 'https://kpaas-api.example.com:6443',
-    ageRecipient: 'age17rphktetg97yhjk8l5mxtnc5ypa6eyhk5gntd0g4r30g8tq5agnq9nuxmf',
+    ageRecipient: '',
     cni: 'cilium',
   };
 
-  it('a fourth cluster gets a full tree and nothing else changes but what it joins', () => {
-    const { dir, out } = synthFleet(DEFAULT_FLEET);
+  it('a fourth cluster gets a full tree and nothing else changes but what it joins', async () => {
+    const { dir, out } = await synthFleet();
     const before = hashTree(out);
-    synthFleet(editFleet((doc) => (doc.getIn(['spec', 'clusters']) as { add(v: unknown): void }).add(doc.createNode(fourth))), dir);
+    const withFourth = editFleet((doc) => (doc.getIn(['spec', 'clusters']) as { add(v: unknown): void })
+      .add(doc.createNode({ ...fourth, ageRecipient: fixture().extra.recipient })), fixture().fleetText);
+    writeFileSync(join(dir, 'fleet.yaml'), withFourth);
+    await withOperator(() => issue(loadFleet(withFourth), join(dir, 'pki'), 'kpaas-onprem', false));
+    await synthFleet(withFourth, dir);
     const after = hashTree(out);
     const added = Object.keys(after).filter((f) => !(f in before));
     expect(added.filter((f) => !f.includes('kpaas-onprem'))).toEqual([]);
@@ -139,18 +147,18 @@ describe('growing and shrinking the fleet', () => {
     );
   });
 
-  it('removing a cluster deletes its folders and nothing else, and leaves flux-system alone', () => {
+  it('removing a cluster deletes its folders and nothing else, and leaves flux-system alone', async () => {
     // Sample placement defaults follow list position; pinned placement keeps the other clusters still.
     const pinned = editFleet((doc) => {
       const placements = [{ reviews: ['v1'], sleep: false }, { reviews: ['v2'], sleep: false }, { reviews: ['v3'], sleep: true }];
       placements.forEach((p, i) => doc.setIn(['spec', 'clusters', i, 'samples'], doc.createNode(p)));
-    });
-    const { dir, out } = synthFleet(pinned);
+    }, fixture().fleetText);
+    const { dir, out } = await synthFleet(pinned);
     const fluxOwned = join(out, 'clusters', 'ncloud-nks', 'flux-system');
     mkdirSync(fluxOwned, { recursive: true });
     writeFileSync(join(fluxOwned, 'gotk-sync.yaml'), 'kind: GitRepository\n');
     const before = hashTree(out);
-    synthFleet(editFleet((doc) => (doc.getIn(['spec', 'clusters']) as { items: YAMLMap[] }).items.splice(1, 1), pinned), dir);
+    await synthFleet(editFleet((doc) => (doc.getIn(['spec', 'clusters']) as { items: YAMLMap[] }).items.splice(1, 1), pinned), dir);
     const after = hashTree(out);
     const removed = Object.keys(before).filter((f) => !(f in after));
     const changed = Object.keys(after).filter((f) => before[f] !== after[f]);
@@ -172,8 +180,8 @@ describe('the committed dist/', () => {
     expect(r.status).toBe(0);
   });
 
-  it('--check fails and lists the drift when dist/ is stale', () => {
-    const { dir, out } = synthFleet(DEFAULT_FLEET);
+  it('--check fails and lists the drift when dist/ is stale', async () => {
+    const { dir, out } = await synthFleet();
     writeFileSync(join(out, 'manifests/kt-k2p/mesh/helmrelease-istiod.yaml'), 'edited by hand\n');
     writeFileSync(join(out, 'manifests/kt-k2p/mesh/leftover.yaml'), 'kind: ConfigMap\n');
     const r = runCli(['--fleet', join(dir, 'fleet.yaml'), '--out', out, '--check']);
@@ -199,8 +207,8 @@ describe('the command line', () => {
   it('one checkout renders several fleets side by side', () => {
     const dir = tempDir();
     for (const name of ['a', 'b']) {
-      mkdirSync(join(dir, name));
-      writeFileSync(join(dir, name, 'fleet.yaml'), DEFAULT_FLEET.replace('name: kpaas-csp', `name: fleet-${name}`));
+      const fleetDir = fixtureDir(fixture().fleetText.replace('name: kpaas-csp', `name: fleet-${name}`));
+      cpSync(fleetDir, join(dir, name), { recursive: true });
     }
     mkdirSync(join(dir, '.git'));
     for (const name of ['a', 'b']) {
@@ -212,8 +220,7 @@ describe('the command line', () => {
   });
 
   it('refuses an output folder it did not write', () => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'fleet.yaml'), DEFAULT_FLEET);
+    const dir = fixtureDir();
     mkdirSync(join(dir, 'precious'));
     writeFileSync(join(dir, 'precious', 'notes.txt'), 'keep me');
     const r = runCli(['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'precious')]);

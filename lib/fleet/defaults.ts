@@ -11,6 +11,9 @@ export const DEFAULTS = {
   gitopsInterval: '10m',
   istioVersion: '1.26.8',
   istioChartRepository: 'https://istio-release.storage.googleapis.com/charts',
+  caKeyType: 'rsa-4096',
+  caRootValidityDays: 3650,
+  caIntermediateValidityDays: 3650,
   cni: 'other',
   samplesEnabled: false,
   metallbInstall: true,
@@ -31,7 +34,15 @@ export interface RawFleet {
   spec: {
     gitops: { engine?: 'flux'; repoURL: string; branch?: string; interval?: string };
     secrets: { operators: string[] };
-    mesh: { type: 'istio'; istio?: { version?: string; meshID?: string; chartRepository?: string } };
+    mesh: {
+      type: 'istio';
+      istio?: {
+        version?: string;
+        meshID?: string;
+        chartRepository?: string;
+        ca?: { keyType?: 'rsa-4096' | 'ecdsa-p256'; rootValidityDays?: number; intermediateValidityDays?: number };
+      };
+    };
     clusters: RawCluster[];
     samples?: { enabled?: boolean };
   };
@@ -70,6 +81,11 @@ export function resolveFleet(raw: RawFleet): Fleet {
         // One fleet is one mesh, so its name is the natural mesh ID.
         meshID: spec.mesh.istio?.meshID ?? raw.metadata.name,
         chartRepository: spec.mesh.istio?.chartRepository ?? DEFAULTS.istioChartRepository,
+        ca: {
+          keyType: spec.mesh.istio?.ca?.keyType ?? DEFAULTS.caKeyType,
+          rootValidityDays: spec.mesh.istio?.ca?.rootValidityDays ?? DEFAULTS.caRootValidityDays,
+          intermediateValidityDays: spec.mesh.istio?.ca?.intermediateValidityDays ?? DEFAULTS.caIntermediateValidityDays,
+        },
       },
     },
     clusters: spec.clusters.map((c, index): Cluster => ({

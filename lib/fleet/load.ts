@@ -157,6 +157,13 @@ function crossClusterProblems(fleet: RawFleet, at: (path: Segment[]) => string |
 
   addOnProblems(clusters, add);
 
+  const ca = fleet.spec.mesh.istio?.ca;
+  if (ca?.intermediateValidityDays !== undefined && ca.intermediateValidityDays > (ca.rootValidityDays ?? 3650)) {
+    add(['spec', 'mesh', 'istio', 'ca', 'intermediateValidityDays'], ca.intermediateValidityDays,
+      `must not outlive the root (rootValidityDays ${ca.rootValidityDays ?? 3650}); workload certificates are cut at the earliest expiry in the chain`,
+      'lower intermediateValidityDays or raise rootValidityDays');
+  }
+
   const version = fleet.spec.mesh.istio?.version;
   if (version !== undefined && compareVersion(version, MIN_ISTIO) < 0) {
     add(['spec', 'mesh', 'istio', 'version'], version, `meshfleet installs Istio with Helm charts through Flux, which needs Istio ${MIN_ISTIO.join('.')} or later (CRDs are chart templates since 1.24)`,

@@ -195,6 +195,15 @@ export const fleetSchema = {
                   pattern: '^(https|http|oci)://[^\\s]+$',
                   description: 'use the URL of a Helm repository that serves Istio\'s base, istiod and gateway charts',
                 },
+                ca: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    keyType: { type: 'string', enum: ['rsa-4096', 'ecdsa-p256'], description: 'use rsa-4096 (Istio\'s tools/certs default) or ecdsa-p256' },
+                    rootValidityDays: { type: 'integer', minimum: 30, maximum: 36500, description: 'use a number of days from 30 to 36500, e.g. 3650' },
+                    intermediateValidityDays: { type: 'integer', minimum: 30, maximum: 36500, description: 'use a number of days from 30 to 36500, no longer than the root\'s' },
+                  },
+                },
               },
             },
           },

@@ -46,6 +46,14 @@ export interface Istio {
   readonly meshID: string;
   /** Helm repository the charts come from. */
   readonly chartRepository: string;
+  /** The plug-in CA kept in pki/. */
+  readonly ca: CaSettings;
+}
+
+export interface CaSettings {
+  readonly keyType: 'rsa-4096' | 'ecdsa-p256';
+  readonly rootValidityDays: number;
+  readonly intermediateValidityDays: number;
 }
 
 export interface Cluster {

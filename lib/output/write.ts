@@ -104,3 +104,17 @@ function removeEmptyDirs(root: string): void {
   };
   if (existsSync(root)) visit(root, '');
 }
+
+/**
+ * Writes a set of files under `dir` (relative paths), each first to a temporary name beside it and
+ * then renamed into place, so a reader sees either the old or the new file, never half of one.
+ */
+export function writeFilesAtomically(dir: string, files: ReadonlyMap<string, string>): void {
+  for (const [path, content] of files) {
+    const target = join(dir, path);
+    mkdirSync(dirname(target), { recursive: true });
+    const tmp = `${target}.meshfleet-tmp`;
+    writeFileSync(tmp, content);
+    renameSync(tmp, target);
+  }
+}

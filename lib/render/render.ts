@@ -11,7 +11,9 @@ import { App, Chart } from 'cdk8s';
 import type { Fleet } from '../fleet/types';
 import { StageKustomization } from '../gitops/flux';
 import { effectiveDependencies, type StageName } from '../gitops/stages';
+import type { PkiState } from '../pki/store';
 import { planFleet, type ClusterPlan } from '../plan';
+import { parse } from 'yaml';
 import { renderReadme } from './readme';
 import { GENERATED_HEADER, toYaml } from './yaml';
 import { SchemaValidator, type KubeObject } from './validate';
@@ -19,6 +21,8 @@ import { SchemaValidator, type KubeObject } from './validate';
 export interface RenderOptions {
   /** Where dist/ sits in the git repository Flux syncs, POSIX, e.g. "dist". */
   readonly repoPath: string;
+  /** The CA store (pki/); without it, cacerts and remote secrets are left out. */
+  readonly pki?: PkiState;
 }
 
 export interface Rendered {
@@ -40,15 +44,16 @@ const HELM_STAGE_TIMEOUT = '15m';
 const STAGE_TIMEOUT = '5m';
 
 export function renderFleet(fleet: Fleet, options: RenderOptions, validator = new SchemaValidator()): Rendered {
-  const { app, clusters } = planFleet(fleet);
+  const { app, clusters } = planFleet(fleet, options.pki);
   const files = new Map<string, string>();
   const objects = new Map<string, KubeObject[]>();
   const failures: string[] = [];
 
+  const check = (path: string, obj: KubeObject): void => {
+    for (const problem of validator.validate(withoutSops(obj))) failures.push(`${path}: ${obj.kind} ${ref(obj)} ${problem}`);
+  };
   const emit = (path: string, objs: KubeObject[]): void => {
-    for (const obj of objs) {
-      for (const problem of validator.validate(obj)) failures.push(`${path}: ${obj.kind} ${ref(obj)} ${problem}`);
-    }
+    for (const obj of objs) check(path, obj);
     files.set(path, GENERATED_HEADER + objs.map(toYaml).join('---\n'));
   };
 
@@ -56,18 +61,27 @@ export function renderFleet(fleet: Fleet, options: RenderOptions, validator = ne
     const name = plan.cluster.name;
     const clusterObjects: KubeObject[] = [];
     const stages = plan.stages();
+    const stageObjects = new Map<StageName, KubeObject[]>();
     for (const { name: stage, chart } of stages) {
       const dir = `manifests/${name}/${stage}`;
       const entries = fileNames(chart.toJson() as KubeObject[]);
       for (const [file, obj] of entries) emit(`${dir}/${file}`, [obj]);
+      for (const [file, content] of plan.verbatimIn(stage)) {
+        const obj = parse(content) as KubeObject;
+        check(`${dir}/${file}`, obj);
+        files.set(`${dir}/${file}`, content);
+        entries.push([file, obj]);
+      }
+      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       files.set(`${dir}/kustomization.yaml`, GENERATED_HEADER + toYaml({
         apiVersion: 'kustomize.config.k8s.io/v1beta1',
         kind: 'Kustomization',
         resources: entries.map(([file]) => file),
       }));
+      stageObjects.set(stage, entries.map(([, obj]) => obj));
       clusterObjects.push(...entries.map(([, obj]) => obj));
     }
-    for (const [path, obj] of fluxStages(app, plan, stages, fleet, options)) emit(path, [obj]);
+    for (const [path, obj] of fluxStages(app, plan, stageObjects, fleet, options)) emit(path, [obj]);
     for (const [path, chart] of plan.extraFiles) emit(path, chart.toJson() as KubeObject[]);
     objects.set(name, clusterObjects);
   }
@@ -80,15 +94,14 @@ export function renderFleet(fleet: Fleet, options: RenderOptions, validator = ne
 function fluxStages(
   root: App,
   plan: ClusterPlan,
-  stages: { name: StageName; chart: Chart }[],
+  stages: ReadonlyMap<StageName, KubeObject[]>,
   fleet: Fleet,
   options: RenderOptions,
 ): [string, KubeObject][] {
   const cluster = plan.cluster.name;
   const chart = new Chart(root, `${cluster}--flux`, { disableResourceNameHashes: true });
-  const present = new Set(stages.map((s) => s.name));
-  for (const { name, chart: content } of stages) {
-    const objs = content.toJson() as KubeObject[];
+  const present = new Set(stages.keys());
+  for (const [name, objs] of stages) {
     new StageKustomization(chart, name, {
       stage: name,
       path: `./${options.repoPath ? `${options.repoPath}/` : ''}manifests/${cluster}/${name}`,
@@ -112,6 +125,12 @@ function fileNames(objs: KubeObject[]): [string, KubeObject][] {
     return [`${file}.yaml`, o];
   });
   return named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** SOPS metadata is not part of the object Flux applies. */
+function withoutSops(obj: KubeObject): KubeObject {
+  const { sops: _sops, ...rest } = obj;
+  return rest as KubeObject;
 }
 
 function ref(obj: KubeObject): string {

@@ -9,7 +9,7 @@ import type { Document } from 'yaml';
 import { synth } from '../../lib/cli';
 import { FleetError } from '../../lib/errors';
 import { loadFleet } from '../../lib/fleet/load';
-import { DEFAULT_FLEET, editFleet, hashTree, runCli, synthFleet } from '../helpers';
+import { DEFAULT_FLEET, editFleet, fixture, hashTree, runCli, synthFleet } from '../helpers';
 
 type Edit = (doc: Document) => void;
 const set = (path: (string | number)[], value: unknown): Edit => (doc) => doc.setIn(path, value);
@@ -60,17 +60,17 @@ const cases: Case[] = [
 describe('invalid fleet.yaml', () => {
   let dir: string;
   let before: Record<string, string>;
-  beforeAll(() => {
-    ({ dir } = synthFleet(DEFAULT_FLEET));
+  beforeAll(async () => {
+    ({ dir } = await synthFleet());
     before = hashTree(dir);
   });
 
-  it.each(cases)('$name: names $path, writes nothing', ({ edit, text, path, rule }) => {
+  it.each(cases)('$name: names $path, writes nothing', async ({ edit, text, path, rule }) => {
     const bad = text ?? editFleet(edit!);
     writeFileSync(join(dir, 'fleet.yaml'), bad);
     let error: unknown;
     try {
-      synth({ fleet: join(dir, 'fleet.yaml'), out: join(dir, 'dist'), check: false });
+      await synth({ fleet: join(dir, 'fleet.yaml'), out: join(dir, 'dist'), check: false });
     } catch (e) {
       error = e;
     }
@@ -79,7 +79,7 @@ describe('invalid fleet.yaml', () => {
     expect(message).toContain(`  ${path}`);
     expect(message).toMatch(rule);
     expect(message).toMatch(/fix: {3}\S/);
-    writeFileSync(join(dir, 'fleet.yaml'), DEFAULT_FLEET);
+    writeFileSync(join(dir, 'fleet.yaml'), fixture().fleetText);
     expect(hashTree(dir)).toEqual(before);
   });
 
@@ -113,8 +113,8 @@ describe('invalid fleet.yaml', () => {
     expect(error?.problems.map((p) => p.path)).toEqual(['spec.clusters[0].cni', 'spec.clusters[2].name']);
   });
 
-  it('the CLI exits 1 with the message and no stack trace', () => {
-    const d = synthFleet(DEFAULT_FLEET).dir;
+  it('the CLI exits 1 with the message and no stack trace', async () => {
+    const d = (await synthFleet()).dir;
     const before2 = hashTree(d);
     writeFileSync(join(d, 'fleet.yaml'), editFleet(set(['spec', 'clusters', 0, 'cni'], 'flannel')));
     const r = runCli(['--fleet', join(d, 'fleet.yaml'), '--out', join(d, 'dist')]);
