@@ -5,7 +5,7 @@
  * `curl reviews:9080/reviews/1` from sleep answers with pods of several clusters.
  */
 import { Construct } from 'constructs';
-import { KubeDeployment, KubeNamespace, KubeService, KubeServiceAccount } from '../../imports/k8s';
+import { KubeDeployment, KubeNamespace, KubeService, KubeServiceAccount, type PodSpec } from '../../imports/k8s';
 import type { ReviewsVersion } from '../fleet/types';
 import type { ClusterPlan } from '../plan';
 
@@ -42,35 +42,33 @@ export class ReviewsDeployment extends Construct {
   constructor(scope: Construct, id: string, version: ReviewsVersion) {
     super(scope, id);
     const labels = { app: 'reviews', version };
-    new KubeDeployment(this, 'Resource', {
-      metadata: { name: `reviews-${version}`, namespace: SAMPLE_NAMESPACE, labels },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: 'bookinfo-reviews',
-            containers: [{
-              name: 'reviews',
-              image: `docker.io/istio/examples-bookinfo-reviews-${version}:${BOOKINFO_TAG}`,
-              imagePullPolicy: 'IfNotPresent',
-              env: [{ name: 'LOG_DIR', value: '/tmp/logs' }],
-              ports: [{ containerPort: 9080 }],
-              volumeMounts: [
-                { name: 'tmp', mountPath: '/tmp' },
-                { name: 'wlp-output', mountPath: '/opt/ibm/wlp/output' },
-              ],
-            }],
-            volumes: [
-              { name: 'wlp-output', emptyDir: {} },
-              { name: 'tmp', emptyDir: {} },
-            ],
-          },
-        },
-      },
+    sampleDeployment(this, 'Resource', `reviews-${version}`, labels, true, {
+      serviceAccountName: 'bookinfo-reviews',
+      containers: [{
+        name: 'reviews',
+        image: `docker.io/istio/examples-bookinfo-reviews-${version}:${BOOKINFO_TAG}`,
+        imagePullPolicy: 'IfNotPresent',
+        env: [{ name: 'LOG_DIR', value: '/tmp/logs' }],
+        ports: [{ containerPort: 9080 }],
+        volumeMounts: [
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'wlp-output', mountPath: '/opt/ibm/wlp/output' },
+        ],
+      }],
+      volumes: [
+        { name: 'wlp-output', emptyDir: {} },
+        { name: 'tmp', emptyDir: {} },
+      ],
     });
   }
+}
+
+/** One replica of a pod in the sample namespace, selected by `labels` (as Istio's samples are). */
+function sampleDeployment(scope: Construct, id: string, name: string, labels: Record<string, string>, labelDeployment: boolean, pod: PodSpec): void {
+  new KubeDeployment(scope, id, {
+    metadata: { name, namespace: SAMPLE_NAMESPACE, ...(labelDeployment ? { labels } : {}) },
+    spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: pod } },
+  });
 }
 
 /** The sleep client (samples/sleep/sleep.yaml). */
@@ -83,27 +81,17 @@ export class Sleep extends Construct {
       metadata: { name: 'sleep', namespace: SAMPLE_NAMESPACE, labels: { app: 'sleep', service: 'sleep' } },
       spec: { ports: [{ port: 80, name: 'http' }], selector: labels },
     });
-    new KubeDeployment(this, 'Deployment', {
-      metadata: { name: 'sleep', namespace: SAMPLE_NAMESPACE },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            terminationGracePeriodSeconds: 0,
-            serviceAccountName: 'sleep',
-            containers: [{
-              name: 'sleep',
-              image: CURL_IMAGE,
-              command: ['/bin/sleep', 'infinity'],
-              imagePullPolicy: 'IfNotPresent',
-              volumeMounts: [{ mountPath: '/etc/sleep/tls', name: 'secret-volume' }],
-            }],
-            volumes: [{ name: 'secret-volume', secret: { secretName: 'sleep-secret', optional: true } }],
-          },
-        },
-      },
+    sampleDeployment(this, 'Deployment', 'sleep', labels, false, {
+      terminationGracePeriodSeconds: 0,
+      serviceAccountName: 'sleep',
+      containers: [{
+        name: 'sleep',
+        image: CURL_IMAGE,
+        command: ['/bin/sleep', 'infinity'],
+        imagePullPolicy: 'IfNotPresent',
+        volumeMounts: [{ mountPath: '/etc/sleep/tls', name: 'secret-volume' }],
+      }],
+      volumes: [{ name: 'secret-volume', secret: { secretName: 'sleep-secret', optional: true } }],
     });
   }
 }
