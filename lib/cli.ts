@@ -151,7 +151,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
 
   if (options.check) {
     const { changed, stale } = diffTree(p.outDir, rendered.files);
-    if (!existsSync(sopsPath) || readFileSync(sopsPath, 'utf8') !== sopsText) changed.push(posix(relative(p.outDir, sopsPath)));
+    if (!existsSync(sopsPath) || readFileSync(sopsPath, 'utf8') !== sopsText) changed.push(`${posix(relative(p.outDir, sopsPath))} (the sops rules beside fleet.yaml)`);
     if (changed.length + stale.length > 0) {
       const list = [...changed.map((f) => `  changed: ${f}`), ...stale.map((f) => `  stale:   ${f}`)];
       throw new UsageError(`${options.out} is not what ${options.fleet} renders to (run \`npm run synth\` and commit the result):\n${list.join('\n')}`);

@@ -3,7 +3,7 @@
  * its upstream schema, output is deterministic across runs, time zones and locales, the fleet can
  * grow and shrink, and the committed dist/ is what the committed fleet.yaml renders to.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument, YAMLMap } from 'yaml';
@@ -188,6 +188,8 @@ describe('the committed dist/', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('changed: manifests/kt-k2p/mesh/helmrelease-istiod.yaml');
     expect(r.stderr).toContain('stale:   manifests/kt-k2p/mesh/leftover.yaml');
+    rmSync(join(dir, '.sops.yaml'));
+    expect(runCli(['--fleet', join(dir, 'fleet.yaml'), '--out', out, '--check']).stderr).toContain('changed: ../.sops.yaml (the sops rules beside fleet.yaml)');
   });
 });
 

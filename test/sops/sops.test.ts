@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { decryptSops } from 'sops-age';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { dataKey, decryptObject, decryptWithKey, encryptObject, sopsTimestamp, type Tree } from '../../lib/sops/sops';
+import { dataKey, decryptObject, decryptWithKey, encryptObject, recipientsOf, sopsTimestamp, type Tree } from '../../lib/sops/sops';
 import { toYaml } from '../../lib/render/yaml';
 import { fixture, hasCommand, hashTree, SHARED, synthFleet, tempDir } from '../helpers';
 
@@ -97,5 +97,21 @@ describe(`every encrypted file synth and pki write${hasAge ? '' : ' — SKIPPED 
       }
     }
     expect(stanzas).toBe(3 * 2 + 1 + 3 * 2);
+  });
+});
+
+describe('.sops.yaml', () => {
+  it('has a creation rule for every encrypted file, naming the recipients it is encrypted to', async () => {
+    const { dir } = await synthFleet();
+    const rules = (parse(readFileSync(join(dir, '.sops.yaml'), 'utf8')) as { creation_rules: { path_regex: string; age: string; encrypted_regex: string }[] }).creation_rules;
+    const encrypted = Object.keys(hashTree(dir)).filter((f) => f.endsWith('.yaml') && readFileSync(join(dir, f), 'utf8').includes('\nsops:'));
+    expect(encrypted.length).toBeGreaterThan(0);
+    for (const f of encrypted) {
+      const rule = rules.find((r) => new RegExp(r.path_regex).test(f));
+      expect(rule, f).toBeDefined();
+      expect(rule!.encrypted_regex).toBe('^(data|stringData)$');
+      const doc = parse(readFileSync(join(dir, f), 'utf8')) as Tree;
+      expect(rule!.age.split(',').sort(), f).toEqual(recipientsOf(doc).sort());
+    }
   });
 });
