@@ -7,14 +7,15 @@ import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { FleetError, type Problem } from '../errors';
-import { resolveFleet, type RawFleet } from './defaults';
+import { DEFAULTS, resolveFleet, type RawFleet } from './defaults';
 import { contains, overlaps, parseRange, type IpRange } from '../net/ip';
 import { fleetSchema } from './schema';
+import { compareVersions } from './semver';
 import type { Fleet } from './types';
 
 type Segment = string | number;
 
-const MIN_ISTIO = [1, 24, 0] as const;
+const MIN_ISTIO = '1.24.0';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 const validateSchema = ajv.compile(fleetSchema);
@@ -158,15 +159,16 @@ function crossClusterProblems(fleet: RawFleet, at: (path: Segment[]) => string |
   addOnProblems(clusters, add);
 
   const ca = fleet.spec.mesh.istio?.ca;
-  if (ca?.intermediateValidityDays !== undefined && ca.intermediateValidityDays > (ca.rootValidityDays ?? 3650)) {
+  const rootDays = ca?.rootValidityDays ?? DEFAULTS.caRootValidityDays;
+  if (ca?.intermediateValidityDays !== undefined && ca.intermediateValidityDays > rootDays) {
     add(['spec', 'mesh', 'istio', 'ca', 'intermediateValidityDays'], ca.intermediateValidityDays,
-      `must not outlive the root (rootValidityDays ${ca.rootValidityDays ?? 3650}); workload certificates are cut at the earliest expiry in the chain`,
+      `must not outlive the root (rootValidityDays ${rootDays}); workload certificates are cut at the earliest expiry in the chain`,
       'lower intermediateValidityDays or raise rootValidityDays');
   }
 
   const version = fleet.spec.mesh.istio?.version;
-  if (version !== undefined && compareVersion(version, MIN_ISTIO) < 0) {
-    add(['spec', 'mesh', 'istio', 'version'], version, `meshfleet installs Istio with Helm charts through Flux, which needs Istio ${MIN_ISTIO.join('.')} or later (CRDs are chart templates since 1.24)`,
+  if (version !== undefined && compareVersions(version, MIN_ISTIO) < 0) {
+    add(['spec', 'mesh', 'istio', 'version'], version, `meshfleet installs Istio with Helm charts through Flux, which needs Istio ${MIN_ISTIO} or later (CRDs are chart templates since 1.24)`,
       'use Istio 1.24 or later, e.g. "1.26.8"');
   }
   return problems;
@@ -178,7 +180,7 @@ type AddProblem = (path: Segment[], value: unknown, rule: string, fix: string) =
 function addOnProblems(clusters: RawFleet['spec']['clusters'], add: AddProblem): void {
   const pools: { range: IpRange; path: Segment[]; text: string }[] = [];
   clusters.forEach((c, i) => {
-    const cni = c.cni ?? 'other';
+    const cni = c.cni ?? DEFAULTS.cni;
     if (c.cilium && cni !== 'cilium') {
       add(['spec', 'clusters', i, 'cilium'], c.cilium, `cilium settings only apply to clusters with cni: cilium (this one has cni: ${cni})`,
         'remove the cilium block, or set cni: cilium if the cluster runs Cilium');
@@ -235,15 +237,6 @@ const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9](
 
 export function isAddress(value: string): boolean {
   return isIP(value) !== 0 || (DNS_NAME.test(value) && !/^[0-9.]+$/.test(value));
-}
-
-function compareVersion(version: string, min: readonly number[]): number {
-  const parts = version.split(/[.-]/).slice(0, 3).map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (parts[i] ?? 0) - (min[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 /** Finds the line:column of a path in the document: the key for unknown fields, else the value. */

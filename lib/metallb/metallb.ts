@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { KubeNamespace } from '../../imports/k8s';
 import { IpAddressPool } from '../../imports/metallb-ipaddresspool-metallb.io';
 import { L2Advertisement } from '../../imports/metallb-l2advertisement-metallb.io';
+import { compareVersions } from '../fleet/semver';
 import type { MetalLB } from '../fleet/types';
 import { HelmChart, HelmRepo } from '../gitops/flux';
 import type { ClusterPlan } from '../plan';
@@ -59,7 +60,5 @@ export class EastWestPool extends Construct {
  * prefix (the old one still works there); 0.14.8 and earlier only know metallb.universe.tf.
  */
 export function loadBalancerIPsAnnotation(version: string): string {
-  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map(Number);
-  const modern = major > 0 || minor > 14 || (minor === 14 && patch >= 9);
-  return modern ? 'metallb.io/loadBalancerIPs' : 'metallb.universe.tf/loadBalancerIPs';
+  return compareVersions(version, '0.14.9') >= 0 ? 'metallb.io/loadBalancerIPs' : 'metallb.universe.tf/loadBalancerIPs';
 }

@@ -62,11 +62,11 @@ export function formatStatus(rows: StatusRow[]): string {
   return [line(head), ...cells.map(line)].join('\n');
 }
 
-async function rootKeyPair(pkiDir: string): Promise<KeyPairPem> {
+async function rootKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
   const read = fileReader(pkiDir);
   const text = read(ROOT_KEY);
   if (!text) throw new UsageError(`${pkiDir}/${ROOT_KEY} is missing: without the root key no cluster can be issued`);
-  const plain = await decryptObject(parse(text) as Tree, operatorIdentities());
+  const plain = await decryptObject(parse(text) as Tree, identities);
   const data = plain.stringData as Record<string, string>;
   return { certPem: data['root-cert.pem']!, keyPem: data['root-key.pem']! };
 }
@@ -99,7 +99,7 @@ export async function rekey(fleet: Fleet, pkiDir: string): Promise<string> {
     if (text === undefined) return;
     files.set(path, await encryptedFile(header, await decryptObject(parse(text) as Tree, identities), recipients));
   };
-  const root = await rootKeyPair(pkiDir);
+  const root = await rootKeyPair(pkiDir, identities);
   files.set(ROOT_KEY, await rootKeyFile(fleet, root));
   for (const c of fleet.clusters) {
     await again(cacertsPath(c.name), CACERTS_HEADER, cacertsRecipients(fleet, c));

@@ -59,7 +59,6 @@ export function renderFleet(fleet: Fleet, options: RenderOptions, validator = ne
 
   for (const plan of clusters) {
     const name = plan.cluster.name;
-    const clusterObjects: KubeObject[] = [];
     const stages = plan.stages();
     const stageObjects = new Map<StageName, KubeObject[]>();
     for (const { name: stage, chart } of stages) {
@@ -79,11 +78,10 @@ export function renderFleet(fleet: Fleet, options: RenderOptions, validator = ne
         resources: entries.map(([file]) => file),
       }));
       stageObjects.set(stage, entries.map(([, obj]) => obj));
-      clusterObjects.push(...entries.map(([, obj]) => obj));
     }
     for (const [path, obj] of fluxStages(app, plan, stageObjects, fleet, options)) emit(path, [obj]);
     for (const [path, chart] of plan.extraFiles) emit(path, chart.toJson() as KubeObject[]);
-    objects.set(name, clusterObjects);
+    objects.set(name, [...stageObjects.values()].flat());
   }
   if (failures.length > 0) throw new SchemaError(failures);
   files.set('README.md', renderReadme(fleet, clusters, options));

@@ -69,10 +69,10 @@ export class SchemaValidator {
     if (fn) return fn;
     const k8sDef = this.k8sKinds[key];
     const crd = this.crds[key] as { properties?: Record<string, unknown> } | undefined;
-    if (k8sDef) fn = this.ajv.compile({ $ref: `k8s#/definitions/${k8sDef}` });
-    
-    // Some CRDs (Istio's) leave the envelope out of their schema; every object has it.
-    else if (crd) {
+    if (k8sDef) {
+      fn = this.ajv.compile({ $ref: `k8s#/definitions/${k8sDef}` });
+    } else if (crd) {
+      // Some CRDs (Istio's) leave the envelope out of their schema; every object has it.
       fn = this.ajv.compile({
         ...crd,
         required: ['apiVersion', 'kind', 'metadata'],
