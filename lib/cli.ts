@@ -1,21 +1,23 @@
 /**
- * The `npm run synth` command line: load → plan → render → validate → write. Every check runs
- * before the first byte is written, so a failing synth leaves the output folder as it was.
+ * The command line: `npm run synth`, `npm run pki`, `npm run link`. Argument parsing and output
+ * only; every command runs the steps of lib/pipeline.ts, and every check runs before the first
+ * byte is written, so a failing command leaves the disk as it was.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FleetError, UsageError } from './errors';
-import { loadFleet } from './fleet/load';
 import type { Fleet } from './fleet/types';
-import { linkStatus } from './istio/remote-secrets';
-import { link } from './link/link';
-import { assertOwned, diffTree, writeFilesAtomically, writeTree } from './output/write';
-import { EXPIRY_WARNING_DAYS, formatStatus, issue, pkiStatus, rekey } from './pki/cli';
-import { createPki, fileReader, readPki } from './pki/store';
-import { sopsConfig } from './sops/config';
-import { renderFleet, SchemaError, type Rendered } from './render/render';
+import type { MeshModule } from './mesh/types';
+import { assertOwned, writeFilesAtomically } from './output/write';
+import { compare, loadFleetWithModules, plan, SchemaError, validate, write, type Modules } from './pipeline';
+import { fileReader } from './pki/files';
+import { EXPIRY_WARNING_DAYS, formatStatus } from './pki/status';
+import { render, type Rendered } from './render/render';
 import { toYaml } from './render/yaml';
+import { sopsConfig } from './sops/config';
+
+export { SchemaError };
 
 export const HELP = `Usage: npm run synth -- [options]
        npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [options]
@@ -66,6 +68,8 @@ export interface SynthResult {
   readonly fleet: Fleet;
   readonly rendered: Rendered;
   readonly message: string;
+  /** Printed on standard error before the message. */
+  readonly warnings: readonly string[];
 }
 
 /** Parses argv; throws UsageError on unknown options. Returns undefined for --help. */
@@ -132,44 +136,51 @@ function posix(path: string): string {
 /** The whole synth; throws FleetError / UsageError / SchemaError, never exits. */
 export async function synth(options: SynthOptions): Promise<SynthResult> {
   const p = paths(options);
-  const fleet = loadFleet(readFileSync(p.fleetPath, 'utf8'), options.fleet);
+  const { fleet, modules, warnings } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
+  const { mesh } = modules;
   const pkiLabel = posix(relative(process.cwd(), p.pkiDir)) || '.';
   if (!options.check) assertOwned(p.outDir);
   let newPki: Map<string, string> | undefined;
-  if (!existsSync(p.pkiDir)) {
+  if (mesh.ca && !existsSync(p.pkiDir)) {
     if (options.check) throw new UsageError(`${pkiLabel} does not exist; run \`npm run synth\` once to create the CA store`);
-    newPki = await createPki(fleet);
+    newPki = await mesh.ca.create(fleet);
   }
-  const pki = readPki(newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir), fleet, pkiLabel);
-  const rendered = renderFleet(fleet, { repoPath: repoPath(p.fleetPath, p.outDir), pki });
+  const pki = mesh.ca?.read(newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir), fleet, pkiLabel);
+  const repo = repoPath(p.fleetPath, p.outDir);
+  const rendered = render({ fleet, plan: plan(fleet, modules, pki), ...modules, pki, repoPath: repo });
+  validate(rendered);
   const sopsPath = join(p.fleetDir, '.sops.yaml');
-  const sopsText = sopsConfig(fleet, posix(relative(p.fleetDir, p.pkiDir)), posix(relative(p.fleetDir, p.outDir)));
-  const pending = linkStatus(fleet, pki).filter((l) => !l.linked);
-  const pendingNote = pending.length === 0 ? '' :
-    `\n${pending.length} remote-secret link(s) pending (${pending.map((l) => `${l.from}→${l.to}`).join(', ')}): ` +
-    'once the clusters run the mesh-config stage, run `npm run link`, then synth again.';
+  const sopsText = sopsConfig(mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), posix(relative(p.fleetDir, p.outDir))) ?? []);
+  const pendingNote = pendingLinks(mesh, fleet, pki);
 
   if (options.check) {
-    const { changed, stale } = diffTree(p.outDir, rendered.files);
+    const { changed, stale } = compare(p.outDir, rendered);
     if (!existsSync(sopsPath) || readFileSync(sopsPath, 'utf8') !== sopsText) changed.push(`${posix(relative(p.outDir, sopsPath))} (the sops rules beside fleet.yaml)`);
     if (changed.length + stale.length > 0) {
       const list = [...changed.map((f) => `  changed: ${f}`), ...stale.map((f) => `  stale:   ${f}`)];
       throw new UsageError(`${options.out} is not what ${options.fleet} renders to (run \`npm run synth\` and commit the result):\n${list.join('\n')}`);
     }
-    return { fleet, rendered, message: `${options.out} is up to date with ${options.fleet}${pendingNote}` };
+    return { fleet, rendered, warnings, message: `${options.out} is up to date with ${options.fleet}${pendingNote}` };
   }
   if (newPki) writeNewDir(p.pkiDir, newPki);
-  const result = writeTree(p.outDir, rendered.files);
+  const result = write(p.outDir, rendered);
   if (!existsSync(sopsPath) || readFileSync(sopsPath, 'utf8') !== sopsText) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', sopsText]]));
   writeCdk8sOutput(rendered);
   const names = fleet.clusters.map((c) => c.name).join(', ');
   return {
     fleet,
     rendered,
+    warnings,
     message: (newPki ? `created the CA store ${pkiLabel} (${newPki.size} files; keys SOPS-encrypted): commit it\n` : '') +
       `rendered ${fleet.clusters.length} cluster(s) (${names}) into ${options.out}: ` +
       `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}`,
   };
+}
+
+function pendingLinks(mesh: MeshModule, fleet: Fleet, pki: unknown): string {
+  const pending = mesh.link?.status(fleet, pki).filter((l) => !l.linked) ?? [];
+  return pending.length === 0 ? '' :
+    `\n${pending.length} link(s) pending (${pending.map((l) => `${l.from}→${l.to}`).join(', ')}): ${mesh.link!.pendingHint}`;
 }
 
 /** Creates a folder that must not exist yet, complete or not at all (staged, then renamed). */
@@ -214,20 +225,32 @@ function writeCdk8sOutput(rendered: Rendered): void {
   }
 }
 
-async function run(command: Command, options: SynthOptions, out: (s: string) => void): Promise<number> {
+async function run(command: Command, options: SynthOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (command.name === 'synth') {
-    out((await synth(options)).message);
+    const result = await synth(options);
+    for (const w of result.warnings) err(`warning: ${w}`);
+    out(result.message);
     return 0;
   }
   const p = paths(options);
-  const fleet = loadFleet(readFileSync(p.fleetPath, 'utf8'), options.fleet);
+  const { fleet, modules } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
   if (command.name === 'link') {
-    out(await link(fleet, p.pkiDir));
+    if (!modules.mesh.link) {
+      out(`mesh type ${modules.mesh.type} has nothing to link.`);
+      return 0;
+    }
+    out(await modules.mesh.link.run(fleet, p.pkiDir, process.env.KUBECTL ?? 'kubectl'));
     return 0;
   }
+  return pkiCommand(command, fleet, modules, p.pkiDir, out);
+}
+
+async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fleet, modules: Modules, pkiDir: string, out: (s: string) => void): Promise<number> {
+  const ca = modules.mesh.ca;
+  if (!ca) throw new UsageError(`mesh type ${modules.mesh.type} keeps no CA store: there is nothing for \`pki ${command.action}\` to do`);
   switch (command.action) {
     case 'status': {
-      const rows = pkiStatus(fleet, p.pkiDir);
+      const rows = ca.status(fleet, pkiDir);
       out(formatStatus(rows));
       const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS);
       if (bad.length > 0) {
@@ -239,10 +262,10 @@ async function run(command: Command, options: SynthOptions, out: (s: string) => 
     }
     case 'issue':
     case 'rotate':
-      out(await issue(fleet, p.pkiDir, command.cluster, command.action === 'rotate'));
+      out(await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));
       return 0;
     default:
-      out(await rekey(fleet, p.pkiDir));
+      out(await ca.rekey(fleet, pkiDir));
       return 0;
   }
 }
@@ -255,7 +278,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       out(HELP);
       return 0;
     }
-    return await run(parsed.command, parsed.options, out);
+    return await run(parsed.command, parsed.options, out, err);
   } catch (e) {
     if (e instanceof FleetError || e instanceof UsageError) {
       err(`error: ${e.message}\n\nNothing was written.`);

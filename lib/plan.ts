@@ -1,32 +1,33 @@
 /**
- * Fleet → one cdk8s App holding, per cluster, a Chart per stage (plus the istioctl file). Feature
- * modules add constructs to the stage they belong in; a stage nobody adds to is not emitted.
+ * The plan: per cluster, a cdk8s Chart per stage (plus charts written to files of their own).
+ * Add-ons and then the mesh module add constructs to the stages they belong in; a stage nobody
+ * adds to is not emitted. Features never build GitOps objects: they ask the plan for a Helm chart
+ * or a merge patch, and the fleet's engine decides what that becomes. This file knows no mesh,
+ * no add-on and no engine by name.
  */
 import { App, Chart } from 'cdk8s';
 import type { Cluster, Fleet } from './fleet/types';
-import type { PkiState } from './pki/store';
 import { STAGES, type StageName } from './gitops/stages';
-import { addCiliumSettings } from './cilium/istio-settings';
-import { addCacerts } from './istio/cacerts';
-import { addIstio } from './istio/control-plane';
-import { addIstioctlFile } from './istio/istioctl';
-import { addRemoteSecrets } from './istio/remote-secrets';
-import { addMetalLB } from './metallb/metallb';
-import { addMetricsServer } from './metrics-server/metrics-server';
-import { addSamples } from './samples/bookinfo';
+import type { GitOpsEngine, HelmInstall } from './gitops/types';
 
 export class ClusterPlan {
   private readonly stageCharts = new Map<StageName, Chart>();
   private readonly verbatimFiles = new Map<StageName, Map<string, string>>();
   /** Charts written to a file of their own under dist/, keyed by dist-relative path. */
   readonly extraFiles = new Map<string, Chart>();
+  /**
+   * Facts add-ons publish for the mesh: annotations the Service of the mesh's cross-cluster
+   * gateway must carry (MetalLB's pinned address). Add-ons plan before the mesh does.
+   */
+  readonly gatewayServiceAnnotations: Record<string, string> = {};
 
   constructor(
     readonly app: App,
     readonly fleet: Fleet,
     readonly cluster: Cluster,
-    /** The CA store; undefined renders without the secrets that come from it. */
-    readonly pki?: PkiState,
+    readonly engine: GitOpsEngine,
+    /** What the mesh's CA store holds for synth (its own type); undefined renders without those secrets. */
+    readonly pki?: unknown,
   ) {}
 
   /**
@@ -54,7 +55,12 @@ export class ClusterPlan {
     return chart;
   }
 
-  /** A chart rendered to its own file, outside the Flux stages. */
+  /** Installs a Helm chart in a stage, the way the fleet's GitOps engine does it. */
+  helmChart(stage: StageName, props: HelmInstall): void {
+    this.engine.helmChart(this.stage(stage), props);
+  }
+
+  /** A chart rendered to its own file, outside the stages. */
   file(path: string): Chart {
     const chart = new Chart(this.app, `${this.cluster.name}--file--${path}`, { disableResourceNameHashes: true });
     this.extraFiles.set(path, chart);
@@ -70,16 +76,20 @@ export class ClusterPlan {
   }
 }
 
-/** Every feature, in the order they add to a cluster. */
-const FEATURES: ((plan: ClusterPlan) => void)[] = [
-  addCiliumSettings, addMetalLB, addMetricsServer, addIstio, addCacerts, addRemoteSecrets, addIstioctlFile, addSamples,
-];
+/** Adds a feature's objects to one cluster's plan. */
+export type PlanStep = (plan: ClusterPlan) => void;
 
-export function planFleet(fleet: Fleet, pki?: PkiState): { app: App; clusters: ClusterPlan[] } {
+export interface FleetPlan {
+  readonly app: App;
+  readonly clusters: readonly ClusterPlan[];
+}
+
+/** Runs every step, in order, for every cluster. */
+export function planClusters(fleet: Fleet, engine: GitOpsEngine, steps: readonly PlanStep[], pki?: unknown): FleetPlan {
   const app = new App({ outdir: '.cdk8s.unused' });
   const clusters = fleet.clusters.map((cluster) => {
-    const plan = new ClusterPlan(app, fleet, cluster, pki);
-    for (const feature of FEATURES) feature(plan);
+    const plan = new ClusterPlan(app, fleet, cluster, engine, pki);
+    for (const step of steps) step(plan);
     return plan;
   });
   return { app, clusters };

@@ -10,8 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
-import { loadFleet } from '../lib/fleet/load';
-import { renderFleet } from '../lib/render/render';
+import { loadFleet } from '../lib/pipeline';
+import { renderFleet } from '../lib/pipeline';
 import { SchemaValidator } from '../lib/render/validate';
 
 const TARGETS: Record<number, { ms: number; mib: number }> = {

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { synth } from '../lib/cli';
-import { loadFleet } from '../lib/fleet/load';
+import { loadFleet } from '../lib/pipeline';
 import { writeFilesAtomically } from '../lib/output/write';
-import { createPki } from '../lib/pki/store';
+import { createPki } from '../lib/pipeline';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const EXAMPLES = join(ROOT, 'examples');

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import type { TestProject } from 'vitest/node';
-import { loadFleet } from '../lib/fleet/load';
+import { loadFleet } from '../lib/pipeline';
 import { writeFilesAtomically } from '../lib/output/write';
-import { createPki } from '../lib/pki/store';
+import { createPki } from '../lib/pipeline';
 import { DEFAULT_FLEET_TEXT, type Fixture } from './fixture';
 
 export default async function setup(project: TestProject): Promise<void> {

@@ -9,8 +9,8 @@ import { inject } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import type { Fixture } from './fixture';
 import { synth } from '../lib/cli';
-import { loadFleet } from '../lib/fleet/load';
-import { renderFleet } from '../lib/render/render';
+import { loadFleet } from '../lib/pipeline';
+import { renderFleet } from '../lib/pipeline';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_FLEET = readFileSync(join(ROOT, 'fleet.yaml'), 'utf8');

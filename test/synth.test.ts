@@ -9,8 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument, YAMLMap } from 'yaml';
 import { SchemaValidator, type KubeObject } from '../lib/render/validate';
 import { editFleet, fixture, fixtureDir, hasCommand, hashTree, kubectlKustomize, ROOT, runCli, synthFleet, tempDir, withOperator } from './helpers';
-import { issue } from '../lib/pki/cli';
-import { loadFleet } from '../lib/fleet/load';
+import { issueIntermediate as issue } from '../lib/mesh/istio/ca';
+import { loadFleet } from '../lib/pipeline';
 
 const hasKubectl = hasCommand('kubectl', ['version', '--client']);
 

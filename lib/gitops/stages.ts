@@ -1,8 +1,8 @@
 /**
- * The stages every cluster is applied in. Each stage is one Flux Kustomization
- * (dist/clusters/<cluster>/<stage>.yaml) pointing at dist/manifests/<cluster>/<stage>/.
- * A stage that installs CRDs comes before every stage that uses them, and Flux's dependsOn +
- * wait make the order real. Stage names and folders are public: renaming one is a breaking change.
+ * The stages every cluster is applied in, whatever the engine: each applies
+ * dist/manifests/<cluster>/<stage>/ (Flux: one Kustomization per stage, chained with dependsOn and
+ * wait). A stage that installs CRDs comes before every stage that uses them. Stage names and
+ * folders are public: renaming one is a breaking change.
  */
 
 export type StageName = 'infrastructure' | 'infrastructure-config' | 'mesh-prereqs' | 'mesh' | 'mesh-config' | 'apps';
@@ -11,7 +11,7 @@ export interface StageDef {
   readonly name: StageName;
   /** Stages that must be Ready first; empty ones are skipped through to their own dependencies. */
   readonly dependsOn: readonly StageName[];
-  /** One line for dist/README.md. */
+  /** One line for dist/README.md; the mesh module may say more precisely what its stages hold. */
   readonly summary: string;
 }
 
@@ -19,9 +19,9 @@ export interface StageDef {
 export const STAGES: readonly StageDef[] = [
   { name: 'infrastructure', dependsOn: [], summary: 'cluster add-ons that own CRDs or node config (MetalLB, metrics-server, Cilium settings)' },
   { name: 'infrastructure-config', dependsOn: ['infrastructure'], summary: 'custom resources of those add-ons (MetalLB address pools)' },
-  { name: 'mesh-prereqs', dependsOn: ['infrastructure-config'], summary: 'what must exist before istiod first starts: the istio-system Namespace with its network label, the plug-in CA' },
-  { name: 'mesh', dependsOn: ['mesh-prereqs'], summary: 'Istio Helm releases: istio-base → istiod → istio-eastwestgateway' },
-  { name: 'mesh-config', dependsOn: ['mesh'], summary: 'Istio custom resources (cross-network Gateway) and remote secrets' },
+  { name: 'mesh-prereqs', dependsOn: ['infrastructure-config'], summary: 'what must exist before the mesh\'s control plane first starts: its namespaces and CA' },
+  { name: 'mesh', dependsOn: ['mesh-prereqs'], summary: 'the mesh\'s Helm releases (CRDs, control plane, gateways)' },
+  { name: 'mesh-config', dependsOn: ['mesh'], summary: 'the mesh\'s custom resources and the credentials that link the clusters' },
   { name: 'apps', dependsOn: ['mesh-config'], summary: 'workloads in the mesh (sample apps)' },
 ];
 

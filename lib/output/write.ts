@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { UsageError } from '../errors';
-import { README_MARKER } from '../render/readme';
+import { README_MARKER } from '../render/yaml';
 
 export interface WriteResult {
   readonly written: string[];

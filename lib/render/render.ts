@@ -1,28 +1,34 @@
 /**
- * plan → files: synthesizes every chart, validates each object against its schema, and lays the
- * output tree out in memory (dist-relative path → bytes). Nothing here touches the disk.
+ * plan → files: synthesizes every chart and lays the output tree out in memory (dist-relative
+ * path → bytes), with the GitOps engine's delivery objects and dist/README.md. Nothing here
+ * touches the disk, and nothing here knows a mesh, an engine or an add-on by name.
  *
- *   clusters/<cluster>/<stage>.yaml          Flux Kustomization per stage
+ *   clusters/<cluster>/<stage>.yaml          the engine's object per stage (Flux Kustomization)
  *   manifests/<cluster>/<stage>/*.yaml       one object per file + kustomization.yaml
- *   istioctl/<cluster>.yaml                  IstioOperator (not applied by Flux)
+ *   <files the mesh adds>                    e.g. istioctl/<cluster>.yaml (not applied by the engine)
  *   README.md                                topology and bootstrap steps
  */
-import { App, Chart } from 'cdk8s';
-import type { Fleet } from '../fleet/types';
-import { StageKustomization } from '../gitops/flux';
-import { effectiveDependencies, type StageName } from '../gitops/stages';
-import type { PkiState } from '../pki/store';
-import { planFleet, type ClusterPlan } from '../plan';
 import { parse } from 'yaml';
+import type { AddOn } from '../addons/types';
+import type { Fleet } from '../fleet/types';
+import type { StageName } from '../gitops/stages';
+import type { GitOpsEngine } from '../gitops/types';
+import type { KubeObject } from '../kube';
+import type { MeshModule } from '../mesh/types';
+import type { FleetPlan } from '../plan';
 import { renderReadme } from './readme';
 import { GENERATED_HEADER, toYaml } from './yaml';
-import { SchemaValidator, type KubeObject } from './validate';
 
-export interface RenderOptions {
-  /** Where dist/ sits in the git repository Flux syncs, POSIX, e.g. "dist". */
+export interface RenderInput {
+  readonly fleet: Fleet;
+  readonly plan: FleetPlan;
+  readonly mesh: MeshModule;
+  readonly engine: GitOpsEngine;
+  readonly addons: readonly AddOn[];
+  /** What the mesh's CA store holds (its own type), for the README; undefined without one. */
+  readonly pki: unknown;
+  /** Where dist/ sits in the git repository the engine syncs, POSIX, e.g. "dist". */
   readonly repoPath: string;
-  /** The CA store (pki/); without it, cacerts and remote secrets are left out. */
-  readonly pki?: PkiState;
 }
 
 export interface Rendered {
@@ -30,44 +36,30 @@ export interface Rendered {
   readonly files: Map<string, string>;
   /** Every object per cluster, in file order (for `cdk8s synth` and tests). */
   readonly objects: Map<string, KubeObject[]>;
+  /** Every emitted object with the file it is in, for the validate step. */
+  readonly emitted: readonly { readonly path: string; readonly object: KubeObject }[];
 }
 
-/** An emitted object failed its schema: a bug in meshfleet or in values passed through from fleet.yaml. */
-export class SchemaError extends Error {
-  constructor(readonly failures: readonly string[]) {
-    super(`generated objects failed schema validation:\n${failures.map((f) => `  ${f}`).join('\n')}`);
-    this.name = 'SchemaError';
-  }
-}
-
-const HELM_STAGE_TIMEOUT = '15m';
-const STAGE_TIMEOUT = '5m';
-
-export function renderFleet(fleet: Fleet, options: RenderOptions, validator = new SchemaValidator()): Rendered {
-  const { app, clusters } = planFleet(fleet, options.pki);
+export function render(input: RenderInput): Rendered {
+  const { fleet, plan, engine } = input;
   const files = new Map<string, string>();
   const objects = new Map<string, KubeObject[]>();
-  const failures: string[] = [];
-
-  const check = (path: string, obj: KubeObject): void => {
-    for (const problem of validator.validate(withoutSops(obj))) failures.push(`${path}: ${obj.kind} ${ref(obj)} ${problem}`);
-  };
+  const emitted: { path: string; object: KubeObject }[] = [];
   const emit = (path: string, objs: KubeObject[]): void => {
-    for (const obj of objs) check(path, obj);
+    for (const object of objs) emitted.push({ path, object });
     files.set(path, GENERATED_HEADER + objs.map(toYaml).join('---\n'));
   };
 
-  for (const plan of clusters) {
-    const name = plan.cluster.name;
-    const stages = plan.stages();
+  for (const cluster of plan.clusters) {
+    const name = cluster.cluster.name;
     const stageObjects = new Map<StageName, KubeObject[]>();
-    for (const { name: stage, chart } of stages) {
+    for (const { name: stage, chart } of cluster.stages()) {
       const dir = `manifests/${name}/${stage}`;
       const entries = fileNames(chart.toJson() as KubeObject[]);
       for (const [file, obj] of entries) emit(`${dir}/${file}`, [obj]);
-      for (const [file, content] of plan.verbatimIn(stage)) {
+      for (const [file, content] of cluster.verbatimIn(stage)) {
         const obj = parse(content) as KubeObject;
-        check(`${dir}/${file}`, obj);
+        emitted.push({ path: `${dir}/${file}`, object: obj });
         files.set(`${dir}/${file}`, content);
         entries.push([file, obj]);
       }
@@ -79,37 +71,15 @@ export function renderFleet(fleet: Fleet, options: RenderOptions, validator = ne
       }));
       stageObjects.set(stage, entries.map(([, obj]) => obj));
     }
-    for (const [path, obj] of fluxStages(app, plan, stageObjects, fleet, options)) emit(path, [obj]);
-    for (const [path, chart] of plan.extraFiles) emit(path, chart.toJson() as KubeObject[]);
+    const delivery = engine.deliver(plan.app, { fleet, cluster: cluster.cluster, stages: stageObjects, repoPath: input.repoPath });
+    for (const [path, obj] of delivery) emit(path, [obj]);
+    for (const [path, chart] of cluster.extraFiles) emit(path, chart.toJson() as KubeObject[]);
     objects.set(name, [...stageObjects.values()].flat());
   }
-  if (failures.length > 0) throw new SchemaError(failures);
-  files.set('README.md', renderReadme(fleet, clusters, options));
-  return { files, objects };
-}
-
-/** The Flux Kustomization of every stage that has content, chained with dependsOn. */
-function fluxStages(
-  root: App,
-  plan: ClusterPlan,
-  stages: ReadonlyMap<StageName, KubeObject[]>,
-  fleet: Fleet,
-  options: RenderOptions,
-): [string, KubeObject][] {
-  const cluster = plan.cluster.name;
-  const chart = new Chart(root, `${cluster}--flux`, { disableResourceNameHashes: true });
-  const present = new Set(stages.keys());
-  for (const [name, objs] of stages) {
-    new StageKustomization(chart, name, {
-      stage: name,
-      path: `./${options.repoPath ? `${options.repoPath}/` : ''}manifests/${cluster}/${name}`,
-      dependsOn: effectiveDependencies(name, present),
-      interval: fleet.gitops.interval,
-      timeout: objs.some((o) => o.kind === 'HelmRelease') ? HELM_STAGE_TIMEOUT : STAGE_TIMEOUT,
-      decrypt: objs.some((o) => o.sops !== undefined),
-    });
-  }
-  return (chart.toJson() as KubeObject[]).map((obj) => [`clusters/${cluster}/${obj.metadata!.name}.yaml`, obj]);
+  files.set('README.md', renderReadme({
+    fleet, plans: plan.clusters, mesh: input.mesh, engine, addons: input.addons, pki: input.pki, repoPath: input.repoPath,
+  }));
+  return { files, objects, emitted };
 }
 
 /** `<kind>-<name>.yaml` per object, with the namespace added where two would collide; sorted. */
@@ -123,14 +93,4 @@ function fileNames(objs: KubeObject[]): [string, KubeObject][] {
     return [`${file}.yaml`, o];
   });
   return named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** SOPS metadata is not part of the object Flux applies. */
-function withoutSops(obj: KubeObject): KubeObject {
-  const { sops: _sops, ...rest } = obj;
-  return rest as KubeObject;
-}
-
-function ref(obj: KubeObject): string {
-  return `${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name ?? ''}`;
 }

@@ -2,7 +2,7 @@
  * Validates every emitted object against the upstream schema of its kind: Kubernetes 1.32 and the
  * CRDs listed in cdk8s.yaml (imports/schemas/, made strict by scripts/import.ts so a misspelt
  * field fails), and HelmRelease values against the chart's own values.schema.json where upstream
- * ships one. Loading is lazy: a kind's schema is compiled the first time it is needed.
+ * ships one (for the objects a GitOps engine installs charts with). Loading is lazy: a kind's schema is compiled the first time it is needed.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
+import { ENGINES } from '../gitops/registry';
+import type { KubeObject } from '../kube';
+
+export type { KubeObject };
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const SCHEMAS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'imports', 'schemas');
@@ -21,13 +25,6 @@ const VALUES_SCHEMAS: Record<string, string> = {
   'metallb/metallb': 'metallb-metallb.json',
   'cilium/cilium': 'cilium-cilium.json',
 };
-
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata?: { name?: string; namespace?: string };
-  [key: string]: unknown;
-}
 
 export class SchemaValidator {
   private readonly ajv: Ajv;
@@ -50,10 +47,10 @@ export class SchemaValidator {
     const validate = this.validatorFor(obj.apiVersion, obj.kind);
     if (!validate) return [`no schema for ${obj.apiVersion} ${obj.kind}: add its CRD to cdk8s.yaml and run \`npm run import\``];
     const problems = validate(obj) ? [] : formatErrors(validate.errors ?? []);
-    if (obj.apiVersion.startsWith('helm.toolkit.fluxcd.io/') && obj.kind === 'HelmRelease') {
-      const spec = obj.spec as { chart?: { spec?: { chart: string; sourceRef: { name: string } } }; values?: unknown } | undefined;
-      const chart = spec?.chart?.spec;
-      if (chart) problems.push(...this.validateValues(`${chart.sourceRef.name}/${chart.chart}`, spec?.values ?? {}, 'spec.values'));
+    // Objects that install a Helm chart (Flux HelmRelease …): their values against the chart's schema.
+    for (const engine of Object.values(ENGINES)) {
+      const chart = engine.chartValues(obj);
+      if (chart) problems.push(...this.validateValues(chart.chart, chart.values, 'spec.values'));
     }
     // Values meant for a Helm release elsewhere (valuesFrom) carry the chart they are for.
     const valuesFor = (obj.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.['meshfleet.io/chart-values'];

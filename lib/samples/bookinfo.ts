@@ -3,25 +3,32 @@
  * `reviews` Service in every cluster, the reviews-vN Deployments where fleet.yaml places them,
  * and the `sleep` client to call them from. Cross-cluster load balancing shows when
  * `curl reviews:9080/reviews/1` from sleep answers with pods of several clusters.
+ *
+ * Plain Kubernetes objects rather than cdk8s-plus constructs: they reproduce Istio's sample
+ * manifests field for field (cdk8s-plus would add its own labels, selectors and security defaults).
  */
 import { Construct } from 'constructs';
 import { KubeDeployment, KubeNamespace, KubeService, KubeServiceAccount, type PodSpec } from '../../imports/k8s';
-import type { ReviewsVersion } from '../fleet/types';
 import type { ClusterPlan } from '../plan';
+import type { BookinfoPlacement, ReviewsVersion } from './placement';
 
 export const SAMPLE_NAMESPACE = 'sample';
 const BOOKINFO_TAG = '1.20.3';
 const CURL_IMAGE = 'docker.io/curlimages/curl:8.16.0';
 
-export function addSamples(plan: ClusterPlan): void {
+/**
+ * The samples in the `apps` stage when spec.samples.enabled: the namespace (with the labels the
+ * mesh needs to inject its proxies), the reviews Service everywhere, and what `placement` puts here.
+ */
+export function addBookinfo(plan: ClusterPlan, placement: BookinfoPlacement, namespaceLabels: Record<string, string>): void {
   if (!plan.fleet.samples.enabled) return;
   const apps = plan.stage('apps');
   new KubeNamespace(apps, 'namespace', {
-    metadata: { name: SAMPLE_NAMESPACE, labels: { 'istio-injection': 'enabled' } },
+    metadata: { name: SAMPLE_NAMESPACE, ...(Object.keys(namespaceLabels).length > 0 ? { labels: namespaceLabels } : {}) },
   });
   new ReviewsService(apps, 'reviews');
-  for (const version of plan.cluster.samples.reviews) new ReviewsDeployment(apps, `reviews-${version}`, version);
-  if (plan.cluster.samples.sleep) new Sleep(apps, 'sleep');
+  for (const version of placement.reviews) new ReviewsDeployment(apps, `reviews-${version}`, version);
+  if (placement.sleep) new Sleep(apps, 'sleep');
 }
 
 /** The reviews Service and ServiceAccount: present everywhere, so every cluster can resolve the name. */

@@ -1,8 +1,8 @@
 /** Seed 000 §6–7 add-ons as GitOps: MetalLB, metrics-server, and Cilium settings for Istio. */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ciliumConfig, restartJobName } from '../../lib/cilium/istio-settings';
-import { loadBalancerIPsAnnotation } from '../../lib/metallb/metallb';
+import { ciliumConfig, restartJobName } from '../../lib/addons/cilium-istio';
+import { loadBalancerIPsAnnotation } from '../../lib/addons/metallb';
 import { SchemaValidator } from '../../lib/render/validate';
 import { DEFAULT_FLEET, editFleet, objectAt, renderObjects } from '../helpers';
 

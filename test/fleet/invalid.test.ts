@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from 'yaml';
 import { synth } from '../../lib/cli';
 import { FleetError } from '../../lib/errors';
-import { loadFleet } from '../../lib/fleet/load';
+import { loadFleet } from '../../lib/pipeline';
 import { DEFAULT_FLEET, editFleet, fixture, hashTree, runCli, synthFleet } from '../helpers';
 
 type Edit = (doc: Document) => void;
@@ -43,8 +43,8 @@ const cases: Case[] = [
   { name: 'API server on loopback', edit: set(['spec', 'clusters', 2, 'apiServer'], 'https://127.0.0.1:6443'), path: 'spec.clusters[2].apiServer', rule: /loopback/ },
   { name: 'misspelt field', text: DEFAULT_FLEET.replace('network: network2', 'netwrok: network2'), path: 'spec.clusters[1].netwrok', rule: /unknown field "netwrok"/ },
   { name: 'unknown CNI', edit: set(['spec', 'clusters', 2, 'cni'], 'flannel'), path: 'spec.clusters[2].cni', rule: /must be one of "calico", "cilium", "other"/ },
-  { name: 'mesh type not rendered yet', edit: set(['spec', 'mesh', 'type'], 'linkerd'), path: 'spec.mesh.type', rule: /must be "istio"/ },
-  { name: 'unsupported GitOps engine', edit: set(['spec', 'gitops', 'engine'], 'argocd'), path: 'spec.gitops.engine', rule: /must be "flux"/ },
+  { name: 'mesh type not rendered yet', edit: set(['spec', 'mesh', 'type'], 'linkerd'), path: 'spec.mesh.type', rule: /must be one of "istio", "none"/ },
+  { name: 'unsupported GitOps engine', edit: set(['spec', 'gitops', 'engine'], 'argocd'), path: 'spec.gitops.engine', rule: /must be one of "flux"/ },
   { name: 'interval not a duration', edit: set(['spec', 'gitops', 'interval'], 'ten minutes'), path: 'spec.gitops.interval', rule: /required format/ },
   { name: 'unknown reviews version', edit: set(['spec', 'clusters', 0, 'samples'], { reviews: ['v4'] }), path: 'spec.clusters[0].samples.reviews[0]', rule: /must be one of "v1", "v2", "v3"/ },
   { name: 'missing API server', edit: del(['spec', 'clusters', 1, 'apiServer']), path: 'spec.clusters[1].apiServer', rule: /required field "apiServer" is missing/ },

@@ -1,0 +1,82 @@
+/**
+ * MetalLB for clusters whose LoadBalancer Services stay <pending> (seed 000 §7.1.3, KT K2P): the
+ * chart in `infrastructure`, the address pool (and, when announcing, an L2Advertisement) in
+ * `infrastructure-config` — after MetalLB's webhook is up, which a pool applied right after the
+ * chart would race. The mesh's gateway asks for its pinned address by Service annotation (published
+ * on the plan for the mesh to use), never with the deprecated spec.loadBalancerIP.
+ */
+import { Construct } from 'constructs';
+import { KubeNamespace } from '../../../imports/k8s';
+import { IpAddressPool } from '../../../imports/metallb-ipaddresspool-metallb.io';
+import { L2Advertisement } from '../../../imports/metallb-l2advertisement-metallb.io';
+import { compareVersions } from '../../fleet/semver';
+import type { ClusterPlan } from '../../plan';
+import type { AddOn } from '../types';
+import { metallbOf, resolveMetalLB, type MetalLB } from './defaults';
+import { metallbRules } from './rules';
+import { metallbSchema } from './schema';
+
+export const METALLB_NAMESPACE = 'metallb-system';
+export const METALLB_POOL = 'istio-eastwest';
+const METALLB_CHARTS = 'https://metallb.github.io/metallb';
+
+export const metallb: AddOn = {
+  name: 'metallb',
+  clusterSchema: { metallb: metallbSchema },
+  resolveCluster: resolveMetalLB,
+  rules: (fleet, _raw, add) => metallbRules(fleet, add),
+  plan: addMetalLB,
+  summary(cluster) {
+    const m = metallbOf(cluster);
+    if (!m) return undefined;
+    return `MetalLB ${m.version}${m.install ? '' : ' (already installed)'}: pool ${m.addresses.join(', ')}, ${m.announce === 'l2' ? 'announced over L2' : 'assigned, not announced'}`;
+  },
+};
+
+function addMetalLB(plan: ClusterPlan): void {
+  const settings = metallbOf(plan.cluster);
+  if (!settings) return;
+  if (settings.install) {
+    const infra = plan.stage('infrastructure');
+    // The speaker needs host networking and NET_RAW, as in MetalLB's own manifests.
+    const privileged = { enforce: 'privileged', audit: 'privileged', warn: 'privileged' };
+    new KubeNamespace(infra, 'metallb-namespace', {
+      metadata: {
+        name: METALLB_NAMESPACE,
+        labels: Object.fromEntries(Object.entries(privileged).map(([mode, level]) => [`pod-security.kubernetes.io/${mode}`, level])),
+      },
+    });
+    plan.helmChart('infrastructure', {
+      name: 'metallb', namespace: METALLB_NAMESPACE, repository: { name: 'metallb', url: METALLB_CHARTS }, chart: 'metallb', version: settings.version,
+    });
+  }
+  new EastWestPool(plan.stage('infrastructure-config'), 'metallb-pool', settings);
+  const address = plan.cluster.gateway.address;
+  if (address !== undefined) plan.gatewayServiceAnnotations[loadBalancerIPsAnnotation(settings.version)] = address;
+}
+
+export class EastWestPool extends Construct {
+  constructor(scope: Construct, id: string, settings: MetalLB) {
+    super(scope, id);
+    new IpAddressPool(this, 'Pool', {
+      metadata: { name: METALLB_POOL, namespace: METALLB_NAMESPACE },
+      spec: { addresses: [...settings.addresses], autoAssign: settings.autoAssign, avoidBuggyIPs: settings.avoidBuggyIPs },
+    });
+    // Without an advertisement MetalLB still assigns the address (the mesh reads it from the Service
+    // status) but does not announce it: right when a NAT or cloud LB in front forwards to the nodes.
+    if (settings.announce === 'l2') {
+      new L2Advertisement(this, 'L2', {
+        metadata: { name: METALLB_POOL, namespace: METALLB_NAMESPACE },
+        spec: { ipAddressPools: [METALLB_POOL] },
+      });
+    }
+  }
+}
+
+/**
+ * The Service annotation that requests an address: MetalLB 0.14.9 introduced the metallb.io
+ * prefix (the old one still works there); 0.14.8 and earlier only know metallb.universe.tf.
+ */
+export function loadBalancerIPsAnnotation(version: string): string {
+  return compareVersions(version, '0.14.9') >= 0 ? 'metallb.io/loadBalancerIPs' : 'metallb.universe.tf/loadBalancerIPs';
+}

@@ -1,0 +1,35 @@
+/** MetalLB pools: valid ranges, no overlap across the fleet, and the pinned gateway inside its pool. */
+import { formatPath, type AddProblem, type Segment } from '../../fleet/parse';
+import type { Fleet } from '../../fleet/types';
+import { contains, overlaps, parseRange, type IpRange } from '../../net/ip';
+import { metallbOf } from './defaults';
+
+export function metallbRules(fleet: Fleet, add: AddProblem): void {
+  const pools: { range: IpRange; path: Segment[]; text: string }[] = [];
+  fleet.clusters.forEach((c, i) => {
+    const metallb = metallbOf(c);
+    if (!metallb) return;
+    const ranges: IpRange[] = [];
+    metallb.addresses.forEach((text, j) => {
+      const path: Segment[] = ['spec', 'clusters', i, 'metallb', 'addresses', j];
+      const range = parseRange(text);
+      if (!range) {
+        add(path, text, 'must be a CIDR or a first-last address range', 'use e.g. "203.0.113.10/32" or "203.0.113.10-203.0.113.20"');
+        return;
+      }
+      const clash = pools.find((p) => overlaps(p.range, range));
+      if (clash) {
+        add(path, text, `overlaps ${formatPath(clash.path)} (${clash.text}); MetalLB pools must not overlap across the fleet`,
+          'give every cluster its own addresses');
+      }
+      pools.push({ range, path, text });
+      ranges.push(range);
+    });
+    const address = c.gateway.address;
+    if (address !== undefined && ranges.length === metallb.addresses.length && !ranges.some((r) => contains(r, address))) {
+      add(['spec', 'clusters', i, 'gateway', 'address'], address,
+        `must lie inside this cluster's MetalLB pool (${metallb.addresses.join(', ')}), which assigns it to the mesh gateway`,
+        'add the address to metallb.addresses, or pin an address from the pool');
+    }
+  });
+}

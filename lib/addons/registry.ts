@@ -1,0 +1,7 @@
+/** The add-ons, in the order they plan. The only file that imports an add-on's folder. */
+import { ciliumIstio } from './cilium-istio';
+import { metallb } from './metallb';
+import { metricsServer } from './metrics-server';
+import type { AddOn } from './types';
+
+export const ADDONS: readonly AddOn[] = [metallb, metricsServer, ciliumIstio];

@@ -1,0 +1,25 @@
+/**
+ * A cluster add-on (MetalLB, metrics-server, Cilium settings …): one folder under lib/addons/
+ * that owns its per-cluster block of fleet.yaml, its defaults, its rules and its constructs.
+ * Add-ons plan before the mesh; a fact the mesh needs from an add-on (the annotations that pin
+ * the gateway address) goes through the plan, never through an import.
+ */
+import type { AddProblem } from '../fleet/parse';
+import type { JsonSchema } from '../fleet/schema';
+import type { Cluster, Fleet, RawCluster, RawFleet } from '../fleet/types';
+import type { ClusterPlan } from '../plan';
+
+export interface AddOn {
+  /** The key of its block under spec.clusters[] and in Cluster.addons. */
+  readonly name: string;
+  /** Its fields of spec.clusters[], by key. */
+  readonly clusterSchema: Readonly<Record<string, JsonSchema>>;
+  /** The cluster's settings with defaults filled in; undefined when the cluster does not use it. */
+  resolveCluster(raw: RawCluster): unknown;
+  /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
+  rules(fleet: Fleet, raw: RawFleet, add: AddProblem): void;
+  /** Adds its objects to a cluster (and publishes facts for the mesh on the plan). */
+  plan(plan: ClusterPlan): void;
+  /** One phrase for the cluster's "add-ons" row in dist/README.md; undefined when not used there. */
+  summary(cluster: Cluster): string | undefined;
+}

@@ -1,0 +1,122 @@
+/**
+ * Flux: one Kustomization per stage under dist/clusters/<cluster>/ (what `flux bootstrap --path`
+ * points at), chained with dependsOn, `wait: true` and `prune: true`; Helm charts as
+ * HelmRepository + HelmRelease; merge patches with server-side apply in Merge mode, never pruned.
+ */
+import { Chart, type App } from 'cdk8s';
+import type { Construct } from 'constructs';
+import {
+  HelmRelease,
+  HelmReleaseSpecChartSpecSourceRefKind,
+} from '../../../imports/flux-helmrelease-helm.toolkit.fluxcd.io';
+import { HelmRepository, HelmRepositorySpecType } from '../../../imports/flux-helmrepository-source.toolkit.fluxcd.io';
+import {
+  Kustomization,
+  KustomizationSpecDecryptionProvider,
+  KustomizationSpecSourceRefKind,
+} from '../../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
+import type { KubeObject } from '../../kube';
+import { effectiveDependencies } from '../stages';
+import type { DeliveryInput, GitOpsEngine, HelmInstall } from '../types';
+
+/** The namespace and GitRepository `flux bootstrap` creates; meshfleet only refers to them. */
+export const FLUX_NAMESPACE = 'flux-system';
+export const FLUX_SOURCE = 'flux-system';
+/** The Secret holding the cluster's age identity (README: bootstrap). */
+export const SOPS_AGE_SECRET = 'sops-age';
+
+const HELM_STAGE_TIMEOUT = '15m';
+const STAGE_TIMEOUT = '5m';
+
+/** Flux annotations: merge into an object another manager owns, and never delete it. */
+export const MERGE_NEVER_PRUNE = {
+  'kustomize.toolkit.fluxcd.io/ssa': 'Merge',
+  'kustomize.toolkit.fluxcd.io/prune': 'Disabled',
+} as const;
+
+export const flux: GitOpsEngine = {
+  name: 'flux',
+  title: 'Flux',
+  helmChart,
+  mergePatchAnnotations: MERGE_NEVER_PRUNE,
+  chartValues(obj) {
+    if (!obj.apiVersion.startsWith('helm.toolkit.fluxcd.io/') || obj.kind !== 'HelmRelease') return undefined;
+    const spec = obj.spec as { chart?: { spec?: { chart: string; sourceRef: { name: string } } }; values?: unknown } | undefined;
+    const chart = spec?.chart?.spec;
+    return chart ? { chart: `${chart.sourceRef.name}/${chart.chart}`, values: spec?.values ?? {} } : undefined;
+  },
+  deliver,
+  readme: {
+    clusterPath: (cluster) => `clusters/${cluster}`,
+    stagesIntro: 'Every cluster applies its stages in this order; each is a Flux Kustomization with `wait: true`, so a stage starts only when the one before it is healthy. Stages with nothing to apply on a cluster are left out and the order skips over them.',
+    bootstrap: (fleet, dist) => [
+      'Once per cluster, with the cluster\'s kubeconfig context. `<cluster>.agekey` is the age identity whose public key is the cluster\'s `ageRecipient` (keep it out of git):',
+      '',
+      '```sh',
+      ...fleet.clusters.flatMap((c) => [
+        `kubectl --context ${c.context} create namespace flux-system`,
+        `kubectl --context ${c.context} -n flux-system create secret generic sops-age --from-file=age.agekey=${c.name}.agekey`,
+        `flux bootstrap git --context=${c.context} --url=${fleet.gitops.repoURL} --branch=${fleet.gitops.branch} --path=${dist}clusters/${c.name}`,
+      ]),
+      '```',
+    ],
+  },
+};
+
+function helmChart(scope: Construct, props: HelmInstall): void {
+  const repoId = `helm-repository--${props.repository.name}--${props.namespace}`;
+  if (!scope.node.tryFindChild(repoId)) {
+    new HelmRepository(scope, repoId, {
+      metadata: { name: props.repository.name, namespace: props.namespace },
+      spec: { interval: '1h', url: props.repository.url, ...(props.repository.url.startsWith('oci://') ? { type: HelmRepositorySpecType.OCI } : {}) },
+    });
+  }
+  new HelmRelease(scope, `helm-release--${props.name}--${props.namespace}`, {
+    metadata: { name: props.name, namespace: props.namespace },
+    spec: {
+      interval: '30m',
+      releaseName: props.name,
+      chart: {
+        spec: {
+          chart: props.chart,
+          version: props.version,
+          // The repository lives in the release's namespace, so no cross-namespace reference is needed.
+          sourceRef: { kind: HelmReleaseSpecChartSpecSourceRefKind.HELM_REPOSITORY, name: props.repository.name, namespace: props.namespace },
+        },
+      },
+      install: { remediation: { retries: 3 } },
+      upgrade: { remediation: { retries: 3 } },
+      ...(props.dependsOn && props.dependsOn.length > 0 ? { dependsOn: props.dependsOn.map((name) => ({ name })) } : {}),
+      ...(props.values && Object.keys(props.values).length > 0 ? { values: props.values } : {}),
+    },
+  });
+}
+
+/** The Flux Kustomization of every stage that has content, chained with dependsOn. */
+function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
+  const cluster = input.cluster.name;
+  const chart = new Chart(app, `${cluster}--flux`, { disableResourceNameHashes: true });
+  const present = new Set(input.stages.keys());
+  for (const [stage, objs] of input.stages) {
+    const decrypt = objs.some((o) => o.sops !== undefined);
+    const dependsOn = effectiveDependencies(stage, present);
+    new Kustomization(chart, stage, {
+      metadata: { name: stage, namespace: FLUX_NAMESPACE },
+      spec: {
+        interval: input.fleet.gitops.interval,
+        retryInterval: '1m',
+        // Upper bound for apply + health checks; Helm installs need more than plain manifests.
+        timeout: objs.some((o) => o.kind === 'HelmRelease') ? HELM_STAGE_TIMEOUT : STAGE_TIMEOUT,
+        sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE },
+        path: `./${input.repoPath ? `${input.repoPath}/` : ''}manifests/${cluster}/${stage}`,
+        prune: true,
+        wait: true,
+        ...(dependsOn.length > 0 ? { dependsOn: dependsOn.map((name) => ({ name })) } : {}),
+        ...(decrypt
+          ? { decryption: { provider: KustomizationSpecDecryptionProvider.SOPS, secretRef: { name: SOPS_AGE_SECRET } } }
+          : {}),
+      },
+    });
+  }
+  return (chart.toJson() as KubeObject[]).map((obj) => [`clusters/${cluster}/${obj.metadata!.name}.yaml`, obj]);
+}

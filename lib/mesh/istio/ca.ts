@@ -1,0 +1,228 @@
+/**
+ * Istio's CA store, pki/ beside fleet.yaml:
+ *
+ *   root-cert.pem                  the shared Istio root (public)
+ *   root-key.sops.yaml             its key, SOPS-encrypted to the operators
+ *   <cluster>/ca-cert.pem          the cluster's intermediate (public)
+ *   <cluster>/cert-chain.pem       intermediate + root (public)
+ *   <cluster>/cacerts.sops.yaml    Secret istio-system/cacerts, SOPS-encrypted to the cluster and the operators;
+ *                                  synth copies it into the cluster's mesh-prereqs stage byte for byte
+ *   links/<cluster>.sops.yaml      Secret istio-remote-secret-<cluster> (written by `npm run link`),
+ *                                  encrypted to every other cluster and the operators
+ *
+ * Randomness (keys, data keys, nonces) happens only when these files are made; a synth only reads
+ * them, so its output is byte-stable. Everything that reads the store checks it against fleet.yaml
+ * first and says which command repairs a mismatch. `pki issue|rotate|rekey` need the root key, so
+ * they read the operator's identity (SOPS_AGE_KEY_FILE).
+ */
+import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { parse } from 'yaml';
+import { UsageError } from '../../errors';
+import type { Cluster, Fleet } from '../../fleet/types';
+import { writeFilesAtomically } from '../../output/write';
+import { createIntermediate, createRoot, type KeyPairPem } from '../../pki/certs';
+import { encryptedFile, fileReader, sameSet, unique, type FileReader } from '../../pki/files';
+import { certRow, type StatusRow } from '../../pki/status';
+import { pathPrefix, escapeRegex, type SopsRule } from '../../sops/config';
+import { operatorIdentities } from '../../sops/identity';
+import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
+import type { CaProfile } from '../types';
+import { istioOf } from './defaults';
+import { ISTIO_NAMESPACE } from './values';
+
+export const ROOT_CERT = 'root-cert.pem';
+export const ROOT_KEY = 'root-key.sops.yaml';
+export const caCertPath = (cluster: string): string => `${cluster}/ca-cert.pem`;
+export const chainPath = (cluster: string): string => `${cluster}/cert-chain.pem`;
+export const cacertsPath = (cluster: string): string => `${cluster}/cacerts.sops.yaml`;
+export const linkPath = (cluster: string): string => `links/${cluster}.sops.yaml`;
+
+export const CACERTS_HEADER = '# SOPS-encrypted by meshfleet (`npm run pki`); synth copies it into dist/ unchanged. Rotate with `npm run pki -- rotate <cluster>`.\n';
+export const LINK_HEADER = '# SOPS-encrypted by meshfleet (`npm run link`); synth places it in every other cluster. Refresh with `npm run link`.\n';
+const ROOT_KEY_HEADER = '# SOPS-encrypted by meshfleet (`npm run pki`): the Istio root CA key. Only operators can decrypt it.\n';
+
+/** What a synth needs from pki/: public certs and the encrypted files it copies. */
+export interface IstioPki {
+  readonly rootCertPem: string;
+  readonly clusters: ReadonlyMap<string, { certPem: string; cacerts: string }>;
+  /** links/<cluster>.sops.yaml content and who can decrypt it, for the clusters that have one. */
+  readonly links: ReadonlyMap<string, { content: string; recipients: readonly string[] }>;
+}
+
+export function cacertsRecipients(fleet: Fleet, cluster: Cluster): string[] {
+  return unique([cluster.ageRecipient, ...fleet.secrets.operators]);
+}
+
+export function linkRecipients(fleet: Fleet, cluster: Cluster): string[] {
+  return unique([...fleet.clusters.filter((c) => c.name !== cluster.name).map((c) => c.ageRecipient), ...fleet.secrets.operators]);
+}
+
+export function cacertsSecret(intermediate: KeyPairPem, rootCertPem: string): Tree {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE },
+    type: 'Opaque',
+    stringData: {
+      'ca-cert.pem': intermediate.certPem,
+      'ca-key.pem': intermediate.keyPem,
+      'root-cert.pem': rootCertPem,
+      'cert-chain.pem': intermediate.certPem + rootCertPem,
+    },
+  };
+}
+
+/** The files of one cluster's intermediate CA, signed by `root`. */
+export async function issueFiles(fleet: Fleet, cluster: Cluster, root: KeyPairPem, now?: Date): Promise<Map<string, string>> {
+  const ca = istioOf(fleet).ca;
+  const intermediate = await createIntermediate(cluster.name, root, { keyType: ca.keyType, days: ca.intermediateValidityDays, ...(now ? { now } : {}) });
+  return new Map([
+    [caCertPath(cluster.name), intermediate.certPem],
+    [chainPath(cluster.name), intermediate.certPem + root.certPem],
+    [cacertsPath(cluster.name), await encryptedFile(CACERTS_HEADER, cacertsSecret(intermediate, root.certPem), cacertsRecipients(fleet, cluster), now)],
+  ]);
+}
+
+export function rootKeySecret(root: KeyPairPem): Tree {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'istio-root-ca', namespace: ISTIO_NAMESPACE },
+    type: 'Opaque',
+    stringData: { 'root-cert.pem': root.certPem, 'root-key.pem': root.keyPem },
+  };
+}
+
+export async function rootKeyFile(fleet: Fleet, root: KeyPairPem, now?: Date): Promise<string> {
+  return encryptedFile(ROOT_KEY_HEADER, rootKeySecret(root), fleet.secrets.operators, now);
+}
+
+/** A whole new store: one root and an intermediate per cluster, keys generated concurrently. */
+export async function createIstioPki(fleet: Fleet, now?: Date): Promise<Map<string, string>> {
+  const ca = istioOf(fleet).ca;
+  const root = await createRoot({ keyType: ca.keyType, days: ca.rootValidityDays, ...(now ? { now } : {}) });
+  const files = new Map<string, string>([[ROOT_CERT, root.certPem], [ROOT_KEY, await rootKeyFile(fleet, root, now)]]);
+  const perCluster = await Promise.all(fleet.clusters.map((c) => issueFiles(fleet, c, root, now)));
+  for (const m of perCluster) for (const [k, v] of m) files.set(k, v);
+  return files;
+}
+
+/** Reads and checks the store for a synth: every cluster issued, recipients current, chains valid. */
+export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): IstioPki {
+  const problems: string[] = [];
+  const rootCertPem = read(ROOT_CERT);
+  if (rootCertPem === undefined) {
+    throw new UsageError(`${pkiLabel}/${ROOT_CERT} is missing, so no cluster certificate can be checked. Restore it from git; a new root means re-issuing every cluster.`);
+  }
+  const root = new X509Certificate(rootCertPem);
+  const clusters = new Map<string, { certPem: string; cacerts: string }>();
+  for (const c of fleet.clusters) {
+    const certPem = read(caCertPath(c.name));
+    const cacerts = read(cacertsPath(c.name));
+    if (certPem === undefined || cacerts === undefined) {
+      problems.push(`cluster ${c.name} has no intermediate CA in ${pkiLabel}/${c.name}/. Issuing one needs the root key: ` +
+        `run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- issue ${c.name}\`, then synth again.`);
+      continue;
+    }
+    const cert = new X509Certificate(certPem);
+    if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) {
+      problems.push(`${pkiLabel}/${caCertPath(c.name)} is not signed by ${pkiLabel}/${ROOT_CERT}: run \`npm run pki -- rotate ${c.name}\`.`);
+    }
+    const have = recipientsOf(parse(cacerts) as Tree);
+    const want = cacertsRecipients(fleet, c);
+    if (!sameSet(have, want)) {
+      problems.push(`${pkiLabel}/${cacertsPath(c.name)} is encrypted to ${have.length} recipient(s) but fleet.yaml names ${want.length} for it ` +
+        `(cluster ${c.name}'s ageRecipient and the operators): run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rekey\`.`);
+    }
+    clusters.set(c.name, { certPem, cacerts });
+  }
+  if (problems.length > 0) throw new UsageError(`${pkiLabel} does not match fleet.yaml:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  const links = new Map<string, { content: string; recipients: string[] }>();
+  for (const c of fleet.clusters) {
+    const content = read(linkPath(c.name));
+    if (content !== undefined) links.set(c.name, { content, recipients: recipientsOf(parse(content) as Tree) });
+  }
+  return { rootCertPem, clusters, links };
+}
+
+/** One row per certificate: the root and every cluster's intermediate (missing ones too). */
+export function istioPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
+  const read = fileReader(pkiDir);
+  const rootPem = read(ROOT_CERT);
+  const root = rootPem ? new X509Certificate(rootPem) : undefined;
+  const rows = [certRow(ROOT_CERT, rootPem, (c) => c.checkIssued(c) && c.verify(c.publicKey), now)];
+  for (const c of fleet.clusters) {
+    rows.push(certRow(caCertPath(c.name), read(caCertPath(c.name)), (cert) => !!root && cert.checkIssued(root) && cert.verify(root.publicKey), now));
+  }
+  return rows;
+}
+
+async function rootKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
+  const text = fileReader(pkiDir)(ROOT_KEY);
+  if (!text) throw new UsageError(`${pkiDir}/${ROOT_KEY} is missing: without the root key no cluster can be issued`);
+  const plain = await decryptObject(parse(text) as Tree, identities);
+  const data = plain.stringData as Record<string, string>;
+  return { certPem: data['root-cert.pem']!, keyPem: data['root-key.pem']! };
+}
+
+function clusterNamed(fleet: Fleet, name: string): Cluster {
+  const cluster = fleet.clusters.find((c) => c.name === name);
+  if (!cluster) throw new UsageError(`no cluster named ${JSON.stringify(name)} in fleet.yaml (clusters: ${fleet.clusters.map((c) => c.name).join(', ')})`);
+  return cluster;
+}
+
+/** issue: a first intermediate for a cluster that has none; rotate: a new one in its place. */
+export async function issueIntermediate(fleet: Fleet, pkiDir: string, name: string, replace: boolean): Promise<string> {
+  const cluster = clusterNamed(fleet, name);
+  const exists = existsSync(`${pkiDir}/${cacertsPath(cluster.name)}`);
+  if (exists && !replace) throw new UsageError(`cluster ${cluster.name} already has an intermediate CA; use \`npm run pki -- rotate ${cluster.name}\` to replace it`);
+  if (!exists && replace) throw new UsageError(`cluster ${cluster.name} has no intermediate CA yet; use \`npm run pki -- issue ${cluster.name}\``);
+  const root = await rootKeyPair(pkiDir);
+  writeFilesAtomically(pkiDir, await issueFiles(fleet, cluster, root));
+  return `${replace ? 'rotated' : 'issued'} the intermediate CA of ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/. ` +
+    'istiod picks up a new intermediate with the same root without a restart.';
+}
+
+/** Re-encrypts every encrypted file in pki/ to the recipients fleet.yaml names now. */
+export async function rekeyIstioPki(fleet: Fleet, pkiDir: string): Promise<string> {
+  const identities = operatorIdentities();
+  const read = fileReader(pkiDir);
+  const files = new Map<string, string>();
+  const again = async (path: string, header: string, recipients: readonly string[]): Promise<void> => {
+    const text = read(path);
+    if (text === undefined) return;
+    files.set(path, await encryptedFile(header, await decryptObject(parse(text) as Tree, identities), recipients));
+  };
+  const root = await rootKeyPair(pkiDir, identities);
+  files.set(ROOT_KEY, await rootKeyFile(fleet, root));
+  for (const c of fleet.clusters) {
+    await again(cacertsPath(c.name), CACERTS_HEADER, cacertsRecipients(fleet, c));
+    await again(linkPath(c.name), LINK_HEADER, linkRecipients(fleet, c));
+  }
+  writeFilesAtomically(pkiDir, files);
+  return `re-encrypted ${files.size} file(s) in ${pkiDir} to the recipients in fleet.yaml; run \`npm run synth\` and commit.`;
+}
+
+/** Every encrypted file of the store and of dist/, with its recipients. */
+export function istioSopsRules(fleet: Fleet, pkiDir: string, distDir: string): SopsRule[] {
+  const pki = pathPrefix(pkiDir);
+  const dist = pathPrefix(distDir);
+  const rules: SopsRule[] = [{ pathRegex: `${pki}root-key\\.sops\\.yaml$`, recipients: fleet.secrets.operators }];
+  for (const c of fleet.clusters) {
+    const name = escapeRegex(c.name);
+    rules.push({ pathRegex: `${pki}${name}/.*\\.sops\\.yaml$`, recipients: cacertsRecipients(fleet, c) });
+    rules.push({ pathRegex: `${pki}links/${name}\\.sops\\.yaml$`, recipients: linkRecipients(fleet, c) });
+    rules.push({ pathRegex: `${dist}manifests/${name}/.*\\.yaml$`, recipients: cacertsRecipients(fleet, c) });
+  }
+  return rules;
+}
+
+export const istioCa: CaProfile = {
+  create: (fleet) => createIstioPki(fleet),
+  read: readIstioPki,
+  issue: issueIntermediate,
+  rekey: rekeyIstioPki,
+  status: (fleet, pkiDir, now) => istioPkiStatus(fleet, pkiDir, now),
+  sopsRules: istioSopsRules,
+};

@@ -1,0 +1,63 @@
+/**
+ * Remote secrets, which let each istiod watch the other clusters' API servers.
+ *
+ * The static half goes to every cluster: a service-account token Secret for
+ * istio-reader-service-account (created by the istio-base chart, hence `mesh-config`: the token
+ * controller deletes token Secrets whose account does not exist). The token it receives is live
+ * data; `npm run link` reads it through each kubeconfig context and writes
+ * pki/links/<cluster>.sops.yaml, which synth places in every other cluster that can decrypt it.
+ */
+import { KubeSecret } from '../../../imports/k8s';
+import type { Fleet } from '../../fleet/types';
+import type { ClusterPlan } from '../../plan';
+import type { LinkStatus } from '../types';
+import type { IstioPki } from './ca';
+import { ISTIO_NAMESPACE } from './values';
+
+export const READER_ACCOUNT = 'istio-reader-service-account';
+export const READER_TOKEN_SECRET = `${READER_ACCOUNT}-istio-remote-secret-token`;
+
+export const remoteSecretName = (cluster: string): string => `istio-remote-secret-${cluster}`;
+
+/**
+ * For every ordered pair of clusters: is `from`'s remote secret (its API server, watched) in place
+ * in `to` (whose istiod watches it)?
+ */
+export function linkStatus(fleet: Fleet, pki: IstioPki | undefined): LinkStatus[] {
+  const out: LinkStatus[] = [];
+  for (const from of fleet.clusters) {
+    const link = pki?.links.get(from.name);
+    for (const to of fleet.clusters) {
+      if (to.name === from.name) continue;
+      out.push({ from: from.name, to: to.name, linked: !!link && link.recipients.includes(to.ageRecipient) });
+    }
+  }
+  return out;
+}
+
+export function addRemoteSecrets(plan: ClusterPlan): void {
+  const stage = plan.stage('mesh-config');
+  new KubeSecret(stage, 'reader-token', {
+    metadata: {
+      name: READER_TOKEN_SECRET,
+      namespace: ISTIO_NAMESPACE,
+      annotations: { 'kubernetes.io/service-account.name': READER_ACCOUNT },
+    },
+    type: 'kubernetes.io/service-account-token',
+  });
+  const pki = plan.pki as IstioPki | undefined;
+  for (const status of linkStatus(plan.fleet, pki)) {
+    if (status.to !== plan.cluster.name || !status.linked) continue;
+    plan.verbatim('mesh-config', `secret-${remoteSecretName(status.from)}.yaml`, pki!.links.get(status.from)!.content);
+  }
+}
+
+/**
+ * The plug-in CA: Secret istio-system/cacerts, SOPS-encrypted to the cluster and the operators in
+ * pki/ and copied unchanged into `mesh-prereqs`, which is applied before the stage that installs
+ * istiod — istiod reads cacerts only when it first starts, and self-signs without it.
+ */
+export function addCacerts(plan: ClusterPlan): void {
+  const ca = (plan.pki as IstioPki | undefined)?.clusters.get(plan.cluster.name);
+  if (ca) plan.verbatim('mesh-prereqs', 'secret-cacerts.yaml', ca.cacerts);
+}

@@ -1,0 +1,39 @@
+/** spec.mesh.istio and Istio's fields of spec.clusters[]. */
+import { LABEL_VALUE, SEMVER, type JsonSchema } from '../../fleet/schema';
+import { bookinfoPlacementSchema } from '../../samples/placement';
+
+export const istioSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    version: {
+      type: 'string',
+      pattern: SEMVER,
+      description: 'use a full Istio release as a quoted string, e.g. "1.26.8"',
+    },
+    meshID: { type: 'string', pattern: LABEL_VALUE, description: 'use a label value, e.g. "mesh1"' },
+    chartRepository: {
+      type: 'string',
+      pattern: '^(https|http|oci)://[^\\s]+$',
+      description: 'use the URL of a Helm repository that serves Istio\'s base, istiod and gateway charts',
+    },
+    ca: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        keyType: { type: 'string', enum: ['rsa-4096', 'ecdsa-p256'], description: 'use rsa-4096 (Istio\'s tools/certs default) or ecdsa-p256' },
+        rootValidityDays: { type: 'integer', minimum: 30, maximum: 36500, description: 'use a number of days from 30 to 36500, e.g. 3650' },
+        intermediateValidityDays: { type: 'integer', minimum: 30, maximum: 36500, description: 'use a number of days from 30 to 36500, no longer than the root\'s' },
+      },
+    },
+  },
+};
+
+export const istioClusterSchema: Readonly<Record<string, JsonSchema>> = {
+  network: {
+    type: 'string',
+    pattern: LABEL_VALUE,
+    description: 'use a label value: letters, digits, "-", "_" and ".", at most 63 characters, e.g. "network1"',
+  },
+  samples: bookinfoPlacementSchema,
+};

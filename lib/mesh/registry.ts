@@ -1,0 +1,12 @@
+/** The mesh types by spec.mesh.type. The only file outside lib/mesh/<type>/ that imports one. */
+import { istio } from './istio';
+import { none } from './none';
+import type { MeshModule } from './types';
+
+export const MESHES: Readonly<Record<string, MeshModule>> = { istio, none };
+
+export function meshOf(type: string): MeshModule {
+  const mesh = MESHES[type];
+  if (!mesh) throw new Error(`unknown mesh type ${JSON.stringify(type)}: the loader should have refused it`);
+  return mesh;
+}

@@ -1,0 +1,98 @@
+/**
+ * A mesh type (spec.mesh.type): one folder under lib/mesh/ that owns everything specific to it —
+ * its fleet.yaml fragment and defaults, its cross-cluster rules, its CA profile (what pki/ holds),
+ * what it adds to each cluster and stage, what `npm run link` does for it, its samples, and its
+ * part of dist/README.md. Only lib/mesh/registry.ts imports a mesh's folder.
+ */
+import type { AddProblem } from '../fleet/parse';
+import type { JsonSchema } from '../fleet/schema';
+import type { Fleet, RawCluster, RawFleet } from '../fleet/types';
+import type { StageName } from '../gitops/stages';
+import type { FileReader } from '../pki/files';
+import type { StatusRow } from '../pki/status';
+import type { ClusterPlan } from '../plan';
+import type { SopsRule } from '../sops/config';
+
+export interface MeshModule {
+  /** spec.mesh.type */
+  readonly type: string;
+  /** The schema of spec.mesh.<type>; undefined when the mesh has no settings. */
+  readonly schema?: JsonSchema;
+  /** Its fields of spec.clusters[], by key (Istio: network, samples). */
+  readonly clusterSchema: Readonly<Record<string, JsonSchema>>;
+  /** spec.mesh.<type> with the defaults filled in (Fleet.mesh.settings). */
+  resolve(raw: RawFleet): unknown;
+  /** A cluster's mesh fields with the defaults filled in (Cluster.mesh). */
+  resolveCluster(raw: RawCluster, index: number, fleet: RawFleet): unknown;
+  /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
+  rules(fleet: Fleet, raw: RawFleet, add: AddProblem): void;
+  /** What pki/ holds for this mesh; undefined when it needs no CA (synth then makes no pki/). */
+  readonly ca?: CaProfile;
+  /** Adds the mesh's objects (control plane, gateways, secrets, samples) to a cluster. */
+  plan(plan: ClusterPlan): void;
+  /** Links between clusters that need live data (`npm run link`); undefined when there are none. */
+  readonly link?: LinkProfile;
+  readonly readme: MeshReadme;
+}
+
+/** The CA store of a mesh: made once, read by every synth, maintained by `npm run pki`. */
+export interface CaProfile {
+  /** A whole new store for the fleet: store-relative path → content (keys only encrypted). */
+  create(fleet: Fleet): Promise<Map<string, string>>;
+  /** Reads and checks the store for a synth; throws a UsageError naming the command that repairs it. */
+  read(read: FileReader, fleet: Fleet, label: string): unknown;
+  /** `pki issue` (replace false) or `pki rotate` (replace true) for one cluster. */
+  issue(fleet: Fleet, pkiDir: string, cluster: string, replace: boolean): Promise<string>;
+  /** `pki rekey`: re-encrypts every file to the recipients fleet.yaml names now. */
+  rekey(fleet: Fleet, pkiDir: string): Promise<string>;
+  /** `pki status`: one row per certificate. */
+  status(fleet: Fleet, pkiDir: string, now?: Date): StatusRow[];
+  /** .sops.yaml rules for every file it encrypts; pki and dist are relative to the fleet's folder. */
+  sopsRules(fleet: Fleet, pkiDir: string, distDir: string): SopsRule[];
+}
+
+/** One direction of a link: `to` can reach `from` once `from`'s credentials are placed in `to`. */
+export interface LinkStatus {
+  readonly from: string;
+  readonly to: string;
+  readonly linked: boolean;
+}
+
+export interface LinkProfile {
+  /** Every link of the fleet and whether it is in place, given what the CA store read. */
+  status(fleet: Fleet, pki: unknown): LinkStatus[];
+  /** Reads the live clusters with kubectl and writes the encrypted link files into pki/. */
+  run(fleet: Fleet, pkiDir: string, kubectl: string): Promise<string>;
+  /** One sentence saying what to do while links are pending. */
+  readonly pendingHint: string;
+}
+
+/** Core rows of a cluster's table in dist/README.md, for the mesh to place among its own. */
+export interface CoreRows {
+  readonly context: string;
+  readonly apiServer: string;
+  readonly cni: string;
+  readonly addOns: string;
+  /** e.g. "Flux path" */
+  readonly gitopsPathLabel: string;
+  readonly gitopsPath: string;
+  readonly stages: string;
+}
+
+export interface MeshReadme {
+  /** The first sentence's subject, e.g. "Istio 1.26.8 multi-primary on different networks, mesh ID `mesh1`". */
+  summary(fleet: Fleet): string;
+  /** The "Topology" section's body (diagram and one paragraph). */
+  topology(fleet: Fleet): string[];
+  /** A cluster's table rows (label, value), core rows placed where the mesh wants them. */
+  clusterRows(plan: ClusterPlan, core: CoreRows, dist: string): [string, string][];
+  /** Sections after the cluster tables (e.g. "Remote secrets"). */
+  sections(fleet: Fleet, pki: unknown): string[];
+  /** What the mesh's stages apply, for the stage table. */
+  readonly stageSummaries: Partial<Record<StageName, string>>;
+  /** The "Firewall" section's body. */
+  firewall(fleet: Fleet): string[];
+  /** Lines after the bootstrap commands; `engine` is the GitOps engine's title. */
+  afterBootstrap(fleet: Fleet, dist: string, engine: string): string[];
+}
+

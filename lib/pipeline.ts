@@ -1,0 +1,208 @@
+/**
+ * The one pipeline every command runs, as named steps with typed inputs and outputs; no step
+ * reaches back into an earlier one:
+ *
+ *   load      fleet.yaml text → raw fleet, checked against the schema composed for its mesh type
+ *   resolve   raw fleet → Fleet, every default filled in by the module that owns it
+ *   check     the rules JSON Schema cannot express (core, mesh, add-ons); all problems at once
+ *   plan      Fleet (+ what the CA store holds) → per cluster, a chart per stage
+ *   render    plan → files in memory: manifests, the engine's delivery objects, dist/README.md
+ *   validate  every emitted object against its upstream schema (and chart values)
+ *   write     files → the output folder (staged, pruned) | compare: what differs on disk
+ *
+ * This file and the registries are the only places that know which modules exist.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { ADDONS } from './addons/registry';
+import type { AddOn } from './addons/types';
+import { FleetError } from './errors';
+import { resolveCore } from './fleet/defaults';
+import { parseFleetText, problemCollector, schemaProblems, type ParsedFleet } from './fleet/parse';
+import { coreRules } from './fleet/rules';
+import { composeFleetSchema, type JsonSchema } from './fleet/schema';
+import type { Fleet, RawFleet } from './fleet/types';
+import { ENGINES, engineOf } from './gitops/registry';
+import type { GitOpsEngine } from './gitops/types';
+import { MESHES, meshOf } from './mesh/registry';
+import type { MeshModule } from './mesh/types';
+import { diffTree, writeTree, type WriteResult } from './output/write';
+import { planClusters, type FleetPlan, type PlanStep } from './plan';
+import { render, type Rendered } from './render/render';
+import { SchemaValidator } from './render/validate';
+
+/** The modules a fleet uses: its mesh, its engine, and every add-on. */
+export interface Modules {
+  readonly mesh: MeshModule;
+  readonly engine: GitOpsEngine;
+  readonly addons: readonly AddOn[];
+}
+
+export interface Loaded {
+  readonly parsed: ParsedFleet;
+  readonly raw: RawFleet;
+  readonly modules: Modules;
+  /** Things that render but that the user should know (fields the mesh type ignores). */
+  readonly warnings: readonly string[];
+}
+
+/** An emitted object failed its schema: a bug in meshfleet or in values passed through from fleet.yaml. */
+export class SchemaError extends Error {
+  constructor(readonly failures: readonly string[]) {
+    super(`generated objects failed schema validation:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+    this.name = 'SchemaError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+const compiled = new Map<string, ValidateFunction>();
+
+const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway'];
+
+/** The per-cluster fields of mesh types other than `type`, which the active mesh ignores. */
+function foreignFields(type: string | undefined): { cluster: string[]; blocks: string[] } {
+  const own = new Set([...CORE_CLUSTER_FIELDS, ...ADDONS.flatMap((a) => Object.keys(a.clusterSchema)),
+    ...Object.keys(type && MESHES[type] ? MESHES[type].clusterSchema : {})]);
+  const others = Object.values(MESHES).filter((m) => m.type !== type);
+  return {
+    cluster: [...new Set(others.flatMap((m) => Object.keys(m.clusterSchema)))].filter((f) => !own.has(f)).sort(),
+    blocks: others.filter((m) => m.schema !== undefined).map((m) => m.type),
+  };
+}
+
+/** The fleet.yaml schema for a mesh type (compiled once per type). */
+export function fleetSchemaFor(type: string | undefined): JsonSchema {
+  const mesh = type !== undefined ? MESHES[type] : undefined;
+  const foreign = foreignFields(mesh?.type);
+  return composeFleetSchema({
+    meshTypes: Object.keys(MESHES),
+    engines: Object.keys(ENGINES),
+    ...(mesh ? { meshType: mesh.type, ...(mesh.schema ? { meshSchema: mesh.schema } : {}) } : {}),
+    clusterProperties: Object.assign({}, ...ADDONS.map((a) => a.clusterSchema), mesh?.clusterSchema ?? {}),
+    foreignClusterFields: foreign.cluster,
+    foreignMeshBlocks: foreign.blocks,
+  });
+}
+
+function validatorFor(type: string | undefined): ValidateFunction {
+  const key = type ?? '';
+  let fn = compiled.get(key);
+  if (!fn) compiled.set(key, (fn = ajv.compile(fleetSchemaFor(type))));
+  return fn;
+}
+
+/** Step 1: parse fleet.yaml and check it against the schema of its mesh type. */
+export function load(text: string, file = 'fleet.yaml'): Loaded {
+  const parsed = parseFleetText(text, file);
+  const meshType = (parsed.data as { spec?: { mesh?: { type?: unknown } } } | null)?.spec?.mesh?.type;
+  const known = typeof meshType === 'string' && MESHES[meshType] !== undefined ? meshType : undefined;
+  const validate = validatorFor(known);
+  if (!validate(parsed.data)) {
+    throw new FleetError(file, schemaProblems(validate.errors ?? [], parsed.at));
+  }
+  const raw = parsed.data as RawFleet;
+  const mesh = meshOf(raw.spec.mesh.type);
+  const engine = engineOf(raw.spec.gitops.engine ?? 'flux');
+  const foreign = foreignFields(mesh.type);
+  const ignored = [
+    ...foreign.blocks.filter((b) => raw.spec.mesh[b] !== undefined).map((b) => `spec.mesh.${b}`),
+    ...raw.spec.clusters.flatMap((c, i) => foreign.cluster.filter((f) => c[f] !== undefined).map((f) => `spec.clusters[${i}].${f}`)),
+  ];
+  const warnings = ignored.length === 0 ? [] : [
+    `${file}: mesh type ${mesh.type} ignores ${ignored.join(', ')} (fields of other mesh types); remove them, or keep them to switch back later`,
+  ];
+  return { parsed, raw, modules: { mesh, engine, addons: ADDONS }, warnings };
+}
+
+/** Step 2: fill in every default, each module its own. */
+export function resolve(loaded: Loaded): Fleet {
+  const { raw, modules } = loaded;
+  return resolveCore(raw, {
+    mesh: { type: modules.mesh.type, settings: modules.mesh.resolve(raw) },
+    clusterMesh: (c, i) => modules.mesh.resolveCluster(c, i, raw),
+    clusterAddons: (c) => {
+      const out: Record<string, unknown> = {};
+      for (const addon of modules.addons) {
+        const settings = addon.resolveCluster(c);
+        if (settings !== undefined) out[addon.name] = settings;
+      }
+      return out;
+    },
+  });
+}
+
+/** Step 3: the rules JSON Schema cannot express, every problem at once, in file order. */
+export function check(fleet: Fleet, loaded: Loaded): void {
+  const { add, problems } = problemCollector(loaded.parsed.at);
+  coreRules(fleet, loaded.raw, add);
+  loaded.modules.mesh.rules(fleet, loaded.raw, add);
+  for (const addon of loaded.modules.addons) addon.rules(fleet, loaded.raw, add);
+  const found = problems();
+  if (found.length > 0) throw new FleetError(loaded.parsed.file, found);
+}
+
+/** Steps 1–3: fleet.yaml text → a valid, resolved Fleet, and the modules it uses. */
+export function loadFleetWithModules(text: string, file = 'fleet.yaml'): { fleet: Fleet; modules: Modules; warnings: readonly string[] } {
+  const loaded = load(text, file);
+  const fleet = resolve(loaded);
+  check(fleet, loaded);
+  return { fleet, modules: loaded.modules, warnings: loaded.warnings };
+}
+
+/** Steps 1–3, for callers that only need the Fleet. */
+export function loadFleet(text: string, file = 'fleet.yaml'): Fleet {
+  return loadFleetWithModules(text, file).fleet;
+}
+
+/** The modules of an already resolved fleet. */
+export function modulesOf(fleet: Fleet): Modules {
+  return { mesh: meshOf(fleet.mesh.type), engine: engineOf(fleet.gitops.engine), addons: ADDONS };
+}
+
+/** Step 4: add-ons first (they publish facts on the plan), then the mesh. */
+export function plan(fleet: Fleet, modules: Modules, pki?: unknown): FleetPlan {
+  const steps: PlanStep[] = [...modules.addons.map((a) => (p: Parameters<PlanStep>[0]) => a.plan(p)), (p) => modules.mesh.plan(p)];
+  return planClusters(fleet, modules.engine, steps, pki);
+}
+
+/** Step 6: every emitted object against its schema; throws SchemaError listing every failure. */
+export function validate(rendered: Rendered, validator = new SchemaValidator()): void {
+  const failures: string[] = [];
+  for (const { path, object } of rendered.emitted) {
+    // SOPS metadata is not part of the object the engine applies.
+    const { sops: _sops, ...obj } = object;
+    const ref = `${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name ?? ''}`;
+    for (const problem of validator.validate(obj as typeof object)) failures.push(`${path}: ${object.kind} ${ref} ${problem}`);
+  }
+  if (failures.length > 0) throw new SchemaError(failures);
+}
+
+export interface RenderOptions {
+  /** Where dist/ sits in the git repository the engine syncs, POSIX, e.g. "dist". */
+  readonly repoPath: string;
+  /** What the mesh's CA store holds; without it the secrets that come from it are left out. */
+  readonly pki?: unknown;
+}
+
+/** Steps 4–6: plan, render (step 5) and validate a resolved fleet, all in memory. */
+export function renderFleet(fleet: Fleet, options: RenderOptions, validator = new SchemaValidator()): Rendered {
+  const modules = modulesOf(fleet);
+  const planned = plan(fleet, modules, options.pki);
+  const rendered = render({ fleet, plan: planned, ...modules, pki: options.pki, repoPath: options.repoPath });
+  validate(rendered, validator);
+  return rendered;
+}
+
+/** Step 7: write the files into the output folder … */
+export function write(outDir: string, rendered: Rendered): WriteResult {
+  return writeTree(outDir, rendered.files);
+}
+
+/** … or compare them with it: the paths that differ and the stale ones. */
+export function compare(outDir: string, rendered: Rendered): { changed: string[]; stale: string[] } {
+  return diffTree(outDir, rendered.files);
+}
+
+/** A new CA store for the fleet's mesh (store-relative path → content); empty when the mesh has none. */
+export async function createPki(fleet: Fleet): Promise<Map<string, string>> {
+  return (await modulesOf(fleet).mesh.ca?.create(fleet)) ?? new Map();
+}
