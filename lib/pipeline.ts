@@ -17,7 +17,7 @@ import { ADDONS } from './addons/registry';
 import type { AddOn } from './addons/types';
 import { FleetError } from './errors';
 import { resolveCore } from './fleet/defaults';
-import { parseFleetText, problemCollector, schemaProblems, type ParsedFleet } from './fleet/parse';
+import { formatPath, parseFleetText, problemCollector, schemaProblems, type AddWarning, type ParsedFleet } from './fleet/parse';
 import { coreRules } from './fleet/rules';
 import { composeFleetSchema, type JsonSchema } from './fleet/schema';
 import type { Fleet, RawFleet } from './fleet/types';
@@ -122,7 +122,7 @@ export function resolve(loaded: Loaded): Fleet {
     clusterAddons: (c) => {
       const out: Record<string, unknown> = {};
       for (const addon of modules.addons) {
-        const settings = addon.resolveCluster(c);
+        const settings = addon.resolveCluster(c, raw);
         if (settings !== undefined) out[addon.name] = settings;
       }
       return out;
@@ -130,22 +130,28 @@ export function resolve(loaded: Loaded): Fleet {
   });
 }
 
-/** Step 3: the rules JSON Schema cannot express, every problem at once, in file order. */
-export function check(fleet: Fleet, loaded: Loaded): void {
+/** Step 3: the rules JSON Schema cannot express, every problem at once, in file order; returns the warnings. */
+export function check(fleet: Fleet, loaded: Loaded): string[] {
   const { add, problems } = problemCollector(loaded.parsed.at);
+  const warnings: string[] = [];
+  const warn: AddWarning = (path, message) => {
+    const position = loaded.parsed.at(path);
+    warnings.push(`${loaded.parsed.file}${position ? `:${position}` : ''}  ${formatPath(path)}: ${message}`);
+  };
   coreRules(fleet, loaded.raw, add);
-  loaded.modules.mesh.rules(fleet, loaded.raw, add);
-  for (const addon of loaded.modules.addons) addon.rules(fleet, loaded.raw, add);
+  loaded.modules.mesh.rules(fleet, loaded.raw, add, warn);
+  for (const addon of loaded.modules.addons) addon.rules(fleet, loaded.raw, add, warn);
   const found = problems();
   if (found.length > 0) throw new FleetError(loaded.parsed.file, found);
+  return warnings;
 }
 
 /** Steps 1–3: fleet.yaml text → a valid, resolved Fleet, and the modules it uses. */
 export function loadFleetWithModules(text: string, file = 'fleet.yaml'): { fleet: Fleet; modules: Modules; warnings: readonly string[] } {
   const loaded = load(text, file);
   const fleet = resolve(loaded);
-  check(fleet, loaded);
-  return { fleet, modules: loaded.modules, warnings: loaded.warnings };
+  const warnings = check(fleet, loaded);
+  return { fleet, modules: loaded.modules, warnings: [...loaded.warnings, ...warnings] };
 }
 
 /** Steps 1–3, for callers that only need the Fleet. */

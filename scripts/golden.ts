@@ -1,6 +1,6 @@
 /**
  * Golden output trees of the example fleets in examples/: each `examples/<name>.yaml` is rendered
- * with its own CA store `examples/pki/<name>/` (committed; keys SOPS-encrypted to example
+ * with its own CA store `examples/pki/<name>/` (when its mesh keeps one; committed; keys SOPS-encrypted to example
  * recipients nobody holds) in a temporary folder, exactly as `npm run synth` renders a repository,
  * and compared with `test/golden/<name>/` (the dist/ tree plus the generated .sops.yaml).
  *
@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { synth } from '../lib/cli';
-import { loadFleet } from '../lib/pipeline';
+import { createPki, loadFleet, modulesOf } from '../lib/pipeline';
 import { writeFilesAtomically } from '../lib/output/write';
-import { createPki } from '../lib/pipeline';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const EXAMPLES = join(ROOT, 'examples');
@@ -29,13 +28,15 @@ export const examplePki = (name: string): string => join(EXAMPLES, 'pki', name);
 
 /** Renders an example into a new temporary folder; returns relative path → content (dist/… and .sops.yaml). */
 export async function renderExample(name: string): Promise<Map<string, string>> {
-  if (!existsSync(examplePki(name))) {
+  const text = readFileSync(join(EXAMPLES, `${name}.yaml`), 'utf8');
+  const hasCa = modulesOf(loadFleet(text, `examples/${name}.yaml`)).mesh.ca !== undefined;
+  if (hasCa && !existsSync(examplePki(name))) {
     throw new Error(`examples/pki/${name}/ is missing: run \`npm run golden -- ${name}\` to create the example's CA store`);
   }
   const dir = mkdtempSync(join(tmpdir(), `meshfleet-example-${name}-`));
   try {
-    writeFileSync(join(dir, 'fleet.yaml'), readFileSync(join(EXAMPLES, `${name}.yaml`), 'utf8'));
-    cpSync(examplePki(name), join(dir, 'pki'), { recursive: true });
+    writeFileSync(join(dir, 'fleet.yaml'), text);
+    if (hasCa) cpSync(examplePki(name), join(dir, 'pki'), { recursive: true });
     await synth({ fleet: join(dir, 'fleet.yaml'), out: join(dir, 'dist'), check: false });
     return readTree(dir, (p) => p === '.sops.yaml' || p.startsWith('dist/'));
   } finally {
@@ -61,8 +62,8 @@ export function readTree(dir: string, keep: (path: string) => boolean = () => tr
 
 async function update(names: string[]): Promise<void> {
   for (const name of names) {
-    if (!existsSync(examplePki(name))) {
-      const fleet = loadFleet(readFileSync(join(EXAMPLES, `${name}.yaml`), 'utf8'), `examples/${name}.yaml`);
+    const fleet = loadFleet(readFileSync(join(EXAMPLES, `${name}.yaml`), 'utf8'), `examples/${name}.yaml`);
+    if (modulesOf(fleet).mesh.ca && !existsSync(examplePki(name))) {
       writeFilesAtomically(examplePki(name), await createPki(fleet));
       console.log(`created examples/pki/${name}/`);
     }

@@ -4,7 +4,7 @@
  * Add-ons plan before the mesh; a fact the mesh needs from an add-on (the annotations that pin
  * the gateway address) goes through the plan, never through an import.
  */
-import type { AddProblem } from '../fleet/parse';
+import type { AddProblem, AddWarning } from '../fleet/parse';
 import type { JsonSchema } from '../fleet/schema';
 import type { Cluster, Fleet, RawCluster, RawFleet } from '../fleet/types';
 import type { ClusterPlan } from '../plan';
@@ -15,9 +15,9 @@ export interface AddOn {
   /** Its fields of spec.clusters[], by key. */
   readonly clusterSchema: Readonly<Record<string, JsonSchema>>;
   /** The cluster's settings with defaults filled in; undefined when the cluster does not use it. */
-  resolveCluster(raw: RawCluster): unknown;
+  resolveCluster(raw: RawCluster, fleet: RawFleet): unknown;
   /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
-  rules(fleet: Fleet, raw: RawFleet, add: AddProblem): void;
+  rules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void;
   /** Adds its objects to a cluster (and publishes facts for the mesh on the plan). */
   plan(plan: ClusterPlan): void;
   /** One phrase for the cluster's "add-ons" row in dist/README.md; undefined when not used there. */

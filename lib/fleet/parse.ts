@@ -12,6 +12,8 @@ export type Segment = string | number;
 export type Locate = (path: Segment[], key?: boolean) => string | undefined;
 /** Records a problem at a fleet.yaml path. */
 export type AddProblem = (path: Segment[], value: unknown, rule: string, fix: string) => void;
+/** Records a warning about a fleet.yaml path: the fleet renders, but the user should know. */
+export type AddWarning = (path: Segment[], message: string) => void;
 
 export interface ParsedFleet {
   readonly file: string;

@@ -4,7 +4,7 @@
  * what it adds to each cluster and stage, what `npm run link` does for it, its samples, and its
  * part of dist/README.md. Only lib/mesh/registry.ts imports a mesh's folder.
  */
-import type { AddProblem } from '../fleet/parse';
+import type { AddProblem, AddWarning } from '../fleet/parse';
 import type { JsonSchema } from '../fleet/schema';
 import type { Fleet, RawCluster, RawFleet } from '../fleet/types';
 import type { StageName } from '../gitops/stages';
@@ -25,7 +25,7 @@ export interface MeshModule {
   /** A cluster's mesh fields with the defaults filled in (Cluster.mesh). */
   resolveCluster(raw: RawCluster, index: number, fleet: RawFleet): unknown;
   /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
-  rules(fleet: Fleet, raw: RawFleet, add: AddProblem): void;
+  rules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void;
   /** What pki/ holds for this mesh; undefined when it needs no CA (synth then makes no pki/). */
   readonly ca?: CaProfile;
   /** Adds the mesh's objects (control plane, gateways, secrets, samples) to a cluster. */

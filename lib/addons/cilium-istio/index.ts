@@ -13,12 +13,14 @@ import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { KubeConfigMap, KubeJob, KubeRole, KubeRoleBinding, KubeServiceAccount } from '../../../imports/k8s';
 import { BOOLEAN, type JsonSchema } from '../../fleet/schema';
-import type { RawCluster } from '../../fleet/types';
+import type { RawCluster, RawFleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
 import { toYaml } from '../../render/yaml';
 import type { AddOn } from '../types';
 
 const NAMESPACE = 'kube-system';
+/** The mesh type these settings are for (spec.mesh.type; a name, not an import of the mesh). */
+const ISTIO = 'istio';
 export const RESTART_ACCOUNT = 'meshfleet-cilium-restart';
 export const VALUES_CONFIGMAP = 'cilium-istio-values';
 const KUBECTL_IMAGE = 'registry.k8s.io/kubectl:v1.32.0';
@@ -52,20 +54,24 @@ export function ciliumSettingsOf(cluster: { readonly addons: Readonly<Record<str
 export const ciliumIstio: AddOn = {
   name: 'cilium',
   clusterSchema: { cilium: schema },
-  resolveCluster(raw: RawCluster): CiliumSettings | undefined {
-    if (raw.cni !== 'cilium') return undefined;
+  resolveCluster(raw: RawCluster, fleet: RawFleet): CiliumSettings | undefined {
+    // Settings Istio needs from Cilium: nothing to do where the cluster has no Cilium or no Istio.
+    if (raw.cni !== 'cilium' || fleet.spec.mesh.type !== ISTIO) return undefined;
     const c = raw.cilium as { managed?: boolean; disableL7Proxy?: boolean } | undefined;
     return {
       managed: c?.managed ?? CILIUM_ISTIO_DEFAULTS.ciliumManaged,
       disableL7Proxy: c?.disableL7Proxy ?? CILIUM_ISTIO_DEFAULTS.ciliumDisableL7Proxy,
     };
   },
-  rules(fleet, raw, add) {
+  rules(fleet, raw, add, warn) {
     fleet.clusters.forEach((c, i) => {
       const block = raw.spec.clusters[i]?.cilium;
-      if (block !== undefined && c.cni !== 'cilium') {
+      if (block === undefined) return;
+      if (c.cni !== 'cilium') {
         add(['spec', 'clusters', i, 'cilium'], block, `cilium settings only apply to clusters with cni: cilium (this one has cni: ${c.cni})`,
           'remove the cilium block, or set cni: cilium if the cluster runs Cilium');
+      } else if (fleet.mesh.type !== ISTIO) {
+        warn(['spec', 'clusters', i, 'cilium'], `these settings configure Cilium for Istio; mesh type ${fleet.mesh.type} ignores them`);
       }
     });
   },
