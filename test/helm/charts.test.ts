@@ -1,0 +1,189 @@
+/**
+ * Every HelmRelease rendered by real Helm 3 against the exact chart version it pins, as Flux's
+ * helm-controller would: for the default fleet and every examples/*.yaml, every cluster, every
+ * release. Helm ignores a misspelt value key, so each key path we set is also checked against the
+ * chart's values.yaml / values.schema.json (lib/helm/keys.ts), and what the fleet asked for is
+ * asserted on Helm's output, not on our values.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadFleet } from '../../lib/fleet/load';
+import type { Cluster, Fleet } from '../../lib/fleet/types';
+import { freeFormPaths } from '../../lib/helm/free-form';
+import { undeclaredKeys } from '../../lib/helm/keys';
+import { templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
+import type { KubeObject } from '../../lib/render/validate';
+import { editFleet, HELM, hasHelm } from '../helpers';
+import { CHARTS, chartInfo, crdKinds, fleetFiles, helmTemplate, K8S_KINDS, kindKey, parseManifests, releaseCases, type ReleaseCase } from './harness';
+
+const skipReason = !hasHelm
+  ? 'helm is not installed (npm ci installs the pinned helm; or set HELM)'
+  : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
+const SKIPPED = skipReason ? ` — SKIPPED: ${skipReason}` : '';
+
+interface Rendered {
+  readonly result: HelmResult;
+  readonly objects: KubeObject[];
+  readonly parseError?: string;
+}
+
+async function render(c: ReleaseCase): Promise<Rendered | undefined> {
+  if (!c.chartDir) return undefined;
+  const result = await helmTemplate(c.ref, c.chartDir);
+  if (result.code !== 0) return { result, objects: [] };
+  try {
+    return { result, objects: parseManifests(result.stdout) };
+  } catch (e) {
+    return { result, objects: [], parseError: (e as Error).message };
+  }
+}
+
+/** The versions of `chart` among the vendored charts, for the drift message. */
+function vendoredVersions(chart: string): string[] {
+  if (!existsSync(CHARTS)) return [];
+  return readdirSync(CHARTS).filter((d) => d.startsWith(`${chart}-`) && /^\d/.test(d.slice(chart.length + 1))).map((d) => d.slice(chart.length + 1));
+}
+
+/** Why a release's pinned chart is not one we test against; undefined when it is. */
+function pinDrift(c: ReleaseCase): string | undefined {
+  if (!c.chartDir) {
+    return `HelmRelease ${c.cluster}/${c.ref.name} pins ${c.ref.chart} ${c.ref.version}, but the charts the tests render against `
+      + `(${CHARTS}) have ${c.ref.chart} ${vendoredVersions(c.ref.chart).join(', ') || 'in no version'}: the pin drifted from the tested chart`;
+  }
+  const chart = chartInfo(c.chartDir);
+  if (chart.name !== c.ref.chart || chart.version !== c.ref.version) {
+    return `HelmRelease ${c.cluster}/${c.ref.name} pins ${c.ref.chart} ${c.ref.version}, but ${c.chartDir}/Chart.yaml says ${chart.name} ${chart.version}`;
+  }
+  return undefined;
+}
+
+function find(objs: readonly KubeObject[], kind: string, name?: string): Record<string, any> {
+  const found = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  expect(found.length, `exactly one ${kind}${name ? ` ${name}` : ''} in Helm's output`).toBe(1);
+  return found[0] as Record<string, any>;
+}
+
+function container(deployment: Record<string, any>, name?: string): Record<string, any> {
+  const containers = deployment.spec.template.spec.containers as Record<string, any>[];
+  return name ? containers.find((c) => c.name === name)! : containers[0]!;
+}
+
+/** What the fleet asked of each chart, checked on the objects Helm rendered. */
+function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs: KubeObject[]): void {
+  switch (ref.chart) {
+    case 'istiod': {
+      const env = container(find(objs, 'Deployment', 'istiod'), 'discovery').env as { name: string; value?: string }[];
+      expect(env.find((e) => e.name === 'CLUSTER_ID')?.value, 'istiod env CLUSTER_ID').toBe(cluster.name);
+      const mesh = find(objs, 'ConfigMap', 'istio');
+      expect(parse(mesh.data.mesh).defaultConfig.meshId, 'ConfigMap istio: mesh.defaultConfig.meshId').toBe(fleet.mesh.istio.meshID);
+      // Sidecars get ISTIO_META_NETWORK from global.network through the injector's values.
+      const injector = find(objs, 'ConfigMap', 'istio-sidecar-injector');
+      expect(JSON.parse(injector.data.values).global.network, 'ConfigMap istio-sidecar-injector: values.global.network').toBe(cluster.network);
+      const networks = (parse(mesh.data.meshNetworks) as { networks: Record<string, { gateways?: { address?: string; port: number }[] }> }).networks;
+      for (const other of fleet.clusters.filter((c) => c.gateway.address)) {
+        expect(networks[other.network]?.gateways, `meshNetworks of ${cluster.name}: ${other.name}'s pinned gateway`)
+          .toContainEqual({ address: other.gateway.address, port: 15443 });
+      }
+      break;
+    }
+    case 'gateway': {
+      const svc = find(objs, 'Service');
+      expect((svc.spec.ports as { port: number }[]).map((p) => p.port), 'east-west gateway Service ports').toContain(15443);
+      expect(svc.metadata.labels?.['topology.istio.io/network'], 'east-west gateway Service network label').toBe(cluster.network);
+      const annotations = (svc.metadata.annotations ?? {}) as Record<string, string>;
+      const metallbKeys = Object.keys(annotations).filter((k) => k.endsWith('/loadBalancerIPs'));
+      if (cluster.metallb && cluster.gateway.address) {
+        const [maj, min, patch] = cluster.metallb.version.split('.').map(Number) as [number, number, number];
+        const key = maj > 0 || min > 14 || (min === 14 && patch >= 9) ? 'metallb.io/loadBalancerIPs' : 'metallb.universe.tf/loadBalancerIPs';
+        expect(metallbKeys, 'MetalLB annotation on the east-west gateway Service').toEqual([key]);
+        expect(annotations[key]).toBe(cluster.gateway.address);
+      } else {
+        expect(metallbKeys, 'no MetalLB annotation without MetalLB and a pinned address').toEqual([]);
+      }
+      break;
+    }
+    case 'metrics-server': {
+      const args = container(find(objs, 'Deployment'), 'metrics-server').args as string[];
+      expect(args.includes('--kubelet-insecure-tls'), 'metrics-server --kubelet-insecure-tls exactly when asked').toBe(cluster.metricsServer!.kubeletInsecureTLS);
+      for (const a of cluster.metricsServer!.args) expect(args).toContain(a);
+      break;
+    }
+    default:
+  }
+}
+
+for (const { file, text } of fleetFiles()) {
+  const fleet = loadFleet(text, file);
+  const cases = releaseCases(file, text);
+
+  describe(`${file}: every HelmRelease rendered by Helm ${'3'} against the chart it pins`, () => {
+    const rendered = new Map<ReleaseCase, Rendered | undefined>();
+    beforeAll(async () => {
+      if (skipReason) return;
+      const results = await Promise.all(cases.map(render));
+      cases.forEach((c, i) => rendered.set(c, results[i]));
+    });
+
+    it('has HelmReleases to check', () => {
+      expect(cases.length).toBeGreaterThan(0);
+    });
+
+    for (const c of cases) {
+      it.skipIf(skipReason !== undefined)(`${c.cluster}/${c.stage}: ${c.ref.name} (${c.ref.chart} ${c.ref.version})${SKIPPED}`, () => {
+        // The pin must match a chart we test against.
+        expect(pinDrift(c)).toBeUndefined();
+        const chart = chartInfo(c.chartDir!);
+
+        // Helm renders it (values.schema.json is enforced by helm itself) and the output parses.
+        const r = rendered.get(c)!;
+        expect(r.result.code, `helm template failed:\n${r.result.stderr}`).toBe(0);
+        expect(r.parseError).toBeUndefined();
+        expect(r.objects.length).toBeGreaterThan(0);
+
+        // Every key we set is one the chart reads.
+        expect(undeclaredKeys({ values: c.ref.values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths(chart.name) }),
+          `value keys ${c.ref.chart} ${c.ref.version} does not declare (Helm silently ignores them)`).toEqual([]);
+
+        // Every kind is built into Kubernetes 1.32 or comes from a CRD installed in this stage or before.
+        const known = new Set(K8S_KINDS);
+        for (const other of cases) {
+          if (other.cluster !== c.cluster || other.stageIndex > c.stageIndex) continue;
+          for (const k of crdKinds(rendered.get(other)?.objects ?? [])) known.add(k);
+        }
+        const unknown = r.objects.filter((o) => !known.has(kindKey(o))).map((o) => `${kindKey(o)} ${o.metadata?.name}`);
+        expect(unknown, 'kinds neither built into Kubernetes 1.32 nor defined by a CRD of this or an earlier stage').toEqual([]);
+
+        assertFleetIntent(fleet, fleet.clusters.find((x) => x.name === c.cluster)!, c.ref, r.objects);
+      });
+    }
+  });
+}
+
+describe('the Helm harness catches what Helm does not', () => {
+  const cases = releaseCases('fleet.yaml', fleetFiles()[0]!.text);
+  const istiod = cases.find((c) => c.ref.chart === 'istiod')!;
+  const gateway = cases.find((c) => c.ref.chart === 'gateway')!;
+
+  it.skipIf(skipReason !== undefined)(`a misspelt key (global.meshId) renders with exit 0, and the key check reports it${SKIPPED}`, async () => {
+    const global = { ...(istiod.ref.values.global as Record<string, unknown>), meshId: 'mesh1' };
+    const typo: ReleaseRef = { ...istiod.ref, values: { ...istiod.ref.values, global } };
+    const result = await templateRelease(HELM!, typo, { chartsDir: CHARTS });
+    expect(result.code, result.stderr).toBe(0);
+    const chart = chartInfo(istiod.chartDir!);
+    expect(undeclaredKeys({ values: typo.values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths('istiod') })).toEqual(['global.meshId']);
+  });
+
+  it.skipIf(skipReason !== undefined)(`helm template enforces the chart's values.schema.json${SKIPPED}`, async () => {
+    const bad: ReleaseRef = { ...gateway.ref, values: { ...gateway.ref.values, kind: 'StatefulSet' } };
+    const result = await templateRelease(HELM!, bad, { chartsDir: CHARTS });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/values don't meet the specifications of the schema/);
+  });
+
+  it.skipIf(skipReason !== undefined)(`a pin that drifts from the vendored charts fails, saying so${SKIPPED}`, () => {
+    const drifted = releaseCases('fleet.yaml', editFleet((doc) => doc.setIn(['spec', 'mesh', 'istio', 'version'], '1.26.9')));
+    const problem = pinDrift(drifted.find((c) => c.ref.chart === 'istiod')!);
+    expect(problem).toMatch(/pins istiod 1\.26\.9, but the charts the tests render against .* have istiod 1\.26\.8: the pin drifted/);
+  });
+});
