@@ -14,13 +14,16 @@ import { freeFormPaths } from '../../lib/helm/free-form';
 import { undeclaredKeys } from '../../lib/helm/keys';
 import { templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/render/validate';
-import { editFleet, HELM, hasHelm } from '../helpers';
-import { CHARTS, chartInfo, crdKinds, fleetFiles, helmTemplate, K8S_KINDS, kindKey, parseManifests, releaseCases, type ReleaseCase } from './harness';
+import { editFleet, HELM, hasHelm, renderObjects } from '../helpers';
+import { CHARTS, chartInfo, clusterStages, crdKinds, fleetFiles, helmTemplate, K8S_KINDS, kindKey, parseManifests, releaseCases, type ReleaseCase } from './harness';
 
 const skipReason = !hasHelm
   ? 'helm is not installed (npm ci installs the pinned helm; or set HELM)'
   : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
 const SKIPPED = skipReason ? ` — SKIPPED: ${skipReason}` : '';
+
+/** Flux's own kinds: `flux bootstrap` installs their CRDs before any stage. */
+const FLUX_GROUPS = ['source.toolkit.fluxcd.io', 'helm.toolkit.fluxcd.io', 'kustomize.toolkit.fluxcd.io'];
 
 interface Rendered {
   readonly result: HelmResult;
@@ -157,6 +160,26 @@ for (const { file, text } of fleetFiles()) {
         assertFleetIntent(fleet, fleet.clusters.find((x) => x.name === c.cluster)!, c.ref, r.objects);
       });
     }
+
+    // Flux applies a stage in one server-side dry-run + apply: a custom resource needs its CRD from
+    // a chart of an earlier stage (which `wait: true` has made Ready), not of its own.
+    it.skipIf(skipReason !== undefined)(`every custom resource meshfleet emits has its CRD installed by a chart of an earlier stage${SKIPPED}`, () => {
+      for (const [cluster, stages] of clusterStages(renderObjects(text))) {
+        for (const { stage, stageIndex, objects } of stages) {
+          const known = new Set(K8S_KINDS);
+          for (const c of cases) {
+            if (c.cluster === cluster && c.stageIndex < stageIndex) for (const k of crdKinds(rendered.get(c)?.objects ?? [])) known.add(k);
+          }
+          // A cluster that runs MetalLB already (metallb.install: false) has its CRDs before Flux starts.
+          const c = fleet.clusters.find((x) => x.name === cluster)!;
+          const preinstalled = [...FLUX_GROUPS, ...(c.metallb && !c.metallb.install ? ['metallb.io'] : [])];
+          const missing = objects
+            .filter((o) => !known.has(kindKey(o)) && !preinstalled.some((g) => o.apiVersion.startsWith(`${g}/`)))
+            .map((o) => `${kindKey(o)} ${o.metadata?.name}`);
+          expect(missing, `${cluster}/${stage}: custom resources without a CRD from an earlier stage`).toEqual([]);
+        }
+      }
+    });
   });
 }
 

@@ -39,28 +39,44 @@ export interface ReleaseCase {
   readonly chartDir?: string;
 }
 
-/** Every HelmRelease of every cluster of a fleet, with its stage and vendored chart folder. */
-export function releaseCases(fleet: string, text: string): ReleaseCase[] {
-  const files = renderObjects(text);
-  const byCluster = new Map<string, { stage: string; objs: KubeObject[] }[]>();
+export interface StageObjects {
+  readonly stage: string;
+  /** Position of the stage in the cluster's Flux dependsOn chain (0 = applied first). */
+  readonly stageIndex: number;
+  readonly objects: KubeObject[];
+}
+
+/** What each cluster's stages apply (manifests/<cluster>/<stage>/), in apply order. */
+export function clusterStages(files: Map<string, Record<string, any>[]>): Map<string, StageObjects[]> {
+  const byCluster = new Map<string, Map<string, KubeObject[]>>();
   for (const [path, objs] of files) {
     const m = /^manifests\/([^/]+)\/([^/]+)\/[^/]+\.yaml$/.exec(path);
     if (!m || path.endsWith('/kustomization.yaml')) continue;
-    const list = byCluster.get(m[1]!) ?? [];
-    list.push({ stage: m[2]!, objs: objs as KubeObject[] });
-    byCluster.set(m[1]!, list);
+    const stages = byCluster.get(m[1]!) ?? new Map<string, KubeObject[]>();
+    stages.set(m[2]!, [...(stages.get(m[2]!) ?? []), ...(objs as KubeObject[])]);
+    byCluster.set(m[1]!, stages);
   }
-  const out: ReleaseCase[] = [];
-  for (const [cluster, entries] of byCluster) {
+  const out = new Map<string, StageObjects[]>();
+  for (const [cluster, stages] of byCluster) {
     const order = stageOrder(files, cluster);
-    const all = entries.flatMap((e) => e.objs);
-    for (const { stage, objs } of entries) {
-      for (const object of objs.filter(isHelmRelease)) {
+    out.set(cluster, [...stages].map(([stage, objects]) => ({ stage, stageIndex: order.indexOf(stage), objects }))
+      .sort((a, b) => a.stageIndex - b.stageIndex));
+  }
+  return out;
+}
+
+/** Every HelmRelease of every cluster of a fleet, with its stage and vendored chart folder. */
+export function releaseCases(fleet: string, text: string): ReleaseCase[] {
+  const out: ReleaseCase[] = [];
+  for (const [cluster, stages] of clusterStages(renderObjects(text))) {
+    const all = stages.flatMap((s) => s.objects);
+    for (const { stage, stageIndex, objects } of stages) {
+      for (const object of objects.filter(isHelmRelease)) {
         const ref = releaseRef(object);
         const dir = join(CHARTS, `${ref.chart}-${ref.version}`);
         const repository = repositoryOf(ref, all);
         out.push({
-          fleet, cluster, stage, stageIndex: order.indexOf(stage), object, ref,
+          fleet, cluster, stage, stageIndex, object, ref,
           ...(repository ? { repository } : {}),
           ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}),
         });
