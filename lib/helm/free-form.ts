@@ -54,3 +54,19 @@ export const FREE_FORM: Readonly<Record<string, readonly string[]>> = {
 export function freeFormPaths(chart: string): readonly string[] {
   return FREE_FORM[chart] ?? [];
 }
+
+/**
+ * Keys a chart's templates read that its values.yaml only documents in a comment and its schema
+ * does not list, by chart name, with the template that reads them. lib/helm/keys.ts would report
+ * them as undeclared otherwise.
+ */
+export const ALSO_DECLARED: Readonly<Record<string, readonly string[]>> = {
+  cilium: [
+    // values.yaml: "# hostNamespaceOnly: false"; templates/cilium-configmap.yaml: bpf-lb-sock-hostns-only
+    'socketLB.hostNamespaceOnly',
+  ],
+};
+
+export function alsoDeclaredPaths(chart: string): readonly string[] {
+  return ALSO_DECLARED[chart] ?? [];
+}

@@ -24,6 +24,12 @@ export interface KeyCheckInput {
    * `service.annotations`, `*.podAnnotations`, `tolerations[]`.
    */
   readonly freeForm?: readonly string[];
+  /**
+   * Paths the chart's templates read although values.yaml only shows them commented out and the
+   * schema does not list them (e.g. cilium's `socketLB.hostNamespaceOnly`). Same syntax as freeForm;
+   * each also declares its parents.
+   */
+  readonly alsoDeclared?: readonly string[];
 }
 
 /**
@@ -34,6 +40,7 @@ export interface KeyCheckInput {
 export function undeclaredKeys(input: KeyCheckInput): string[] {
   const root = isObject(input.schema) ? input.schema : undefined;
   const free = (input.freeForm ?? []).map((p) => parsePattern(p));
+  const extra = (input.alsoDeclared ?? []).map((p) => parsePattern(p));
   const out: string[] = [];
 
   const walk = (value: unknown, defaults: unknown, schemas: Schema[], path: Segment[]): void => {
@@ -50,11 +57,12 @@ export function undeclaredKeys(input: KeyCheckInput): string[] {
     for (const [key, child] of Object.entries(value)) {
       const fromDefaults = isObject(defaults) && Object.prototype.hasOwnProperty.call(defaults, key);
       const childSchemas = expanded.flatMap((s) => propertySchemas(s, key));
-      if (!fromDefaults && childSchemas.length === 0) {
-        out.push(formatPath([...path, { key }]));
+      const childPath: Segment[] = [...path, { key }];
+      if (!fromDefaults && childSchemas.length === 0 && !extra.some((pattern) => matches(pattern.slice(0, childPath.length), childPath))) {
+        out.push(formatPath(childPath));
         continue;
       }
-      walk(child, fromDefaults ? (defaults as JsonObject)[key] : undefined, childSchemas, [...path, { key }]);
+      walk(child, fromDefaults ? (defaults as JsonObject)[key] : undefined, childSchemas, childPath);
     }
   };
 

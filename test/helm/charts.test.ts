@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadFleet } from '../../lib/fleet/load';
 import type { Cluster, Fleet } from '../../lib/fleet/types';
-import { freeFormPaths } from '../../lib/helm/free-form';
+import { alsoDeclaredPaths, freeFormPaths } from '../../lib/helm/free-form';
 import { undeclaredKeys } from '../../lib/helm/keys';
 import { templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/render/validate';
@@ -145,7 +145,7 @@ for (const { file, text } of fleetFiles()) {
         expect(r.objects.length).toBeGreaterThan(0);
 
         // Every key we set is one the chart reads.
-        expect(undeclaredKeys({ values: c.ref.values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths(chart.name) }),
+        expect(undeclaredKeys({ values: c.ref.values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths(chart.name), alsoDeclared: alsoDeclaredPaths(chart.name) }),
           `value keys ${c.ref.chart} ${c.ref.version} does not declare (Helm silently ignores them)`).toEqual([]);
 
         // Every kind is built into Kubernetes 1.32 or comes from a CRD installed in this stage or before.
@@ -182,6 +182,49 @@ for (const { file, text } of fleetFiles()) {
     });
   });
 }
+
+/**
+ * Values meshfleet writes for a Helm release it does not own (the self-managed Cilium values
+ * ConfigMap, annotated meshfleet.io/chart-values: <repository>/<chart>): checked against the newest
+ * vendored chart of that name, and rendered to see that they land in cilium-config.
+ */
+describe('values meshfleet writes for your own Helm releases (valuesFrom ConfigMaps)', () => {
+  const selfManaged = editFleet((doc) => doc.setIn(['spec', 'clusters', 1, 'cilium', 'managed'], false));
+  const fleets = [...fleetFiles(), { file: 'fleet.yaml with self-managed Cilium on ncloud-nks', text: selfManaged }];
+
+  for (const { file, text } of fleets) {
+    const fleet = loadFleet(text);
+    const configMaps = [...clusterStages(renderObjects(text))].flatMap(([cluster, stages]) => stages.flatMap((st) => st.objects
+      .filter((o) => o.kind === 'ConfigMap' && (o.metadata as { annotations?: Record<string, string> })?.annotations?.['meshfleet.io/chart-values'])
+      .map((o) => ({ cluster, object: o as Record<string, any> }))));
+    for (const { cluster, object } of configMaps) {
+      const chartName = (object.metadata.annotations['meshfleet.io/chart-values'] as string).split('/').pop()!;
+      it.skipIf(skipReason !== undefined)(`${file}: ${cluster} ConfigMap ${object.metadata.name} (chart ${chartName})${SKIPPED}`, async () => {
+        const versions = vendoredVersions(chartName).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+        expect(versions.length, `no vendored ${chartName} chart in ${CHARTS}`).toBeGreaterThan(0);
+        const chart = chartInfo(`${CHARTS}/${chartName}-${versions.at(-1)}`);
+        const values = parse(object.data['values.yaml']) as Record<string, unknown>;
+        expect(undeclaredKeys({ values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths(chartName), alsoDeclared: alsoDeclaredPaths(chartName) }),
+          `value keys ${chart.name} ${chart.version} does not declare`).toEqual([]);
+        const ref: ReleaseRef = { name: chartName, releaseName: chartName, namespace: 'kube-system', chart: chartName, version: chart.version, values, repository: { name: chartName, namespace: 'kube-system' } };
+        const result = await helmTemplate(ref, chart.dir);
+        expect(result.code, result.stderr).toBe(0);
+        if (chartName === 'cilium') {
+          const settings = fleet.clusters.find((c) => c.name === cluster)!.cilium!;
+          expect(find(parseManifests(result.stdout), 'ConfigMap', 'cilium-config').data).toMatchObject({
+            'bpf-lb-sock-hostns-only': 'true',
+            'cni-exclusive': 'false',
+            'enable-l7-proxy': String(!settings.disableL7Proxy),
+          });
+        }
+      });
+    }
+  }
+
+  it('the self-managed Cilium variant has a values ConfigMap to check', () => {
+    expect([...renderObjects(selfManaged).keys()].some((p) => /ncloud-nks\/infrastructure\/configmap-cilium-istio-values/.test(p))).toBe(true);
+  });
+});
 
 describe('the Helm harness catches what Helm does not', () => {
   const cases = releaseCases('fleet.yaml', fleetFiles()[0]!.text);

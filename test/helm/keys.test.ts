@@ -27,6 +27,14 @@ describe('undeclaredKeys', () => {
     expect(undeclaredKeys({ values, defaults, freeForm: ['*.annotations', 'tolerations[]'] })).toEqual([]);
   });
 
+  it('accepts keys the chart reads but only documents in a comment, when listed', () => {
+    const values = { global: { proxy: { tracer: { zipkin: { address: 'z' } } } } };
+    expect(undeclaredKeys({ values, defaults })).toEqual(['global.proxy.tracer']);
+    expect(undeclaredKeys({ values, defaults, alsoDeclared: ['global.proxy.tracer.zipkin.address'] })).toEqual([]);
+    expect(undeclaredKeys({ values: { global: { proxy: { tracer: { zipkn: {} } } } }, defaults, alsoDeclared: ['global.proxy.tracer.zipkin.address'] }))
+      .toEqual(['global.proxy.tracer.zipkn']);
+  });
+
   it('takes declarations from values.schema.json: properties, $ref, typed maps', () => {
     const schema = {
       $defs: { values: { type: 'object', properties: { extra: { type: 'object', properties: { on: { type: 'boolean' } } }, labels: { type: 'object', additionalProperties: { type: 'string' } } } } },
