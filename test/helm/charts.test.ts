@@ -1,0 +1,260 @@
+/**
+ * Every HelmRelease rendered by real Helm 3 against the exact chart version it pins, as Flux's
+ * helm-controller would: for the default fleet and every examples/*.yaml, every cluster, every
+ * release. Helm ignores a misspelt value key, so each key path we set is also checked against the
+ * chart's values.yaml / values.schema.json (lib/helm/keys.ts), and what the fleet asked for is
+ * asserted on Helm's output, not on our values.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadFleet } from '../../lib/pipeline';
+import type { Cluster, Fleet } from '../../lib/fleet/types';
+import { alsoDeclaredPaths, freeFormPaths } from '../../lib/helm/free-form';
+import { undeclaredKeys } from '../../lib/helm/keys';
+import { metallbOf } from '../../lib/addons/metallb/defaults';
+import { metricsServerOf } from '../../lib/addons/metrics-server';
+import { ciliumSettingsOf } from '../../lib/addons/cilium-istio';
+import { istioClusterOf, istioOf } from '../../lib/mesh/istio/defaults';
+import { templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
+import type { KubeObject } from '../../lib/render/validate';
+import { editFleet, HELM, hasHelm } from '../helpers';
+import { CHARTS, chartInfo, clusterStages, renderedFleet, crdKinds, fleetFiles, helmTemplate, K8S_KINDS, kindKey, parseManifests, releaseCases, type ReleaseCase } from './harness';
+
+const skipReason = !hasHelm
+  ? 'helm is not installed (npm ci installs the pinned helm; or set HELM)'
+  : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
+const SKIPPED = skipReason ? ` — SKIPPED: ${skipReason}` : '';
+
+/** Flux's own kinds: `flux bootstrap` installs their CRDs before any stage. */
+const FLUX_GROUPS = ['source.toolkit.fluxcd.io', 'helm.toolkit.fluxcd.io', 'kustomize.toolkit.fluxcd.io'];
+
+interface Rendered {
+  readonly result: HelmResult;
+  readonly objects: KubeObject[];
+  readonly parseError?: string;
+}
+
+async function render(c: ReleaseCase): Promise<Rendered | undefined> {
+  if (!c.chartDir) return undefined;
+  const result = await helmTemplate(c.ref, c.chartDir);
+  if (result.code !== 0) return { result, objects: [] };
+  try {
+    return { result, objects: parseManifests(result.stdout) };
+  } catch (e) {
+    return { result, objects: [], parseError: (e as Error).message };
+  }
+}
+
+/** The versions of `chart` among the vendored charts, for the drift message. */
+function vendoredVersions(chart: string): string[] {
+  if (!existsSync(CHARTS)) return [];
+  return readdirSync(CHARTS).filter((d) => d.startsWith(`${chart}-`) && /^\d/.test(d.slice(chart.length + 1))).map((d) => d.slice(chart.length + 1));
+}
+
+/** Why a release's pinned chart is not one we test against; undefined when it is. */
+function pinDrift(c: ReleaseCase): string | undefined {
+  if (!c.chartDir) {
+    return `HelmRelease ${c.cluster}/${c.ref.name} pins ${c.ref.chart} ${c.ref.version}, but the charts the tests render against `
+      + `(${CHARTS}) have ${c.ref.chart} ${vendoredVersions(c.ref.chart).join(', ') || 'in no version'}: the pin drifted from the tested chart`;
+  }
+  const chart = chartInfo(c.chartDir);
+  if (chart.name !== c.ref.chart || chart.version !== c.ref.version) {
+    return `HelmRelease ${c.cluster}/${c.ref.name} pins ${c.ref.chart} ${c.ref.version}, but ${c.chartDir}/Chart.yaml says ${chart.name} ${chart.version}`;
+  }
+  return undefined;
+}
+
+function find(objs: readonly KubeObject[], kind: string, name?: string): Record<string, any> {
+  const found = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  expect(found.length, `exactly one ${kind}${name ? ` ${name}` : ''} in Helm's output`).toBe(1);
+  return found[0] as Record<string, any>;
+}
+
+function container(deployment: Record<string, any>, name?: string): Record<string, any> {
+  const containers = deployment.spec.template.spec.containers as Record<string, any>[];
+  return name ? containers.find((c) => c.name === name)! : containers[0]!;
+}
+
+/** What the fleet asked of each chart, checked on the objects Helm rendered. */
+function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs: KubeObject[]): void {
+  switch (ref.chart) {
+    case 'istiod': {
+      const env = container(find(objs, 'Deployment', 'istiod'), 'discovery').env as { name: string; value?: string }[];
+      expect(env.find((e) => e.name === 'CLUSTER_ID')?.value, 'istiod env CLUSTER_ID').toBe(cluster.name);
+      const mesh = find(objs, 'ConfigMap', 'istio');
+      expect(parse(mesh.data.mesh).defaultConfig.meshId, 'ConfigMap istio: mesh.defaultConfig.meshId').toBe(istioOf(fleet).meshID);
+      // Sidecars get ISTIO_META_NETWORK from global.network through the injector's values.
+      const injector = find(objs, 'ConfigMap', 'istio-sidecar-injector');
+      expect(JSON.parse(injector.data.values).global.network, 'ConfigMap istio-sidecar-injector: values.global.network').toBe(istioClusterOf(cluster).network);
+      const networks = (parse(mesh.data.meshNetworks) as { networks: Record<string, { gateways?: { address?: string; port: number }[] }> }).networks;
+      for (const other of fleet.clusters.filter((c) => c.gateway.address)) {
+        expect(networks[istioClusterOf(other).network]?.gateways, `meshNetworks of ${cluster.name}: ${other.name}'s pinned gateway`)
+          .toContainEqual({ address: other.gateway.address, port: 15443 });
+      }
+      break;
+    }
+    case 'gateway': {
+      const svc = find(objs, 'Service');
+      expect((svc.spec.ports as { port: number }[]).map((p) => p.port), 'east-west gateway Service ports').toContain(15443);
+      expect(svc.metadata.labels?.['topology.istio.io/network'], 'east-west gateway Service network label').toBe(istioClusterOf(cluster).network);
+      const annotations = (svc.metadata.annotations ?? {}) as Record<string, string>;
+      const metallbKeys = Object.keys(annotations).filter((k) => k.endsWith('/loadBalancerIPs'));
+      const metallb = metallbOf(cluster);
+      if (metallb && cluster.gateway.address) {
+        const [maj, min, patch] = metallb.version.split('.').map(Number) as [number, number, number];
+        const key = maj > 0 || min > 14 || (min === 14 && patch >= 9) ? 'metallb.io/loadBalancerIPs' : 'metallb.universe.tf/loadBalancerIPs';
+        expect(metallbKeys, 'MetalLB annotation on the east-west gateway Service').toEqual([key]);
+        expect(annotations[key]).toBe(cluster.gateway.address);
+      } else {
+        expect(metallbKeys, 'no MetalLB annotation without MetalLB and a pinned address').toEqual([]);
+      }
+      break;
+    }
+    case 'metrics-server': {
+      const args = container(find(objs, 'Deployment'), 'metrics-server').args as string[];
+      expect(args.includes('--kubelet-insecure-tls'), 'metrics-server --kubelet-insecure-tls exactly when asked').toBe(metricsServerOf(cluster)!.kubeletInsecureTLS);
+      for (const a of metricsServerOf(cluster)!.args) expect(args).toContain(a);
+      break;
+    }
+    default:
+  }
+}
+
+for (const { file, text } of fleetFiles()) {
+  const fleet = loadFleet(text, file);
+  const cases = releaseCases(file, text);
+
+  describe(`${file}: every HelmRelease rendered by Helm ${'3'} against the chart it pins`, () => {
+    const rendered = new Map<ReleaseCase, Rendered | undefined>();
+    beforeAll(async () => {
+      if (skipReason) return;
+      const results = await Promise.all(cases.map(render));
+      cases.forEach((c, i) => rendered.set(c, results[i]));
+    });
+
+    it('has HelmReleases to check', () => {
+      expect(cases.length).toBeGreaterThan(0);
+    });
+
+    for (const c of cases) {
+      it.skipIf(skipReason !== undefined)(`${c.cluster}/${c.stage}: ${c.ref.name} (${c.ref.chart} ${c.ref.version})${SKIPPED}`, () => {
+        // The pin must match a chart we test against.
+        expect(pinDrift(c)).toBeUndefined();
+        const chart = chartInfo(c.chartDir!);
+
+        // Helm renders it (values.schema.json is enforced by helm itself) and the output parses.
+        const r = rendered.get(c)!;
+        expect(r.result.code, `helm template failed:\n${r.result.stderr}`).toBe(0);
+        expect(r.parseError).toBeUndefined();
+        expect(r.objects.length).toBeGreaterThan(0);
+
+        // Every key we set is one the chart reads.
+        expect(undeclaredKeys({ values: c.ref.values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths(chart.name), alsoDeclared: alsoDeclaredPaths(chart.name) }),
+          `value keys ${c.ref.chart} ${c.ref.version} does not declare (Helm silently ignores them)`).toEqual([]);
+
+        // Every kind is built into Kubernetes 1.32 or comes from a CRD installed in this stage or before.
+        const known = new Set(K8S_KINDS);
+        for (const other of cases) {
+          if (other.cluster !== c.cluster || other.stageIndex > c.stageIndex) continue;
+          for (const k of crdKinds(rendered.get(other)?.objects ?? [])) known.add(k);
+        }
+        const unknown = r.objects.filter((o) => !known.has(kindKey(o))).map((o) => `${kindKey(o)} ${o.metadata?.name}`);
+        expect(unknown, 'kinds neither built into Kubernetes 1.32 nor defined by a CRD of this or an earlier stage').toEqual([]);
+
+        assertFleetIntent(fleet, fleet.clusters.find((x) => x.name === c.cluster)!, c.ref, r.objects);
+      });
+    }
+
+    // Flux applies a stage in one server-side dry-run + apply: a custom resource needs its CRD from
+    // a chart of an earlier stage (which `wait: true` has made Ready), not of its own.
+    it.skipIf(skipReason !== undefined)(`every custom resource meshfleet emits has its CRD installed by a chart of an earlier stage${SKIPPED}`, () => {
+      for (const [cluster, stages] of clusterStages(renderedFleet(text))) {
+        for (const { stage, stageIndex, objects } of stages) {
+          const known = new Set(K8S_KINDS);
+          for (const c of cases) {
+            if (c.cluster === cluster && c.stageIndex < stageIndex) for (const k of crdKinds(rendered.get(c)?.objects ?? [])) known.add(k);
+          }
+          // A cluster that runs MetalLB already (metallb.install: false) has its CRDs before Flux starts.
+          const c = fleet.clusters.find((x) => x.name === cluster)!;
+          const preinstalled = [...FLUX_GROUPS, ...(metallbOf(c) && !metallbOf(c)!.install ? ['metallb.io'] : [])];
+          const missing = objects
+            .filter((o) => !known.has(kindKey(o)) && !preinstalled.some((g) => o.apiVersion.startsWith(`${g}/`)))
+            .map((o) => `${kindKey(o)} ${o.metadata?.name}`);
+          expect(missing, `${cluster}/${stage}: custom resources without a CRD from an earlier stage`).toEqual([]);
+        }
+      }
+    });
+  });
+}
+
+/**
+ * Values meshfleet writes for a Helm release it does not own (the self-managed Cilium values
+ * ConfigMap, annotated meshfleet.io/chart-values: <repository>/<chart>): checked against the newest
+ * vendored chart of that name, and rendered to see that they land in cilium-config.
+ */
+describe('values meshfleet writes for your own Helm releases (valuesFrom ConfigMaps)', () => {
+  const selfManaged = editFleet((doc) => doc.setIn(['spec', 'clusters', 1, 'cilium', 'managed'], false));
+  const fleets = [...fleetFiles(), { file: 'fleet.yaml with self-managed Cilium on ncloud-nks', text: selfManaged }];
+
+  for (const { file, text } of fleets) {
+    const fleet = loadFleet(text);
+    const configMaps = [...clusterStages(renderedFleet(text))].flatMap(([cluster, stages]) => stages.flatMap((st) => st.objects
+      .filter((o) => o.kind === 'ConfigMap' && (o.metadata as { annotations?: Record<string, string> })?.annotations?.['meshfleet.io/chart-values'])
+      .map((o) => ({ cluster, object: o as Record<string, any> }))));
+    for (const { cluster, object } of configMaps) {
+      const chartName = (object.metadata.annotations['meshfleet.io/chart-values'] as string).split('/').pop()!;
+      it.skipIf(skipReason !== undefined)(`${file}: ${cluster} ConfigMap ${object.metadata.name} (chart ${chartName})${SKIPPED}`, async () => {
+        const versions = vendoredVersions(chartName).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+        expect(versions.length, `no vendored ${chartName} chart in ${CHARTS}`).toBeGreaterThan(0);
+        const chart = chartInfo(`${CHARTS}/${chartName}-${versions.at(-1)}`);
+        const values = parse(object.data['values.yaml']) as Record<string, unknown>;
+        expect(undeclaredKeys({ values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths(chartName), alsoDeclared: alsoDeclaredPaths(chartName) }),
+          `value keys ${chart.name} ${chart.version} does not declare`).toEqual([]);
+        const ref: ReleaseRef = { name: chartName, releaseName: chartName, namespace: 'kube-system', chart: chartName, version: chart.version, values, repository: { name: chartName, namespace: 'kube-system' } };
+        const result = await helmTemplate(ref, chart.dir);
+        expect(result.code, result.stderr).toBe(0);
+        if (chartName === 'cilium') {
+          const settings = ciliumSettingsOf(fleet.clusters.find((c) => c.name === cluster)!)!;
+          expect(find(parseManifests(result.stdout), 'ConfigMap', 'cilium-config').data).toMatchObject({
+            'bpf-lb-sock-hostns-only': 'true',
+            'cni-exclusive': 'false',
+            'enable-l7-proxy': String(!settings.disableL7Proxy),
+          });
+        }
+      });
+    }
+  }
+
+  it('the self-managed Cilium variant has a values ConfigMap to check', () => {
+    expect([...renderedFleet(selfManaged).keys()].some((p) => /ncloud-nks\/infrastructure\/configmap-cilium-istio-values/.test(p))).toBe(true);
+  });
+});
+
+describe('the Helm harness catches what Helm does not', () => {
+  const cases = releaseCases('fleet.yaml', fleetFiles()[0]!.text);
+  const istiod = cases.find((c) => c.ref.chart === 'istiod')!;
+  const gateway = cases.find((c) => c.ref.chart === 'gateway')!;
+
+  it.skipIf(skipReason !== undefined)(`a misspelt key (global.meshId) renders with exit 0, and the key check reports it${SKIPPED}`, async () => {
+    const global = { ...(istiod.ref.values.global as Record<string, unknown>), meshId: 'mesh1' };
+    const typo: ReleaseRef = { ...istiod.ref, values: { ...istiod.ref.values, global } };
+    const result = await templateRelease(HELM!, typo, { chartsDir: CHARTS });
+    expect(result.code, result.stderr).toBe(0);
+    const chart = chartInfo(istiod.chartDir!);
+    expect(undeclaredKeys({ values: typo.values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths('istiod') })).toEqual(['global.meshId']);
+  });
+
+  it.skipIf(skipReason !== undefined)(`helm template enforces the chart's values.schema.json${SKIPPED}`, async () => {
+    const bad: ReleaseRef = { ...gateway.ref, values: { ...gateway.ref.values, kind: 'StatefulSet' } };
+    const result = await templateRelease(HELM!, bad, { chartsDir: CHARTS });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/values don't meet the specifications of the schema/);
+  });
+
+  it.skipIf(skipReason !== undefined)(`a pin that drifts from the vendored charts fails, saying so${SKIPPED}`, () => {
+    const drifted = releaseCases('fleet.yaml', editFleet((doc) => doc.setIn(['spec', 'mesh', 'istio', 'version'], '1.26.9')));
+    const problem = pinDrift(drifted.find((c) => c.ref.chart === 'istiod')!);
+    expect(problem).toMatch(/pins istiod 1\.26\.9, but the charts the tests render against .* have istiod 1\.26\.8: the pin drifted/);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * The Helm test harness: every HelmRelease of a fleet, rendered in memory, paired with the vendored
+ * chart it pins (../shared/upstream/helm-charts/<chart>-<version>/) and the stage it is applied in;
+ * and `helm template` runs, a few at a time, cached per (chart, release, values) within a run.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { readChart, type ChartInfo } from '../../lib/helm/chart';
+import { isHelmRelease, releaseRef, repositoryOf, templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
+import type { KubeObject } from '../../lib/render/validate';
+import { HELM, renderObjects, ROOT, SHARED } from '../helpers';
+
+export const CHARTS = join(SHARED, 'upstream', 'helm-charts');
+
+/** The default fleet and every examples/*.yaml (picked up automatically when the folder exists). */
+export function fleetFiles(): { file: string; text: string }[] {
+  const out = [{ file: 'fleet.yaml', text: readFileSync(join(ROOT, 'fleet.yaml'), 'utf8') }];
+  const examples = join(ROOT, 'examples');
+  if (existsSync(examples)) {
+    for (const f of readdirSync(examples).filter((n) => n.endsWith('.yaml')).sort()) {
+      out.push({ file: `examples/${f}`, text: readFileSync(join(examples, f), 'utf8') });
+    }
+  }
+  return out;
+}
+
+export interface ReleaseCase {
+  readonly fleet: string;
+  readonly cluster: string;
+  readonly stage: string;
+  /** Position of the stage in the cluster's Flux dependsOn chain (0 = applied first). */
+  readonly stageIndex: number;
+  readonly object: KubeObject;
+  readonly ref: ReleaseRef;
+  readonly repository?: KubeObject;
+  /** The vendored chart folder named <chart>-<version>, if there is one. */
+  readonly chartDir?: string;
+}
+
+export interface StageObjects {
+  readonly stage: string;
+  /** Position of the stage in the cluster's Flux dependsOn chain (0 = applied first). */
+  readonly stageIndex: number;
+  readonly objects: KubeObject[];
+}
+
+/** What each cluster's stages apply (manifests/<cluster>/<stage>/), in apply order. */
+export function clusterStages(files: Map<string, Record<string, any>[]>): Map<string, StageObjects[]> {
+  const byCluster = new Map<string, Map<string, KubeObject[]>>();
+  for (const [path, objs] of files) {
+    const m = /^manifests\/([^/]+)\/([^/]+)\/[^/]+\.yaml$/.exec(path);
+    if (!m || path.endsWith('/kustomization.yaml')) continue;
+    const stages = byCluster.get(m[1]!) ?? new Map<string, KubeObject[]>();
+    stages.set(m[2]!, [...(stages.get(m[2]!) ?? []), ...(objs as KubeObject[])]);
+    byCluster.set(m[1]!, stages);
+  }
+  const out = new Map<string, StageObjects[]>();
+  for (const [cluster, stages] of byCluster) {
+    const order = stageOrder(files, cluster);
+    out.set(cluster, [...stages].map(([stage, objects]) => ({ stage, stageIndex: order.indexOf(stage), objects }))
+      .sort((a, b) => a.stageIndex - b.stageIndex));
+  }
+  return out;
+}
+
+const renderedFleets = new Map<string, Map<string, Record<string, any>[]>>();
+/** test/helpers.ts renderObjects, once per fleet text within a test file. */
+export function renderedFleet(text: string): Map<string, Record<string, any>[]> {
+  let r = renderedFleets.get(text);
+  if (!r) renderedFleets.set(text, (r = renderObjects(text)));
+  return r;
+}
+
+/** Every HelmRelease of every cluster of a fleet, with its stage and vendored chart folder. */
+export function releaseCases(fleet: string, text: string): ReleaseCase[] {
+  const out: ReleaseCase[] = [];
+  for (const [cluster, stages] of clusterStages(renderedFleet(text))) {
+    const all = stages.flatMap((s) => s.objects);
+    for (const { stage, stageIndex, objects } of stages) {
+      for (const object of objects.filter(isHelmRelease)) {
+        const ref = releaseRef(object);
+        const dir = join(CHARTS, `${ref.chart}-${ref.version}`);
+        const repository = repositoryOf(ref, all);
+        out.push({
+          fleet, cluster, stage, stageIndex, object, ref,
+          ...(repository ? { repository } : {}),
+          ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}),
+        });
+      }
+    }
+  }
+  return out.sort((a, b) => a.cluster.localeCompare(b.cluster) || a.stageIndex - b.stageIndex || a.ref.name.localeCompare(b.ref.name));
+}
+
+/** A cluster's stages in apply order, from the Flux Kustomizations' dependsOn (what Flux follows). */
+function stageOrder(files: Map<string, Record<string, any>[]>, cluster: string): string[] {
+  const deps = new Map<string, string[]>();
+  for (const [path, objs] of files) {
+    const m = new RegExp(`^clusters/${cluster}/([^/]+)\\.yaml$`).exec(path);
+    if (!m) continue;
+    const k = objs[0]!;
+    deps.set(k.metadata.name as string, ((k.spec.dependsOn ?? []) as { name: string }[]).map((d) => d.name));
+  }
+  const order: string[] = [];
+  const visit = (s: string): void => {
+    if (order.includes(s)) return;
+    for (const d of deps.get(s) ?? []) visit(d);
+    order.push(s);
+  };
+  for (const s of [...deps.keys()].sort()) visit(s);
+  return order;
+}
+
+const charts = new Map<string, ChartInfo>();
+export function chartInfo(dir: string): ChartInfo {
+  let c = charts.get(dir);
+  if (!c) charts.set(dir, (c = readChart(dir)));
+  return c;
+}
+
+/** At most this many helm processes at once. */
+const CONCURRENCY = 4;
+let running = 0;
+const waiting: (() => void)[] = [];
+async function limited<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= CONCURRENCY) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+const renders = new Map<string, Promise<HelmResult>>();
+
+/**
+ * `helm template <release> <chart dir> --namespace <ns> --kube-version 1.32.0 --include-crds -f <values>`,
+ * cached per (chart dir, release, namespace, values) for the whole run. CRDs are included because
+ * Flux's helm-controller installs a chart's crds/ too.
+ */
+export function helmTemplate(ref: ReleaseRef, chartDir: string): Promise<HelmResult> {
+  if (!HELM) throw new Error('helm not found');
+  const key = createHash('sha256').update(JSON.stringify([chartDir, ref.releaseName, ref.namespace, ref.values])).digest('hex');
+  let p = renders.get(key);
+  if (!p) {
+    const chartsDir = join(chartDir, '..');
+    p = limited(() => templateRelease(HELM!, ref, { chartsDir, includeCrds: true }));
+    renders.set(key, p);
+  }
+  return p;
+}
+
+/** Parses helm's output; throws on a document that is not valid YAML. */
+export function parseManifests(text: string): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`helm output does not parse: ${doc.errors[0]!.message}`);
+    const obj = doc.toJS() as KubeObject | null;
+    if (obj !== null) out.push(obj);
+  }
+  return out;
+}
+
+/** "group/version/Kind" for every served version of every CRD among `objs`. */
+export function crdKinds(objs: readonly KubeObject[]): string[] {
+  const out: string[] = [];
+  for (const o of objs) {
+    if (o.kind !== 'CustomResourceDefinition') continue;
+    const spec = o.spec as { group: string; names: { kind: string }; versions: { name: string; served: boolean }[] };
+    for (const v of spec.versions) if (v.served) out.push(`${spec.group}/${v.name}/${spec.names.kind}`);
+  }
+  return out;
+}
+
+/** "apiVersion/kind" as in imports/schemas/k8s.json `kinds`. */
+export function kindKey(obj: KubeObject): string {
+  return `${obj.apiVersion}/${obj.kind}`;
+}
+
+export const K8S_KINDS: ReadonlySet<string> = new Set(Object.keys(
+  (JSON.parse(readFileSync(join(ROOT, 'imports', 'schemas', 'k8s.json'), 'utf8')) as { kinds: Record<string, string> }).kinds,
+));
