@@ -3,10 +3,10 @@
  * only; every command runs the steps of lib/pipeline.ts, and every check runs before the first
  * byte is written, so a failing command leaves the disk as it was.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FleetError, UsageError } from './errors';
+import { FleetError, redact, UsageError } from './errors';
 import type { Fleet } from './fleet/types';
 import type { MeshModule } from './mesh/types';
 import { assertOwned, writeFilesAtomically } from './output/write';
@@ -44,6 +44,7 @@ Options:
   --pki <dir>      the CA store          (default: pki/ beside the fleet file)
   --check          synth only: render in memory and compare with --out and
                    .sops.yaml; exit 1 and list what differs (for CI)
+  --debug          on failure, also print the stack trace
   -h, --help       show this help
 
 Exit codes: 0 done (or, with --check, up to date); 1 invalid input, refused
@@ -122,11 +123,30 @@ interface Paths {
   readonly pkiDir: string;
 }
 
+const MAX_FLEET_BYTES = 1024 * 1024;
+
 function paths(options: SynthOptions): Paths {
   const fleetPath = resolve(options.fleet);
   if (!existsSync(fleetPath)) throw new UsageError(`fleet file not found: ${options.fleet} (pass --fleet <file>)`);
+  const stat = statSync(fleetPath);
+  if (!stat.isFile()) {
+    throw new UsageError(`--fleet ${options.fleet} is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}: pass the fleet.yaml file itself`);
+  }
+  if (stat.size > MAX_FLEET_BYTES) throw new UsageError(`--fleet ${options.fleet} is ${stat.size} bytes; a fleet file is at most ${MAX_FLEET_BYTES} bytes`);
   const fleetDir = dirname(fleetPath);
-  return { fleetPath, fleetDir, outDir: resolve(options.out), pkiDir: resolve(options.pki ?? join(fleetDir, 'pki')) };
+  // Symlinks are resolved first, so that the inside-the-repository checks see where files really go.
+  return { fleetPath, fleetDir, outDir: realPath(resolve(options.out)), pkiDir: realPath(resolve(options.pki ?? join(fleetDir, 'pki'))) };
+}
+
+/** The real location of `path`, which may not exist yet: its nearest existing ancestor resolved. */
+function realPath(path: string): string {
+  const rest: string[] = [];
+  let dir = path;
+  while (!existsSync(dir) && dirname(dir) !== dir) {
+    rest.unshift(basename(dir));
+    dir = dirname(dir);
+  }
+  return join(realpathSync(dir), ...rest);
 }
 
 function posix(path: string): string {
@@ -140,6 +160,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   const { mesh } = modules;
   const pkiLabel = posix(relative(process.cwd(), p.pkiDir)) || '.';
   if (!options.check) assertOwned(p.outDir);
+  if (mesh.ca) assertPkiInRepo(p.fleetPath, p.pkiDir);
   let newPki: Map<string, string> | undefined;
   if (mesh.ca && !existsSync(p.pkiDir)) {
     if (options.check) throw new UsageError(`${pkiLabel} does not exist; run \`npm run synth\` once to create the CA store`);
@@ -200,19 +221,30 @@ function writeNewDir(dir: string, files: ReadonlyMap<string, string>): void {
  * folder above the fleet file that holds .git, or the fleet file's folder outside git.
  */
 export function repoPath(fleetPath: string, outDir: string): string {
-  let root = dirname(fleetPath);
-  for (let dir = root; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, '.git'))) {
-      root = dir;
-      break;
-    }
-    if (dirname(dir) === dir) break;
-  }
+  const root = repoRoot(fleetPath);
   const rel = relative(root, outDir);
   if (rel.startsWith('..') || resolve(root, rel) !== outDir) {
     throw new UsageError(`--out ${outDir} must be inside the repository Flux syncs (${root}), because Flux paths are relative to its root`);
   }
   return rel.split(sep).join('/');
+}
+
+/** The git repository around the fleet file (its real path), or the fleet file's folder outside git. */
+function repoRoot(fleetPath: string): string {
+  const start = realPath(dirname(fleetPath));
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return start;
+  }
+}
+
+/** The CA store is committed with the fleet: it must be inside the same repository. */
+function assertPkiInRepo(fleetPath: string, pkiDir: string): void {
+  const root = repoRoot(fleetPath);
+  const rel = relative(root, pkiDir);
+  if (rel.startsWith('..') || resolve(root, rel) !== pkiDir) {
+    throw new UsageError(`--pki ${pkiDir} must be inside the repository of the fleet file (${root}): the CA store is committed with it`);
+  }
 }
 
 /** Under `cdk8s synth`, also leave one flattened <cluster>.k8s.yaml per cluster for its validation plugins. */
@@ -270,24 +302,47 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
   }
 }
 
-/** Runs the CLI and returns the exit code; all output goes through the given streams. */
+/** Runs the CLI and returns the exit code; all output goes through the given streams. Never throws. */
 export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+  const debug = argv.includes('--debug');
   try {
-    const parsed = parseCli(argv);
+    const parsed = parseCli(argv.filter((a) => a !== '--debug'));
     if (!parsed) {
       out(HELP);
       return 0;
     }
     return await run(parsed.command, parsed.options, out, err);
   } catch (e) {
-    if (e instanceof FleetError || e instanceof UsageError) {
-      err(`error: ${e.message}\n\nNothing was written.`);
-      return 1;
-    }
-    if (e instanceof SchemaError) {
-      err(`error: ${e.message}\n\nThis is a bug in meshfleet or a value fleet.yaml passes through unchecked; please report it. Nothing was written.`);
-      return 1;
-    }
-    throw e;
+    err(`error: ${describeError(e)}\n\nNothing was written.${debug || !(e instanceof Error) || isExpected(e) ? '' : ' (Run again with --debug for the stack trace.)'}`);
+    if (debug && e instanceof Error && e.stack) err(e.stack);
+    return 1;
   }
+}
+
+function isExpected(e: Error): boolean {
+  return e instanceof FleetError || e instanceof UsageError;
+}
+
+/** One message for anything that can go wrong: what failed, where, and how to fix it, without a stack trace. */
+export function describeError(e: unknown): string {
+  if (e instanceof FleetError || e instanceof UsageError) return redact(e.message);
+  if (e instanceof SchemaError) {
+    return `${e.message}\n\nThis is a bug in meshfleet or a value fleet.yaml passes through unchecked; please report it.`;
+  }
+  const sys = e as NodeJS.ErrnoException;
+  if (sys && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
+    const where = sys.path ? ` ${sys.path}` : '';
+    const why: Record<string, string> = {
+      ENOENT: 'does not exist',
+      EACCES: 'permission denied: check the file and folder permissions',
+      EPERM: 'operation not permitted: check the file and folder permissions',
+      EISDIR: 'is a folder where a file was expected',
+      ENOTDIR: 'a part of the path is a file, not a folder',
+      EROFS: 'the file system is read-only',
+      ENOSPC: 'no space left on the device',
+      EEXIST: 'already exists',
+    };
+    return `${sys.syscall}${where}: ${why[sys.code] ?? sys.code}`;
+  }
+  return `unexpected failure: ${redact(e instanceof Error ? e.message : String(e))}`;
 }

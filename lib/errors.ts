@@ -48,9 +48,17 @@ export function formatProblems(file: string, problems: readonly Problem[]): stri
   return [head, '', body.join('\n\n')].join('\n');
 }
 
-/** Renders a value compactly, the way it reads in YAML. */
+/** An age identity (secret key): named, never printed, so it cannot reach a terminal or a CI log. */
+const AGE_SECRET_KEY = /AGE-SECRET-KEY-1[0-9A-Z]+/g;
+
+export function redact(text: string): string {
+  return text.replace(AGE_SECRET_KEY, 'AGE-SECRET-KEY-1… (an age secret key: not shown)');
+}
+
+/** Renders a value compactly, the way it reads in YAML, with secrets named instead of shown. */
 export function showValue(value: unknown): string {
-  const text = JSON.stringify(value);
+  const raw = JSON.stringify(value);
+  const text = raw === undefined ? raw : redact(raw);
   if (text === undefined) return String(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

@@ -1,7 +1,7 @@
 /** Shared test helpers: temp fleets, tree hashes, and detection of the real CLIs tests use. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +53,8 @@ export function hashTree(dir: string): Record<string, string> {
     if (!existsSync(d)) return;
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const full = join(d, e.name);
-      if (e.isDirectory()) walk(full);
+      if (e.isSymbolicLink()) out[relative(dir, full).split(sep).join('/')] = `symlink → ${readlinkSync(full)}`;
+      else if (e.isDirectory()) walk(full);
       else out[relative(dir, full).split(sep).join('/')] = createHash('sha256').update(readFileSync(full)).digest('hex');
     }
   };

@@ -37,8 +37,22 @@ export function parseFleetText(text: string, file = 'fleet.yaml'): ParsedFleet {
       };
     }));
   }
-  return { file, data: doc.toJS(), at: (path, key = false) => locate(doc, lineCounter, path, key) };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    // yaml refuses documents whose aliases expand without bound ("billion laughs").
+    throw new FleetError(file, [{
+      path: '',
+      rule: `YAML: ${(e as Error).message}`,
+      fix: 'write the values out instead of nesting anchors and aliases (*alias) inside each other',
+    }]);
+  }
+  return { file, data, at: (path, key = false) => locate(doc, lineCounter, path, key) };
 }
+
+/** Aliases a fleet.yaml may use; more is an alias bomb, not a fleet. */
+const MAX_ALIASES = 100;
 
 /** A problem collector whose problems carry their positions; `problems` lists them in file order. */
 export function problemCollector(at: Locate): { add: AddProblem; problems: () => Problem[] } {
@@ -105,6 +119,10 @@ export function schemaProblems(errors: ErrorObject[], at: Locate): Problem[] {
       }
       case 'pattern':
         rule = `does not match the required format ${(e.params as { pattern: string }).pattern}`;
+        if (typeof e.data === 'string' && e.data.startsWith('AGE-SECRET-KEY-')) {
+          rule = 'is an age SECRET key, which must never be in fleet.yaml or git';
+          fix = 'use its public key instead (`age-keygen -y <key file>` prints it, age1...), and treat this secret key as leaked if it was committed or shared';
+        }
         break;
       case 'const':
         rule = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;

@@ -2,6 +2,7 @@
  * Rules of the core fields that JSON Schema cannot express: uniqueness across clusters and value
  * formats with logic. Mesh modules and add-ons check their own fields in their rules.ts.
  */
+import { unreachableAddress } from '../net/ip';
 import type { Cluster, Fleet, RawFleet } from './types';
 import { isAddress, type AddProblem } from './parse';
 
@@ -40,11 +41,43 @@ export function coreRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
     const apiProblem = apiServerProblem(c.apiServer);
     if (apiProblem) add(['spec', 'clusters', i, 'apiServer'], c.apiServer, apiProblem, 'use the https:// URL the other clusters reach this API server at, e.g. "https://203.0.113.1:6443"');
     const address = c.gateway.address;
+    const gatewayFix = 'use the address the other clusters reach this cluster\'s mesh gateway at, e.g. "203.0.113.10"';
     if (address !== undefined && !isAddress(address)) {
-      add(['spec', 'clusters', i, 'gateway', 'address'], address, 'must be an IPv4 or IPv6 address or a DNS name',
-        'use the address the other clusters reach this cluster\'s mesh gateway at, e.g. "203.0.113.10"');
+      add(['spec', 'clusters', i, 'gateway', 'address'], address, 'must be an IPv4 or IPv6 address or a DNS name', gatewayFix);
+    } else if (address !== undefined && (unreachableAddress(address) || address.toLowerCase() === 'localhost')) {
+      add(['spec', 'clusters', i, 'gateway', 'address'], address,
+        `must be reachable from the other clusters; ${unreachableAddress(address) ?? 'localhost'} only works on this machine`, gatewayFix);
     }
   });
+  const interval = durationSeconds(fleet.gitops.interval);
+  if (interval < MIN_INTERVAL_S || interval > MAX_INTERVAL_S) {
+    add(['spec', 'gitops', 'interval'], fleet.gitops.interval, `must be between ${MIN_INTERVAL_S}s and ${MAX_INTERVAL_S / 3600}h: the engine reconciles every stage at this interval`,
+      'use e.g. "10m" (the default) or "1h"');
+  }
+  const branch = branchProblem(fleet.gitops.branch);
+  if (branch) add(['spec', 'gitops', 'branch'], fleet.gitops.branch, `is not a valid git branch name: ${branch}`, 'use a branch name git accepts (`git check-ref-format --branch <name>`), e.g. "main"');
+}
+
+const MIN_INTERVAL_S = 30;
+const MAX_INTERVAL_S = 24 * 3600;
+
+/** A Go duration ("1h30m", "90s", "1.5h") in seconds. */
+export function durationSeconds(text: string): number {
+  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  let total = 0;
+  for (const m of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) total += Number(m[1]) * unit[m[2]!]!;
+  return total;
+}
+
+/** Why `git check-ref-format --branch` would refuse the name, if it would. */
+export function branchProblem(name: string): string | undefined {
+  if (name.length > 255) return 'longer than 255 characters';
+  if (name.includes('..')) return 'contains ".."';
+  if (name.includes('@{')) return 'contains "@{"';
+  if (name.includes('//')) return 'contains "//"';
+  if (name.endsWith('/') || name.endsWith('.')) return 'ends with "/" or "."';
+  if (name.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock'))) return 'a component starts with "." or ends with ".lock"';
+  return undefined;
 }
 
 function apiServerProblem(value: string): string | undefined {
@@ -58,8 +91,7 @@ function apiServerProblem(value: string): string | undefined {
   if (url.pathname !== '/' || url.search || url.hash || url.username) return 'must be scheme, host and port only (no path, query or credentials)';
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!isAddress(host)) return 'host must be an IP address or a DNS name';
-  if (host === 'localhost' || host.startsWith('127.') || host === '::1') {
-    return 'must be reachable from the other clusters; a loopback address only works on this machine';
-  }
+  const unreachable = host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost') ? 'a loopback name' : unreachableAddress(host);
+  if (unreachable) return `must be reachable from the other clusters; ${unreachable} only works on this machine`;
   return undefined;
 }

@@ -33,7 +33,11 @@ const coreClusterProperties: Record<string, JsonSchema> = {
   context: {
     type: 'string',
     minLength: 1,
-    description: 'use the kubeconfig context name of this cluster (`kubectl config get-contexts`)',
+    maxLength: 253,
+    // What kubeconfig context names use in practice (EKS ARNs, GKE names, user@cluster), and
+    // nothing a shell would read as syntax: the name is written into dist/README.md's commands.
+    pattern: '^[A-Za-z0-9][A-Za-z0-9._:@/+=-]*$',
+    description: 'use the kubeconfig context name of this cluster (`kubectl config get-contexts`): letters, digits and . _ : @ / + = -',
   },
   apiServer: {
     type: 'string',
@@ -115,11 +119,12 @@ export function composeFleetSchema(parts: SchemaParts): JsonSchema {
               },
               repoURL: {
                 type: 'string',
-                pattern: '^(https|http|ssh)://[^\\s]+$',
+                pattern: '^(https|http|ssh)://[^\\s\'"`$;&|<>()\\\\]+$',
                 description: 'use the https:// or ssh:// URL of the git repository the clusters pull, e.g. "ssh://git@git.example.com/platform/fleet.git"',
               },
               branch: {
                 type: 'string',
+                maxLength: 255,
                 pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$',
                 description: 'use a branch name, e.g. "main"',
               },

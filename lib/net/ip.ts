@@ -59,3 +59,27 @@ export function contains(range: IpRange, ip: string): boolean {
   const addr = ipToBigInt(ip);
   return !!addr && addr.family === range.family && range.first <= addr.value && addr.value <= range.last;
 }
+
+/**
+ * Why an address cannot be reached from another cluster, if it cannot: loopback, unspecified
+ * (0.0.0.0, ::) or link-local, in IPv4, IPv6 or IPv4-mapped IPv6 form (`::ffff:127.0.0.1`).
+ */
+export function unreachableAddress(ip: string): string | undefined {
+  const addr = ipToBigInt(ip);
+  if (!addr) return undefined;
+  let { family, value } = addr;
+  if (family === 6 && value >> 32n === 0xffffn) {
+    family = 4;
+    value &= 0xffffffffn;
+  }
+  if (family === 4) {
+    if (value >> 24n === 127n) return 'a loopback address';
+    if (value === 0n) return 'the unspecified address';
+    if (value >> 16n === 0xa9fen) return 'a link-local address';
+    return undefined;
+  }
+  if (value === 1n) return 'a loopback address';
+  if (value === 0n) return 'the unspecified address';
+  if (value >> 118n === 0x3fan) return 'a link-local address';
+  return undefined;
+}

@@ -15,7 +15,12 @@ export interface StatusRow {
 /** A row for the certificate at `file` (missing when `pem` is undefined). */
 export function certRow(file: string, pem: string | undefined, chainOk: (c: X509Certificate) => boolean, now: Date): StatusRow {
   if (!pem) return { subject: '(missing)', file, keyType: '-', notAfter: '-', daysLeft: -1, chainOk: false };
-  const cert = new X509Certificate(pem);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    return { subject: '(not a PEM certificate: restore it from git)', file, keyType: '-', notAfter: '-', daysLeft: -1, chainOk: false };
+  }
   const notAfter = new Date(cert.validTo);
   const details = cert.publicKey.asymmetricKeyDetails;
   const keyType = cert.publicKey.asymmetricKeyType === 'rsa' ? `rsa-${details?.modulusLength}` : `ecdsa-${details?.namedCurve}`;

@@ -12,6 +12,7 @@
  * The object is hashed and serialized in the same (canonical) order, so the MAC matches what the
  * sops CLI computes from the written file.
  */
+import { UsageError } from '../errors';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { armor, Decrypter, Encrypter } from 'age-encryption';
 import { canonical } from '../render/yaml';
@@ -117,9 +118,16 @@ export async function encryptObject(obj: Tree, recipients: readonly string[], no
 /** The data key of a SOPS object, unwrapped with any of the given age identities. */
 export async function dataKey(obj: Tree, identities: readonly string[]): Promise<Buffer> {
   const meta = obj.sops as SopsMetadata | undefined;
-  if (!meta?.age?.length) throw new Error('sops: the file has no age recipients');
+  if (!meta?.age?.length) throw new UsageError('sops: the file has no age recipients (is it SOPS-encrypted with age?)');
   const d = new Decrypter();
-  for (const identity of identities) d.addIdentity(identity);
+  identities.forEach((identity, i) => {
+    try {
+      d.addIdentity(identity);
+    } catch (e) {
+      throw new UsageError(`age identity ${i + 1} of ${identities.length} is not a valid age secret key (${(e as Error).message}): ` +
+        'check the key file (SOPS_AGE_KEY_FILE or SOPS_AGE_KEY); `age-keygen -y <file>` must print its public key');
+    }
+  });
   for (const { enc } of meta.age) {
     try {
       return Buffer.from(await d.decrypt(armor.decode(enc)));
@@ -127,7 +135,7 @@ export async function dataKey(obj: Tree, identities: readonly string[]): Promise
       // not for these identities; try the next stanza
     }
   }
-  throw new Error(`sops: none of the given identities can decrypt this file (recipients: ${meta.age.map((a) => a.recipient).join(', ')})`);
+  throw new UsageError(`sops: none of the given identities can decrypt this file (recipients: ${meta.age.map((a) => a.recipient).join(', ')})`);
 }
 
 /** Decrypts a SOPS object and verifies its MAC; returns the object without `sops`. */
@@ -149,7 +157,7 @@ export function decryptWithKey(obj: Tree, key: Buffer): Tree {
   }) as Tree;
   const mac = decryptValue(sops.mac, key, sops.lastmodified) as string;
   const computed = hash.digest('hex').toUpperCase();
-  if (mac !== computed) throw new Error('sops: MAC mismatch: the file was changed after it was encrypted');
+  if (mac !== computed) throw new UsageError('sops: MAC mismatch: the file was changed after it was encrypted (restore it from git, or re-create it with the command that made it)');
   return plain;
 }
 

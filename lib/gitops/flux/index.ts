@@ -16,6 +16,7 @@ import {
   KustomizationSpecSourceRefKind,
 } from '../../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
 import type { KubeObject } from '../../kube';
+import { shellFlag, shellWord } from '../../render/shell';
 import { effectiveDependencies } from '../stages';
 import type { DeliveryInput, GitOpsEngine, HelmInstall } from '../types';
 
@@ -54,9 +55,9 @@ export const flux: GitOpsEngine = {
       '',
       '```sh',
       ...fleet.clusters.flatMap((c) => [
-        `kubectl --context ${c.context} create namespace flux-system`,
-        `kubectl --context ${c.context} -n flux-system create secret generic sops-age --from-file=age.agekey=${c.name}.agekey`,
-        `flux bootstrap git --context=${c.context} --url=${fleet.gitops.repoURL} --branch=${fleet.gitops.branch} --path=${dist}clusters/${c.name}`,
+        `kubectl --context ${shellWord(c.context)} create namespace flux-system`,
+        `kubectl --context ${shellWord(c.context)} -n flux-system create secret generic sops-age ${shellFlag('--from-file', `age.agekey=${c.name}.agekey`)}`,
+        `flux bootstrap git ${shellFlag('--context', c.context)} ${shellFlag('--url', fleet.gitops.repoURL)} ${shellFlag('--branch', fleet.gitops.branch)} ${shellFlag('--path', `${dist}clusters/${c.name}`)}`,
       ]),
       '```',
     ],

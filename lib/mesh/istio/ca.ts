@@ -15,14 +15,12 @@
  * first and says which command repairs a mismatch. `pki issue|rotate|rekey` need the root key, so
  * they read the operator's identity (SOPS_AGE_KEY_FILE).
  */
-import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { parse } from 'yaml';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { writeFilesAtomically } from '../../output/write';
 import { createIntermediate, createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, sameSet, unique, type FileReader } from '../../pki/files';
+import { encryptedFile, fileReader, readCert, readSopsFile, sameSet, unique, type FileReader } from '../../pki/files';
 import { certRow, type StatusRow } from '../../pki/status';
 import { pathPrefix, escapeRegex, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
@@ -115,7 +113,7 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
   if (rootCertPem === undefined) {
     throw new UsageError(`${pkiLabel}/${ROOT_CERT} is missing, so no cluster certificate can be checked. Restore it from git; a new root means re-issuing every cluster.`);
   }
-  const root = new X509Certificate(rootCertPem);
+  const root = readCert(rootCertPem, `${pkiLabel}/${ROOT_CERT}`);
   const clusters = new Map<string, { certPem: string; cacerts: string }>();
   for (const c of fleet.clusters) {
     const certPem = read(caCertPath(c.name));
@@ -125,11 +123,11 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
         `run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- issue ${c.name}\`, then synth again.`);
       continue;
     }
-    const cert = new X509Certificate(certPem);
+    const cert = readCert(certPem, `${pkiLabel}/${caCertPath(c.name)}`);
     if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) {
       problems.push(`${pkiLabel}/${caCertPath(c.name)} is not signed by ${pkiLabel}/${ROOT_CERT}: run \`npm run pki -- rotate ${c.name}\`.`);
     }
-    const have = recipientsOf(parse(cacerts) as Tree);
+    const have = recipientsOf(readSopsFile(cacerts, `${pkiLabel}/${cacertsPath(c.name)}`));
     const want = cacertsRecipients(fleet, c);
     if (!sameSet(have, want)) {
       problems.push(`${pkiLabel}/${cacertsPath(c.name)} is encrypted to ${have.length} recipient(s) but fleet.yaml names ${want.length} for it ` +
@@ -141,7 +139,7 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
   const links = new Map<string, { content: string; recipients: string[] }>();
   for (const c of fleet.clusters) {
     const content = read(linkPath(c.name));
-    if (content !== undefined) links.set(c.name, { content, recipients: recipientsOf(parse(content) as Tree) });
+    if (content !== undefined) links.set(c.name, { content, recipients: recipientsOf(readSopsFile(content, `${pkiLabel}/${linkPath(c.name)}`)) });
   }
   return { rootCertPem, clusters, links };
 }
@@ -150,7 +148,7 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
 export function istioPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
   const read = fileReader(pkiDir);
   const rootPem = read(ROOT_CERT);
-  const root = rootPem ? new X509Certificate(rootPem) : undefined;
+  const root = rootPem ? readCert(rootPem, `${pkiDir}/${ROOT_CERT}`) : undefined;
   const rows = [certRow(ROOT_CERT, rootPem, (c) => c.checkIssued(c) && c.verify(c.publicKey), now)];
   for (const c of fleet.clusters) {
     rows.push(certRow(caCertPath(c.name), read(caCertPath(c.name)), (cert) => !!root && cert.checkIssued(root) && cert.verify(root.publicKey), now));
@@ -161,7 +159,7 @@ export function istioPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): 
 async function rootKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
   const text = fileReader(pkiDir)(ROOT_KEY);
   if (!text) throw new UsageError(`${pkiDir}/${ROOT_KEY} is missing: without the root key no cluster can be issued`);
-  const plain = await decryptObject(parse(text) as Tree, identities);
+  const plain = await decryptObject(readSopsFile(text, `${pkiDir}/${ROOT_KEY}`), identities);
   const data = plain.stringData as Record<string, string>;
   return { certPem: data['root-cert.pem']!, keyPem: data['root-key.pem']! };
 }
@@ -192,7 +190,7 @@ export async function rekeyIstioPki(fleet: Fleet, pkiDir: string): Promise<strin
   const again = async (path: string, header: string, recipients: readonly string[]): Promise<void> => {
     const text = read(path);
     if (text === undefined) return;
-    files.set(path, await encryptedFile(header, await decryptObject(parse(text) as Tree, identities), recipients));
+    files.set(path, await encryptedFile(header, await decryptObject(readSopsFile(text, `${pkiDir}/${path}`), identities), recipients));
   };
   const root = await rootKeyPair(pkiDir, identities);
   files.set(ROOT_KEY, await rootKeyFile(fleet, root));

@@ -28,6 +28,9 @@ interface ClusterAccess {
 
 function kubectl(bin: string, args: string[]): { ok: boolean; out: string; err: string } {
   const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000 });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new UsageError(`${bin} not found on PATH: install kubectl (or set KUBECTL to its path); \`npm run link\` reads the clusters through it`);
+  }
   if (r.error) return { ok: false, out: '', err: r.error.message };
   return { ok: r.status === 0, out: r.stdout, err: r.stderr.trim() };
 }

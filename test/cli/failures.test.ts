@@ -1,0 +1,153 @@
+/**
+ * Everything a user can get wrong outside fleet.yaml's schema — arguments, files, folders, keys,
+ * pki/, missing tools — ends in exit 1 with one clear message, no stack trace, and no change on
+ * disk. The cases run in-process through main() (the same code path as the CLI); the last one runs
+ * the real CLI to prove the process prints no stack either.
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli';
+import { fixture, hashTree, runCli, synthFleet, tempDir } from '../helpers';
+
+interface Case {
+  name: string;
+  /** Prepares the repository (before the snapshot) and returns the CLI arguments. */
+  setup: (dir: string) => string[];
+  env?: (dir: string) => NodeJS.ProcessEnv;
+  message: RegExp;
+  /** Text that must not appear in the output (secrets). */
+  hidden?: string;
+}
+
+const fleet = (dir: string): string[] => ['--fleet', join(dir, 'fleet.yaml')];
+const synthArgs = (dir: string): string[] => [...fleet(dir), '--out', join(dir, 'dist')];
+const SECRET = 'AGE-SECRET-KEY-1QQPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQQPZRY9X8GF2TVDW0S3JN54KHCE6M';
+const operatorKey = (): NodeJS.ProcessEnv => ({ SOPS_AGE_KEY_FILE: join(fixture().dir, 'operator.agekey') });
+const replaceIn = (file: string, from: string | RegExp, to: string): void => writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
+
+const cases: Case[] = [
+  { name: 'unknown flag', setup: (d) => [...synthArgs(d), '--chek'], message: /Unknown option '--chek'/ },
+  { name: 'unknown command', setup: (d) => ['synthesize', ...fleet(d)], message: /unknown command "synthesize"/ },
+  { name: 'extra argument to synth', setup: (d) => ['synth', 'now', ...fleet(d)], message: /unexpected argument "now"/ },
+  { name: 'pki without an action', setup: (d) => ['pki', ...fleet(d)], message: /pki needs one of status, issue, rotate, rekey/ },
+  { name: 'pki issue without a cluster', setup: (d) => ['pki', 'issue', ...fleet(d)], message: /pki issue needs a cluster name/ },
+  { name: 'pki rotate of an unknown cluster', setup: (d) => ['pki', 'rotate', 'nope', ...fleet(d)], env: operatorKey, message: /no cluster named "nope" in fleet.yaml \(clusters: kt-k2p, ncloud-nks, nhn-nks\)/ },
+  { name: '--fleet is a folder', setup: (d) => ['--fleet', d, '--out', join(d, 'dist')], message: /is a folder: pass the fleet.yaml file itself/ },
+  {
+    name: '--fleet is a FIFO (would hang a reader)',
+    // Outside the repository: reading the FIFO to snapshot the folder would block the test itself.
+    setup: (d) => { const fifo = join(tempDir(), 'fifo.yaml'); execFileSync('mkfifo', [fifo]); return ['--fleet', fifo, '--out', join(d, 'dist')]; },
+    message: /is not a regular file/,
+  },
+  { name: '--fleet does not exist', setup: (d) => ['--fleet', join(d, 'nope.yaml')], message: /fleet file not found/ },
+  {
+    name: 'fleet file too large',
+    setup: (d) => { appendFileSync(join(d, 'fleet.yaml'), `# ${'x'.repeat(1024 * 1024)}\n`); return synthArgs(d); },
+    message: /a fleet file is at most 1048576 bytes/,
+  },
+  {
+    name: 'billion laughs',
+    setup: (d) => {
+      const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+      for (let i = 1; i < 9; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+      writeFileSync(join(d, 'fleet.yaml'), `${lines.join('\n')}\n`);
+      return synthArgs(d);
+    },
+    message: /YAML: .*alias.*\n.*fix: +write the values out/i,
+  },
+  { name: 'binary garbage as fleet.yaml', setup: (d) => { writeFileSync(join(d, 'fleet.yaml'), Buffer.from([0, 159, 146, 150, 255, 10, 58, 58])); return synthArgs(d); }, message: /fleet.yaml is not valid/ },
+  { name: '--out is a file', setup: (d) => [...fleet(d), '--out', join(d, 'fleet.yaml')], message: /is a file, not a folder/ },
+  {
+    name: '--out holds files meshfleet did not write',
+    setup: (d) => { mkdirSync(join(d, 'other')); writeFileSync(join(d, 'other', 'keep.txt'), 'mine'); return [...fleet(d), '--out', join(d, 'other')]; },
+    message: /refusing to write into .*other: it is not empty and was not written by meshfleet/,
+  },
+  { name: '--out outside the repository', setup: (d) => [...fleet(d), '--out', join(tempDir(), 'dist')], message: /must be inside the repository Flux syncs/ },
+  {
+    name: '--out is a symlink that leads outside the repository',
+    setup: (d) => { symlinkSync(tempDir(), join(d, 'escape')); return [...fleet(d), '--out', join(d, 'escape', 'dist')]; },
+    message: /must be inside the repository Flux syncs/,
+  },
+  {
+    name: '--pki is a symlink that leads outside the repository',
+    setup: (d) => { symlinkSync(join(d, 'pki'), join(tempDir(), 'pki-link')); const outside = tempDir(); symlinkSync(outside, join(d, 'pki-out')); return [...synthArgs(d), '--pki', join(d, 'pki-out')]; },
+    message: /--pki .* must be inside the repository of the fleet file/,
+  },
+  { name: 'root certificate corrupt', setup: (d) => { writeFileSync(join(d, 'pki', 'root-cert.pem'), 'not a certificate\n'); return synthArgs(d); }, message: /pki\/root-cert.pem is not a PEM certificate .*restore it from git/ },
+  { name: 'root certificate missing', setup: (d) => { execFileSync('rm', [join(d, 'pki', 'root-cert.pem')]); return synthArgs(d); }, message: /root-cert.pem is missing/ },
+  { name: 'intermediate corrupt', setup: (d) => { replaceIn(join(d, 'pki', 'kt-k2p', 'ca-cert.pem'), /[A-Za-z]{20}/, '!!!!'); return synthArgs(d); }, message: /kt-k2p\/ca-cert.pem is not a PEM certificate/ },
+  { name: 'cacerts truncated', setup: (d) => { const f = join(d, 'pki', 'ncloud-nks', 'cacerts.sops.yaml'); writeFileSync(f, readFileSync(f, 'utf8').slice(0, 300) + '\n  "unclosed'); return synthArgs(d); }, message: /ncloud-nks\/cacerts.sops.yaml is not valid YAML .*truncated/ },
+  { name: 'cacerts without SOPS metadata', setup: (d) => { writeFileSync(join(d, 'pki', 'nhn-nks', 'cacerts.sops.yaml'), 'apiVersion: v1\nkind: Secret\n'); return synthArgs(d); }, message: /nhn-nks\/cacerts.sops.yaml is not a SOPS file encrypted with age/ },
+  { name: 'pki status with a corrupt root', setup: (d) => { writeFileSync(join(d, 'pki', 'root-cert.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'); return ['pki', 'status', ...fleet(d)]; }, message: /root-cert.pem is not a PEM certificate/ },
+  { name: 'SOPS_AGE_KEY_FILE missing', setup: (d) => ['pki', 'rotate', 'kt-k2p', ...fleet(d)], env: (d) => ({ SOPS_AGE_KEY_FILE: join(d, 'nope.agekey') }), message: /SOPS_AGE_KEY_FILE points at .*nope.agekey, which does not exist/ },
+  { name: 'no operator identity', setup: (d) => { writeFileSync(join(d, 'empty.agekey'), '# nothing\n'); return ['pki', 'rotate', 'kt-k2p', ...fleet(d)]; }, env: (d) => ({ SOPS_AGE_KEY_FILE: join(d, 'empty.agekey') }), message: /needs an operator's age identity/ },
+  {
+    name: 'operator identity with a bad checksum',
+    setup: (d) => { writeFileSync(join(d, 'bad.agekey'), `${fixture().operator.identity.slice(0, -1)}Q\n`); return ['pki', 'rotate', 'kt-k2p', ...fleet(d)]; },
+    env: (d) => ({ SOPS_AGE_KEY_FILE: join(d, 'bad.agekey') }),
+    message: /age identity 1 of 1 is not a valid age secret key/,
+    hidden: fixture().operator.identity.slice(20, -1),
+  },
+  {
+    name: 'an identity that is not a recipient',
+    setup: (d) => { writeFileSync(join(d, 'other.agekey'), `${fixture().extra.identity}\n`); return ['pki', 'rotate', 'kt-k2p', ...fleet(d)]; },
+    env: (d) => ({ SOPS_AGE_KEY_FILE: join(d, 'other.agekey') }),
+    message: /none of the given identities can decrypt this file/,
+    hidden: fixture().extra.identity,
+  },
+  { name: 'root key tampered with', setup: (d) => { replaceIn(join(d, 'pki', 'root-key.sops.yaml'), 'istio-root-ca', 'istio-root-cb'); return ['pki', 'rotate', 'kt-k2p', ...fleet(d)]; }, env: operatorKey, message: /MAC mismatch/ },
+  { name: 'kubectl missing for link', setup: (d) => ['link', ...fleet(d)], env: () => ({ KUBECTL: '/nonexistent/kubectl' }), message: /\/nonexistent\/kubectl not found on PATH: install kubectl/ },
+  {
+    name: 'an age secret key pasted as a recipient is named, never printed',
+    setup: (d) => { replaceIn(join(d, 'fleet.yaml'), fixture().operator.recipient, SECRET); return synthArgs(d); },
+    message: /is an age SECRET key/,
+    hidden: SECRET.slice(16),
+  },
+  { name: '--check on a hand-edited dist/', setup: (d) => { appendFileSync(join(d, 'dist', 'clusters', 'kt-k2p', 'mesh.yaml'), '# edited\n'); return [...synthArgs(d), '--check']; }, message: /dist is not what .*fleet.yaml renders to/ },
+];
+
+describe('failures outside fleet.yaml', () => {
+  let template: string;
+  beforeAll(async () => {
+    ({ dir: template } = await synthFleet());
+  });
+
+  it.each(cases)('$name: exit 1, one message, no stack, nothing changed', async ({ setup, env, message, hidden }) => {
+    const dir = tempDir();
+    execFileSync('cp', ['-a', `${template}/.`, dir]);
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    const args = setup(dir);
+    const before = hashTree(dir);
+    const saved = { ...process.env };
+    Object.assign(process.env, env?.(dir) ?? {});
+    let out = '';
+    let err = '';
+    let code: number;
+    try {
+      code = await main(args, (s) => { out += `${s}\n`; }, (s) => { err += `${s}\n`; });
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+    expect(code, out + err).toBe(1);
+    expect(err).toMatch(message);
+    expect(err).not.toMatch(/\n\s+at /);
+    expect(err).not.toContain('unexpected failure');
+    if (hidden) expect(out + err).not.toContain(hidden);
+    expect(hashTree(dir)).toEqual(before);
+  });
+
+  it('the real CLI prints the message and no stack trace, and --debug adds it', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'fleet.yaml'), 'a: &a [1]\nb: *a\n');
+    mkdirSync(join(dir, 'fleet.d'));
+    const plain = runCli(['--fleet', join(dir, 'fleet.d')]);
+    expect([plain.status, plain.stderr]).toEqual([1, expect.stringMatching(/is a folder/)]);
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+    const bad = runCli(['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist'), '--debug']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/fleet.yaml is not valid/);
+  });
+});
