@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
-import { KubeConfigMap, KubeJob, KubeRole, KubeRoleBinding, KubeServiceAccount } from '../../../imports/k8s';
+import { KubeConfigMap, KubeJob, KubeRole, KubeRoleBinding, KubeServiceAccount, type Container } from '../../../imports/k8s';
 import { BOOLEAN, type JsonSchema } from '../../fleet/schema';
 import type { RawCluster, RawFleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
@@ -128,7 +128,23 @@ function addCiliumSettings(plan: ClusterPlan): void {
   new CiliumRestart(plan.stage('infrastructure-config'), 'cilium-restart', config);
 }
 
-/** A one-shot `kubectl rollout restart daemonset/cilium` with only the rights it needs. */
+/** How long the agents may take to roll; the engine's stage timeout must be longer (Flux: 15m for a stage with a Job). */
+const ROLLOUT_TIMEOUT_S = 600;
+
+function kubectl(name: string, args: string[]): Container {
+  return {
+    name,
+    image: KUBECTL_IMAGE,
+    command: ['kubectl'],
+    args,
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+  };
+}
+
+/**
+ * A one-shot `kubectl rollout restart daemonset/cilium`, then `kubectl rollout status` until every
+ * agent runs with the new settings, with only the rights it needs.
+ */
 export class CiliumRestart extends Construct {
   constructor(scope: Construct, id: string, config: Record<string, string>) {
     super(scope, id);
@@ -136,7 +152,8 @@ export class CiliumRestart extends Construct {
     new KubeServiceAccount(this, 'ServiceAccount', { metadata: meta });
     new KubeRole(this, 'Role', {
       metadata: meta,
-      rules: [{ apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['cilium'], verbs: ['get', 'patch'] }],
+      // get + patch restart it; list + watch (by name) follow the rollout.
+      rules: [{ apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['cilium'], verbs: ['get', 'list', 'patch', 'watch'] }],
     });
     new KubeRoleBinding(this, 'RoleBinding', {
       metadata: meta,
@@ -150,19 +167,17 @@ export class CiliumRestart extends Construct {
         annotations: { 'meshfleet.io/restarts-for': Object.entries(config).map(([k, v]) => `${k}=${v}`).join(',') },
       },
       spec: {
-        backoffLimit: 3,
+        // One retry for a transient API error; a rollout that does not finish fails the Job, and
+        // with it the stage (the engine waits for the Job to complete), where an operator sees it.
+        backoffLimit: 1,
+        activeDeadlineSeconds: ROLLOUT_TIMEOUT_S + 300,
         template: {
           spec: {
             serviceAccountName: RESTART_ACCOUNT,
             restartPolicy: 'Never',
             securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-            containers: [{
-              name: 'kubectl',
-              image: KUBECTL_IMAGE,
-              command: ['kubectl'],
-              args: ['rollout', 'restart', 'daemonset/cilium', `--namespace=${NAMESPACE}`],
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-            }],
+            initContainers: [kubectl('restart', ['rollout', 'restart', 'daemonset/cilium', `--namespace=${NAMESPACE}`])],
+            containers: [kubectl('wait-for-rollout', ['rollout', 'status', 'daemonset/cilium', `--namespace=${NAMESPACE}`, `--timeout=${ROLLOUT_TIMEOUT_S}s`])],
           },
         },
       },

@@ -26,7 +26,7 @@ export const FLUX_SOURCE = 'flux-system';
 /** The Secret holding the cluster's age identity (README: bootstrap). */
 export const SOPS_AGE_SECRET = 'sops-age';
 
-const HELM_STAGE_TIMEOUT = '15m';
+const LONG_STAGE_TIMEOUT = '15m';
 const STAGE_TIMEOUT = '5m';
 
 /** Flux annotations: merge into an object another manager owns, and never delete it. */
@@ -106,8 +106,8 @@ function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
       spec: {
         interval: input.fleet.gitops.interval,
         retryInterval: '1m',
-        // Upper bound for apply + health checks; Helm installs need more than plain manifests.
-        timeout: objs.some((o) => o.kind === 'HelmRelease') ? HELM_STAGE_TIMEOUT : STAGE_TIMEOUT,
+        // Upper bound for apply + health checks; Helm installs and Jobs (a Cilium rollout) need more than plain manifests.
+        timeout: objs.some((o) => o.kind === 'HelmRelease' || o.kind === 'Job') ? LONG_STAGE_TIMEOUT : STAGE_TIMEOUT,
         sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE },
         path: `./${input.repoPath ? `${input.repoPath}/` : ''}manifests/${cluster}/${stage}`,
         prune: true,

@@ -33,12 +33,18 @@ describe('Cilium settings', () => {
     expect(objectAt(on, 'manifests/ncloud-nks/infrastructure/configmap-cilium-config.yaml').data['enable-l7-proxy']).toBe('true');
   });
 
-  it('the restart runs with the least RBAC it needs', () => {
+  it('the restart runs with the least RBAC it needs, then waits for the rollout and fails visibly if it does not finish', () => {
     const role = objectAt(files, 'manifests/ncloud-nks/infrastructure-config/role-meshfleet-cilium-restart.yaml');
-    expect(role.rules).toEqual([{ apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['cilium'], verbs: ['get', 'patch'] }]);
+    expect(role.rules).toEqual([{ apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['cilium'], verbs: ['get', 'list', 'patch', 'watch'] }]);
     const job = objectAt(files, 'manifests/ncloud-nks/infrastructure-config/job-meshfleet-cilium-restart-ddb0560a27.yaml');
-    expect(job.spec.template.spec.containers[0].args).toEqual(['rollout', 'restart', 'daemonset/cilium', '--namespace=kube-system']);
+    const pod = job.spec.template.spec;
+    expect(pod.initContainers.map((c: { args: string[] }) => c.args)).toEqual([['rollout', 'restart', 'daemonset/cilium', '--namespace=kube-system']]);
+    expect(pod.containers.map((c: { args: string[] }) => c.args)).toEqual([['rollout', 'status', 'daemonset/cilium', '--namespace=kube-system', '--timeout=600s']]);
+    expect(job.spec).toMatchObject({ backoffLimit: 1, activeDeadlineSeconds: 900 });
     expect(job.spec.ttlSecondsAfterFinished).toBeUndefined();
+    // Flux waits for the Job longer than the rollout may take.
+    const stage = objectAt(files, 'clusters/ncloud-nks/infrastructure-config.yaml');
+    expect(stage.spec).toMatchObject({ wait: true, timeout: '15m' });
   });
 
   it('self-managed Cilium gets the settings as Helm values that pass the Cilium chart schema', () => {
