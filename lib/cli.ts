@@ -5,11 +5,15 @@
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FleetError, redact, UsageError } from './errors';
 import type { Fleet } from './fleet/types';
 import type { MeshModule } from './mesh/types';
 import { assertOwned, writeFilesAtomically } from './output/write';
+import { ADDONS } from './addons/registry';
+import { ENGINES } from './gitops/registry';
+import { MESHES } from './mesh/registry';
 import { compare, loadFleetWithModules, plan, SchemaError, validate, write, type Modules } from './pipeline';
 import { fileReader } from './pki/files';
 import { EXPIRY_WARNING_DAYS, formatStatus } from './pki/status';
@@ -45,7 +49,8 @@ Options:
   --check          synth only: render in memory and compare with --out and
                    .sops.yaml; exit 1 and list what differs (for CI)
   --debug          on failure, also print the stack trace
-  -h, --help       show this help
+  --version        meshfleet's version and the versions it pins
+  -h, --help       show this help (with a command: that command's help)
 
 Exit codes: 0 done (or, with --check, up to date); 1 invalid input, refused
 output folder, --check found drift, or a failed command. On exit 1 nothing
@@ -54,6 +59,62 @@ on disk has changed.
 The output folder holds exactly what fleet.yaml describes: files of clusters
 that left the fleet are removed; clusters/<cluster>/flux-system/ (written by
 \`flux bootstrap\`) is never written, removed or read.`;
+
+const COMMON = `  --fleet <file>   the fleet description                       (default: fleet.yaml)
+  --pki <dir>      the CA store          (default: pki/ beside the fleet file)
+  --debug          on failure, also print the stack trace
+  -h, --help       show this help`;
+
+/** The flags each command takes (help, version and debug are everyone's). */
+const COMMAND_FLAGS: Record<string, readonly string[]> = {
+  synth: ['fleet', 'out', 'pki', 'check'],
+  pki: ['fleet', 'pki'],
+  link: ['fleet', 'pki'],
+};
+
+const COMMAND_HELP: Record<string, string> = {
+  synth: `Usage: npm run synth -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--check]
+
+Renders fleet.yaml into per-cluster GitOps folders; creates the CA store on the
+first run. With --check, renders in memory and exits 1 when --out or .sops.yaml
+differ from what fleet.yaml renders to.
+
+  --out <dir>      the output folder, inside the git repository (default: dist)
+  --check          compare instead of write (for CI)
+${COMMON}`,
+  pki: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [--fleet <file>] [--pki <dir>]
+
+status               the CA certificates; exit 1 if one expires within 30 days,
+                     is missing or does not chain to the root
+issue <cluster>      a CA for a cluster added to the fleet
+rotate <cluster>     a new CA for a cluster
+rekey                re-encrypt the store to the recipients fleet.yaml names now
+issue, rotate and rekey need SOPS_AGE_KEY_FILE (an operator's age identity).
+
+${COMMON}`,
+  link: `Usage: npm run link -- [--fleet <file>] [--pki <dir>]
+
+Reads what only the live clusters know (service-account tokens, API server CAs)
+through each cluster's kubeconfig context (kubectl, or KUBECTL) and writes the
+encrypted links into the CA store; synth then places them. Nothing is written
+unless every cluster could be read.
+
+${COMMON}`,
+};
+
+/** `--version`: meshfleet's own version and everything it pins. */
+function versionText(): string {
+  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string };
+  const rows: [string, string][] = [];
+  const add = (pins: Readonly<Record<string, string>> | undefined): void => {
+    for (const [k, v] of Object.entries(pins ?? {})) rows.push([k, v]);
+  };
+  for (const mesh of Object.values(MESHES)) add(mesh.pins);
+  for (const engine of Object.values(ENGINES)) add(engine.pins);
+  for (const addon of ADDONS) add(addon.pins);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [`meshfleet ${pkg.version} (fleet API meshfleet.io/v1alpha1)`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n');
+}
 
 export interface SynthOptions {
   readonly fleet: string;
@@ -74,7 +135,7 @@ export interface SynthResult {
 }
 
 /** Parses argv; throws UsageError on unknown options. Returns undefined for --help. */
-export function parseCli(argv: string[]): { command: Command; options: SynthOptions } | undefined {
+export function parseCli(argv: string[]): { command: Command; options: SynthOptions } | { help: string } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -85,15 +146,25 @@ export function parseCli(argv: string[]): { command: Command; options: SynthOpti
         pki: { type: 'string' },
         check: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: true,
+      tokens: true,
     });
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
   }
-  if (parsed.values.help) return undefined;
   const [verb, action, cluster, ...extra] = parsed.positionals;
+  if (parsed.values.help) return { help: verb === undefined ? HELP : COMMAND_HELP[verb] ?? HELP };
+  if (parsed.values.version) return { help: versionText() };
+  // Each command takes only its own flags: a flag another command has is an error, not ignored.
+  const given = new Set(parsed.tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])));
+  const allowed = COMMAND_FLAGS[verb ?? 'synth'] ?? COMMAND_FLAGS.synth!;
+  const stray = [...given].filter((f) => !allowed.includes(f));
+  if (stray.length > 0) {
+    throw new UsageError(`${verb ?? 'synth'} does not take --${stray[0]}\n\n${COMMAND_HELP[verb ?? 'synth'] ?? HELP}`);
+  }
   const options: SynthOptions = {
     fleet: parsed.values.fleet!, out: parsed.values.out!, check: parsed.values.check!, ...(parsed.values.pki ? { pki: parsed.values.pki } : {}),
   };
@@ -307,8 +378,8 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
   const debug = argv.includes('--debug');
   try {
     const parsed = parseCli(argv.filter((a) => a !== '--debug'));
-    if (!parsed) {
-      out(HELP);
+    if ('help' in parsed) {
+      out(parsed.help);
       return 0;
     }
     return await run(parsed.command, parsed.options, out, err);

@@ -22,4 +22,6 @@ export interface AddOn {
   plan(plan: ClusterPlan): void;
   /** One phrase for the cluster's "add-ons" row in dist/README.md; undefined when not used there. */
   summary(cluster: Cluster): string | undefined;
+  /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */
+  readonly pins?: Readonly<Record<string, string>>;
 }

@@ -48,6 +48,8 @@ export interface GitOpsEngine {
   deliver(app: App, input: DeliveryInput): [string, KubeObject][];
   /** The engine's parts of dist/README.md. */
   readonly readme: EngineReadme;
+  /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */
+  readonly pins?: Readonly<Record<string, string>>;
 }
 
 export interface EngineReadme {

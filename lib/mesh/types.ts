@@ -33,6 +33,8 @@ export interface MeshModule {
   /** Links between clusters that need live data (`npm run link`); undefined when there are none. */
   readonly link?: LinkProfile;
   readonly readme: MeshReadme;
+  /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */
+  readonly pins?: Readonly<Record<string, string>>;
 }
 
 /** The CA store of a mesh: made once, read by every synth, maintained by `npm run pki`. */

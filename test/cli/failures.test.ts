@@ -29,6 +29,7 @@ const replaceIn = (file: string, from: string | RegExp, to: string): void => wri
 
 const cases: Case[] = [
   { name: 'unknown flag', setup: (d) => [...synthArgs(d), '--chek'], message: /Unknown option '--chek'/ },
+  { name: 'a flag of another command (link --check)', setup: (d) => ['link', ...fleet(d), '--check'], message: /link does not take --check\n\nUsage: npm run link/ },
   { name: 'unknown command', setup: (d) => ['synthesize', ...fleet(d)], message: /unknown command "synthesize"/ },
   { name: 'extra argument to synth', setup: (d) => ['synth', 'now', ...fleet(d)], message: /unexpected argument "now"/ },
   { name: 'pki without an action', setup: (d) => ['pki', ...fleet(d)], message: /pki needs one of status, issue, rotate, rekey/ },

@@ -76,6 +76,7 @@ export const ciliumIstio: AddOn = {
     });
   },
   plan: addCiliumSettings,
+  pins: { 'kubectl image of the Cilium restart Job': KUBECTL_IMAGE },
   summary(cluster) {
     const s = ciliumSettingsOf(cluster);
     if (!s) return undefined;

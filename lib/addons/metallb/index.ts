@@ -12,7 +12,7 @@ import { L2Advertisement } from '../../../imports/metallb-l2advertisement-metall
 import { compareVersions } from '../../fleet/semver';
 import type { ClusterPlan } from '../../plan';
 import type { AddOn } from '../types';
-import { metallbOf, resolveMetalLB, type MetalLB } from './defaults';
+import { METALLB_DEFAULTS, metallbOf, resolveMetalLB, type MetalLB } from './defaults';
 import { metallbRules } from './rules';
 import { metallbSchema } from './schema';
 
@@ -26,6 +26,7 @@ export const metallb: AddOn = {
   resolveCluster: resolveMetalLB,
   rules: (fleet, _raw, add) => metallbRules(fleet, add),
   plan: addMetalLB,
+  pins: { 'MetalLB chart (default)': METALLB_DEFAULTS.metallbVersion },
   summary(cluster) {
     const m = metallbOf(cluster);
     if (!m) return undefined;

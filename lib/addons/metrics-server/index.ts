@@ -54,6 +54,7 @@ export function metricsServerOf(cluster: { readonly addons: Readonly<Record<stri
 export const metricsServer: AddOn = {
   name: 'metricsServer',
   clusterSchema: { metricsServer: schema },
+  pins: { 'metrics-server chart (default)': METRICS_SERVER_DEFAULTS.metricsServerVersion },
   resolveCluster(raw: RawCluster): MetricsServer | undefined {
     const m = raw.metricsServer as RawMetricsServer | undefined;
     if (!m) return undefined;

@@ -47,6 +47,7 @@ export const flux: GitOpsEngine = {
     return chart ? { chart: `${chart.sourceRef.name}/${chart.chart}`, values: spec?.values ?? {} } : undefined;
   },
   deliver,
+  pins: { 'Flux APIs': [Kustomization.GVK, HelmRelease.GVK, HelmRepository.GVK].map((g) => `${g.apiVersion} ${g.kind}`).join(', ') },
   readme: {
     clusterPath: (cluster) => `clusters/${cluster}`,
     stagesIntro: 'Every cluster applies its stages in this order; each is a Flux Kustomization with `wait: true`, so a stage starts only when the one before it is healthy. Stages with nothing to apply on a cluster are left out and the order skips over them.',

@@ -12,7 +12,7 @@ import { addIstioctlFile } from './istioctl';
 import { linkIstio } from './link';
 import { istioReadme } from './readme';
 import { addCacerts, addRemoteSecrets, linkStatus } from './remote-secrets';
-import { istioRules } from './rules';
+import { istioRules, SUPPORTED_ISTIO_VERSIONS } from './rules';
 import { istioClusterSchema, istioSchema } from './schema';
 
 export const istio: MeshModule = {
@@ -36,4 +36,5 @@ export const istio: MeshModule = {
     pendingHint: 'once the clusters run the mesh-config stage, run `npm run link`, then synth again.',
   },
   readme: istioReadme,
+  pins: { 'Istio (charts base, istiod, gateway)': SUPPORTED_ISTIO_VERSIONS.join(', ') },
 };
