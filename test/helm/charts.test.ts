@@ -153,6 +153,14 @@ function assertRemoteIstiod(fleet: Fleet, cluster: Cluster, objs: KubeObject[]):
   } else {
     expect([svc.spec.type, svc.spec.externalName], 'Service istiod: ExternalName of the primary\'s gateway').toEqual(['ExternalName', address]);
   }
+  // The primary's istiod reads and manages this cluster with the reader account's token (the remote
+  // secret): the remote profile binds it, with the rights to patch the webhook's CA bundle.
+  const binding = find(objs, 'ClusterRoleBinding', 'istio-reader-clusterrole-istio-system');
+  expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'istio-reader-service-account', namespace: 'istio-system' }]);
+  const role = find(objs, 'ClusterRole', 'istio-reader-clusterrole-istio-system');
+  expect(role.rules, 'reader ClusterRole of a remote').toContainEqual({
+    apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], verbs: ['get', 'list', 'watch', 'update', 'patch'],
+  });
   const webhook = find(objs, 'MutatingWebhookConfiguration', 'istio-sidecar-injector');
   const network = istioClusterOf(cluster).network;
   for (const hook of webhook.webhooks as { clientConfig: Record<string, any> }[]) {
