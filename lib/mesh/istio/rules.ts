@@ -2,22 +2,23 @@
  * Istio's rules: the control-plane model (every remote names a primary that can be reached), one
  * network per cluster under multi-primary, a CA chain that makes sense, a Helm-installable release.
  */
-import type { AddProblem } from '../../fleet/parse';
+import type { AddProblem, AddWarning } from '../../fleet/parse';
 import { uniqueAcrossClusters } from '../../fleet/rules';
 import { compareVersions } from '../../fleet/semver';
 import type { Fleet, RawFleet } from '../../fleet/types';
-import { istioClusterOf, istioOf, rawIstioOf } from './defaults';
+import { hasEastWestGateway, istioClusterOf, istioOf, rawIstioOf } from './defaults';
 
 type Segment = string | number;
 
 const MIN_ISTIO = '1.24.0';
 
-export function istioRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
+export function istioRules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void {
   const istio = istioOf(fleet);
   if (istio.model === 'primary-remote') {
     // Several clusters may share a network (pod IPs reachable between them, no east-west hop):
     // Istio's "same network" primary-remote. Networks only have to be consistent, which they are by name.
     primaryRemoteRules(fleet, raw, add);
+    unusedGatewayAddresses(fleet, raw, warn);
   } else {
     // Seed 000's model is multi-primary on *different* networks; primaries that share a network
     // are expressed with model: primary-remote, which allows it.
@@ -88,5 +89,14 @@ function primaryRemoteRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void 
       add(at('primary'), ic.primary, `primary cluster ${primary.name} has no pinned gateway.address; this remote reaches its istiod (15012, 15017) through that address (global.remotePilotAddress)`,
         `pin ${primary.name}'s east-west gateway address: spec.clusters[${primary.index}].gateway.address, e.g. "203.0.113.10"`);
     }
+  });
+}
+
+/** A pinned address on a cluster that runs no east-west gateway (one network, no remotes) is unused. */
+function unusedGatewayAddresses(fleet: Fleet, raw: RawFleet, warn: AddWarning): void {
+  fleet.clusters.forEach((c, i) => {
+    if (c.gateway.address === undefined || hasEastWestGateway(fleet, c)) return;
+    if (raw.spec.clusters[i]?.primary !== undefined && !fleet.clusters.some((p) => p.name === raw.spec.clusters[i]?.primary)) return;
+    warn(['spec', 'clusters', i, 'gateway', 'address'], `${c.name} runs no east-west gateway (no other network to reach it from${istioClusterOf(c).role === 'remote' ? ', and its primary\'s gateway serves its network' : ', and no remote'}), so this address is not used`);
   });
 }

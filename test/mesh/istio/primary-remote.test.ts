@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Document } from 'yaml';
 import { parse } from 'yaml';
 import { FleetError } from '../../../lib/errors';
-import { loadFleet, renderFleet } from '../../../lib/pipeline';
+import { loadFleet, loadFleetWithModules, renderFleet } from '../../../lib/pipeline';
 import { linkRecipients } from '../../../lib/mesh/istio/ca';
 import { linkStatus } from '../../../lib/mesh/istio/remote-secrets';
 import { DEFAULT_FLEET, editFleet, hasKubectl, kubectlKustomize, objectAt, renderObjects, ROOT, synthFleet, fixture, hashTree } from '../../helpers';
@@ -88,6 +88,17 @@ describe('rules', () => {
   it('networks may be shared under primary-remote, and stay unique under multi-primary', () => {
     expect(problems(edit(SEED, (d) => d.setIn(['spec', 'clusters', 1, 'network'], 'network1')))).toEqual([]);
     expect(problems(editFleet((d) => d.setIn(['spec', 'clusters', 1, 'network'], 'network1')))[0]?.rule).toMatch(/^network must be unique across clusters/);
+  });
+
+  it('a pinned address on a cluster that runs no east-west gateway is a warning', () => {
+    const text = edit(SEED, (d) => {
+      d.setIn(['spec', 'clusters', 1, 'network'], 'network1');
+      d.setIn(['spec', 'clusters', 1, 'gateway'], { address: '198.51.100.10' });
+    });
+    expect(loadFleetWithModules(text).warnings).toEqual([
+      'fleet.yaml:38:18  spec.clusters[1].gateway.address: cluster2 runs no east-west gateway (no other network to reach it from, and its primary\'s gateway serves its network), so this address is not used',
+    ]);
+    expect(loadFleetWithModules(SEED).warnings).toEqual([]);
   });
 
   it('an unknown model is a schema error', () => {
