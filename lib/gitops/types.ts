@@ -22,6 +22,12 @@ export interface HelmInstall {
   readonly values?: Record<string, unknown>;
   /** Other releases in the same namespace that must be Ready first. */
   readonly dependsOn?: readonly string[];
+  /**
+   * false: the release counts as installed once Helm has applied it, without waiting for its
+   * workloads to become ready (for workloads that can only become ready after a later stage).
+   * @default true
+   */
+  readonly wait?: boolean;
 }
 
 export interface DeliveryInput {

@@ -61,6 +61,10 @@ export function freeFormPaths(chart: string): readonly string[] {
  * them as undeclared otherwise.
  */
 export const ALSO_DECLARED: Readonly<Record<string, readonly string[]>> = {
+  // templates/zzz_profile.yaml: `coalesce ($.Values).profile ($.Values.global).profile` picks
+  // files/profile-<name>.yaml (e.g. `profile: remote`); values.yaml has no `profile` key.
+  base: ['profile'],
+  istiod: ['profile'],
   cilium: [
     // values.yaml: "# hostNamespaceOnly: false"; templates/cilium-configmap.yaml: bpf-lb-sock-hostns-only
     'socketLB.hostNamespaceOnly',

@@ -15,7 +15,7 @@ import { undeclaredKeys } from '../../lib/helm/keys';
 import { metallbOf } from '../../lib/addons/metallb/defaults';
 import { metricsServerOf } from '../../lib/addons/metrics-server';
 import { ciliumSettingsOf } from '../../lib/addons/cilium-istio';
-import { istioClusterOf, istioOf } from '../../lib/mesh/istio/defaults';
+import { isRemote, istioClusterOf, istioOf, primaryOf, remotesOf } from '../../lib/mesh/istio/defaults';
 import { templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/render/validate';
 import { editFleet, HELM, hasHelm } from '../helpers';
@@ -79,7 +79,16 @@ function container(deployment: Record<string, any>, name?: string): Record<strin
 /** What the fleet asked of each chart, checked on the objects Helm rendered. */
 function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs: KubeObject[]): void {
   switch (ref.chart) {
+    case 'base': {
+      // The remote secret of every cluster (remotes included) reads this account's token.
+      find(objs, 'ServiceAccount', 'istio-reader-service-account');
+      break;
+    }
     case 'istiod': {
+      if (isRemote(cluster)) {
+        assertRemoteIstiod(fleet, cluster, objs);
+        break;
+      }
       const env = container(find(objs, 'Deployment', 'istiod'), 'discovery').env as { name: string; value?: string }[];
       expect(env.find((e) => e.name === 'CLUSTER_ID')?.value, 'istiod env CLUSTER_ID').toBe(cluster.name);
       const mesh = find(objs, 'ConfigMap', 'istio');
@@ -92,11 +101,16 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
         expect(networks[istioClusterOf(other).network]?.gateways, `meshNetworks of ${cluster.name}: ${other.name}'s pinned gateway`)
           .toContainEqual({ address: other.gateway.address, port: 15443 });
       }
+      // A primary with remotes manages them as their external istiod.
+      expect(env.find((e) => e.name === 'EXTERNAL_ISTIOD')?.value, 'istiod env EXTERNAL_ISTIOD').toBe(remotesOf(fleet, cluster).length > 0 ? 'true' : undefined);
       break;
     }
     case 'gateway': {
       const svc = find(objs, 'Service');
-      expect((svc.spec.ports as { port: number }[]).map((p) => p.port), 'east-west gateway Service ports').toContain(15443);
+      const ports = (svc.spec.ports as { port: number }[]).map((p) => p.port);
+      expect(ports, 'east-west gateway Service ports').toContain(15443);
+      // A primary's remotes reach istiod's xDS/CA and webhook ports through it.
+      if (remotesOf(fleet, cluster).length > 0) expect(ports, 'east-west gateway of a primary with remotes exposes istiod').toEqual(expect.arrayContaining([15012, 15017]));
       expect(svc.metadata.labels?.['topology.istio.io/network'], 'east-west gateway Service network label').toBe(istioClusterOf(cluster).network);
       const annotations = (svc.metadata.annotations ?? {}) as Record<string, string>;
       const metallbKeys = Object.keys(annotations).filter((k) => k.endsWith('/loadBalancerIPs'));
@@ -118,6 +132,41 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
       break;
     }
     default:
+  }
+}
+
+/**
+ * The remote profile: no istiod Deployment and no mesh ConfigMap; a selector-less `istiod` Service
+ * whose Endpoints (IP address) or ExternalName (DNS name) is the primary's gateway, and the
+ * injection webhook calling it with the remote's cluster and network in the path.
+ */
+function assertRemoteIstiod(fleet: Fleet, cluster: Cluster, objs: KubeObject[]): void {
+  const address = primaryOf(fleet, cluster).gateway.address!;
+  expect(objs.filter((o) => o.kind === 'Deployment'), 'a remote runs no istiod Deployment').toEqual([]);
+  expect(objs.filter((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'istio'), 'a remote has no mesh ConfigMap (its primary\'s istiod writes it)').toEqual([]);
+  const svc = find(objs, 'Service', 'istiod');
+  expect(svc.spec.selector, 'the remote istiod Service selects no pods').toBeUndefined();
+  expect((svc.spec.ports as { port: number; targetPort?: number }[]).map((p) => [p.port, p.targetPort ?? p.port])).toEqual([[15012, 15012], [443, 15017]]);
+  if (/^(\d+\.){3}\d+$/.test(address)) {
+    const endpoints = find(objs, 'Endpoints', 'istiod');
+    expect(endpoints.subsets[0].addresses, 'Endpoints istiod: the primary\'s gateway address').toEqual([{ ip: address }]);
+  } else {
+    expect([svc.spec.type, svc.spec.externalName], 'Service istiod: ExternalName of the primary\'s gateway').toEqual(['ExternalName', address]);
+  }
+  // The primary's istiod reads and manages this cluster with the reader account's token (the remote
+  // secret): the remote profile binds it, with the rights to patch the webhook's CA bundle.
+  const binding = find(objs, 'ClusterRoleBinding', 'istio-reader-clusterrole-istio-system');
+  expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'istio-reader-service-account', namespace: 'istio-system' }]);
+  const role = find(objs, 'ClusterRole', 'istio-reader-clusterrole-istio-system');
+  expect(role.rules, 'reader ClusterRole of a remote').toContainEqual({
+    apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], verbs: ['get', 'list', 'watch', 'update', 'patch'],
+  });
+  const webhook = find(objs, 'MutatingWebhookConfiguration', 'istio-sidecar-injector');
+  const network = istioClusterOf(cluster).network;
+  for (const hook of webhook.webhooks as { clientConfig: Record<string, any> }[]) {
+    expect(hook.clientConfig.service, `injection webhook ${JSON.stringify(hook)} calls the istiod Service that points at the primary`).toEqual({
+      name: 'istiod', namespace: 'istio-system', path: `/inject/cluster/${cluster.name}/net/${network}`, port: 443,
+    });
   }
 }
 

@@ -8,7 +8,7 @@
  *   <cluster>/cacerts.sops.yaml    Secret istio-system/cacerts, SOPS-encrypted to the cluster and the operators;
  *                                  synth copies it into the cluster's mesh-prereqs stage byte for byte
  *   links/<cluster>.sops.yaml      Secret istio-remote-secret-<cluster> (written by `npm run link`),
- *                                  encrypted to every other cluster and the operators
+ *                                  encrypted to every other primary (the istiods that watch it) and the operators
  *
  * Randomness (keys, data keys, nonces) happens only when these files are made; a synth only reads
  * them, so its output is byte-stable. Everything that reads the store checks it against fleet.yaml
@@ -26,7 +26,7 @@ import { pathPrefix, escapeRegex, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
-import { istioOf } from './defaults';
+import { istioOf, watchersOf } from './defaults';
 import { ISTIO_NAMESPACE } from './values';
 
 export const ROOT_CERT = 'root-cert.pem';
@@ -52,8 +52,9 @@ export function cacertsRecipients(fleet: Fleet, cluster: Cluster): string[] {
   return unique([cluster.ageRecipient, ...fleet.secrets.operators]);
 }
 
+/** A cluster's remote secret is for the istiods that watch it: every other primary. */
 export function linkRecipients(fleet: Fleet, cluster: Cluster): string[] {
-  return unique([...fleet.clusters.filter((c) => c.name !== cluster.name).map((c) => c.ageRecipient), ...fleet.secrets.operators]);
+  return unique([...watchersOf(fleet, cluster).map((c) => c.ageRecipient), ...fleet.secrets.operators]);
 }
 
 export function cacertsSecret(intermediate: KeyPairPem, rootCertPem: string): Tree {

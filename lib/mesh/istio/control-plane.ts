@@ -1,21 +1,28 @@
 /**
- * Istio multi-primary on different networks, installed with Istio's Helm charts:
- * the istio-system Namespace (with the network label Helm never sets), istio-base → istiod →
- * istio-eastwestgateway, and the cross-network Gateway that exposes *.local on 15443.
+ * Istio's control planes, installed with Istio's Helm charts: the istio-system Namespace (with the
+ * network label Helm never sets), istio-base → istiod → istio-eastwestgateway, and the Istio
+ * resources of a primary: the cross-network Gateway that exposes *.local on 15443 when the mesh
+ * spans networks, and istiod exposed on 15012/15017 when remotes use it (primary-remote).
+ * A remote gets the base and istiod charts in the remote profile (no istiod Deployment) and an
+ * east-west gateway of its own when its network differs from its primary's.
  */
 import { Construct } from 'constructs';
 import { KubeNamespace } from '../../../imports/k8s';
-import { Gateway, GatewaySpecServersTlsMode } from '../../../imports/istio-networking.istio.io';
+import { Gateway, GatewaySpecServersTlsMode, VirtualService } from '../../../imports/istio-networking.istio.io';
 import type { ClusterPlan } from '../../plan';
-import { istioClusterOf, istioOf } from './defaults';
+import { hasEastWestGateway, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import {
+  CONTROL_PLANE_CLUSTERS_ANNOTATION,
   EASTWEST_GATEWAY,
   EASTWEST_PORT,
   EASTWEST_SELECTOR,
   eastWestServiceAnnotations,
   ISTIO_NAMESPACE,
   istiodGlobalValues,
+  ISTIOD_WEBHOOK_PORT,
+  ISTIOD_XDS_PORT,
   NETWORK_LABEL,
+  remoteIstiodValues,
 } from './values';
 
 export const ISTIO_HELM_REPOSITORY = 'istio';
@@ -23,22 +30,39 @@ export const ISTIO_HELM_REPOSITORY = 'istio';
 export function addIstio(plan: ClusterPlan): void {
   const { fleet, cluster } = plan;
   const istio = istioOf(fleet);
+  const remote = isRemote(cluster);
 
   // istiod reads a cluster's network from this label; `istioctl install` sets it, Helm does not.
+  // A remote's namespace also names the primary whose istiod (externalIstiod) manages the cluster.
   new KubeNamespace(plan.stage('mesh-prereqs'), 'istio-system', {
-    metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: istioClusterOf(cluster).network } },
+    metadata: {
+      name: ISTIO_NAMESPACE,
+      labels: { [NETWORK_LABEL]: istioClusterOf(cluster).network },
+      ...(remote ? { annotations: { [CONTROL_PLANE_CLUSTERS_ANNOTATION]: primaryOf(fleet, cluster).name } } : {}),
+    },
   });
 
   const repository = { name: ISTIO_HELM_REPOSITORY, url: istio.chartRepository };
-  const chart = (name: string, chartName: string, values: Record<string, unknown>, dependsOn: string[]): void => {
-    plan.helmChart('mesh', { name, namespace: ISTIO_NAMESPACE, repository, chart: chartName, version: istio.version, values, dependsOn });
+  const chart = (name: string, chartName: string, values: Record<string, unknown>, dependsOn: string[], wait = true): void => {
+    plan.helmChart('mesh', {
+      name, namespace: ISTIO_NAMESPACE, repository, chart: chartName, version: istio.version, values, dependsOn, ...(wait ? {} : { wait: false }),
+    });
   };
-  chart('istio-base', 'base', {}, []);
-  chart('istiod', 'istiod', { global: istiodGlobalValues(fleet, cluster) }, ['istio-base']);
-  // Gateway pods are injected by istiod's webhook (`image: auto`), so istiod must be up first.
-  chart(EASTWEST_GATEWAY, 'gateway', eastWestGatewayValues(plan), ['istiod']);
+  chart('istio-base', 'base', remote ? { profile: 'remote' } : {}, []);
+  chart('istiod', 'istiod', remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) }, ['istio-base']);
+  if (hasEastWestGateway(fleet, cluster)) {
+    // Gateway pods are injected by istiod's webhook (`image: auto`), so istiod must be up first.
+    // On a remote the proxy gets its certificate from the primary's istiod, which can only verify
+    // it once it holds this cluster's remote secret (`npm run link` after the reader token of the
+    // next stage exists): Helm must not wait for those pods here, or the stages would deadlock.
+    chart(EASTWEST_GATEWAY, 'gateway', eastWestGatewayValues(plan), ['istiod'], !remote);
+  }
 
-  new CrossNetworkGateway(plan.stage('mesh-config'), 'cross-network-gateway');
+  // Istio resources are read by the istiod of the primary only (a remote has no istiod); they
+  // apply to every east-west gateway that istiod configures, the remotes' included.
+  if (remote) return;
+  if (networksOf(fleet).length > 1) new CrossNetworkGateway(plan.stage('mesh-config'), 'cross-network-gateway');
+  if (remotesOf(fleet, cluster).length > 0) new ExposeIstiod(plan.stage('mesh-config'), 'expose-istiod');
 }
 
 /** Values of the `gateway` chart for the east-west gateway (Helm tab of Istio's multi-network guide). */
@@ -64,6 +88,39 @@ export class CrossNetworkGateway extends Construct {
           tls: { mode: GatewaySpecServersTlsMode.AUTO_UNDERSCORE_PASSTHROUGH },
           hosts: ['*.local'],
         }],
+      },
+    });
+  }
+}
+
+/**
+ * samples/multicluster/expose-istiod.yaml: istiod's xDS/CA (15012) and webhook (15017) ports passed
+ * through the east-west gateway, so the remotes' sidecars and injection webhook reach it.
+ */
+export class ExposeIstiod extends Construct {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new Gateway(this, 'Gateway', {
+      metadata: { name: 'istiod-gateway', namespace: ISTIO_NAMESPACE },
+      spec: {
+        selector: { ...EASTWEST_SELECTOR },
+        servers: [
+          { port: { name: 'tls-istiod', number: ISTIOD_XDS_PORT, protocol: 'tls' }, tls: { mode: GatewaySpecServersTlsMode.PASSTHROUGH }, hosts: ['*'] },
+          { port: { name: 'tls-istiodwebhook', number: ISTIOD_WEBHOOK_PORT, protocol: 'tls' }, tls: { mode: GatewaySpecServersTlsMode.PASSTHROUGH }, hosts: ['*'] },
+        ],
+      },
+    });
+    const istiod = `istiod.${ISTIO_NAMESPACE}.svc.cluster.local`;
+    new VirtualService(this, 'VirtualService', {
+      metadata: { name: 'istiod-vs', namespace: ISTIO_NAMESPACE },
+      spec: {
+        hosts: ['*'],
+        gateways: ['istiod-gateway'],
+        tls: [
+          { match: [{ port: ISTIOD_XDS_PORT, sniHosts: ['*'] }], route: [{ destination: { host: istiod, port: { number: ISTIOD_XDS_PORT } } }] },
+          // istiod's Service maps 443 to the webhook's 15017.
+          { match: [{ port: ISTIOD_WEBHOOK_PORT, sniHosts: ['*'] }], route: [{ destination: { host: istiod, port: { number: 443 } } }] },
+        ],
       },
     });
   }

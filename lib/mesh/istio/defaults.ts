@@ -1,6 +1,7 @@
 /** Defaults of spec.mesh.istio and of Istio's per-cluster fields, the one place they are resolved. */
 import type { Cluster, Fleet, RawCluster, RawFleet } from '../../fleet/types';
 import { resolveBookinfoPlacement, type BookinfoPlacement } from '../../samples/placement';
+import { resolveHelloworldPlacement, type HelloworldPlacement } from '../../samples/helloworld';
 import type { KeyType } from '../../pki/certs';
 
 export const ISTIO_DEFAULTS = {
@@ -14,13 +15,22 @@ export const ISTIO_DEFAULTS = {
   caRootValidityDays: 3650,
   /** @default 3650 */
   caIntermediateValidityDays: 3650,
+  /** How the clusters share control planes. @default 'multi-primary' */
+  istioModel: 'multi-primary',
+  /** A cluster's role under primary-remote. @default 'primary' */
+  istioRole: 'primary',
 } as const;
+
+export type IstioModel = 'multi-primary' | 'primary-remote';
+export type IstioRole = 'primary' | 'remote';
 
 export interface Istio {
   readonly version: string;
   /** @default metadata.name: one fleet is one mesh. */
   readonly meshID: string;
   readonly chartRepository: string;
+  /** multi-primary: every cluster runs istiod; primary-remote: remotes use a primary's istiod. */
+  readonly model: IstioModel;
   /** The plug-in CA kept in pki/. */
   readonly ca: CaSettings;
 }
@@ -34,13 +44,21 @@ export interface CaSettings {
 export interface IstioCluster {
   /** The cluster's network. @default the cluster name (one network per cluster) */
   readonly network: string;
+  /** primary: runs istiod; remote: uses its primary's istiod (always primary under multi-primary). */
+  readonly role: IstioRole;
+  /** A remote's primary (cluster name); undefined on primaries. */
+  readonly primary?: string;
+  /** bookinfo placement (multi-primary's samples). */
   readonly samples: BookinfoPlacement;
+  /** helloworld placement (primary-remote's samples). */
+  readonly helloworld: HelloworldPlacement;
 }
 
 export interface RawIstio {
   version?: string;
   meshID?: string;
   chartRepository?: string;
+  model?: IstioModel;
   ca?: { keyType?: KeyType; rootValidityDays?: number; intermediateValidityDays?: number };
 }
 
@@ -52,6 +70,7 @@ export function resolveIstio(raw: RawFleet): Istio {
     version: istio?.version ?? ISTIO_DEFAULTS.istioVersion,
     meshID: istio?.meshID ?? raw.metadata.name,
     chartRepository: istio?.chartRepository ?? ISTIO_DEFAULTS.istioChartRepository,
+    model: istio?.model ?? ISTIO_DEFAULTS.istioModel,
     ca: {
       keyType: istio?.ca?.keyType ?? ISTIO_DEFAULTS.caKeyType,
       rootValidityDays: istio?.ca?.rootValidityDays ?? ISTIO_DEFAULTS.caRootValidityDays,
@@ -61,11 +80,17 @@ export function resolveIstio(raw: RawFleet): Istio {
 }
 
 export function resolveIstioCluster(raw: RawCluster, index: number, fleet: RawFleet): IstioCluster {
+  // Under multi-primary every cluster is a primary; a `role` there is reported by the rules.
+  const model = rawIstioOf(fleet)?.model ?? ISTIO_DEFAULTS.istioModel;
+  const role: IstioRole = model === 'primary-remote' ? ((raw.role as IstioRole | undefined) ?? ISTIO_DEFAULTS.istioRole) : 'primary';
   return {
     // A network per cluster is what "multi-primary on different networks" means; the cluster
     // name is unique already, and unlike an index it survives reordering the list.
     network: (raw.network as string | undefined) ?? raw.name,
+    role,
+    ...(role === 'remote' && typeof raw.primary === 'string' ? { primary: raw.primary } : {}),
     samples: resolveBookinfoPlacement(raw.samples, index, fleet.spec.clusters.length),
+    helloworld: resolveHelloworldPlacement(raw.samples, role),
   };
 }
 
@@ -73,3 +98,35 @@ export function resolveIstioCluster(raw: RawCluster, index: number, fleet: RawFl
 export const istioOf = (fleet: Fleet): Istio => fleet.mesh.settings as Istio;
 /** A cluster's Istio fields (only in an Istio fleet). */
 export const istioClusterOf = (cluster: Cluster): IstioCluster => cluster.mesh as IstioCluster;
+
+/** Whether the fleet uses the primary-remote model. */
+export const isPrimaryRemote = (fleet: Fleet): boolean => istioOf(fleet).model === 'primary-remote';
+/** The clusters whose istiod serves `primary`: the primary itself first, then its remotes in fleet order. */
+export const remotesOf = (fleet: Fleet, primary: Cluster): Cluster[] =>
+  fleet.clusters.filter((c) => istioClusterOf(c).role === 'remote' && istioClusterOf(c).primary === primary.name);
+/** The primary whose istiod serves `cluster` (itself when it is a primary). */
+export function primaryOf(fleet: Fleet, cluster: Cluster): Cluster {
+  const ic = istioClusterOf(cluster);
+  if (ic.role !== 'remote') return cluster;
+  return fleet.clusters.find((c) => c.name === ic.primary) ?? cluster;
+}
+export const isRemote = (cluster: Cluster): boolean => istioClusterOf(cluster).role === 'remote';
+/** The networks of the fleet, in fleet order. */
+export const networksOf = (fleet: Fleet): string[] => [...new Set(fleet.clusters.map((c) => istioClusterOf(c).network))];
+/**
+ * Whether the cluster runs an east-west gateway: a primary when another network exists (cross-network
+ * traffic) or when remotes reach its istiod through it; a remote when its network differs from its
+ * primary's (a remote on its primary's network is served by the primary's gateway, which is per network).
+ */
+export function hasEastWestGateway(fleet: Fleet, cluster: Cluster): boolean {
+  const network = istioClusterOf(cluster).network;
+  if (isRemote(cluster)) return istioClusterOf(primaryOf(fleet, cluster)).network !== network;
+  return fleet.clusters.some((c) => istioClusterOf(c).network !== network) || remotesOf(fleet, cluster).length > 0;
+}
+/**
+ * The clusters whose istiod watches `cluster`'s API server through a remote secret: every primary
+ * but itself (istiod discovers endpoints in every cluster of the mesh: the other primaries, its own
+ * remotes and theirs). A remote runs no istiod, so it watches nothing.
+ */
+export const watchersOf = (fleet: Fleet, cluster: Cluster): Cluster[] =>
+  fleet.clusters.filter((c) => c.name !== cluster.name && !isRemote(c));

@@ -1,13 +1,16 @@
 /**
- * Istio multi-primary on different networks (seed 000): the mesh module. Every cluster runs its
- * own istiod from Istio's Helm charts, with a plug-in CA from one shared root and a dedicated
- * east-west gateway; istiods watch each other's API servers through remote secrets.
+ * Istio from Istio's Helm charts, with a plug-in CA from one shared root: multi-primary on
+ * different networks (seed 000), where every cluster runs its own istiod and a dedicated east-west
+ * gateway, or primary-remote on the same or different networks (seed 001), where remote clusters
+ * use the istiod of a primary through its east-west gateway. Primaries watch the other clusters'
+ * API servers through remote secrets.
  */
 import type { MeshModule } from '../types';
 import { addBookinfo } from '../../samples/bookinfo';
+import { addHelloworld } from '../../samples/helloworld';
 import { istioCa, type IstioPki } from './ca';
 import { addIstio } from './control-plane';
-import { istioClusterOf, resolveIstio, resolveIstioCluster } from './defaults';
+import { isPrimaryRemote, istioClusterOf, resolveIstio, resolveIstioCluster } from './defaults';
 import { addIstioctlFile } from './istioctl';
 import { linkIstio } from './link';
 import { istioReadme } from './readme';
@@ -28,7 +31,9 @@ export const istio: MeshModule = {
     addCacerts(plan);
     addRemoteSecrets(plan);
     addIstioctlFile(plan);
-    addBookinfo(plan, istioClusterOf(plan.cluster).samples, { 'istio-injection': 'enabled' });
+    const injection = { 'istio-injection': 'enabled' };
+    if (isPrimaryRemote(plan.fleet)) addHelloworld(plan, istioClusterOf(plan.cluster).helloworld, injection);
+    else addBookinfo(plan, istioClusterOf(plan.cluster).samples, injection);
   },
   link: {
     status: (fleet, pki) => linkStatus(fleet, pki as IstioPki | undefined),

@@ -6,8 +6,8 @@
 import { ApiObject } from 'cdk8s';
 import { IstioOperator } from '../../../imports/istio-operator-install.istio.io';
 import type { ClusterPlan } from '../../plan';
-import { istioClusterOf } from './defaults';
-import { EASTWEST_GATEWAY, EASTWEST_PORT, EASTWEST_SELECTOR, eastWestServiceAnnotations, ISTIO_NAMESPACE, istiodGlobalValues, NETWORK_LABEL } from './values';
+import { hasEastWestGateway, isRemote, istioClusterOf } from './defaults';
+import { EASTWEST_GATEWAY, EASTWEST_PORT, EASTWEST_SELECTOR, eastWestServiceAnnotations, ISTIO_NAMESPACE, istiodGlobalValues, NETWORK_LABEL, remoteIstiodValues } from './values';
 
 export function istioctlPath(cluster: string): string {
   return `istioctl/${cluster}.yaml`;
@@ -17,14 +17,17 @@ export function addIstioctlFile(plan: ClusterPlan): void {
   const { fleet, cluster } = plan;
   const network = istioClusterOf(cluster).network;
   const serviceAnnotations = eastWestServiceAnnotations(plan);
+  // A remote: the remote profile with the same values as its istiod HelmRelease (no istiod).
+  const remote = isRemote(cluster) ? remoteIstiodValues(fleet, cluster) : undefined;
   // The IstioOperator CRD only preserves unknown fields, so its generated class has no `spec`.
   new ApiObject(plan.file(istioctlPath(cluster.name)), 'istio-operator', {
     ...IstioOperator.GVK,
     metadata: { name: cluster.name, namespace: ISTIO_NAMESPACE },
     spec: {
-      profile: 'default',
+      profile: remote ? 'remote' : 'default',
       values: {
-        global: istiodGlobalValues(fleet, cluster),
+        global: remote ? remote.global : istiodGlobalValues(fleet, cluster),
+        ...(remote ? { istiodRemote: remote.istiodRemote } : {}),
         gateways: { 'istio-ingressgateway': { injectionTemplate: 'gateway' } },
       },
       components: {
@@ -34,7 +37,7 @@ export function addIstioctlFile(plan: ClusterPlan): void {
           { name: 'istio-ingressgateway', enabled: false },
           {
             name: EASTWEST_GATEWAY,
-            enabled: true,
+            enabled: hasEastWestGateway(fleet, cluster),
             label: { ...EASTWEST_SELECTOR, app: EASTWEST_GATEWAY, [NETWORK_LABEL]: network },
             k8s: {
               env: [{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: network }],

@@ -4,7 +4,7 @@
  * Secret meshfleet applies in `mesh-config`), builds the remote secret `istioctl
  * create-remote-secret` would (label istio/multiCluster, annotation networking.istio.io/cluster,
  * data key = cluster name, kubeconfig with the inline token) and writes it SOPS-encrypted to
- * pki/links/<cluster>.sops.yaml. Every context is read before anything is written: one unreachable
+ * pki/links/<cluster>.sops.yaml, for the primaries that watch the cluster (a remote watches none). Every context is read before anything is written: one unreachable
  * cluster stops the command and leaves pki/ as it was.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import { encryptedFile } from '../../pki/files';
 import { toYaml } from '../../render/yaml';
 import type { Tree } from '../../sops/sops';
 import { LINK_HEADER, linkPath, linkRecipients } from './ca';
+import { watchersOf } from './defaults';
 import { READER_TOKEN_SECRET, remoteSecretName } from './remote-secrets';
 import { ISTIO_NAMESPACE } from './values';
 
@@ -89,7 +90,8 @@ export function remoteSecret(access: ClusterAccess): Tree {
 }
 
 export async function linkIstio(fleet: Fleet, pkiDir: string, kubectlBin: string): Promise<string> {
-  const results = fleet.clusters.map((c) => readAccess(kubectlBin, c));
+  // Only clusters some primary's istiod watches: a lone primary's own token is read by nobody.
+  const results = fleet.clusters.filter((c) => watchersOf(fleet, c).length > 0).map((c) => readAccess(kubectlBin, c));
   const failures = results.filter((r): r is string => typeof r === 'string');
   if (failures.length > 0) {
     throw new UsageError(`could not read the remote-secret token of ${failures.length} cluster(s); nothing was written:\n` +

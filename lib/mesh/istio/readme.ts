@@ -1,20 +1,26 @@
 /** Istio's parts of dist/README.md: topology, cluster rows, remote secrets, firewall, istioctl. */
 import type { Fleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
+import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
+import { helloworldSummary, HELLOWORLD_PORT } from '../../samples/helloworld';
 import { placementSummary } from '../../samples/placement';
 import type { CoreRows, MeshReadme } from '../types';
 import type { IstioPki } from './ca';
-import { istioClusterOf, istioOf } from './defaults';
+import { hasEastWestGateway, isPrimaryRemote, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import { istioctlPath } from './istioctl';
 import { linkStatus } from './remote-secrets';
-import { EASTWEST_PORT } from './values';
+import { EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT } from './values';
 
 export const istioReadme: MeshReadme = {
   summary(fleet) {
     const istio = istioOf(fleet);
+    if (isPrimaryRemote(fleet)) {
+      const networks = networksOf(fleet).length;
+      return `Istio ${istio.version} primary-remote on ${networks === 1 ? 'one network' : `${networks} networks`}, mesh ID \`${istio.meshID}\``;
+    }
     return `Istio ${istio.version} multi-primary on different networks, mesh ID \`${istio.meshID}\``;
   },
-  topology: (fleet) => [
+  topology: (fleet) => isPrimaryRemote(fleet) ? primaryRemoteTopology(fleet) : [
     '```mermaid',
     ...mermaid(fleet),
     '```',
@@ -24,6 +30,8 @@ export const istioReadme: MeshReadme = {
   ],
   clusterRows(plan: ClusterPlan, core: CoreRows, dist: string): [string, string][] {
     const c = plan.cluster;
+    const fleet = plan.fleet;
+    if (isPrimaryRemote(fleet)) return primaryRemoteRows(plan, core, dist);
     return [
       ['kubeconfig context', core.context],
       ['network', `\`${istioClusterOf(c).network}\``],
@@ -46,13 +54,14 @@ export const istioReadme: MeshReadme = {
       '## Remote secrets',
       '',
       pending.length === 0
-        ? 'Every istiod has the remote secrets of all the other clusters.'
+        ? (isPrimaryRemote(fleet) ? 'Every primary\'s istiod has the remote secrets of all the other clusters.' : 'Every istiod has the remote secrets of all the other clusters.')
         : `${pending.length} of ${links.length} links are pending. Once every cluster has applied its \`mesh-config\` stage, run \`npm run link\`, then \`npm run synth\`, and commit.`,
       '',
       '| watched cluster (token) | watching istiod | remote secret |',
       '|---|---|---|',
       ...links.map((l) => `| ${l.from} | ${l.to} | ${l.linked ? '`istio-remote-secret-' + l.from + '`' : 'pending'} |`),
       '',
+      ...(isPrimaryRemote(fleet) ? primaryRemoteSections(fleet) : []),
     ];
   },
   stageSummaries: {
@@ -60,7 +69,7 @@ export const istioReadme: MeshReadme = {
     mesh: 'Istio Helm releases: istio-base → istiod → istio-eastwestgateway',
     'mesh-config': 'Istio custom resources (cross-network Gateway) and remote secrets',
   },
-  firewall: () => [
+  firewall: (fleet) => isPrimaryRemote(fleet) ? primaryRemoteFirewall(fleet) : [
     '| from | to | port | why |',
     '|---|---|---|---|',
     `| every other cluster's nodes (egress/NAT addresses) | each east-west gateway | ${EASTWEST_PORT}/TCP | cross-network service traffic |`,
@@ -94,4 +103,118 @@ function mermaid(fleet: Fleet): string[] {
     }
   }
   return lines;
+}
+
+const gatewayAddress = (c: Fleet['clusters'][number]): string => `${c.gateway.address ?? 'LB'}`;
+
+function primaryRemoteTopology(fleet: Fleet): string[] {
+  const lines = ['flowchart LR'];
+  const networkOf = (c: Fleet['clusters'][number]): string => istioClusterOf(c).network;
+  networksOf(fleet).forEach((network, n) => {
+    lines.push(`  subgraph net${n} ["${network}"]`);
+    for (const c of fleet.clusters.filter((x) => networkOf(x) === network)) {
+      lines.push(`    c${c.index}["${c.name}<br/>${isRemote(c) ? 'remote' : 'istiod'} · ${c.cni}"]`);
+      if (hasEastWestGateway(fleet, c)) {
+        lines.push(`    g${c.index}[/"east-west gateway<br/>${gatewayAddress(c)}"/]`);
+        lines.push(`    c${c.index} --- g${c.index}`);
+      }
+    }
+    lines.push('  end');
+  });
+  for (const c of fleet.clusters.filter(isRemote)) {
+    const p = primaryOf(fleet, c);
+    lines.push(`  c${c.index} -. "xDS ${ISTIOD_XDS_PORT} · webhook ${ISTIOD_WEBHOOK_PORT}" .-> g${p.index}`);
+  }
+  const gateways = fleet.clusters.filter((c) => hasEastWestGateway(fleet, c));
+  for (const a of gateways) {
+    for (const b of gateways) {
+      if (a.index < b.index && networkOf(a) !== networkOf(b)) lines.push(`  g${a.index} <-- "mTLS ${EASTWEST_PORT}" --> g${b.index}`);
+    }
+  }
+  return [
+    '```mermaid',
+    ...lines,
+    '```',
+    '',
+    'Primaries run istiod; a remote runs none and uses its primary\'s istiod, reached through the primary\'s east-west gateway ' +
+      `(${ISTIOD_XDS_PORT}/TCP for xDS and certificates, ${ISTIOD_WEBHOOK_PORT}/TCP for the injection webhook). ` +
+      `Clusters on one network reach each other's pods directly; between networks, traffic crosses the east-west gateways on ${EASTWEST_PORT}/TCP (mTLS, AUTO_PASSTHROUGH). ` +
+      'Each primary\'s istiod watches the API servers of all the other clusters through remote secrets.',
+  ];
+}
+
+function primaryRemoteRows(plan: ClusterPlan, core: CoreRows, dist: string): [string, string][] {
+  const { fleet, cluster: c } = plan;
+  const remote = isRemote(c);
+  const remotes = remotesOf(fleet, c);
+  const gateway = hasEastWestGateway(fleet, c)
+    ? (c.gateway.address ? `\`${c.gateway.address}\` (pinned in fleet.yaml)` : 'address taken from the LoadBalancer Service status')
+    : 'none (no other network to cross' + (remote ? ', and its primary\'s gateway serves this network)' : ', and no remote to serve)');
+  return [
+    ['kubeconfig context', core.context],
+    ['role', remote
+      ? `remote of \`${primaryOf(fleet, c).name}\`: no istiod; sidecars and the injection webhook use \`${primaryOf(fleet, c).gateway.address}\` (${ISTIOD_XDS_PORT}, ${ISTIOD_WEBHOOK_PORT})`
+      : `primary: runs istiod${remotes.length > 0 ? ` for itself and ${remotes.map((r) => `\`${r.name}\``).join(', ')} (exposed on ${ISTIOD_XDS_PORT}/${ISTIOD_WEBHOOK_PORT})` : ''}`],
+    ['network', `\`${istioClusterOf(c).network}\``],
+    ['API server', core.apiServer],
+    ['CNI', core.cni],
+    ['east-west gateway', gateway],
+    ['add-ons', core.addOns],
+    ['sample apps', fleet.samples.enabled ? helloworldSummary(istioClusterOf(c).helloworld) : 'disabled'],
+    [core.gitopsPathLabel, core.gitopsPath],
+    ['stages', core.stages],
+    ['istioctl alternative', `\`${dist}${istioctlPath(c.name)}\``],
+  ];
+}
+
+function primaryRemoteSections(fleet: Fleet): string[] {
+  const primaries = fleet.clusters.filter((c) => !isRemote(c));
+  const remotes = fleet.clusters.filter(isRemote);
+  const out = [
+    'A remote\'s workloads (its east-west gateway and its sample apps) become ready only once its primary holds the remote\'s secret: ' +
+      'bootstrap the remote, wait for its `mesh-config` stage to apply the reader token, run `npm run link` and `npm run synth`, and commit. ' +
+      'Until then the remote\'s `apps` stage keeps retrying; its east-west gateway release does not wait for its pods.',
+    '',
+    '## Verify',
+    '',
+    'Each primary lists the clusters its istiod watches (every other cluster, `synced`):',
+    '',
+    '```sh',
+    ...primaries.map((p) => `istioctl remote-clusters --context ${p.context}`),
+    ...remotes.map((r) => `kubectl --context ${r.context} get deployment -n istio-system   # a remote runs no istiod`),
+    '```',
+  ];
+  if (fleet.samples.enabled) {
+    const clients = fleet.clusters.filter((c) => istioClusterOf(c).helloworld.sleep);
+    out.push(
+      '',
+      `From \`sleep\` in each cluster, \`helloworld\` answers from every version the fleet runs (${[...new Set(fleet.clusters.flatMap((c) => istioClusterOf(c).helloworld.helloworld))].sort().join(', ')}), across clusters and networks:`,
+      '',
+      '```sh',
+      ...clients.map((c) => `for i in $(seq 10); do kubectl exec --context ${c.context} -n ${SAMPLE_NAMESPACE} deploy/sleep -c sleep -- curl -sS helloworld.${SAMPLE_NAMESPACE}:${HELLOWORLD_PORT}/hello; done`),
+      '```',
+    );
+  }
+  out.push('');
+  return out;
+}
+
+function primaryRemoteFirewall(fleet: Fleet): string[] {
+  const rows = [
+    '| from | to | port | why |',
+    '|---|---|---|---|',
+  ];
+  if (networksOf(fleet).length > 1) {
+    rows.push(`| other networks' nodes (egress/NAT addresses) | each east-west gateway | ${EASTWEST_PORT}/TCP | cross-network service traffic |`);
+  }
+  for (const p of fleet.clusters.filter((c) => remotesOf(fleet, c).length > 0)) {
+    rows.push(`| the nodes of ${remotesOf(fleet, p).map((r) => r.name).join(', ')} | ${p.name}'s east-west gateway \`${p.gateway.address}\` | ${ISTIOD_XDS_PORT}/TCP, ${ISTIOD_WEBHOOK_PORT}/TCP | xDS and certificates; the remote's API server calls the injection webhook |`);
+  }
+  rows.push(
+    '| each primary\'s istiod (egress/NAT addresses) | the API server of every other cluster | the apiServer port | endpoint discovery (and, for a remote, its configuration) through remote secrets |',
+    '| the load balancer in front of a gateway | that gateway | 15021/TCP | health checks only |',
+    '',
+    `Open ${ISTIOD_XDS_PORT} and ${ISTIOD_WEBHOOK_PORT} only on gateways of primaries with remotes. 80, 443 and 31400 are north-south ports and are not needed.`,
+  );
+  return rows;
 }

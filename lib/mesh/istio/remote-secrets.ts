@@ -1,7 +1,9 @@
 /**
- * Remote secrets, which let each istiod watch the other clusters' API servers.
+ * Remote secrets, which let each istiod watch the other clusters' API servers. Links have a
+ * direction: every primary gets the remote secret of every other cluster of the mesh (other
+ * primaries, its own remotes and theirs); a remote runs no istiod and gets none.
  *
- * The static half goes to every cluster: a service-account token Secret for
+ * The static half goes to every cluster some istiod watches: a service-account token Secret for
  * istio-reader-service-account (created by the istio-base chart, hence `mesh-config`: the token
  * controller deletes token Secrets whose account does not exist). The token it receives is live
  * data; `npm run link` reads it through each kubeconfig context and writes
@@ -12,6 +14,7 @@ import type { Fleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
 import type { LinkStatus } from '../types';
 import type { IstioPki } from './ca';
+import { watchersOf } from './defaults';
 import { ISTIO_NAMESPACE } from './values';
 
 export const READER_ACCOUNT = 'istio-reader-service-account';
@@ -20,15 +23,14 @@ export const READER_TOKEN_SECRET = `${READER_ACCOUNT}-istio-remote-secret-token`
 export const remoteSecretName = (cluster: string): string => `istio-remote-secret-${cluster}`;
 
 /**
- * For every ordered pair of clusters: is `from`'s remote secret (its API server, watched) in place
- * in `to` (whose istiod watches it)?
+ * For every cluster and every primary that watches it: is `from`'s remote secret (its API server,
+ * watched) in place in `to` (whose istiod watches it)?
  */
 export function linkStatus(fleet: Fleet, pki: IstioPki | undefined): LinkStatus[] {
   const out: LinkStatus[] = [];
   for (const from of fleet.clusters) {
     const link = pki?.links.get(from.name);
-    for (const to of fleet.clusters) {
-      if (to.name === from.name) continue;
+    for (const to of watchersOf(fleet, from)) {
       out.push({ from: from.name, to: to.name, linked: !!link && link.recipients.includes(to.ageRecipient) });
     }
   }
@@ -36,8 +38,18 @@ export function linkStatus(fleet: Fleet, pki: IstioPki | undefined): LinkStatus[
 }
 
 export function addRemoteSecrets(plan: ClusterPlan): void {
-  const stage = plan.stage('mesh-config');
-  new KubeSecret(stage, 'reader-token', {
+  // The remote profile's base chart creates istio-reader-service-account too, and its istiod chart
+  // the reader ClusterRole and binding, so a remote's token works for its primary.
+  if (watchersOf(plan.fleet, plan.cluster).length > 0) addReaderToken(plan);
+  const pki = plan.pki as IstioPki | undefined;
+  for (const status of linkStatus(plan.fleet, pki)) {
+    if (status.to !== plan.cluster.name || !status.linked) continue;
+    plan.verbatim('mesh-config', `secret-${remoteSecretName(status.from)}.yaml`, pki!.links.get(status.from)!.content);
+  }
+}
+
+function addReaderToken(plan: ClusterPlan): void {
+  new KubeSecret(plan.stage('mesh-config'), 'reader-token', {
     metadata: {
       name: READER_TOKEN_SECRET,
       namespace: ISTIO_NAMESPACE,
@@ -45,11 +57,6 @@ export function addRemoteSecrets(plan: ClusterPlan): void {
     },
     type: 'kubernetes.io/service-account-token',
   });
-  const pki = plan.pki as IstioPki | undefined;
-  for (const status of linkStatus(plan.fleet, pki)) {
-    if (status.to !== plan.cluster.name || !status.linked) continue;
-    plan.verbatim('mesh-config', `secret-${remoteSecretName(status.from)}.yaml`, pki!.links.get(status.from)!.content);
-  }
 }
 
 /**

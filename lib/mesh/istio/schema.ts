@@ -1,5 +1,6 @@
 /** spec.mesh.istio and Istio's fields of spec.clusters[]. */
-import { LABEL_VALUE, SEMVER, type JsonSchema } from '../../fleet/schema';
+import { DNS_LABEL, LABEL_VALUE, SEMVER, type JsonSchema } from '../../fleet/schema';
+import { helloworldVersionsSchema } from '../../samples/helloworld';
 import { bookinfoPlacementSchema } from '../../samples/placement';
 
 export const istioSchema: JsonSchema = {
@@ -16,6 +17,11 @@ export const istioSchema: JsonSchema = {
       type: 'string',
       pattern: '^(https|http|oci)://[^\\s]+$',
       description: 'use the URL of a Helm repository that serves Istio\'s base, istiod and gateway charts',
+    },
+    model: {
+      type: 'string',
+      enum: ['multi-primary', 'primary-remote'],
+      description: 'use multi-primary (every cluster runs istiod) or primary-remote (remote clusters use a primary\'s istiod)',
     },
     ca: {
       type: 'object',
@@ -35,5 +41,19 @@ export const istioClusterSchema: Readonly<Record<string, JsonSchema>> = {
     pattern: LABEL_VALUE,
     description: 'use a label value: letters, digits, "-", "_" and ".", at most 63 characters, e.g. "network1"',
   },
-  samples: bookinfoPlacementSchema,
+  role: {
+    type: 'string',
+    enum: ['primary', 'remote'],
+    description: 'use primary (runs istiod) or remote (uses the istiod of the cluster named in `primary`); only with spec.mesh.istio.model: primary-remote',
+  },
+  primary: {
+    type: 'string',
+    pattern: DNS_LABEL,
+    description: 'use the name of the primary cluster whose istiod this remote cluster uses, e.g. "cluster1"',
+  },
+  // bookinfo (multi-primary) and helloworld (primary-remote) placement share the block.
+  samples: {
+    ...bookinfoPlacementSchema,
+    properties: { ...(bookinfoPlacementSchema.properties as Record<string, JsonSchema>), helloworld: helloworldVersionsSchema },
+  },
 };

@@ -4,7 +4,7 @@
  */
 import type { Cluster, Fleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
-import { istioClusterOf, istioOf } from './defaults';
+import { hasEastWestGateway, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 
 export const ISTIO_NAMESPACE = 'istio-system';
 export const EASTWEST_GATEWAY = 'istio-eastwestgateway';
@@ -13,6 +13,11 @@ export const EASTWEST_SELECTOR = { istio: 'eastwestgateway' } as const;
 /** istiod's default network gateway port (AUTO_PASSTHROUGH mTLS). */
 export const EASTWEST_PORT = 15443;
 export const NETWORK_LABEL = 'topology.istio.io/network';
+/** On a remote's istio-system: the cluster whose istiod manages it (istiod with externalIstiod reads it). */
+export const CONTROL_PLANE_CLUSTERS_ANNOTATION = 'topology.istio.io/controlPlaneClusters';
+/** istiod's xDS/CA port and its webhook port, exposed on a primary's east-west gateway for its remotes. */
+export const ISTIOD_XDS_PORT = 15012;
+export const ISTIOD_WEBHOOK_PORT = 15017;
 
 /** istiod's `global` values: the mesh, this cluster's identity and network, and pinned gateways. */
 export function istiodGlobalValues(fleet: Fleet, cluster: Cluster): Record<string, unknown> {
@@ -22,26 +27,52 @@ export function istiodGlobalValues(fleet: Fleet, cluster: Cluster): Record<strin
     multiCluster: { clusterName: cluster.name },
     network: istioClusterOf(cluster).network,
     ...(Object.keys(networks).length > 0 ? { meshNetworks: networks } : {}),
+    // A primary with remotes also serves as their external control plane: it takes the
+    // leadership of the clusters annotated topology.istio.io/controlPlaneClusters=<primary>.
+    ...(remotesOf(fleet, cluster).length > 0 ? { externalIstiod: true } : {}),
   };
 }
 
 /**
- * meshNetworks entries for every network whose gateway address is pinned in fleet.yaml. istiod
- * learns the other gateways from their Service status; a pinned address (e.g. a 1:1 NAT public IP
- * in front of a cluster without LoadBalancer support) has to be told explicitly, and identically on
- * every primary.
+ * The istiod chart's values on a remote (Helm tab of Istio's "Install Primary-Remote"): the remote
+ * profile installs no istiod, only the Service/Endpoints `istiod` pointing at the primary's
+ * east-west gateway (global.remotePilotAddress) and the injection webhook that calls it with this
+ * cluster's name and network in the path.
+ */
+export function remoteIstiodValues(fleet: Fleet, cluster: Cluster): Record<string, unknown> {
+  const network = istioClusterOf(cluster).network;
+  return {
+    profile: 'remote',
+    global: {
+      multiCluster: { clusterName: cluster.name },
+      network,
+      remotePilotAddress: primaryOf(fleet, cluster).gateway.address,
+    },
+    istiodRemote: { injectionPath: `/inject/cluster/${cluster.name}/net/${network}` },
+  };
+}
+
+/**
+ * meshNetworks: for every network with a pinned east-west gateway address, the clusters (registries)
+ * on it and those gateways. istiod learns unpinned gateways from their Service status (network
+ * label); a pinned address (e.g. a 1:1 NAT public IP in front of a cluster without LoadBalancer
+ * support) has to be told explicitly, and identically on every primary. A fleet of one network has
+ * no cross-network gateway at all, so no entry (a pinned address there only exposes istiod).
  */
 export function meshNetworks(fleet: Fleet): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const c of fleet.clusters) {
-    if (c.gateway.address === undefined) continue;
-    out[istioClusterOf(c).network] = {
-      endpoints: [{ fromRegistry: c.name }],
-      gateways: [{ address: c.gateway.address, port: EASTWEST_PORT }],
-    };
+  if (networksOf(fleet).length < 2) return out;
+  for (const network of networksOf(fleet)) {
+    const members = fleet.clusters.filter((c) => istioClusterOf(c).network === network);
+    const gateways = members
+      .filter((c) => c.gateway.address !== undefined && hasEastWestGateway(fleet, c))
+      .map((c) => ({ address: c.gateway.address!, port: EASTWEST_PORT }));
+    if (gateways.length === 0) continue;
+    out[network] = { endpoints: members.map((c) => ({ fromRegistry: c.name })), gateways };
   }
   return out;
 }
+
 
 /** Annotations of the east-west gateway Service: what add-ons published (MetalLB pins the address). */
 export function eastWestServiceAnnotations(plan: ClusterPlan): Record<string, string> {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { synth } from '../../../lib/cli';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
-import { fixture, fixtureDir, hashTree, runCli, tempDir } from '../../helpers';
+import { editFleet, fixture, fixtureDir, hashTree, runCli, tempDir } from '../../helpers';
 
 const CONTEXTS: Record<string, string> = { kt: 'kt-k2p', ncloud: 'ncloud-nks', nhn: 'nhn-nks' };
 const token = (ctx: string): string => `stub-token-for-${ctx}-0123456789abcdef`;
@@ -114,5 +114,36 @@ describe('npm run link', () => {
     const r = runCli(['link', '--fleet', join(dir, 'fleet.yaml')], env);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('ncloud-nks (context ncloud): istio-system/istio-reader-service-account-istio-remote-secret-token has no token yet');
+  });
+
+  it('primary-remote: only the watched clusters are read, and only the primary gets remote secrets', async () => {
+    const fx = fixture();
+    const text = editFleet((d) => {
+      d.setIn(['spec', 'mesh', 'istio', 'model'], 'primary-remote');
+      for (const i of [1, 2]) {
+        d.setIn(['spec', 'clusters', i, 'role'], 'remote');
+        d.setIn(['spec', 'clusters', i, 'primary'], 'kt-k2p');
+      }
+    }, fx.fleetText);
+    const dir = fixtureDir(text);
+    const { env, log } = stubKubectl();
+    const r = runCli(['link', '--fleet', join(dir, 'fleet.yaml')], env);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('linked 2 cluster(s)');
+    // The lone primary's own token is read by no istiod, so its context is not asked.
+    expect(readFileSync(log, 'utf8')).not.toContain('--context=kt ');
+    expect(existsSync(join(dir, 'pki/links/kt-k2p.sops.yaml'))).toBe(false);
+    const file = parse(readFileSync(join(dir, 'pki/links/nhn-nks.sops.yaml'), 'utf8')) as Tree;
+    expect(recipientsOf(file).sort()).toEqual([fx.clusters['kt-k2p']!.recipient, fx.operator.recipient].sort());
+    await expect(decryptObject(file, [fx.clusters['ncloud-nks']!.identity])).rejects.toThrow();
+
+    const { message } = await synth({ fleet: join(dir, 'fleet.yaml'), out: join(dir, 'dist'), check: false });
+    expect(message).not.toContain('pending');
+    const placed = Object.keys(hashTree(join(dir, 'dist'))).filter((f) => f.includes('secret-istio-remote-secret-')).sort();
+    expect(placed).toEqual([
+      'manifests/kt-k2p/mesh-config/secret-istio-remote-secret-ncloud-nks.yaml',
+      'manifests/kt-k2p/mesh-config/secret-istio-remote-secret-nhn-nks.yaml',
+    ]);
+    expect(readFileSync(join(dir, 'dist/README.md'), 'utf8')).toContain('Every primary\'s istiod has the remote secrets of all the other clusters.');
   });
 });
