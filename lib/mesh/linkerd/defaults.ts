@@ -22,10 +22,6 @@ export const LINKERD_DEFAULTS = {
   linkerdIssuerValidityDays: 365,
   /** spec.samples.split: how the 50/50 split is expressed. @default 'httproute' */
   samplesSplit: 'httproute',
-  /** spec.samples.exporter: the cluster that runs helloworld v1 and exports it. @default the first cluster */
-  samplesExporter: 'the first cluster',
-  /** spec.samples.client: the cluster that runs helloworld v2, the curl client and the split. @default the second cluster */
-  samplesClient: 'the second cluster',
 } as const;
 
 /** linkerd-smi, the deprecated SMI extension, for `spec.samples.split: smi` (seed 004 §3.6). */
@@ -48,9 +44,9 @@ export interface Linkerd {
 
 export interface LinkerdSamples {
   readonly split: SplitKind;
-  /** Runs helloworld v1, labelled mirror.linkerd.io/exported=true. */
+  /** Runs helloworld v1, labelled mirror.linkerd.io/exported=true. @default the first cluster */
   readonly exporter: string | undefined;
-  /** Runs helloworld v2, the curl client and the split between helloworld and helloworld-<exporter>. */
+  /** Runs helloworld v2, the curl client and the split between helloworld and helloworld-<exporter>. @default the second cluster */
   readonly client: string | undefined;
 }
 
