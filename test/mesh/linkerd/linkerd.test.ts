@@ -4,7 +4,7 @@
  * credentials checked with the age CLI, and the SMI variant of the samples.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -12,7 +12,11 @@ import { synth } from '../../../lib/cli';
 import { FleetError } from '../../../lib/errors';
 import { loadFleet, loadFleetWithModules } from '../../../lib/pipeline';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
-import { editFleet, fixture, hasCommand, hashTree, hasKubectl, kubectlKustomize, renderObjects, runCli, tempDir } from '../../helpers';
+import { releaseRef } from '../../../lib/helm/template';
+import { undeclaredKeys } from '../../../lib/helm/keys';
+import type { KubeObject } from '../../../lib/render/validate';
+import { editFleet, fixture, hasCommand, hashTree, hasHelm, hasKubectl, kubectlKustomize, renderObjects, runCli, tempDir } from '../../helpers';
+import { CHARTS, chartInfo, crdKinds, helmTemplate, parseManifests } from '../../helm/harness';
 
 const LINKERD = { type: 'linkerd', linkerd: { version: '2.18' } };
 const CONTEXTS: Record<string, string> = { kt: 'kt-k2p', ncloud: 'ncloud-nks', nhn: 'nhn-nks' };
@@ -264,5 +268,55 @@ describe('Linkerd samples', () => {
     const files = renderObjects(text);
     expect(files.has('manifests/nhn-nks/apps/deployment-helloworld-v1.yaml')).toBe(true);
     expect(files.get('manifests/kt-k2p/apps/httproute-helloworld-split.yaml')![0]!.spec.rules[0].backendRefs[1].name).toBe('helloworld-nhn-nks');
+  });
+});
+
+describe('the Linkerd CA store lifecycle (pki issue, rotate, rekey, status)', () => {
+  it('rotates an issuer under the same trust anchor, refuses issue for an issued cluster, and rekeys', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'fleet.yaml'), linkerdFleet());
+    await synth({ fleet: join(dir, 'fleet.yaml'), out: join(dir, 'dist'), check: false });
+    const fleet = join(dir, 'fleet.yaml');
+    const env = { SOPS_AGE_KEY_FILE: join(fixture().dir, 'operator.agekey') };
+    const before = readFileSync(join(dir, 'pki/ncloud-nks/issuer.pem'), 'utf8');
+    const anchor = readFileSync(join(dir, 'pki/trust-anchor.pem'), 'utf8');
+
+    const issue = runCli(['pki', 'issue', 'ncloud-nks', '--fleet', fleet], env);
+    expect([issue.status, issue.stderr.trim()]).toEqual([1, 'error: cluster ncloud-nks already has an identity issuer; use `npm run pki -- rotate ncloud-nks` to replace it\n\nNothing was written.']);
+
+    const rotate = runCli(['pki', 'rotate', 'ncloud-nks', '--fleet', fleet], env);
+    expect(rotate.status, rotate.stderr).toBe(0);
+    expect(rotate.stdout).toContain('rotated the identity issuer of ncloud-nks');
+    const after = readFileSync(join(dir, 'pki/ncloud-nks/issuer.pem'), 'utf8');
+    expect(after).not.toBe(before);
+    expect(readFileSync(join(dir, 'pki/trust-anchor.pem'), 'utf8')).toBe(anchor);
+    const status = runCli(['pki', 'status', '--fleet', fleet]);
+    expect(status.status, status.stdout + status.stderr).toBe(0);
+    expect(status.stdout).not.toContain('NO');
+
+    const rekey = runCli(['pki', 'rekey', '--fleet', fleet], env);
+    expect(rekey.status, rekey.stderr).toBe(0);
+    expect(rekey.stdout).toMatch(/re-encrypted 4 file\(s\)/);
+    const secret = await decryptObject(parse(readFileSync(join(dir, 'pki/ncloud-nks/identity-issuer.sops.yaml'), 'utf8')) as Tree, [fixture().clusters['ncloud-nks']!.identity]);
+    expect((secret.stringData as Record<string, string>)['tls.crt']).toBe(after);
+  }, 120_000);
+});
+
+describe.skipIf(!hasHelm || !existsSync(CHARTS))('linkerd-smi (split: smi) rendered by Helm against the published chart', () => {
+  it('renders the SMI adaptor and the TrafficSplit CRD, with no undeclared value keys', async () => {
+    const text = editFleet((d) => {
+      d.setIn(['spec', 'mesh'], d.createNode(LINKERD));
+      d.setIn(['spec', 'samples', 'split'], 'smi');
+    }, fixture().fleetText);
+    const release = renderObjects(text).get('manifests/ncloud-nks/mesh/helmrelease-linkerd-smi.yaml')![0]!;
+    const ref = releaseRef(release as KubeObject);
+    const dir = join(CHARTS, `${ref.chart}-${ref.version}`);
+    const result = await helmTemplate(ref, dir);
+    expect(result.code, result.stderr).toBe(0);
+    const objs = parseManifests(result.stdout);
+    expect(crdKinds(objs)).toContain('split.smi-spec.io/v1alpha1/TrafficSplit');
+    expect(objs.some((o) => o.kind === 'Deployment' && o.metadata?.name === 'smi-adaptor')).toBe(true);
+    const chart = chartInfo(dir);
+    expect(undeclaredKeys({ values: ref.values, defaults: chart.defaults, schema: chart.schema })).toEqual([]);
   });
 });
