@@ -302,6 +302,17 @@ describe('the Linkerd CA store lifecycle (pki issue, rotate, rekey, status)', ()
   }, 120_000);
 });
 
+describe.skipIf(!hasHelm || !existsSync(CHARTS))('the Link CRD comes with linkerd-multicluster, a stage before the Links', () => {
+  it('helm renders the Link CRD (v1alpha3 served) from the release in `mesh`', async () => {
+    const files = renderObjects(linkerdFleet());
+    const release = files.get('manifests/kt-k2p/mesh/helmrelease-linkerd-multicluster.yaml')![0]!;
+    const ref = releaseRef(release as KubeObject);
+    const result = await helmTemplate(ref, join(CHARTS, `${ref.chart}-${ref.version}`));
+    expect(result.code, result.stderr).toBe(0);
+    expect(crdKinds(parseManifests(result.stdout))).toContain('multicluster.linkerd.io/v1alpha3/Link');
+  });
+});
+
 describe.skipIf(!hasHelm || !existsSync(CHARTS))('linkerd-smi (split: smi) rendered by Helm against the published chart', () => {
   it('renders the SMI adaptor and the TrafficSplit CRD, with no undeclared value keys', async () => {
     const text = editFleet((d) => {
