@@ -331,3 +331,17 @@ describe.skipIf(!hasHelm || !existsSync(CHARTS))('linkerd-smi (split: smi) rende
     expect(undeclaredKeys({ values: ref.values, defaults: chart.defaults, schema: chart.schema })).toEqual([]);
   });
 });
+
+describe('an identity issuer never outlives its trust anchor', () => {
+  it('cuts the issuer at the anchor\'s expiry', async () => {
+    const { createSigningCa } = await import('../../../lib/pki/certs');
+    const { X509Certificate } = await import('node:crypto');
+    const now = new Date('2026-01-01T00:00:00Z');
+    const anchor = await createSigningCa({ commonName: 'root.linkerd.cluster.local', pathLen: 1, days: 40, now });
+    const anchorEnd = new Date(new X509Certificate(anchor.certPem).validTo);
+    const issuer = await createSigningCa({ commonName: 'identity.linkerd.cluster.local', pathLen: 0, days: 365, issuer: anchor, now, notAfterCap: anchorEnd });
+    const cert = new X509Certificate(issuer.certPem);
+    expect(new Date(cert.validTo)).toEqual(anchorEnd);
+    expect(cert.checkIssued(new X509Certificate(anchor.certPem))).toBe(true);
+  });
+});
