@@ -33,13 +33,15 @@ intermediate per cluster, keys SOPS-encrypted to the age recipients).
 
 pki status           table of the CA certificates; exit 1 if one expires
                      within 30 days, is missing or does not chain to the root
-pki issue <cluster>  an intermediate CA for a cluster added to the fleet
-pki rotate <cluster> a new intermediate CA for a cluster
+pki issue <cluster>  a CA for a cluster added to the fleet (Istio: intermediate
+                     CA; Linkerd: identity issuer)
+pki rotate <cluster> a new CA for a cluster
 pki rekey            re-encrypt pki/ to the recipients fleet.yaml names now
                      (issue, rotate and rekey need SOPS_AGE_KEY_FILE: an
                      operator's age identity)
-link                 read each cluster's reader token through its kubeconfig
-                     context and write the remote secrets to pki/links/
+link                 read what each cluster's peers need from it (Istio: reader
+                     token; Linkerd: remote-access token, gateway address)
+                     through its kubeconfig context; write pki/links/
 
 Options:
   --fleet <file>   the fleet description                       (default: fleet.yaml)

@@ -58,14 +58,16 @@ const compiled = new Map<string, ValidateFunction>();
 
 const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway'];
 
-/** The per-cluster fields of mesh types other than `type`, which the active mesh ignores. */
-function foreignFields(type: string | undefined): { cluster: string[]; blocks: string[] } {
+/** The per-cluster and spec.samples fields of mesh types other than `type`, which the active mesh ignores. */
+function foreignFields(type: string | undefined): { cluster: string[]; blocks: string[]; samples: string[] } {
   const own = new Set([...CORE_CLUSTER_FIELDS, ...ADDONS.flatMap((a) => Object.keys(a.clusterSchema)),
     ...Object.keys(type && MESHES[type] ? MESHES[type].clusterSchema : {})]);
   const others = Object.values(MESHES).filter((m) => m.type !== type);
   return {
     cluster: [...new Set(others.flatMap((m) => Object.keys(m.clusterSchema)))].filter((f) => !own.has(f)).sort(),
     blocks: others.filter((m) => m.schema !== undefined).map((m) => m.type),
+    samples: [...new Set(others.flatMap((m) => Object.keys(m.samplesSchema ?? {})))]
+      .filter((f) => f !== 'enabled' && !Object.keys((type && MESHES[type]?.samplesSchema) ?? {}).includes(f)).sort(),
   };
 }
 
@@ -78,8 +80,10 @@ export function fleetSchemaFor(type: string | undefined): JsonSchema {
     engines: Object.keys(ENGINES),
     ...(mesh ? { meshType: mesh.type, ...(mesh.schema ? { meshSchema: mesh.schema } : {}) } : {}),
     clusterProperties: Object.assign({}, ...ADDONS.map((a) => a.clusterSchema), mesh?.clusterSchema ?? {}),
+    ...(mesh?.samplesSchema ? { samplesProperties: mesh.samplesSchema } : {}),
     foreignClusterFields: foreign.cluster,
     foreignMeshBlocks: foreign.blocks,
+    foreignSamplesFields: foreign.samples,
   });
 }
 
@@ -106,6 +110,7 @@ export function load(text: string, file = 'fleet.yaml'): Loaded {
   const ignored = [
     ...foreign.blocks.filter((b) => raw.spec.mesh[b] !== undefined).map((b) => `spec.mesh.${b}`),
     ...raw.spec.clusters.flatMap((c, i) => foreign.cluster.filter((f) => c[f] !== undefined).map((f) => `spec.clusters[${i}].${f}`)),
+    ...foreign.samples.filter((f) => raw.spec.samples?.[f] !== undefined).map((f) => `spec.samples.${f}`),
   ];
   const warnings = ignored.length === 0 ? [] : [
     `${file}: mesh type ${mesh.type} ignores ${ignored.join(', ')} (fields of other mesh types); remove them, or keep them to switch back later`,

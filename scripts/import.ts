@@ -35,6 +35,9 @@ const MIRROR: Record<string, string> = {
   'https://raw.githubusercontent.com/fluxcd/source-controller/v1.6.2/config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml': 'crds/flux/source.toolkit.fluxcd.io_helmrepositories.yaml',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/config/crd/bases/metallb.io_ipaddresspools.yaml': 'crds/metallb/metallb.io_ipaddresspools.yaml',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/config/crd/bases/metallb.io_l2advertisements.yaml': 'crds/metallb/metallb.io_l2advertisements.yaml',
+  'https://raw.githubusercontent.com/linkerd/linkerd2/version-2.18/multicluster/charts/linkerd-multicluster/templates/link-crd.yaml': 'crds/linkerd/link-crd.yaml',
+  'https://raw.githubusercontent.com/linkerd/linkerd2/version-2.18/charts/linkerd-crds/templates/policy/httproute.yaml': 'crds/linkerd/policy/httproute.yaml',
+  'https://raw.githubusercontent.com/linkerd/linkerd-smi/v0.2.7/charts/linkerd-smi/templates/trafficsplit-crd.yaml': 'crds/linkerd/smi/trafficsplit-crd.yaml',
   'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.schema.json': 'charts/istio/gateway/values.schema.json',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.schema.json': 'charts/metallb/values.schema.json',
   'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.schema.json': 'charts/cilium/values.schema.json',
@@ -72,9 +75,9 @@ async function main(): Promise<void> {
   const download = util.download.bind(util);
   const fetchSource = async (url: string): Promise<string> => {
     const local = MIRROR[url] ? join(upstream, MIRROR[url]) : undefined;
-    if (local && existsSync(local)) return readFileSync(local, 'utf8');
+    if (local && existsSync(local)) return untemplated(url, readFileSync(local, 'utf8'));
     console.error(`offline copy not found${local ? ` at ${local}` : ''}; downloading ${url}`);
-    return download(url);
+    return untemplated(url, await download(url));
   };
   // cdk8s-cli downloads the k8s schema from a hard-coded URL; route it through the mirror too.
   util.download = fetchSource;
@@ -100,6 +103,20 @@ async function main(): Promise<void> {
     writeJson(join(outdir, 'schemas', 'values', `${chart.replace('/', '-')}.json`), { $comment: GENERATED, sources: urls, schema, defaults });
   }
   console.error(`imports/ regenerated from ${existsSync(upstream) ? upstream : 'the upstream URLs'}`);
+}
+
+/**
+ * A CRD that a chart ships as a template (Linkerd's link-crd.yaml and policy CRDs under a chart's templates folder) has Helm
+ * expressions in its metadata labels and annotations only; the schema is plain YAML. Those
+ * metadata lines are dropped so the file parses; nothing of the schema is touched. Any `{{` left
+ * elsewhere is an error rather than a silently wrong schema.
+ */
+export function untemplated(url: string, text: string): string {
+  if (!url.includes('/templates/') || !text.includes('{{')) return text;
+  const lines = text.split('\n').filter((line) => !/^\s*(\{\{.*\}\}\s*|[\w./-]+:\s*.*\{\{.*\}\}.*)$/.test(line));
+  const left = lines.findIndex((l) => l.includes('{{'));
+  if (left >= 0) throw new Error(`${url}: a Helm expression outside metadata labels/annotations (line ${left + 1}): ${lines[left]}`);
+  return lines.join('\n');
 }
 
 /** Runs cdk8s-cli's own importer for every entry, so the classes are exactly `cdk8s import` output. */

@@ -10,7 +10,8 @@ import { parseAllDocuments, parseDocument } from 'yaml';
 import type { Fixture } from './fixture';
 import { synth } from '../lib/cli';
 import { loadFleet } from '../lib/pipeline';
-import { renderFleet } from '../lib/pipeline';
+import { modulesOf, renderFleet } from '../lib/pipeline';
+import { fileReader } from '../lib/pki/files';
 import { findTool } from '../lib/tools/binaries';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,8 +97,11 @@ export function kubectlKustomize(dir: string): string {
 }
 
 /** Renders a fleet in memory (no disk): dist-relative path → parsed objects. */
-export function renderObjects(fleetText: string): Map<string, Record<string, any>[]> {
-  const rendered = renderFleet(loadFleet(fleetText), { repoPath: 'dist' });
+export function renderObjects(fleetText: string, pkiDir?: string): Map<string, Record<string, any>[]> {
+  const fleet = loadFleet(fleetText);
+  const ca = modulesOf(fleet).mesh.ca;
+  const pki = ca && pkiDir && existsSync(pkiDir) ? ca.read(fileReader(pkiDir), fleet, pkiDir) : undefined;
+  const rendered = renderFleet(fleet, { repoPath: 'dist', ...(pki !== undefined ? { pki } : {}) });
   const out = new Map<string, Record<string, any>[]>();
   for (const [path, text] of rendered.files) {
     if (path.endsWith('.yaml')) out.set(path, parseAllDocuments(text).map((d) => d.toJS() as Record<string, any>));

@@ -75,12 +75,16 @@ export interface SchemaParts {
   readonly meshSchema?: JsonSchema;
   /** Per-cluster fields of the active mesh and of every add-on. */
   readonly clusterProperties: Readonly<Record<string, JsonSchema>>;
+  /** Fields the active mesh adds to spec.samples. */
+  readonly samplesProperties?: Readonly<Record<string, JsonSchema>>;
   /**
    * Fields other mesh types own (per cluster, and their spec.mesh.<type> blocks): accepted without
    * checks so that switching spec.mesh.type needs no other edit; the loader warns about them.
    */
   readonly foreignClusterFields: readonly string[];
   readonly foreignMeshBlocks: readonly string[];
+  /** Fields of spec.samples only other mesh types own: accepted without checks, with a warning. */
+  readonly foreignSamplesFields?: readonly string[];
 }
 
 export function composeFleetSchema(parts: SchemaParts): JsonSchema {
@@ -173,7 +177,11 @@ export function composeFleetSchema(parts: SchemaParts): JsonSchema {
           samples: {
             type: 'object',
             additionalProperties: false,
-            properties: { enabled: BOOLEAN },
+            properties: {
+              enabled: BOOLEAN,
+              ...Object.fromEntries((parts.foreignSamplesFields ?? []).map((f) => [f, anything])),
+              ...parts.samplesProperties,
+            },
           },
         },
       },

@@ -20,8 +20,8 @@ export interface HelmInstall {
   readonly chart: string;
   readonly version: string;
   readonly values?: Record<string, unknown>;
-  /** Other releases in the same namespace that must be Ready first. */
-  readonly dependsOn?: readonly string[];
+  /** Other releases that must be Ready first: a name (same namespace) or a name in another namespace. */
+  readonly dependsOn?: readonly (string | { readonly name: string; readonly namespace: string })[];
   /**
    * false: the release counts as installed once Helm has applied it, without waiting for its
    * workloads to become ready (for workloads that can only become ready after a later stage).

@@ -41,6 +41,12 @@ export const FREE_FORM: Readonly<Record<string, readonly string[]>> = {
     'prometheus.*.annotations', 'prometheus.*.additionalLabels', 'prometheus.*.*.annotations',
     'prometheus.*.*.additionalLabels', 'imagePullSecrets[]',
   ],
+  'linkerd-multicluster': [
+    'podAnnotations', 'podLabels', 'commonLabels', 'imagePullSecrets[]',
+    'gateway.serviceAnnotations', 'gateway.deploymentAnnotations', 'gateway.nodeSelector', 'gateway.tolerations[]',
+    'gateway.loadBalancerSourceRanges[]', 'controllerDefaults.resources', 'controllerDefaults.nodeSelector',
+    'controllerDefaults.tolerations', 'controllerDefaults.nodeAffinity', 'localServiceMirror.resources',
+  ],
   'metrics-server': [
     'affinity', 'nodeSelector', 'tolerations[]', 'topologySpreadConstraints[]', 'resources',
     'podAnnotations', 'podLabels', 'commonLabels', 'deploymentAnnotations', 'podSecurityContext',
@@ -68,6 +74,10 @@ export const ALSO_DECLARED: Readonly<Record<string, readonly string[]>> = {
   cilium: [
     // values.yaml: "# hostNamespaceOnly: false"; templates/cilium-configmap.yaml: bpf-lb-sock-hostns-only
     'socketLB.hostNamespaceOnly',
+  ],
+  'linkerd-multicluster': [
+    // values.yaml: "# controllers: - link: ref: name: target1" (default []); templates/controller/*.yaml: .link.ref.name
+    'controllers[].link.ref.name',
   ],
 };
 

@@ -20,6 +20,11 @@ export interface MeshModule {
   readonly schema?: JsonSchema;
   /** Its fields of spec.clusters[], by key (Istio: network, samples). */
   readonly clusterSchema: Readonly<Record<string, JsonSchema>>;
+  /**
+   * Fields it adds to spec.samples besides `enabled` (Linkerd: split, exporter, client), resolved
+   * by its own `resolve`. Other mesh types accept them with a warning, as they do per-cluster fields.
+   */
+  readonly samplesSchema?: Readonly<Record<string, JsonSchema>>;
   /** spec.mesh.<type> with the defaults filled in (Fleet.mesh.settings). */
   resolve(raw: RawFleet): unknown;
   /** A cluster's mesh fields with the defaults filled in (Cluster.mesh). */

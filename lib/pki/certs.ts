@@ -133,3 +133,47 @@ function toPem(label: string, der: Buffer): string {
   const b64 = der.toString('base64').match(/.{1,64}/g)!.join('\n');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
+
+/**
+ * A signing-only ECDSA P-256 CA certificate, the profile of step's `root-ca` / `intermediate-ca`
+ * (Linkerd's trust anchor and identity issuer): `critical, CA:true` with `pathLen`,
+ * `critical, keyCertSign, cRLSign`, no extended key usage, subject (and authority) key identifiers.
+ * Self-signed without `issuer`. `notAfterCap` cuts the validity at the issuer's expiry.
+ */
+export interface SigningCaOptions {
+  readonly commonName: string;
+  readonly days: number;
+  readonly pathLen: number;
+  readonly issuer?: KeyPairPem;
+  readonly now?: Date;
+  readonly notAfterCap?: Date;
+}
+
+export async function createSigningCa(opts: SigningCaOptions): Promise<KeyPairPem> {
+  const subtle = webcrypto.subtle;
+  const keys = (await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const { notBefore, notAfter: uncapped } = validity({ keyType: 'ecdsa-p256', days: opts.days, ...(opts.now ? { now: opts.now } : {}) });
+  const notAfter = opts.notAfterCap && opts.notAfterCap < uncapped ? opts.notAfterCap : uncapped;
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(true, opts.pathLen, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ];
+  const name = `CN=${opts.commonName}`;
+  let cert: x509.X509Certificate;
+  if (opts.issuer) {
+    const issuerCert = new x509.X509Certificate(opts.issuer.certPem);
+    const issuerKey = await subtle.importKey('pkcs8', pemBody(opts.issuer.keyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false));
+    cert = await x509.X509CertificateGenerator.create({
+      serialNumber: serial(), subject: name, issuer: issuerCert.subject, notBefore, notAfter,
+      signingAlgorithm: ECDSA, publicKey: keys.publicKey, signingKey: issuerKey, extensions,
+    });
+  } else {
+    cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: serial(), name, notBefore, notAfter, signingAlgorithm: ECDSA, keys, extensions,
+    });
+  }
+  const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', keys.privateKey));
+  return { certPem: `${cert.toString('pem').replace(/\r\n/g, '\n').trim()}\n`, keyPem: toPem('PRIVATE KEY', pkcs8) };
+}

@@ -36,6 +36,9 @@ export class SchemaValidator {
   constructor() {
     this.ajv = new Ajv({ strict: false, allErrors: true, logger: false });
     addFormats(this.ajv);
+    // Kubernetes validates `format: duration` as a Go duration ("3s", "1h30m"; kube-openapi /
+    // go-openapi strfmt), not as ajv-formats' ISO 8601 ("PT3S"): CRDs such as Linkerd's Link use it.
+    this.ajv.addFormat('duration', /^-?([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/);
     const k8s = readJson<{ kinds: Record<string, string>; definitions: object }>('k8s.json');
     this.ajv.addSchema({ $id: 'k8s', definitions: k8s.definitions });
     this.k8sKinds = k8s.kinds;

@@ -66,17 +66,23 @@ export function clusterStages(files: Map<string, Record<string, any>[]>): Map<st
 }
 
 const renderedFleets = new Map<string, Map<string, Record<string, any>[]>>();
-/** test/helpers.ts renderObjects, once per fleet text within a test file. */
-export function renderedFleet(text: string): Map<string, Record<string, any>[]> {
-  let r = renderedFleets.get(text);
-  if (!r) renderedFleets.set(text, (r = renderObjects(text)));
+/** The committed CA store of an example (examples/pki/<name>/), so what comes from it renders too. */
+export function examplePkiDir(file: string): string | undefined {
+  const m = /^examples\/([^/]+)\.yaml$/.exec(file);
+  return m ? join(ROOT, 'examples', 'pki', m[1]!) : undefined;
+}
+/** test/helpers.ts renderObjects (with the example's CA store, if any), once per fleet within a test file. */
+export function renderedFleet(text: string, file?: string): Map<string, Record<string, any>[]> {
+  const key = `${file ?? ''}\n${text}`;
+  let r = renderedFleets.get(key);
+  if (!r) renderedFleets.set(key, (r = renderObjects(text, file ? examplePkiDir(file) : undefined)));
   return r;
 }
 
 /** Every HelmRelease of every cluster of a fleet, with its stage and vendored chart folder. */
 export function releaseCases(fleet: string, text: string): ReleaseCase[] {
   const out: ReleaseCase[] = [];
-  for (const [cluster, stages] of clusterStages(renderedFleet(text))) {
+  for (const [cluster, stages] of clusterStages(renderedFleet(text, fleet))) {
     const all = stages.flatMap((s) => s.objects);
     for (const { stage, stageIndex, objects } of stages) {
       for (const object of objects.filter(isHelmRelease)) {

@@ -88,7 +88,7 @@ function helmChart(scope: Construct, props: HelmInstall): void {
       },
       install: { ...(props.wait === false ? { disableWait: true } : {}), remediation: { retries: 3 } },
       upgrade: { ...(props.wait === false ? { disableWait: true } : {}), remediation: { retries: 3 } },
-      ...(props.dependsOn && props.dependsOn.length > 0 ? { dependsOn: props.dependsOn.map((name) => ({ name })) } : {}),
+      ...(props.dependsOn && props.dependsOn.length > 0 ? { dependsOn: props.dependsOn.map((d) => (typeof d === 'string' ? { name: d } : { name: d.name, namespace: d.namespace })) } : {}),
       ...(props.values && Object.keys(props.values).length > 0 ? { values: props.values } : {}),
     },
   });

@@ -1,7 +1,7 @@
 /** Defaults of spec.mesh.istio and of Istio's per-cluster fields, the one place they are resolved. */
 import type { Cluster, Fleet, RawCluster, RawFleet } from '../../fleet/types';
 import { resolveBookinfoPlacement, type BookinfoPlacement } from '../../samples/placement';
-import { resolveHelloworldPlacement, type HelloworldPlacement } from '../../samples/helloworld';
+import { resolveHelloworldPlacement, type HelloworldSleepPlacement } from '../../samples/helloworld';
 import type { KeyType } from '../../pki/certs';
 
 export const ISTIO_DEFAULTS = {
@@ -51,7 +51,7 @@ export interface IstioCluster {
   /** bookinfo placement (multi-primary's samples). */
   readonly samples: BookinfoPlacement;
   /** helloworld placement (primary-remote's samples). */
-  readonly helloworld: HelloworldPlacement;
+  readonly helloworld: HelloworldSleepPlacement;
 }
 
 export interface RawIstio {

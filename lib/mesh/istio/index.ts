@@ -7,7 +7,7 @@
  */
 import type { MeshModule } from '../types';
 import { addBookinfo } from '../../samples/bookinfo';
-import { addHelloworld } from '../../samples/helloworld';
+import { addHelloworldWithSleep } from '../../samples/helloworld';
 import { istioCa, type IstioPki } from './ca';
 import { addIstio } from './control-plane';
 import { isPrimaryRemote, istioClusterOf, resolveIstio, resolveIstioCluster } from './defaults';
@@ -32,7 +32,7 @@ export const istio: MeshModule = {
     addRemoteSecrets(plan);
     addIstioctlFile(plan);
     const injection = { 'istio-injection': 'enabled' };
-    if (isPrimaryRemote(plan.fleet)) addHelloworld(plan, istioClusterOf(plan.cluster).helloworld, injection);
+    if (isPrimaryRemote(plan.fleet)) addHelloworldWithSleep(plan, istioClusterOf(plan.cluster).helloworld, injection);
     else addBookinfo(plan, istioClusterOf(plan.cluster).samples, injection);
   },
   link: {

@@ -1,0 +1,244 @@
+/**
+ * Linkerd's CA store, pki/ beside fleet.yaml:
+ *
+ *   trust-anchor.pem                     the fleet's trust anchor (public; every cluster's identityTrustAnchorsPEM)
+ *   trust-anchor-key.sops.yaml           its key, SOPS-encrypted to the operators
+ *   <cluster>/issuer.pem                 the cluster's identity issuer (public)
+ *   <cluster>/identity-issuer.sops.yaml  Secret linkerd/linkerd-identity-issuer (kubernetes.io/tls, with ca.crt),
+ *                                        SOPS-encrypted to the cluster and the operators; synth copies it into
+ *                                        the cluster's mesh-prereqs stage byte for byte
+ *   links/<to>/link-<from>.yaml          the Link `to` uses to mirror `from` (written by `npm run link`; public)
+ *   links/<to>/cluster-credentials-<from>[.linkerd].sops.yaml
+ *                                        its kubeconfig Secrets, SOPS-encrypted to `to` and the operators
+ *
+ * Certificates follow Linkerd's rules (step's root-ca / intermediate-ca profiles): ECDSA P-256,
+ * `CA:true` (anchor pathlen 1, issuer pathlen 0), `keyCertSign, cRLSign`, no EKU; CN
+ * root.linkerd.cluster.local / identity.linkerd.cluster.local; an issuer never outlives the anchor
+ * (leaf certificates are cut at the earliest expiry in the chain). Randomness only when files are made.
+ */
+import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { parse } from 'yaml';
+import { UsageError } from '../../errors';
+import type { Cluster, Fleet } from '../../fleet/types';
+import { writeFilesAtomically } from '../../output/write';
+import { createSigningCa, type KeyPairPem } from '../../pki/certs';
+import { encryptedFile, fileReader, sameSet, unique, type FileReader } from '../../pki/files';
+import { certRow, type StatusRow } from '../../pki/status';
+import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
+import { operatorIdentities } from '../../sops/identity';
+import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
+import type { CaProfile } from '../types';
+import { linkerdOf, peersOf } from './defaults';
+
+export const LINKERD_NAMESPACE = 'linkerd';
+export const MULTICLUSTER_NAMESPACE = 'linkerd-multicluster';
+export const ISSUER_SECRET = 'linkerd-identity-issuer';
+export const ANCHOR_CN = 'root.linkerd.cluster.local';
+export const ISSUER_CN = 'identity.linkerd.cluster.local';
+
+export const ANCHOR_CERT = 'trust-anchor.pem';
+export const ANCHOR_KEY = 'trust-anchor-key.sops.yaml';
+export const issuerCertPath = (cluster: string): string => `${cluster}/issuer.pem`;
+export const issuerSecretPath = (cluster: string): string => `${cluster}/identity-issuer.sops.yaml`;
+export const linkFilePath = (to: string, from: string): string => `links/${to}/link-${from}.yaml`;
+export const credentialsPath = (to: string, from: string, ns: string): string =>
+  `links/${to}/cluster-credentials-${from}${ns === LINKERD_NAMESPACE ? '.linkerd' : ''}.sops.yaml`;
+export const CREDENTIAL_NAMESPACES = [MULTICLUSTER_NAMESPACE, LINKERD_NAMESPACE] as const;
+
+export const ISSUER_HEADER = '# SOPS-encrypted by meshfleet (`npm run pki`); synth copies it into dist/ unchanged. Rotate with `npm run pki -- rotate <cluster>`.\n';
+export const CREDENTIALS_HEADER = '# SOPS-encrypted by meshfleet (`npm run link`); synth places it in the linking cluster. Refresh with `npm run link`.\n';
+export const LINK_FILE_HEADER = '# Written by meshfleet (`npm run link`) from the live target cluster; synth places it in the linking cluster. Refresh with `npm run link`.\n';
+const ANCHOR_KEY_HEADER = '# SOPS-encrypted by meshfleet (`npm run pki`): the Linkerd trust anchor key. Only operators can decrypt it.\n';
+
+/** What a synth needs from pki/. */
+export interface LinkerdPki {
+  readonly anchorPem: string;
+  readonly clusters: ReadonlyMap<string, { readonly issuerPem: string; readonly issuerSecret: string }>;
+  /** By `${to}/${from}`: the Link `to` uses to mirror `from`, and its encrypted credential files by file name. */
+  readonly links: ReadonlyMap<string, LinkFiles>;
+}
+
+export interface LinkFiles {
+  readonly link: Record<string, unknown>;
+  readonly credentials: ReadonlyMap<string, string>;
+  /** Who can decrypt every credential file (the intersection). */
+  readonly recipients: readonly string[];
+}
+
+export const linkKey = (to: string, from: string): string => `${to}/${from}`;
+
+/** The cluster and the operators: who may read a cluster's issuer key and the credentials it holds. */
+export function clusterRecipients(fleet: Fleet, cluster: Cluster): string[] {
+  return unique([cluster.ageRecipient, ...fleet.secrets.operators]);
+}
+
+export function issuerSecret(issuer: KeyPairPem, anchorPem: string): Tree {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: ISSUER_SECRET, namespace: LINKERD_NAMESPACE },
+    type: 'kubernetes.io/tls',
+    stringData: { 'ca.crt': anchorPem, 'tls.crt': issuer.certPem, 'tls.key': issuer.keyPem },
+  };
+}
+
+function anchorKeySecret(anchor: KeyPairPem): Tree {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'linkerd-trust-anchor', namespace: LINKERD_NAMESPACE },
+    type: 'kubernetes.io/tls',
+    stringData: { 'tls.crt': anchor.certPem, 'tls.key': anchor.keyPem },
+  };
+}
+
+/** One cluster's issuer, signed by the anchor and never outliving it. */
+export async function issuerFiles(fleet: Fleet, cluster: Cluster, anchor: KeyPairPem, now?: Date): Promise<Map<string, string>> {
+  const issuer = await createSigningCa({
+    commonName: ISSUER_CN, pathLen: 0, issuer: anchor, days: linkerdOf(fleet).ca.issuerValidityDays,
+    notAfterCap: new Date(new X509Certificate(anchor.certPem).validTo), ...(now ? { now } : {}),
+  });
+  return new Map([
+    [issuerCertPath(cluster.name), issuer.certPem],
+    [issuerSecretPath(cluster.name), await encryptedFile(ISSUER_HEADER, issuerSecret(issuer, anchor.certPem), clusterRecipients(fleet, cluster), now)],
+  ]);
+}
+
+export async function createLinkerdPki(fleet: Fleet, now?: Date): Promise<Map<string, string>> {
+  const anchor = await createSigningCa({ commonName: ANCHOR_CN, pathLen: 1, days: linkerdOf(fleet).ca.anchorValidityDays, ...(now ? { now } : {}) });
+  const files = new Map<string, string>([
+    [ANCHOR_CERT, anchor.certPem],
+    [ANCHOR_KEY, await encryptedFile(ANCHOR_KEY_HEADER, anchorKeySecret(anchor), fleet.secrets.operators, now)],
+  ]);
+  for (const m of await Promise.all(fleet.clusters.map((c) => issuerFiles(fleet, c, anchor, now)))) for (const [k, v] of m) files.set(k, v);
+  return files;
+}
+
+const signedBy = (cert: X509Certificate, anchor: X509Certificate): boolean => cert.checkIssued(anchor) && cert.verify(anchor.publicKey);
+
+export function readLinkerdPki(read: FileReader, fleet: Fleet, pkiLabel: string): LinkerdPki {
+  const anchorPem = read(ANCHOR_CERT);
+  if (anchorPem === undefined) {
+    throw new UsageError(`${pkiLabel}/${ANCHOR_CERT} is missing, so no identity issuer can be checked. Restore it from git; a new trust anchor means re-issuing every cluster.`);
+  }
+  const anchor = new X509Certificate(anchorPem);
+  const problems: string[] = [];
+  const clusters = new Map<string, { issuerPem: string; issuerSecret: string }>();
+  for (const c of fleet.clusters) {
+    const issuerPem = read(issuerCertPath(c.name));
+    const secret = read(issuerSecretPath(c.name));
+    if (issuerPem === undefined || secret === undefined) {
+      problems.push(`cluster ${c.name} has no identity issuer in ${pkiLabel}/${c.name}/. Issuing one needs the trust anchor key: ` +
+        `run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- issue ${c.name}\`, then synth again.`);
+      continue;
+    }
+    if (!signedBy(new X509Certificate(issuerPem), anchor)) {
+      problems.push(`${pkiLabel}/${issuerCertPath(c.name)} is not signed by ${pkiLabel}/${ANCHOR_CERT}: run \`npm run pki -- rotate ${c.name}\`.`);
+    }
+    const have = recipientsOf(parse(secret) as Tree);
+    const want = clusterRecipients(fleet, c);
+    if (!sameSet(have, want)) {
+      problems.push(`${pkiLabel}/${issuerSecretPath(c.name)} is encrypted to ${have.length} recipient(s) but fleet.yaml names ${want.length} for it ` +
+        `(cluster ${c.name}'s ageRecipient and the operators): run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rekey\`.`);
+    }
+    clusters.set(c.name, { issuerPem, issuerSecret: secret });
+  }
+  if (problems.length > 0) throw new UsageError(`${pkiLabel} does not match fleet.yaml:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  const links = new Map<string, LinkFiles>();
+  for (const to of fleet.clusters) {
+    for (const from of peersOf(fleet, to)) {
+      const link = read(linkFilePath(to.name, from.name));
+      const credentials = new Map<string, string>();
+      for (const ns of CREDENTIAL_NAMESPACES) {
+        const text = read(credentialsPath(to.name, from.name, ns));
+        if (text !== undefined) credentials.set(ns, text);
+      }
+      if (link === undefined || credentials.size !== CREDENTIAL_NAMESPACES.length) continue;
+      const sets = [...credentials.values()].map((t) => recipientsOf(parse(t) as Tree));
+      links.set(linkKey(to.name, from.name), {
+        link: parse(link) as Record<string, unknown>,
+        credentials,
+        recipients: sets[0]!.filter((r) => sets.every((s) => s.includes(r))),
+      });
+    }
+  }
+  return { anchorPem, clusters, links };
+}
+
+export function linkerdPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
+  const read = fileReader(pkiDir);
+  const anchorPem = read(ANCHOR_CERT);
+  const anchor = anchorPem ? new X509Certificate(anchorPem) : undefined;
+  const rows = [certRow(ANCHOR_CERT, anchorPem, (c) => signedBy(c, c), now)];
+  for (const c of fleet.clusters) {
+    rows.push(certRow(issuerCertPath(c.name), read(issuerCertPath(c.name)), (cert) => !!anchor && signedBy(cert, anchor)
+      && new Date(cert.validTo) <= new Date(anchor.validTo), now));
+  }
+  return rows;
+}
+
+async function anchorKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
+  const text = fileReader(pkiDir)(ANCHOR_KEY);
+  if (!text) throw new UsageError(`${pkiDir}/${ANCHOR_KEY} is missing: without the trust anchor key no cluster can be issued`);
+  const data = (await decryptObject(parse(text) as Tree, identities)).stringData as Record<string, string>;
+  return { certPem: data['tls.crt']!, keyPem: data['tls.key']! };
+}
+
+function clusterNamed(fleet: Fleet, name: string): Cluster {
+  const cluster = fleet.clusters.find((c) => c.name === name);
+  if (!cluster) throw new UsageError(`no cluster named ${JSON.stringify(name)} in fleet.yaml (clusters: ${fleet.clusters.map((c) => c.name).join(', ')})`);
+  return cluster;
+}
+
+export async function issueLinkerdIssuer(fleet: Fleet, pkiDir: string, name: string, replace: boolean): Promise<string> {
+  const cluster = clusterNamed(fleet, name);
+  const exists = existsSync(`${pkiDir}/${issuerSecretPath(cluster.name)}`);
+  if (exists && !replace) throw new UsageError(`cluster ${cluster.name} already has an identity issuer; use \`npm run pki -- rotate ${cluster.name}\` to replace it`);
+  if (!exists && replace) throw new UsageError(`cluster ${cluster.name} has no identity issuer yet; use \`npm run pki -- issue ${cluster.name}\``);
+  writeFilesAtomically(pkiDir, await issuerFiles(fleet, cluster, await anchorKeyPair(pkiDir)));
+  return `${replace ? 'rotated' : 'issued'} the identity issuer of ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/. ` +
+    'The identity controller reloads linkerd-identity-issuer when the Secret changes; proxies keep working because the trust anchor is the same.';
+}
+
+export async function rekeyLinkerdPki(fleet: Fleet, pkiDir: string): Promise<string> {
+  const identities = operatorIdentities();
+  const read = fileReader(pkiDir);
+  const files = new Map<string, string>();
+  const again = async (path: string, header: string, recipients: readonly string[]): Promise<void> => {
+    const text = read(path);
+    if (text !== undefined) files.set(path, await encryptedFile(header, await decryptObject(parse(text) as Tree, identities), recipients));
+  };
+  const anchor = await anchorKeyPair(pkiDir, identities);
+  files.set(ANCHOR_KEY, await encryptedFile(ANCHOR_KEY_HEADER, anchorKeySecret(anchor), fleet.secrets.operators));
+  for (const to of fleet.clusters) {
+    await again(issuerSecretPath(to.name), ISSUER_HEADER, clusterRecipients(fleet, to));
+    for (const from of peersOf(fleet, to)) {
+      for (const ns of CREDENTIAL_NAMESPACES) await again(credentialsPath(to.name, from.name, ns), CREDENTIALS_HEADER, clusterRecipients(fleet, to));
+    }
+  }
+  writeFilesAtomically(pkiDir, files);
+  return `re-encrypted ${files.size} file(s) in ${pkiDir} to the recipients in fleet.yaml; run \`npm run synth\` and commit.`;
+}
+
+export function linkerdSopsRules(fleet: Fleet, pkiDir: string, distDir: string): SopsRule[] {
+  const pki = pathPrefix(pkiDir);
+  const dist = pathPrefix(distDir);
+  const rules: SopsRule[] = [{ pathRegex: `${pki}${escapeRegex(ANCHOR_KEY)}$`, recipients: fleet.secrets.operators }];
+  for (const c of fleet.clusters) {
+    const name = escapeRegex(c.name);
+    rules.push({ pathRegex: `${pki}${name}/.*\\.sops\\.yaml$`, recipients: clusterRecipients(fleet, c) });
+    rules.push({ pathRegex: `${pki}links/${name}/.*\\.sops\\.yaml$`, recipients: clusterRecipients(fleet, c) });
+    rules.push({ pathRegex: `${dist}manifests/${name}/.*\\.yaml$`, recipients: clusterRecipients(fleet, c) });
+  }
+  return rules;
+}
+
+export const linkerdCa: CaProfile = {
+  create: (fleet) => createLinkerdPki(fleet),
+  read: readLinkerdPki,
+  issue: issueLinkerdIssuer,
+  rekey: rekeyLinkerdPki,
+  status: (fleet, pkiDir, now) => linkerdPkiStatus(fleet, pkiDir, now),
+  sopsRules: linkerdSopsRules,
+};

@@ -1,0 +1,37 @@
+/**
+ * Linkerd multicluster (seed 004): the mesh module. Every cluster runs its own Linkerd control
+ * plane from Linkerd's edge Helm charts, with an identity issuer from the fleet's one trust anchor,
+ * and the multicluster extension: a gateway each cluster exports services through, and a
+ * service-mirror controller per peer that mirrors the peer's exported services.
+ */
+import type { MeshModule } from '../types';
+import { linkerdCa, type LinkerdPki } from './ca';
+import { addLinkerd } from './control-plane';
+import { resolveLinkerd } from './defaults';
+import { addLinks, linkLinkerd, linkStatus } from './link';
+import { linkerdReadme } from './readme';
+import { linkerdRules } from './rules';
+import { addLinkerdSamples } from './samples';
+import { linkerdSamplesSchema, linkerdSchema } from './schema';
+
+export const linkerd: MeshModule = {
+  type: 'linkerd',
+  schema: linkerdSchema,
+  clusterSchema: {},
+  samplesSchema: linkerdSamplesSchema,
+  resolve: resolveLinkerd,
+  resolveCluster: () => ({}),
+  rules: linkerdRules,
+  ca: linkerdCa,
+  plan(plan) {
+    addLinkerd(plan);
+    addLinks(plan);
+    addLinkerdSamples(plan);
+  },
+  link: {
+    status: (fleet, pki) => linkStatus(fleet, pki as LinkerdPki | undefined),
+    run: linkLinkerd,
+    pendingHint: 'once the clusters run the mesh stage, run `npm run link`, then synth again.',
+  },
+  readme: linkerdReadme,
+};
