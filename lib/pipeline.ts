@@ -58,15 +58,27 @@ const compiled = new Map<string, ValidateFunction>();
 
 const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway'];
 
-/** The per-cluster fields of mesh types other than `type`, which the active mesh ignores. */
-function foreignFields(type: string | undefined): { cluster: string[]; blocks: string[] } {
+/** The fields of mesh types other than `type` (per cluster, spec.mesh.<t>, spec.samples), which the active mesh ignores. */
+function foreignFields(type: string | undefined): { cluster: string[]; blocks: string[]; samples: string[] } {
+  const active = type ? MESHES[type] : undefined;
   const own = new Set([...CORE_CLUSTER_FIELDS, ...ADDONS.flatMap((a) => Object.keys(a.clusterSchema)),
-    ...Object.keys(type && MESHES[type] ? MESHES[type].clusterSchema : {})]);
+    ...Object.keys(active?.clusterSchema ?? {})]);
+  const ownSamples = new Set(['enabled', ...Object.keys(active?.samplesSchema ?? {})]);
   const others = Object.values(MESHES).filter((m) => m.type !== type);
   return {
     cluster: [...new Set(others.flatMap((m) => Object.keys(m.clusterSchema)))].filter((f) => !own.has(f)).sort(),
     blocks: others.filter((m) => m.schema !== undefined).map((m) => m.type),
+    samples: [...new Set(others.flatMap((m) => Object.keys(m.samplesSchema ?? {})))].filter((f) => !ownSamples.has(f)).sort(),
   };
+}
+
+/**
+ * The add-ons in use under a mesh: an add-on whose per-cluster block the mesh itself owns (the
+ * mesh's clusterSchema declares the same key) steps aside, since the mesh's schema wins for it.
+ */
+function addonsFor(mesh: MeshModule): readonly AddOn[] {
+  const meshKeys = new Set(Object.keys(mesh.clusterSchema));
+  return ADDONS.filter((a) => !Object.keys(a.clusterSchema).some((k) => meshKeys.has(k)));
 }
 
 /** The fleet.yaml schema for a mesh type (compiled once per type). */
@@ -80,6 +92,8 @@ export function fleetSchemaFor(type: string | undefined): JsonSchema {
     clusterProperties: Object.assign({}, ...ADDONS.map((a) => a.clusterSchema), mesh?.clusterSchema ?? {}),
     foreignClusterFields: foreign.cluster,
     foreignMeshBlocks: foreign.blocks,
+    ...(mesh?.samplesSchema ? { samplesProperties: mesh.samplesSchema } : {}),
+    foreignSamplesFields: foreign.samples,
   });
 }
 
@@ -106,11 +120,12 @@ export function load(text: string, file = 'fleet.yaml'): Loaded {
   const ignored = [
     ...foreign.blocks.filter((b) => raw.spec.mesh[b] !== undefined).map((b) => `spec.mesh.${b}`),
     ...raw.spec.clusters.flatMap((c, i) => foreign.cluster.filter((f) => c[f] !== undefined).map((f) => `spec.clusters[${i}].${f}`)),
+    ...foreign.samples.filter((f) => raw.spec.samples?.[f] !== undefined).map((f) => `spec.samples.${f}`),
   ];
   const warnings = ignored.length === 0 ? [] : [
     `${file}: mesh type ${mesh.type} ignores ${ignored.join(', ')} (fields of other mesh types); remove them, or keep them to switch back later`,
   ];
-  return { parsed, raw, modules: { mesh, engine, addons: ADDONS }, warnings };
+  return { parsed, raw, modules: { mesh, engine, addons: addonsFor(mesh) }, warnings };
 }
 
 /** Step 2: fill in every default, each module its own. */
@@ -119,6 +134,7 @@ export function resolve(loaded: Loaded): Fleet {
   return resolveCore(raw, {
     mesh: { type: modules.mesh.type, settings: modules.mesh.resolve(raw) },
     clusterMesh: (c, i) => modules.mesh.resolveCluster(c, i, raw),
+    ...(modules.mesh.cni ? { cni: modules.mesh.cni } : {}),
     clusterAddons: (c) => {
       const out: Record<string, unknown> = {};
       for (const addon of modules.addons) {
@@ -161,7 +177,8 @@ export function loadFleet(text: string, file = 'fleet.yaml'): Fleet {
 
 /** The modules of an already resolved fleet. */
 export function modulesOf(fleet: Fleet): Modules {
-  return { mesh: meshOf(fleet.mesh.type), engine: engineOf(fleet.gitops.engine), addons: ADDONS };
+  const mesh = meshOf(fleet.mesh.type);
+  return { mesh, engine: engineOf(fleet.gitops.engine), addons: addonsFor(mesh) };
 }
 
 /** Step 4: add-ons first (they publish facts on the plan), then the mesh. */

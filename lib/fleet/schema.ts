@@ -77,6 +77,10 @@ export interface SchemaParts {
    */
   readonly foreignClusterFields: readonly string[];
   readonly foreignMeshBlocks: readonly string[];
+  /** Fields of spec.samples the active mesh adds beside `enabled`. */
+  readonly samplesProperties?: Readonly<Record<string, JsonSchema>>;
+  /** Fields of spec.samples only other mesh types own: accepted unchecked, with a warning. */
+  readonly foreignSamplesFields?: readonly string[];
 }
 
 export function composeFleetSchema(parts: SchemaParts): JsonSchema {
@@ -168,7 +172,11 @@ export function composeFleetSchema(parts: SchemaParts): JsonSchema {
           samples: {
             type: 'object',
             additionalProperties: false,
-            properties: { enabled: BOOLEAN },
+            properties: {
+              enabled: BOOLEAN,
+              ...Object.fromEntries((parts.foreignSamplesFields ?? []).map((f) => [f, anything])),
+              ...parts.samplesProperties,
+            },
           },
         },
       },

@@ -71,7 +71,7 @@ export interface RawFleet {
     secrets: { operators: string[] };
     mesh: { type: string } & Record<string, unknown>;
     clusters: RawCluster[];
-    samples?: { enabled?: boolean };
+    samples?: { enabled?: boolean; [field: string]: unknown };
   };
 }
 

@@ -1,9 +1,10 @@
 /** The mesh types by spec.mesh.type. The only file outside lib/mesh/<type>/ that imports one. */
+import { cilium } from './cilium';
 import { istio } from './istio';
 import { none } from './none';
 import type { MeshModule } from './types';
 
-export const MESHES: Readonly<Record<string, MeshModule>> = { istio, none };
+export const MESHES: Readonly<Record<string, MeshModule>> = { istio, cilium, none };
 
 export function meshOf(type: string): MeshModule {
   const mesh = MESHES[type];
