@@ -68,6 +68,8 @@ export const ALSO_DECLARED: Readonly<Record<string, readonly string[]>> = {
     // templates/clustermesh-config/_helpers.tpl reads name, address, ips, port (and tls)
     'clustermesh.config.clusters[].name', 'clustermesh.config.clusters[].address',
     'clustermesh.config.clusters[].ips', 'clustermesh.config.clusters[].port',
+    // values.yaml: "# schedule: ..." (commented); templates/clustermesh-apiserver/tls-cronjob/cronjob.yaml reads it
+    'clustermesh.apiserver.tls.auto.schedule',
   ],
 };
 

@@ -150,6 +150,12 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
       expect(secrets.filter((n) => /cert|tls/.test(n ?? '')), 'no certificate Secret rendered at template time').toEqual([]);
       const certgen = container(find(objs, 'Job', 'clustermesh-apiserver-generate-certs'), 'certgen').args as string[];
       expect(certgen).toEqual(expect.arrayContaining(['--ca-reuse-secret', '--ca-secret-name=cilium-ca']));
+      // Renewed in the cluster, signed by the same CA.
+      for (const name of ['clustermesh-apiserver-generate-certs', 'hubble-generate-certs']) {
+        const cron = find(objs, 'CronJob', name);
+        expect(cron.spec.schedule, `CronJob ${name}`).toBe('0 0 1 */4 *');
+        expect(container(cron.spec.jobTemplate, 'certgen').args).toEqual(expect.arrayContaining(['--ca-reuse-secret', '--ca-secret-name=cilium-ca']));
+      }
       break;
     }
     default:

@@ -13,6 +13,8 @@ export const CILIUM_RELEASE = 'cilium';
 export const CILIUM_HELM_REPOSITORY = 'cilium';
 /** The Secret the chart's certgen jobs read the CA from (--ca-secret-name=cilium-ca, keys ca.crt / ca.key). */
 export const CILIUM_CA_SECRET = 'cilium-ca';
+/** When certgen renews the clustermesh and Hubble certificates: midnight on the 1st of every fourth month (values.yaml's example). */
+export const CERT_RENEWAL_SCHEDULE = '0 0 1 */4 *';
 
 /** One entry of clustermesh.config.clusters: where a cluster's clustermesh-apiserver is reached. */
 export interface MeshPeer {
@@ -47,9 +49,11 @@ export function ciliumValues(plan: ClusterPlan): Record<string, unknown> {
     ? { type: 'NodePort', nodePort: m.nodePort }
     : { type: 'LoadBalancer', ...(Object.keys(plan.gatewayServiceAnnotations).length > 0 ? { annotations: { ...plan.gatewayServiceAnnotations } } : {}) };
   // cronJob, not helm: certgen (a Job after install/upgrade) signs with the cilium-ca Secret
-  // meshfleet delivers and reuses what exists, so neither a render nor an upgrade regenerates
-  // certificates, and the chart never renders (and so never owns) cilium-ca itself.
-  const cronJob = { auto: { enabled: true, method: 'cronJob' } };
+  // meshfleet delivers and reuses what exists, so no render regenerates certificates, and the
+  // chart never renders (and so never owns) cilium-ca itself. The schedule renews them in the
+  // cluster (the values' own example) before they expire: Flux upgrades, which rerun the hook
+  // Job, only when fleet.yaml changes, and Hubble's certificates last a year.
+  const cronJob = { auto: { enabled: true, method: 'cronJob', schedule: CERT_RENEWAL_SCHEDULE } };
   return {
     cluster: { name: cluster.name, id: m.clusterId },
     ipam: { mode: 'cluster-pool', operator: { clusterPoolIPv4PodCIDRList: [m.podCIDR] } },

@@ -31,8 +31,8 @@ describe('Cilium values', () => {
     expect(v.clustermesh.apiserver.service).toEqual({ type: 'NodePort', nodePort: 32380 });
     expect(v.clustermesh.useAPIServer).toBe(true);
     // certgen with the delivered CA; never a CA in the values, never Helm-made certificates.
-    expect(v.clustermesh.apiserver.tls.auto).toEqual({ enabled: true, method: 'cronJob' });
-    expect(v.hubble.tls.auto).toEqual({ enabled: true, method: 'cronJob' });
+    expect(v.clustermesh.apiserver.tls.auto).toEqual({ enabled: true, method: 'cronJob', schedule: '0 0 1 */4 *' });
+    expect(v.hubble.tls.auto).toEqual({ enabled: true, method: 'cronJob', schedule: '0 0 1 */4 *' });
     expect(v.tls).toBeUndefined();
   });
 
