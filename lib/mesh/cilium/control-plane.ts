@@ -16,8 +16,10 @@ export const CA_SECRET_FILE = 'secret-cilium-ca.yaml';
 
 export function addCilium(plan: ClusterPlan): void {
   const cilium = ciliumOf(plan.fleet);
-  // Flux applies a stage's plain objects (this Secret) in the same apply that creates the
-  // HelmRelease; helm-controller installs or upgrades only afterwards, so certgen finds the CA.
+  // Same stage as the release: kustomize-controller sorts a stage's objects by kind and applies
+  // Secrets before custom resources such as the HelmRelease (fluxcd/pkg ssa/sort.go), and
+  // helm-controller acts on the HelmRelease only after that, so certgen finds the CA. The
+  // bootstrap applies it by hand before the first `helm install` (dist/README.md).
   const ca = (plan.pki as CiliumPki | undefined)?.clusters.get(plan.cluster.name);
   if (ca) plan.verbatim('infrastructure', CA_SECRET_FILE, ca);
   const values = ciliumValues(plan);
