@@ -1,5 +1,5 @@
 /** The fleet's Cilium CA: its certificate (openssl), delivery as the encrypted cilium-ca Secret, no key in the clear, and the pki commands. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,11 +8,12 @@ import { parse } from 'yaml';
 import { CA_CERT, CA_KEY, clusterCaPath, ciliumPkiStatus, issueCiliumCa, rekeyCiliumPki } from '../../../lib/mesh/cilium/ca';
 import { createPki, loadFleet } from '../../../lib/pipeline';
 import { writeFilesAtomically } from '../../../lib/output/write';
-import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
+import { dataKey, decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
 import { fixture, hasCommand, hashTree, ROOT, synthFleet, tempDir, withOperator } from '../../helpers';
 import { fixtureExample, withThird } from './fleet';
 
 const hasOpenssl = hasCommand('openssl', ['version']);
+const hasAge = hasCommand('age', ['--version']);
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
 /** A temp folder with the fixture-encrypted example, a new Cilium CA store, and a synth of it. */
@@ -76,6 +77,30 @@ describe('the Cilium CA store', async () => {
     }
     const values = readFileSync(join(out, 'cilium', 'cluster1-values.yaml'), 'utf8');
     expect(values).not.toMatch(/^tls:/m);
+  });
+
+  it.skipIf(!hasAge)(`every encrypted file opens with the age CLI for exactly its recipients, and .sops.yaml names them${hasAge ? '' : ' — SKIPPED: age is not installed'}`, async () => {
+    const identities = new Map([[f.operator.recipient, f.operator.identity], ...Object.values(f.clusters).map((k): [string, string] => [k.recipient, k.identity])]);
+    const tmp = tempDir();
+    const wrong = join(tmp, 'wrong.agekey');
+    writeFileSync(wrong, `${f.extra.identity}\n`);
+    const rules = (parse(readFileSync(join(dir, '.sops.yaml'), 'utf8')) as { creation_rules: { path_regex: string; age: string }[] }).creation_rules;
+    const files = Object.keys(hashTree(dir)).filter((p) => p.endsWith('.yaml') && readFileSync(join(dir, p), 'utf8').includes('\nsops:'));
+    // CA key, a copy per cluster in pki/, and the same copy in each cluster's infrastructure stage.
+    expect(files.sort()).toEqual(['dist/manifests/cluster1/infrastructure/secret-cilium-ca.yaml', 'dist/manifests/cluster2/infrastructure/secret-cilium-ca.yaml',
+      `pki/${CA_KEY}`, `pki/${clusterCaPath('cluster1')}`, `pki/${clusterCaPath('cluster2')}`]);
+    for (const file of files) {
+      const doc = parse(readFileSync(join(dir, file), 'utf8')) as Tree & { sops: { age: { recipient: string; enc: string }[] } };
+      const key = await dataKey(doc, doc.sops.age.map((a) => identities.get(a.recipient)!));
+      for (const { recipient, enc } of doc.sops.age) {
+        writeFileSync(join(tmp, 'enc.age'), enc);
+        writeFileSync(join(tmp, 'right.agekey'), `${identities.get(recipient)}\n`);
+        expect(execFileSync('age', ['--decrypt', '--identity', join(tmp, 'right.agekey'), join(tmp, 'enc.age')]), `${file} ${recipient}`).toEqual(key);
+        expect(spawnSync('age', ['--decrypt', '--identity', wrong, join(tmp, 'enc.age')]).status).not.toBe(0);
+      }
+      const rule = rules.find((r) => new RegExp(r.path_regex).test(file));
+      expect(rule?.age.split(',').sort(), file).toEqual(recipientsOf(doc).sort());
+    }
   });
 
   it('status has one row, the CA', () => {
