@@ -51,7 +51,7 @@ export const ciliumReadme: MeshReadme = {
   },
   sections(fleet, pki, dist) {
     const cilium = ciliumOf(fleet);
-    const first = fleet.clusters[0]!;
+    const [first, second] = [fleet.clusters[0]!, fleet.clusters[1]];
     return [
       '## Install Cilium first',
       '',
@@ -92,12 +92,23 @@ export const ciliumReadme: MeshReadme = {
       ...fleet.clusters.flatMap((c) => [`cilium status --context ${c.context}`, `cilium clustermesh status --context ${c.context} --wait`]),
       '```',
       '',
-      `Every cluster should list the ${fleet.clusters.length - 1} other cluster(s) as connected. Then, with \`spec.samples.enabled\`, call the global Service ` +
-        `from a curltest pod; the answers come from the userlist pods of every cluster (affinity \`${cilium.affinity}\`):`,
+      `Every cluster should list the ${fleet.clusters.length - 1} other cluster(s) as connected.`,
+      '',
+      ...(second ? [
+        'Cilium\'s own end-to-end check (it deploys test workloads into namespace `cilium-test`):',
+        '',
+        '```sh',
+        `cilium connectivity test --context ${first.context} --multi-cluster ${second.context}`,
+        '```',
+        '',
+      ] : []),
+      `Then, with \`spec.samples.enabled\`, call the global Service from a curltest pod; the answers come from the userlist pods of every cluster ` +
+        `(affinity \`${cilium.affinity}\`), and the service list shows which backends each cluster prefers:`,
       '',
       '```sh',
-      `kubectl --context ${first.context} -n ${SONG_NAMESPACE} exec -it deploy/curltest -- sh -c 'while true; do curl -sS ${USERLIST_SERVICE}.${SONG_NAMESPACE}.svc:80/users/1; sleep 1; echo; done'`,
-      `kubectl --context ${first.context} -n ${CILIUM_NAMESPACE} exec ds/cilium -- cilium service list --clustermesh-affinity`,
+      ...fleet.clusters.filter((c) => ciliumClusterOf(c).samples.curl).map((c) =>
+        `kubectl --context ${c.context} -n ${SONG_NAMESPACE} exec -it deploy/curltest -- sh -c 'while true; do curl -sS ${USERLIST_SERVICE}.${SONG_NAMESPACE}.svc:80/users/1; sleep 1; echo; done'`),
+      ...fleet.clusters.map((c) => `kubectl --context ${c.context} -n ${CILIUM_NAMESPACE} exec ds/cilium -- cilium service list --clustermesh-affinity`),
       '```',
       '',
       'The service list shows the backends of every cluster; with affinity `local` or `remote` the preferred ones are marked `(preferred)`. ' +
