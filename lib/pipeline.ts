@@ -58,17 +58,27 @@ const compiled = new Map<string, ValidateFunction>();
 
 const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway'];
 
-/** The per-cluster and spec.samples fields of mesh types other than `type`, which the active mesh ignores. */
+/** The fields of mesh types other than `type` (per cluster, spec.mesh.<t>, spec.samples), which the active mesh ignores. */
 function foreignFields(type: string | undefined): { cluster: string[]; blocks: string[]; samples: string[] } {
+  const active = type ? MESHES[type] : undefined;
   const own = new Set([...CORE_CLUSTER_FIELDS, ...ADDONS.flatMap((a) => Object.keys(a.clusterSchema)),
-    ...Object.keys(type && MESHES[type] ? MESHES[type].clusterSchema : {})]);
+    ...Object.keys(active?.clusterSchema ?? {})]);
+  const ownSamples = new Set(['enabled', ...Object.keys(active?.samplesSchema ?? {})]);
   const others = Object.values(MESHES).filter((m) => m.type !== type);
   return {
     cluster: [...new Set(others.flatMap((m) => Object.keys(m.clusterSchema)))].filter((f) => !own.has(f)).sort(),
     blocks: others.filter((m) => m.schema !== undefined).map((m) => m.type),
-    samples: [...new Set(others.flatMap((m) => Object.keys(m.samplesSchema ?? {})))]
-      .filter((f) => f !== 'enabled' && !Object.keys((type && MESHES[type]?.samplesSchema) ?? {}).includes(f)).sort(),
+    samples: [...new Set(others.flatMap((m) => Object.keys(m.samplesSchema ?? {})))].filter((f) => !ownSamples.has(f)).sort(),
   };
+}
+
+/**
+ * The add-ons in use under a mesh: an add-on whose per-cluster block the mesh itself owns (the
+ * mesh's clusterSchema declares the same key) steps aside, since the mesh's schema wins for it.
+ */
+function addonsFor(mesh: MeshModule): readonly AddOn[] {
+  const meshKeys = new Set(Object.keys(mesh.clusterSchema));
+  return ADDONS.filter((a) => !Object.keys(a.clusterSchema).some((k) => meshKeys.has(k)));
 }
 
 /** The fleet.yaml schema for a mesh type (compiled once per type). */
@@ -115,7 +125,7 @@ export function load(text: string, file = 'fleet.yaml'): Loaded {
   const warnings = ignored.length === 0 ? [] : [
     `${file}: mesh type ${mesh.type} ignores ${ignored.join(', ')} (fields of other mesh types); remove them, or keep them to switch back later`,
   ];
-  return { parsed, raw, modules: { mesh, engine, addons: ADDONS }, warnings };
+  return { parsed, raw, modules: { mesh, engine, addons: addonsFor(mesh) }, warnings };
 }
 
 /** Step 2: fill in every default, each module its own. */
@@ -124,6 +134,7 @@ export function resolve(loaded: Loaded): Fleet {
   return resolveCore(raw, {
     mesh: { type: modules.mesh.type, settings: modules.mesh.resolve(raw) },
     clusterMesh: (c, i) => modules.mesh.resolveCluster(c, i, raw),
+    ...(modules.mesh.cni ? { cni: modules.mesh.cni } : {}),
     clusterAddons: (c) => {
       const out: Record<string, unknown> = {};
       for (const addon of modules.addons) {
@@ -166,7 +177,8 @@ export function loadFleet(text: string, file = 'fleet.yaml'): Fleet {
 
 /** The modules of an already resolved fleet. */
 export function modulesOf(fleet: Fleet): Modules {
-  return { mesh: meshOf(fleet.mesh.type), engine: engineOf(fleet.gitops.engine), addons: ADDONS };
+  const mesh = meshOf(fleet.mesh.type);
+  return { mesh, engine: engineOf(fleet.gitops.engine), addons: addonsFor(mesh) };
 }
 
 /** Step 4: add-ons first (they publish facts on the plan), then the mesh. */

@@ -16,6 +16,11 @@ export class ClusterPlan {
   /** Charts written to a file of their own under dist/, keyed by dist-relative path. */
   readonly extraFiles = new Map<string, Chart>();
   /**
+   * Plain text files under dist/ outside the stages, keyed by dist-relative path (e.g. a Helm values
+   * file for a bootstrap `helm install`); no engine applies them, and they are written as given.
+   */
+  readonly textFiles = new Map<string, string>();
+  /**
    * Facts add-ons publish for the mesh: annotations the Service of the mesh's cross-cluster
    * gateway must carry (MetalLB's pinned address). Add-ons plan before the mesh does.
    */
@@ -65,6 +70,11 @@ export class ClusterPlan {
     const chart = new Chart(this.app, `${this.cluster.name}--file--${path}`, { disableResourceNameHashes: true });
     this.extraFiles.set(path, chart);
     return chart;
+  }
+
+  /** A plain text file of its own under dist/ (not a Kubernetes object; never applied by the engine). */
+  text(path: string, content: string): void {
+    this.textFiles.set(path, content);
   }
 
   /** The stages that received content, in apply order. */

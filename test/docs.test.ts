@@ -10,6 +10,7 @@ import { CORE_DEFAULTS } from '../lib/fleet/defaults';
 import { MESHES } from '../lib/mesh/registry';
 import { ISTIO_DEFAULTS } from '../lib/mesh/istio/defaults';
 import { LINKERD_DEFAULTS } from '../lib/mesh/linkerd/defaults';
+import { CILIUM_DEFAULTS } from '../lib/mesh/cilium/defaults';
 import { fleetSchemaFor } from '../lib/pipeline';
 import { STAGES } from '../lib/gitops/stages';
 import { ROOT } from './helpers';
@@ -31,7 +32,7 @@ describe('README.md', () => {
   const documented = new Set([...reference.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!));
 
   it('documents every default of fleet.yaml, from every module', () => {
-    const all = { ...CORE_DEFAULTS, ...ISTIO_DEFAULTS, ...LINKERD_DEFAULTS, ...METALLB_DEFAULTS, ...METRICS_SERVER_DEFAULTS, ...CILIUM_ISTIO_DEFAULTS };
+    const all = { ...CORE_DEFAULTS, ...ISTIO_DEFAULTS, ...LINKERD_DEFAULTS, ...METALLB_DEFAULTS, ...METRICS_SERVER_DEFAULTS, ...CILIUM_ISTIO_DEFAULTS, ...CILIUM_DEFAULTS };
     for (const [key, value] of Object.entries(all)) {
       expect(reference, key).toContain(`\`${String(value)}\``);
     }

@@ -12,7 +12,7 @@ export const CORE_DEFAULTS = {
   gitopsBranch: 'main',
   /** spec.gitops.interval: reconcile interval of every stage. @default '10m' */
   gitopsInterval: '10m',
-  /** spec.clusters[].cni. @default 'other' */
+  /** spec.clusters[].cni. @default 'other' (the mesh's own CNI under a mesh type that installs one) */
   cni: 'other',
   /** spec.samples.enabled. @default false */
   samplesEnabled: false,
@@ -23,6 +23,8 @@ export interface ModuleResolution {
   readonly mesh: MeshSettings;
   readonly clusterMesh: (raw: RawCluster, index: number) => unknown;
   readonly clusterAddons: (raw: RawCluster, index: number) => Record<string, unknown>;
+  /** The CNI the mesh installs, if it is one: the default of every cluster's `cni`. */
+  readonly cni?: Cluster['cni'];
 }
 
 export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
@@ -43,7 +45,7 @@ export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
       context: c.context ?? c.name,
       apiServer: c.apiServer,
       ageRecipient: c.ageRecipient,
-      cni: c.cni ?? CORE_DEFAULTS.cni,
+      cni: c.cni ?? modules.cni ?? CORE_DEFAULTS.cni,
       gateway: c.gateway?.address === undefined ? {} : { address: c.gateway.address },
       mesh: modules.clusterMesh(c, index),
       addons: modules.clusterAddons(c, index),

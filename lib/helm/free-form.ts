@@ -74,6 +74,12 @@ export const ALSO_DECLARED: Readonly<Record<string, readonly string[]>> = {
   cilium: [
     // values.yaml: "# hostNamespaceOnly: false"; templates/cilium-configmap.yaml: bpf-lb-sock-hostns-only
     'socketLB.hostNamespaceOnly',
+    // values.yaml: "clusters: []" with the entry fields in a comment;
+    // templates/clustermesh-config/_helpers.tpl reads name, address, ips, port (and tls)
+    'clustermesh.config.clusters[].name', 'clustermesh.config.clusters[].address',
+    'clustermesh.config.clusters[].ips', 'clustermesh.config.clusters[].port',
+    // values.yaml: "# schedule: ..." (commented); templates/clustermesh-apiserver/tls-cronjob/cronjob.yaml reads it
+    'clustermesh.apiserver.tls.auto.schedule',
   ],
   'linkerd-multicluster': [
     // values.yaml: "# controllers: - link: ref: name: target1" (default []); templates/controller/*.yaml: .link.ref.name

@@ -1,10 +1,11 @@
 /** The mesh types by spec.mesh.type. The only file outside lib/mesh/<type>/ that imports one. */
+import { cilium } from './cilium';
 import { istio } from './istio';
 import { linkerd } from './linkerd';
 import { none } from './none';
 import type { MeshModule } from './types';
 
-export const MESHES: Readonly<Record<string, MeshModule>> = { istio, linkerd, none };
+export const MESHES: Readonly<Record<string, MeshModule>> = { istio, linkerd, cilium, none };
 
 export function meshOf(type: string): MeshModule {
   const mesh = MESHES[type];

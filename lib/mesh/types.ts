@@ -6,7 +6,7 @@
  */
 import type { AddProblem, AddWarning } from '../fleet/parse';
 import type { JsonSchema } from '../fleet/schema';
-import type { Fleet, RawCluster, RawFleet } from '../fleet/types';
+import type { Cni, Fleet, RawCluster, RawFleet } from '../fleet/types';
 import type { StageName } from '../gitops/stages';
 import type { FileReader } from '../pki/files';
 import type { StatusRow } from '../pki/status';
@@ -25,6 +25,11 @@ export interface MeshModule {
    * by its own `resolve`. Other mesh types accept them with a warning, as they do per-cluster fields.
    */
   readonly samplesSchema?: Readonly<Record<string, JsonSchema>>;
+  /**
+   * The CNI the mesh itself installs, when it is one: every cluster's `cni` defaults to it and the
+   * mesh's rules refuse another. Undefined when the mesh runs on whatever CNI the cluster has.
+   */
+  readonly cni?: Cni;
   /** spec.mesh.<type> with the defaults filled in (Fleet.mesh.settings). */
   resolve(raw: RawFleet): unknown;
   /** A cluster's mesh fields with the defaults filled in (Cluster.mesh). */
@@ -93,8 +98,11 @@ export interface MeshReadme {
   topology(fleet: Fleet): string[];
   /** A cluster's table rows (label, value), core rows placed where the mesh wants them. */
   clusterRows(plan: ClusterPlan, core: CoreRows, dist: string): [string, string][];
-  /** Sections after the cluster tables (e.g. "Remote secrets"). */
-  sections(fleet: Fleet, pki: unknown): string[];
+  /**
+   * Sections after the cluster tables (e.g. "Remote secrets"), before the engine's bootstrap:
+   * also where a step that must precede it goes. `dist` is dist/'s path in the repository, with a trailing "/".
+   */
+  sections(fleet: Fleet, pki: unknown, dist: string): string[];
   /** What the mesh's stages apply, for the stage table. */
   readonly stageSummaries: Partial<Record<StageName, string>>;
   /** The "Firewall" section's body. */

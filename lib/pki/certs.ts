@@ -52,8 +52,9 @@ function serial(): string {
   return bytes.toString('hex');
 }
 
-export async function createRoot(opts: CertOptions): Promise<KeyPairPem> {
-  return opts.keyType === 'rsa-4096' ? forgeCert(opts, ROOT_SUBJECT, undefined) : ecdsaCert(opts, ROOT_SUBJECT, undefined);
+/** A self-signed CA; `subject` defaults to Istio's root (other meshes name their own). */
+export async function createRoot(opts: CertOptions, subject: readonly (readonly [string, string])[] = ROOT_SUBJECT): Promise<KeyPairPem> {
+  return opts.keyType === 'rsa-4096' ? forgeCert(opts, subject, undefined) : ecdsaCert(opts, subject, undefined);
 }
 
 export async function createIntermediate(cluster: string, root: KeyPairPem, opts: CertOptions): Promise<KeyPairPem> {

@@ -55,7 +55,7 @@ export function renderReadme(input: ReadmeInput): string {
     out.push(`### ${c.name}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
   }
   out.push(
-    ...mesh.readme.sections(fleet, input.pki),
+    ...mesh.readme.sections(fleet, input.pki, dist),
     '## Stages',
     '',
     engine.readme.stagesIntro,

@@ -74,6 +74,7 @@ export function render(input: RenderInput): Rendered {
     const delivery = engine.deliver(plan.app, { fleet, cluster: cluster.cluster, stages: stageObjects, repoPath: input.repoPath });
     for (const [path, obj] of delivery) emit(path, [obj]);
     for (const [path, chart] of cluster.extraFiles) emit(path, chart.toJson() as KubeObject[]);
+    for (const [path, content] of cluster.textFiles) files.set(path, content);
     objects.set(name, [...stageObjects.values()].flat());
   }
   files.set('README.md', renderReadme({

@@ -53,7 +53,7 @@ const cases: Case[] = [
   { name: 'API server on loopback', edit: set(['spec', 'clusters', 2, 'apiServer'], 'https://127.0.0.1:6443'), path: 'spec.clusters[2].apiServer', rule: /loopback/ },
   { name: 'misspelt field', text: DEFAULT_FLEET.replace('network: network2', 'netwrok: network2'), path: 'spec.clusters[1].netwrok', rule: /unknown field "netwrok"/ },
   { name: 'unknown CNI', edit: set(['spec', 'clusters', 2, 'cni'], 'flannel'), path: 'spec.clusters[2].cni', rule: /must be one of "calico", "cilium", "other"/ },
-  { name: 'mesh type not rendered yet', edit: set(['spec', 'mesh', 'type'], 'cilium'), path: 'spec.mesh.type', rule: /must be one of "istio", "linkerd", "none"/ },
+  { name: 'unknown mesh type', edit: set(['spec', 'mesh', 'type'], 'consul'), path: 'spec.mesh.type', rule: /must be one of "istio", "linkerd", "cilium", "none"/ },
   { name: 'unsupported Linkerd version', edit: (d) => d.setIn(['spec', 'mesh'], d.createNode({ type: 'linkerd', linkerd: { version: '2.14' } })), path: 'spec.mesh.linkerd.version', rule: /must be one of "2.18"/ },
   { name: 'unsupported GitOps engine', edit: set(['spec', 'gitops', 'engine'], 'argocd'), path: 'spec.gitops.engine', rule: /must be one of "flux"/ },
   { name: 'interval not a duration', edit: set(['spec', 'gitops', 'interval'], 'ten minutes'), path: 'spec.gitops.interval', rule: /required format/ },

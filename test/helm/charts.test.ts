@@ -16,6 +16,8 @@ import { metallbOf } from '../../lib/addons/metallb/defaults';
 import { metricsServerOf } from '../../lib/addons/metrics-server';
 import { ciliumSettingsOf } from '../../lib/addons/cilium-istio';
 import { isRemote, istioClusterOf, istioOf, primaryOf, remotesOf } from '../../lib/mesh/istio/defaults';
+import { ciliumClusterOf, ciliumOf } from '../../lib/mesh/cilium/defaults';
+import { peerOf } from '../../lib/mesh/cilium/values';
 import { templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/render/validate';
 import { editFleet, HELM, hasHelm } from '../helpers';
@@ -158,6 +160,45 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
       const args = container(find(objs, 'Deployment'), 'metrics-server').args as string[];
       expect(args.includes('--kubelet-insecure-tls'), 'metrics-server --kubelet-insecure-tls exactly when asked').toBe(metricsServerOf(cluster)!.kubeletInsecureTLS);
       for (const a of metricsServerOf(cluster)!.args) expect(args).toContain(a);
+      break;
+    }
+    case 'cilium': {
+      if (fleet.mesh.type !== 'cilium') break;
+      const m = ciliumClusterOf(cluster);
+      const config = find(objs, 'ConfigMap', 'cilium-config').data as Record<string, string>;
+      expect(config['cluster-name'], 'cilium-config cluster-name').toBe(cluster.name);
+      expect(config['cluster-id'], 'cilium-config cluster-id').toBe(String(m.clusterId));
+      expect(config['cluster-pool-ipv4-cidr'], 'cilium-config cluster-pool-ipv4-cidr').toBe(m.podCIDR);
+      expect(config['max-connected-clusters'], 'cilium-config max-connected-clusters').toBe(String(ciliumOf(fleet).maxConnectedClusters));
+      // One entry per cluster of the fleet (the agent skips its own), in the agents' Secret and KVStoreMesh's.
+      const names = fleet.clusters.map((c) => c.name).sort();
+      expect(Object.keys(find(objs, 'Secret', 'cilium-clustermesh').data).sort(), 'Secret cilium-clustermesh: one entry per peer').toEqual(names);
+      const kvstoremesh = find(objs, 'Secret', 'cilium-kvstoremesh').data as Record<string, string>;
+      expect(Object.keys(kvstoremesh).sort(), 'Secret cilium-kvstoremesh: one entry per peer').toEqual(names);
+      const aliases = (find(objs, 'Deployment', 'clustermesh-apiserver').spec.template.spec.hostAliases ?? []) as { ip: string; hostnames: string[] }[];
+      for (const peer of fleet.clusters.map(peerOf)) {
+        const etcd = parse(Buffer.from(kvstoremesh[peer.name]!, 'base64').toString()) as { endpoints: string[]; 'trusted-ca-file': string };
+        const host = peer.address ?? `${peer.name}.mesh.cilium.io`;
+        expect(etcd.endpoints, `KVStoreMesh endpoint of ${peer.name}`).toEqual([`https://${host}:${peer.port}`]);
+        // Without per-peer TLS the shared CA's certificates are used (common-*).
+        expect(etcd['trusted-ca-file']).toBe('/var/lib/cilium/clustermesh/common-etcd-client-ca.crt');
+        for (const ip of peer.ips ?? []) expect(aliases, `hostAlias for ${peer.name}`).toContainEqual({ ip, hostnames: [`${peer.name}.mesh.cilium.io`] });
+      }
+      const svc = find(objs, 'Service', 'clustermesh-apiserver');
+      expect(svc.spec.type, 'clustermesh-apiserver Service type').toBe(m.apiserverService);
+      if (m.apiserverService === 'NodePort') expect(svc.spec.ports[0].nodePort, 'clustermesh-apiserver NodePort').toBe(m.nodePort);
+      // The CA is meshfleet's Secret: the chart must neither render cilium-ca nor any certificate (cronJob, not helm).
+      const secrets = objs.filter((o) => o.kind === 'Secret').map((o) => o.metadata!.name);
+      expect(secrets, 'the chart renders no CA and no certificate Secret').not.toContain('cilium-ca');
+      expect(secrets.filter((n) => /cert|tls/.test(n ?? '')), 'no certificate Secret rendered at template time').toEqual([]);
+      const certgen = container(find(objs, 'Job', 'clustermesh-apiserver-generate-certs'), 'certgen').args as string[];
+      expect(certgen).toEqual(expect.arrayContaining(['--ca-reuse-secret', '--ca-secret-name=cilium-ca']));
+      // Renewed in the cluster, signed by the same CA.
+      for (const name of ['clustermesh-apiserver-generate-certs', 'hubble-generate-certs']) {
+        const cron = find(objs, 'CronJob', name);
+        expect(cron.spec.schedule, `CronJob ${name}`).toBe('0 0 1 */4 *');
+        expect(container(cron.spec.jobTemplate, 'certgen').args).toEqual(expect.arrayContaining(['--ca-reuse-secret', '--ca-secret-name=cilium-ca']));
+      }
       break;
     }
     default:

@@ -1,0 +1,163 @@
+/**
+ * The fleet's Cilium CA, pki/ beside fleet.yaml: one CA for every cluster, so each cluster's
+ * certgen signs clustermesh-apiserver and client certificates every other cluster trusts (with
+ * mismatched CAs every clustermesh.config.clusters entry would need its own client certificate).
+ *
+ *   cilium-ca.pem                  the CA certificate (public)
+ *   cilium-ca-key.sops.yaml        CA certificate and key, SOPS-encrypted to the operators only
+ *   <cluster>/cilium-ca.sops.yaml  Secret kube-system/cilium-ca (ca.crt, ca.key), SOPS-encrypted to
+ *                                  the cluster and the operators; synth copies it into the cluster's
+ *                                  `infrastructure` stage byte for byte
+ *
+ * Keys are made only here (never at synth); a synth only reads these files, so its output is
+ * byte-stable, and the CA key never appears in Helm values or anywhere in the clear.
+ */
+import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { parse } from 'yaml';
+import { UsageError } from '../../errors';
+import type { Cluster, Fleet } from '../../fleet/types';
+import { writeFilesAtomically } from '../../output/write';
+import { createRoot, type KeyPairPem } from '../../pki/certs';
+import { encryptedFile, fileReader, sameSet, unique, type FileReader } from '../../pki/files';
+import { certRow, type StatusRow } from '../../pki/status';
+import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
+import { operatorIdentities } from '../../sops/identity';
+import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
+import type { CaProfile } from '../types';
+import { ciliumOf } from './defaults';
+import { CILIUM_CA_SECRET, CILIUM_NAMESPACE } from './values';
+
+export const CA_CERT = 'cilium-ca.pem';
+export const CA_KEY = 'cilium-ca-key.sops.yaml';
+export const clusterCaPath = (cluster: string): string => `${cluster}/cilium-ca.sops.yaml`;
+/** The name certgen gives the CA it would generate (--ca-common-name), kept for recognisability. */
+export const CA_SUBJECT = [['CN', 'Cilium CA']] as const;
+
+const CLUSTER_HEADER = '# SOPS-encrypted by meshfleet (`npm run pki`): the fleet\'s Cilium CA for one cluster; synth copies it into dist/ unchanged.\n';
+const KEY_HEADER = '# SOPS-encrypted by meshfleet (`npm run pki`): the fleet\'s Cilium CA key. Only operators can decrypt it.\n';
+
+/** What a synth needs from pki/: the CA certificate and every cluster's encrypted Secret. */
+export interface CiliumPki {
+  readonly caCertPem: string;
+  readonly clusters: ReadonlyMap<string, string>;
+}
+
+export const clusterRecipients = (fleet: Fleet, cluster: Cluster): string[] => unique([cluster.ageRecipient, ...fleet.secrets.operators]);
+
+/** Secret kube-system/cilium-ca as the chart's certgen reads it (--ca-reuse-secret). */
+export function caSecret(ca: KeyPairPem): Tree {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: CILIUM_CA_SECRET, namespace: CILIUM_NAMESPACE },
+    type: 'Opaque',
+    stringData: { 'ca.crt': ca.certPem, 'ca.key': ca.keyPem },
+  };
+}
+
+const clusterFile = async (fleet: Fleet, c: Cluster, ca: KeyPairPem, now?: Date): Promise<string> =>
+  encryptedFile(CLUSTER_HEADER, caSecret(ca), clusterRecipients(fleet, c), now);
+
+export async function createCiliumPki(fleet: Fleet, now?: Date): Promise<Map<string, string>> {
+  const settings = ciliumOf(fleet).ca;
+  const ca = await createRoot({ keyType: settings.keyType, days: settings.validityDays, ...(now ? { now } : {}) }, CA_SUBJECT);
+  const files = new Map<string, string>([
+    [CA_CERT, ca.certPem],
+    [CA_KEY, await encryptedFile(KEY_HEADER, caSecret(ca), fleet.secrets.operators, now)],
+  ]);
+  for (const c of fleet.clusters) files.set(clusterCaPath(c.name), await clusterFile(fleet, c, ca, now));
+  return files;
+}
+
+export function readCiliumPki(read: FileReader, fleet: Fleet, label: string): CiliumPki {
+  const caCertPem = read(CA_CERT);
+  if (caCertPem === undefined) {
+    throw new UsageError(`${label}/${CA_CERT} is missing. Restore it from git; a new Cilium CA means new certificates on every cluster.`);
+  }
+  const problems: string[] = [];
+  const clusters = new Map<string, string>();
+  for (const c of fleet.clusters) {
+    const content = read(clusterCaPath(c.name));
+    if (content === undefined) {
+      problems.push(`cluster ${c.name} has no copy of the Cilium CA in ${label}/${c.name}/. Making one needs the CA key: ` +
+        `run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- issue ${c.name}\`, then synth again.`);
+      continue;
+    }
+    const have = recipientsOf(parse(content) as Tree);
+    const want = clusterRecipients(fleet, c);
+    if (!sameSet(have, want)) {
+      problems.push(`${label}/${clusterCaPath(c.name)} is encrypted to ${have.length} recipient(s) but fleet.yaml names ${want.length} for it ` +
+        `(cluster ${c.name}'s ageRecipient and the operators): run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rekey\`.`);
+    }
+    clusters.set(c.name, content);
+  }
+  if (problems.length > 0) throw new UsageError(`${label} does not match fleet.yaml:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return { caCertPem, clusters };
+}
+
+async function caKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
+  const text = fileReader(pkiDir)(CA_KEY);
+  if (!text) throw new UsageError(`${pkiDir}/${CA_KEY} is missing: without the Cilium CA key no cluster can get a copy`);
+  const data = (await decryptObject(parse(text) as Tree, identities)).stringData as Record<string, string>;
+  return { certPem: data['ca.crt']!, keyPem: data['ca.key']! };
+}
+
+export async function issueCiliumCa(fleet: Fleet, pkiDir: string, name: string, replace: boolean): Promise<string> {
+  const cluster = fleet.clusters.find((c) => c.name === name);
+  if (!cluster) throw new UsageError(`no cluster named ${JSON.stringify(name)} in fleet.yaml (clusters: ${fleet.clusters.map((c) => c.name).join(', ')})`);
+  if (replace) {
+    throw new UsageError('the Cilium CA is one for the whole fleet: a new CA for one cluster would cut it off from the others. ' +
+      'To replace it everywhere, move pki/ aside, run `npm run synth` (a new CA store), commit, and once every cluster has the new cilium-ca Secret ' +
+      'delete its clustermesh-apiserver-*-cert and hubble-*-cert Secrets and re-run the certgen Job (or upgrade the release).');
+  }
+  if (existsSync(`${pkiDir}/${clusterCaPath(cluster.name)}`)) {
+    throw new UsageError(`cluster ${cluster.name} has its copy of the Cilium CA already; \`npm run pki -- rekey\` re-encrypts it to new recipients`);
+  }
+  const ca = await caKeyPair(pkiDir);
+  writeFilesAtomically(pkiDir, new Map([[clusterCaPath(cluster.name), await clusterFile(fleet, cluster, ca)]]));
+  return `wrote the Cilium CA for ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/.`;
+}
+
+export async function rekeyCiliumPki(fleet: Fleet, pkiDir: string): Promise<string> {
+  const ca = await caKeyPair(pkiDir);
+  const files = new Map<string, string>([[CA_KEY, await encryptedFile(KEY_HEADER, caSecret(ca), fleet.secrets.operators)]]);
+  for (const c of fleet.clusters) {
+    if (existsSync(`${pkiDir}/${clusterCaPath(c.name)}`)) files.set(clusterCaPath(c.name), await clusterFile(fleet, c, ca));
+  }
+  writeFilesAtomically(pkiDir, files);
+  return `re-encrypted ${files.size} file(s) in ${pkiDir} to the recipients in fleet.yaml; run \`npm run synth\` and commit.`;
+}
+
+export function ciliumPkiStatus(_fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
+  const pem = fileReader(pkiDir)(CA_CERT);
+  return [certRow(CA_CERT, pem, (c) => c.checkIssued(c) && c.verify(c.publicKey), now)];
+}
+
+export function ciliumSopsRules(fleet: Fleet, pkiDir: string, distDir: string): SopsRule[] {
+  const pki = pathPrefix(pkiDir);
+  const dist = pathPrefix(distDir);
+  const rules: SopsRule[] = [{ pathRegex: `${pki}${escapeRegex(CA_KEY)}$`, recipients: fleet.secrets.operators }];
+  for (const c of fleet.clusters) {
+    const name = escapeRegex(c.name);
+    rules.push({ pathRegex: `${pki}${name}/.*\\.sops\\.yaml$`, recipients: clusterRecipients(fleet, c) });
+    rules.push({ pathRegex: `${dist}manifests/${name}/.*\\.yaml$`, recipients: clusterRecipients(fleet, c) });
+  }
+  return rules;
+}
+
+/** The CA certificate's subject and validity, for dist/README.md. */
+export function caSummary(pki: CiliumPki | undefined): string {
+  if (!pki) return 'not made yet';
+  const cert = new X509Certificate(pki.caCertPem);
+  return `\`${cert.subject.replace(/\n/g, ', ')}\`, valid until ${new Date(cert.validTo).toISOString().slice(0, 10)}`;
+}
+
+export const ciliumCa: CaProfile = {
+  create: (fleet) => createCiliumPki(fleet),
+  read: readCiliumPki,
+  issue: issueCiliumCa,
+  rekey: rekeyCiliumPki,
+  status: (fleet, pkiDir, now) => ciliumPkiStatus(fleet, pkiDir, now),
+  sopsRules: ciliumSopsRules,
+};

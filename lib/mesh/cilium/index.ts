@@ -1,0 +1,30 @@
+/**
+ * Cilium ClusterMesh (seed 003): the mesh module. Cilium is every cluster's CNI, installed from its
+ * Helm chart with a unique cluster.name / cluster.id, a clustermesh-apiserver and the full list of
+ * peers; one Cilium CA for the fleet; the userlist sample as a global Service.
+ */
+import type { MeshModule } from '../types';
+import { ciliumCa } from './ca';
+import { addCilium } from './control-plane';
+import { resolveCilium, resolveCiliumCluster } from './defaults';
+import { ciliumReadme } from './readme';
+import { ciliumRules } from './rules';
+import { addUserlist } from './samples';
+import { ciliumClusterSchema, ciliumSamplesSchema, ciliumSchema } from './schema';
+
+export const cilium: MeshModule = {
+  type: 'cilium',
+  schema: ciliumSchema,
+  clusterSchema: ciliumClusterSchema,
+  samplesSchema: ciliumSamplesSchema,
+  cni: 'cilium',
+  resolve: resolveCilium,
+  resolveCluster: (raw) => resolveCiliumCluster(raw),
+  rules: ciliumRules,
+  ca: ciliumCa,
+  plan(plan) {
+    addCilium(plan);
+    addUserlist(plan);
+  },
+  readme: ciliumReadme,
+};

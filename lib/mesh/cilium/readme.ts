@@ -1,0 +1,139 @@
+/** Cilium ClusterMesh's parts of dist/README.md: topology, install-Cilium-first, verification, firewall. */
+import type { ClusterPlan } from '../../plan';
+import type { CoreRows, MeshReadme } from '../types';
+import { caSummary, type CiliumPki } from './ca';
+import { CA_SECRET_FILE, valuesFilePath } from './control-plane';
+import { ciliumClusterOf, ciliumOf } from './defaults';
+import { SONG_NAMESPACE, USERLIST_SERVICE } from './samples';
+import { CILIUM_HELM_REPOSITORY, CILIUM_NAMESPACE, CILIUM_RELEASE, peerOf, type MeshPeer } from './values';
+
+const endpoint = (p: MeshPeer): string => `${p.address ?? p.ips!.join(', ')} port ${p.port}`;
+
+export const ciliumReadme: MeshReadme = {
+  summary(fleet) {
+    return `Cilium ${ciliumOf(fleet).version} ClusterMesh (Cilium as every cluster's CNI, one shared Cilium CA)`;
+  },
+  topology: (fleet) => [
+    '```mermaid',
+    'flowchart LR',
+    ...fleet.clusters.flatMap((c) => [
+      `  c${c.index}["${c.name}<br/>cluster.id ${ciliumClusterOf(c).clusterId} · pods ${ciliumClusterOf(c).podCIDR}"]`,
+      `  a${c.index}[/"clustermesh-apiserver<br/>${endpoint(peerOf(c))}"/]`,
+      `  c${c.index} --- a${c.index}`,
+    ]),
+    ...fleet.clusters.flatMap((a) => fleet.clusters.filter((b) => a.index < b.index).map((b) => `  c${a.index} <-- "pod traffic (VXLAN)" --> c${b.index}`)),
+    '```',
+    '',
+    'Every cluster runs Cilium with its own `cluster.name` and `cluster.id` and a clustermesh-apiserver. Every cluster\'s agents read the ' +
+      'state of all the others from their clustermesh-apiservers (mTLS with certificates from the one fleet CA, Secret `kube-system/cilium-ca`), ' +
+      'and a Service annotated `service.cilium.io/global: "true"` balances over the pods of every cluster. Pod traffic goes node to node, ' +
+      'so nodes must reach each other\'s InternalIPs and pod CIDRs never overlap.',
+  ],
+  clusterRows(plan: ClusterPlan, core: CoreRows, dist: string): [string, string][] {
+    const c = plan.cluster;
+    const m = ciliumClusterOf(c);
+    const samples = [m.samples.userlist ? 'userlist' : undefined, m.samples.curl ? 'curltest' : undefined].filter(Boolean).join(', ');
+    return [
+      ['kubeconfig context', core.context],
+      ['Cilium cluster', `\`${c.name}\`, cluster.id ${m.clusterId}`],
+      ['API server', core.apiServer],
+      ['CNI', `${core.cni} (installed by meshfleet)`],
+      ['pod CIDR', `\`${m.podCIDR}\`${m.serviceCIDR ? `, Services \`${m.serviceCIDR}\`` : ''}`],
+      ['clustermesh-apiserver', m.apiserverService === 'NodePort'
+        ? `NodePort ${m.nodePort} on ${m.nodeAddresses.map((a) => `\`${a}\``).join(', ')}`
+        : `LoadBalancer \`${c.gateway.address}:2379\``],
+      ['add-ons', core.addOns],
+      ['sample apps', plan.fleet.samples.enabled ? `${samples ? `${samples} (+ ` : '('}global Service \`${USERLIST_SERVICE}\`)` : 'disabled'],
+      [core.gitopsPathLabel, core.gitopsPath],
+      ['stages', core.stages],
+      ['bootstrap values', `\`${dist}${valuesFilePath(c.name)}\``],
+    ];
+  },
+  sections(fleet, pki, dist) {
+    const cilium = ciliumOf(fleet);
+    const [first, second] = [fleet.clusters[0]!, fleet.clusters[1]];
+    return [
+      '## Install Cilium first',
+      '',
+      'Cilium is every cluster\'s CNI: without it no pod, Flux\'s included, gets a network. So each cluster starts without a CNI, ' +
+        'gets Cilium from one `helm install` with the values meshfleet wrote, and only then is bootstrapped with Flux, which adopts the ' +
+        `same release (\`${CILIUM_NAMESPACE}/${CILIUM_RELEASE}\`) and manages it from then on.`,
+      '',
+      '1. Start every K3s server without its own CNI and network policy controller, with the cluster\'s pod (and Service) range from fleet.yaml. ' +
+        'meshfleet keeps kube-proxy (it does not turn on Cilium\'s kube-proxy replacement), so do not pass `--disable-kube-proxy`. ' +
+        'Where MetalLB gives out LoadBalancer addresses, also pass `--disable=servicelb`.',
+      '',
+      '```sh',
+      ...fleet.clusters.map((c) => {
+        const m = ciliumClusterOf(c);
+        return `# ${c.name}\ncurl -sfL https://get.k3s.io | INSTALL_K3S_EXEC="server --flannel-backend=none --disable-network-policy --cluster-cidr=${m.podCIDR}${m.serviceCIDR ? ` --service-cidr=${m.serviceCIDR}` : ''}" sh -`;
+      }),
+      '```',
+      '',
+      '2. Put the fleet\'s Cilium CA into each cluster, then install Cilium. The CA Secret comes first: the chart\'s certgen Job signs the ' +
+        'clustermesh and Hubble certificates with `cilium-ca` when it exists and would make a CA of its own otherwise. Decrypting needs an operator ' +
+        'key; the Secret is applied with Flux\'s field manager so that Flux takes it over without a conflict.',
+      '',
+      '```sh',
+      'export SOPS_AGE_KEY_FILE=<operator key file>',
+      `helm repo add ${CILIUM_HELM_REPOSITORY} ${cilium.chartRepository} && helm repo update ${CILIUM_HELM_REPOSITORY}`,
+      ...fleet.clusters.flatMap((c) => [
+        `sops --decrypt ${dist}manifests/${c.name}/infrastructure/${CA_SECRET_FILE} | kubectl --context ${c.context} apply --server-side --field-manager=kustomize-controller -f -`,
+        `helm install ${CILIUM_RELEASE} ${CILIUM_HELM_REPOSITORY}/cilium --kube-context ${c.context} --namespace ${CILIUM_NAMESPACE} --version ${cilium.version} -f ${dist}${valuesFilePath(c.name)}`,
+        `cilium status --context ${c.context} --wait`,
+      ]),
+      '```',
+      '',
+      `Cilium CA: ${caSummary(pki as CiliumPki | undefined)}. Its key is in \`pki/\` and in each cluster's \`infrastructure\` stage, only SOPS-encrypted.`,
+      '',
+      '## Verify the ClusterMesh',
+      '',
+      '```sh',
+      ...fleet.clusters.flatMap((c) => [`cilium status --context ${c.context}`, `cilium clustermesh status --context ${c.context} --wait`]),
+      '```',
+      '',
+      `Every cluster should list the ${fleet.clusters.length - 1} other cluster(s) as connected.`,
+      '',
+      ...(second ? [
+        'Cilium\'s own end-to-end check (it deploys test workloads into namespace `cilium-test`):',
+        '',
+        '```sh',
+        `cilium connectivity test --context ${first.context} --multi-cluster ${second.context}`,
+        '```',
+        '',
+      ] : []),
+      `Then, with \`spec.samples.enabled\`, call the global Service from a curltest pod; the answers come from the userlist pods of every cluster ` +
+        `(affinity \`${cilium.affinity}\`), and the service list shows which backends each cluster prefers:`,
+      '',
+      '```sh',
+      ...fleet.clusters.filter((c) => ciliumClusterOf(c).samples.curl).map((c) =>
+        `kubectl --context ${c.context} -n ${SONG_NAMESPACE} exec -it deploy/curltest -- sh -c 'while true; do curl -sS ${USERLIST_SERVICE}.${SONG_NAMESPACE}.svc:80/users/1; sleep 1; echo; done'`),
+      ...fleet.clusters.map((c) => `kubectl --context ${c.context} -n ${CILIUM_NAMESPACE} exec ds/cilium -- cilium service list --clustermesh-affinity`),
+      '```',
+      '',
+      'The service list shows the backends of every cluster; with affinity `local` or `remote` the preferred ones are marked `(preferred)`. ' +
+        'Change the affinity with `spec.samples.affinity` in fleet.yaml, not with `kubectl annotate` (Flux would revert it).',
+      '',
+    ];
+  },
+  stageSummaries: {
+    infrastructure: 'Cilium (the CNI, with ClusterMesh) as the HelmRelease that adopts the bootstrap install, its CA Secret `cilium-ca` (SOPS-encrypted, applied in the same step, before helm-controller acts), and other add-ons',
+    apps: 'the userlist sample: namespace `song`, the global Service `userlist-svc`, `userlist` and `curltest` where placed',
+  },
+  firewall: (fleet) => [
+    '| from | to | port | why |',
+    '|---|---|---|---|',
+    ...fleet.clusters.map((c) => {
+      const p = peerOf(c);
+      return `| every other cluster's nodes | ${c.name}: ${p.address ?? p.ips!.join(', ')} | ${p.port}/TCP | clustermesh-apiserver (etcd, mTLS) |`;
+    }),
+    '| every node | every node of the other clusters | 8472/UDP | VXLAN pod traffic (Cilium\'s default tunnel) |',
+    '| every node | every node of the other clusters | 4240/TCP, ICMP echo | Cilium health checks |',
+    '',
+    'Nodes reach each other\'s InternalIPs directly (same network, peering or VPN): ClusterMesh does not go through a gateway.',
+  ],
+  afterBootstrap: (_fleet, _dist, engine) => [
+    `${engine} then adopts the \`${CILIUM_RELEASE}\` release (a \`helm upgrade\` with the same values, so nothing changes) and applies the stages above. ` +
+      'Upgrade Cilium or add a cluster in fleet.yaml from now on, never with `helm` or `cilium clustermesh connect` by hand.',
+  ],
+};
