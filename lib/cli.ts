@@ -214,7 +214,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     const list = driftLines(outTree(p.outDir), rendered);
     if (sopsStale(x)) list.push(`  changed: ${posix(relative(p.outDir, x.sopsPath))} (the sops rules beside fleet.yaml)`);
     if (list.length > 0) {
-      throw new UsageError(`${options.out} is not what ${options.fleet} renders to (run \`npm run synth\` and commit the result):\n${list.join('\n')}`);
+      throw new UsageError(`${options.out} is not what ${options.fleet} renders to (run \`npm run synth\` and commit the result); compared with the rendering, ${options.out} has:\n${list.join('\n')}`);
     }
     return { fleet, rendered, warnings, message: `${options.out} is up to date with ${options.fleet}${pendingNote}` };
   }
@@ -239,12 +239,13 @@ function outTree(outDir: string): Tree {
 }
 
 /**
- * What synth would change in the output folder, one line per object (cluster/stage Kind ns/name
- * and its changed fields) and per other file; a file whose objects are equal but whose bytes are
- * not (edited formatting or comments) is "reformatted".
+ * How the output folder deviates from what synth renders, one line per object (cluster/stage Kind
+ * ns/name and its changed fields) and per other file, from the folder's side: an object or file
+ * someone deleted from it is "removed", one synth would not write is "added". A file whose objects
+ * are equal but whose bytes are not (edited comments or formatting) is "reformatted".
  */
 function driftLines(onDisk: Tree, rendered: Rendered): string[] {
-  const d = diffTrees({ old: onDisk, new: rendered.files });
+  const d = diffTrees({ old: rendered.files, new: onDisk });
   const lines = d.objects.map((o) => {
     const fields = o.fields.map((f) => f.path);
     const shown = fields.length > 4 ? [...fields.slice(0, 4), `… ${fields.length - 4} more`] : fields;
@@ -253,7 +254,7 @@ function driftLines(onDisk: Tree, rendered: Rendered): string[] {
   lines.push(...d.files.map((f) => `  ${f.change.padEnd(8)} ${f.path}`));
   const covered = new Set([...d.objects.map((o) => o.ref.path), ...d.files.map((f) => f.path)]);
   for (const [path, text] of rendered.files) {
-    if (onDisk.has(path) && onDisk.get(path) !== text && !covered.has(path)) lines.push(`  ${'reformatted'.padEnd(8)} ${path} (same objects, different bytes)`);
+    if (onDisk.has(path) && onDisk.get(path) !== text && !covered.has(path)) lines.push(`  reformatted ${path} (same objects, different bytes)`);
   }
   return lines;
 }
@@ -348,7 +349,7 @@ async function checkCommand(options: SynthOptions, review: ReviewOptions, out: (
   }
   const drift = driftLines(outTree(x.p.outDir), x.rendered);
   if (drift.length > 0) {
-    problems.push(`${options.out} is not what ${options.fleet} renders to (a stale or hand-edited ${options.out}: run \`npm run synth\` and commit the result):\n${drift.map((l) => `  ${l}`).join('\n')}`);
+    problems.push(`${options.out} is not what ${options.fleet} renders to (a stale or hand-edited ${options.out}: run \`npm run synth\` and commit the result); compared with the rendering, ${options.out} has:\n${drift.map((l) => `  ${l}`).join('\n')}`);
   }
   if (sopsStale(x)) {
     problems.push(`${posix(relative(process.cwd(), x.sopsPath))} is not what ${options.fleet} implies (run \`npm run synth\` and commit it)`);

@@ -112,6 +112,7 @@ function objectsOf(tree: Tree): { objects: Map<string, Located>; other: Map<stri
       other.set(path, text);
       continue;
     }
+    let found = 0;
     for (const doc of docs) {
       if (doc === null || typeof doc !== 'object' || typeof (doc as KubeObject).kind !== 'string') continue;
       const object = doc as KubeObject;
@@ -121,7 +122,9 @@ function objectsOf(tree: Tree): { objects: Map<string, Located>; other: Map<stri
         name: object.metadata?.name ?? path.split('/').pop()!, path,
       };
       objects.set(key(ref), { ref, object });
+      found++;
     }
+    if (found === 0) other.set(path, text);
   }
   return { objects, other };
 }
@@ -143,13 +146,14 @@ export function diffTrees(input: DiffInput): TreeDiff {
   }
   for (const [k, { ref }] of a.objects) if (!b.objects.has(k)) objects.push({ ref, change: 'removed', fields: [] });
   objects.sort((x, y) => compareRefs(x.ref, y.ref));
-  const files: FileChange[] = [];
-  for (const [path, text] of b.other) {
-    if (!a.other.has(path)) files.push({ path, change: 'added' });
-    else if (a.other.get(path) !== text) files.push({ path, change: 'changed' });
+  // Files without objects (README.md, or a YAML file edited into something else) by path.
+  const fileChanges = new Map<string, Change>();
+  for (const path of new Set([...a.other.keys(), ...b.other.keys()])) {
+    if (!input.old.has(path)) fileChanges.set(path, 'added');
+    else if (!input.new.has(path)) fileChanges.set(path, 'removed');
+    else if (input.old.get(path) !== input.new.get(path)) fileChanges.set(path, 'changed');
   }
-  for (const path of a.other.keys()) if (!b.other.has(path)) files.push({ path, change: 'removed' });
-  files.sort((x, y) => cmp(x.path, y.path));
+  const files: FileChange[] = [...fileChanges].map(([path, change]) => ({ path, change })).sort((x, y) => cmp(x.path, y.path));
   return { objects, files, certificates };
 }
 
