@@ -35,6 +35,7 @@ const MIRROR: Record<string, string> = {
   'https://raw.githubusercontent.com/fluxcd/source-controller/v1.6.2/config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml': 'crds/flux/source.toolkit.fluxcd.io_helmrepositories.yaml',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/config/crd/bases/metallb.io_ipaddresspools.yaml': 'crds/metallb/metallb.io_ipaddresspools.yaml',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/config/crd/bases/metallb.io_l2advertisements.yaml': 'crds/metallb/metallb.io_l2advertisements.yaml',
+  'https://raw.githubusercontent.com/argoproj/argo-cd/v3.0.23/manifests/crds/application-crd.yaml': 'crds/argocd/application-crd.yaml',
   'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.schema.json': 'charts/istio/gateway/values.schema.json',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.schema.json': 'charts/metallb/values.schema.json',
   'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.schema.json': 'charts/cilium/values.schema.json',
