@@ -38,6 +38,9 @@ export const PROJECT = 'default';
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 /** The label that names an Application's Helm repository the way features do (values validation). */
 export const HELM_REPOSITORY_LABEL = 'meshfleet.io/helm-repository';
+/** Labels on every child Application: its cluster and stage (`argocd app list -l meshfleet.io/stage=mesh`). */
+export const CLUSTER_LABEL = 'meshfleet.io/cluster';
+export const STAGE_LABEL = 'meshfleet.io/stage';
 /** The KSOPS generator file of a stage with SOPS-encrypted objects. */
 export const KSOPS_GENERATOR = 'ksops-generator.yaml';
 
@@ -122,11 +125,11 @@ function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
   const chart = new Chart(app, `${cluster}--argocd`, { disableResourceNameHashes: true });
   const prefix = input.repoPath ? `${input.repoPath}/` : '';
   const out: [string, string][] = [];
-  const add = (file: string, name: string, wave: number, spec: ApplicationSpec, labels: Record<string, string> = {}): void => {
+  const add = (file: string, name: string, stage: StageName, wave: number, spec: ApplicationSpec, labels: Record<string, string> = {}): void => {
     new Application(chart, file, {
       metadata: {
         name, namespace: ARGOCD_NAMESPACE,
-        labels: { 'meshfleet.io/cluster': cluster, ...labels },
+        labels: { [CLUSTER_LABEL]: cluster, [STAGE_LABEL]: stage, ...labels },
         annotations: { [SYNC_WAVE]: String(wave) },
         // Deleting the Application deletes what it applied (cascade), as Flux's prune does.
         finalizers: ['resources-finalizer.argocd.argoproj.io'],
@@ -141,7 +144,7 @@ function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
     if (!objs) continue;
     const base = stageIndex(stage) * STAGE_WAVE_STEP;
     if (objs.length > 0) {
-      add(`clusters/${cluster}/${stage}.yaml`, `${cluster}-${stage}`, base, {
+      add(`clusters/${cluster}/${stage}.yaml`, `${cluster}-${stage}`, stage, base, {
         project: PROJECT,
         source: { repoUrl: fleet.gitops.repoURL, targetRevision: fleet.gitops.branch, path: `${prefix}manifests/${cluster}/${stage}` },
         destination: { name: cluster },
@@ -151,7 +154,7 @@ function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
     const waves = chartWaves(charts, base);
     for (const c of charts) {
       const oci = c.repository.url.startsWith('oci://');
-      add(`clusters/${cluster}/${stage}-${c.name}.yaml`, `${cluster}-${stage}-${c.name}`, waves.get(c)!, {
+      add(`clusters/${cluster}/${stage}-${c.name}.yaml`, `${cluster}-${stage}-${c.name}`, stage, waves.get(c)!, {
         project: PROJECT,
         source: {
           // Argo CD takes an OCI Helm repository without its scheme.
@@ -175,7 +178,7 @@ function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
   // The root Application (on the hub, in-cluster) that applies the cluster's child Applications.
   const root = new Chart(app, `${cluster}--argocd-root`, { disableResourceNameHashes: true });
   new Application(root, 'root', {
-    metadata: { name: cluster, namespace: ARGOCD_NAMESPACE, labels: { 'meshfleet.io/cluster': cluster } },
+    metadata: { name: cluster, namespace: ARGOCD_NAMESPACE, labels: { [CLUSTER_LABEL]: cluster } },
     spec: {
       project: PROJECT,
       source: { repoUrl: fleet.gitops.repoURL, targetRevision: fleet.gitops.branch, path: `${prefix}clusters/${cluster}` },
