@@ -28,9 +28,10 @@ export const HELP = `Usage: npm run synth -- [options]
        npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [options]
        npm run link -- [options]
 
-synth renders fleet.yaml into per-cluster GitOps folders for Flux. The first
-synth in a repository without pki/ creates the CA store (root + one
-intermediate per cluster, keys SOPS-encrypted to the age recipients).
+synth renders fleet.yaml into per-cluster GitOps folders for Flux or Argo CD
+(spec.gitops.engine). The first synth in a repository without pki/ creates
+the CA store (root + one intermediate per cluster, keys SOPS-encrypted to the
+age recipients).
 
 pki status           table of the CA certificates; exit 1 if one expires
                      within 30 days, is missing or does not chain to the root
@@ -54,7 +55,7 @@ check                everything CI needs, in one command: --out is what synth
 Options:
   --fleet <file>   the fleet description                       (default: fleet.yaml)
   --out <dir>      the output folder, inside the git repository
-                   Flux syncs                                  (default: dist)
+                   the GitOps engine syncs                     (default: dist)
   --pki <dir>      the CA store          (default: pki/ beside the fleet file)
   --check          synth only: render in memory and compare with --out and
                    .sops.yaml; exit 1 and list the objects that differ
