@@ -44,7 +44,7 @@ const cases: Case[] = [
   { name: 'misspelt field', text: DEFAULT_FLEET.replace('network: network2', 'netwrok: network2'), path: 'spec.clusters[1].netwrok', rule: /unknown field "netwrok"/ },
   { name: 'unknown CNI', edit: set(['spec', 'clusters', 2, 'cni'], 'flannel'), path: 'spec.clusters[2].cni', rule: /must be one of "calico", "cilium", "other"/ },
   { name: 'mesh type not rendered yet', edit: set(['spec', 'mesh', 'type'], 'linkerd'), path: 'spec.mesh.type', rule: /must be one of "istio", "none"/ },
-  { name: 'unsupported GitOps engine', edit: set(['spec', 'gitops', 'engine'], 'argocd'), path: 'spec.gitops.engine', rule: /must be one of "flux"/ },
+  { name: 'unsupported GitOps engine', edit: set(['spec', 'gitops', 'engine'], 'jenkins'), path: 'spec.gitops.engine', rule: /must be one of "flux", "argocd"/ },
   { name: 'interval not a duration', edit: set(['spec', 'gitops', 'interval'], 'ten minutes'), path: 'spec.gitops.interval', rule: /required format/ },
   { name: 'unknown reviews version', edit: set(['spec', 'clusters', 0, 'samples'], { reviews: ['v4'] }), path: 'spec.clusters[0].samples.reviews[0]', rule: /must be one of "v1", "v2", "v3"/ },
   { name: 'missing API server', edit: del(['spec', 'clusters', 1, 'apiServer']), path: 'spec.clusters[1].apiServer', rule: /required field "apiServer" is missing/ },
