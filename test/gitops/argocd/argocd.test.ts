@@ -168,6 +168,13 @@ describe('engine argocd', () => {
     }
   }, 300_000);
 
+  it('an OCI chart repository becomes a Helm source without its scheme, as Argo CD 3.0 takes it (and helm-template puts it back)', () => {
+    const oci = editFleet((d) => d.setIn(['spec', 'mesh', 'istio', 'chartRepository'], 'oci://registry.example.com/istio-charts'), ARGO_TEXT);
+    const istiod = renderObjects(oci).get('clusters/kt-k2p/mesh-istiod.yaml')![0]!;
+    expect(istiod.spec.source).toMatchObject({ repoURL: 'registry.example.com/istio-charts', chart: 'istiod', targetRevision: '1.26.8' });
+    expect(releaseCases('oci', oci).find((c) => c.cluster === 'kt-k2p' && c.ref.chart === 'istiod')!.ref.url).toBe('oci://registry.example.com/istio-charts');
+  });
+
   it('dist/README.md: registering each cluster, the root Applications, KSOPS with the clusters\' age identities, the health check', () => {
     const readme = renderFleet(loadFleet(ARGO_TEXT), { repoPath: 'dist' }).files.get('README.md')!;
     expect(readme).toContain('argocd cluster add kt --name kt-k2p --yes');
