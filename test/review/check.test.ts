@@ -3,6 +3,7 @@ import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../lib/cli';
+import { SchemaValidator } from '../../lib/render/validate';
 import { synthFleet } from '../helpers';
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -38,6 +39,23 @@ describe('npm run check', () => {
 
     await synthFleet(readFileSync(join(dir, 'fleet.yaml'), 'utf8'), dir);
     expect((await cli(...args)).code).toBe(0);
+  }, 60_000);
+
+  it('fails when an emitted object fails its schema, naming the file, the object and the field', async () => {
+    const { dir, out } = await synthFleet();
+    // A schema the object does not meet, as a newer CRD (or a value passed through unchecked) would give.
+    const real = SchemaValidator.prototype.validate;
+    const spy = vi.spyOn(SchemaValidator.prototype, 'validate').mockImplementation(function (this: SchemaValidator, obj) {
+      return obj.kind === 'Gateway' ? ['/spec/servers/0/port/number: must be <= 1024'] : real.call(this, obj);
+    });
+    try {
+      const r = await cli('check', '--fleet', join(dir, 'fleet.yaml'), '--out', out);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('objects fail their schema');
+      expect(r.err).toContain('manifests/kt-k2p/mesh-config/gateway-cross-network-gateway.yaml: Gateway istio-system/cross-network-gateway /spec/servers/0/port/number: must be <= 1024');
+    } finally {
+      spy.mockRestore();
+    }
   }, 60_000);
 
   it('--strict turns pending links into a failure', async () => {
