@@ -10,26 +10,32 @@ import { parseArgs } from 'node:util';
 import { FleetError, redact, UsageError } from './errors';
 import type { Fleet } from './fleet/types';
 import type { MeshModule } from './mesh/types';
-import { assertOwned, writeFilesAtomically } from './output/write';
+import { assertOwned, isFluxOwned, writeFilesAtomically } from './output/write';
 import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
-import { compare, loadFleetWithModules, plan, SchemaError, validate, write, type Modules } from './pipeline';
+import { loadFleetWithModules, plan, SchemaError, validate, write, type Modules } from './pipeline';
 import { fileReader } from './pki/files';
 import { EXPIRY_WARNING_DAYS, formatStatus } from './pki/status';
 import { render, type Rendered } from './render/render';
 import { toYaml } from './render/yaml';
+import { diffTrees, isEmpty } from './review/diff';
+import { formatMarkdown, formatText, objectId } from './review/format';
+import { gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './review/tree';
 import { sopsConfig } from './sops/config';
 
 export { SchemaError };
 
 export const HELP = `Usage: npm run synth -- [options]
+       npm run diff -- [--base <git ref>] [--markdown] [options]
+       npm run check -- [--strict] [options]
        npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [options]
        npm run link -- [options]
 
-synth renders fleet.yaml into per-cluster GitOps folders for Flux. The first
-synth in a repository without pki/ creates the CA store (root + one
-intermediate per cluster, keys SOPS-encrypted to the age recipients).
+synth renders fleet.yaml into per-cluster GitOps folders for Flux or Argo CD
+(spec.gitops.engine). The first synth in a repository without pki/ creates
+the CA store (root + one intermediate per cluster, keys SOPS-encrypted to the
+age recipients).
 
 pki status           table of the CA certificates; exit 1 if one expires
                      within 30 days, is missing or does not chain to the root
@@ -42,21 +48,34 @@ pki rekey            re-encrypt pki/ to the recipients fleet.yaml names now
 link                 read what each cluster's peers need from it (Istio: reader
                      token; Linkerd: remote-access token, gateway address)
                      through its kubeconfig context; write pki/links/
+diff                 render in memory and compare, per cluster, stage and
+                     object, with --out as committed (or as it is at --base):
+                     added, removed, changed fields with old -> new values;
+                     secrets only by what is public (certificate subject,
+                     serial, expiry); exit 0 no difference, 1 differences
+check                everything CI needs, in one command: --out is what synth
+                     renders (objects and fields), every object passes its
+                     schema, no certificate expires within 30 days, .sops.yaml
+                     is current; pending links warn (fail with --strict)
 
 Options:
   --fleet <file>   the fleet description                       (default: fleet.yaml)
   --out <dir>      the output folder, inside the git repository
-                   Flux syncs                                  (default: dist)
+                   the GitOps engine syncs                     (default: dist)
   --pki <dir>      the CA store          (default: pki/ beside the fleet file)
   --check          synth only: render in memory and compare with --out and
-                   .sops.yaml; exit 1 and list what differs (for CI)
+                   .sops.yaml; exit 1 and list the objects that differ
+  --base <ref>     diff only: compare with --out at this git ref
+                   (default: --out in the working tree)
+  --markdown       diff only: a summary for a pull request comment
+  --strict         check only: pending links fail too
   --debug          on failure, also print the stack trace
   --version        meshfleet's version and the versions it pins
   -h, --help       show this help (with a command: that command's help)
 
 Exit codes: 0 done (or, with --check, up to date); 1 invalid input, refused
 output folder, --check found drift, or a failed command. On exit 1 nothing
-on disk has changed.
+on disk has changed. diff: 0 no difference, 1 differences, 2 failed.
 
 The output folder holds exactly what fleet.yaml describes: files of clusters
 that left the fleet are removed; clusters/<cluster>/flux-system/ (written by
@@ -70,11 +89,33 @@ const COMMON = `  --fleet <file>   the fleet description                       (
 /** The flags each command takes (help, version and debug are everyone's). */
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
   synth: ['fleet', 'out', 'pki', 'check'],
+  diff: ['fleet', 'out', 'pki', 'base', 'markdown'],
+  check: ['fleet', 'out', 'pki', 'strict'],
   pki: ['fleet', 'pki'],
   link: ['fleet', 'pki'],
 };
 
 const COMMAND_HELP: Record<string, string> = {
+  diff: `Usage: npm run diff -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--base <ref>] [--markdown]
+
+Renders in memory and compares, per cluster, stage and object, with --out as
+it is in the working tree (or at git ref --base): added, removed and changed
+objects with their changed fields. Secrets are compared only by what is public.
+Exit 0: no difference; 1: differences; 2: failed.
+
+  --out <dir>      the output folder to compare with (default: dist)
+  --base <ref>     compare with --out as committed at this git ref
+  --markdown       a summary for a pull request comment
+${COMMON}`,
+  check: `Usage: npm run check -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--strict]
+
+Everything CI needs: --out is what synth renders (objects and fields), every
+object passes its schema, no certificate expires within 30 days, .sops.yaml is
+current. Pending links are a warning, or a failure with --strict.
+
+  --out <dir>      the output folder to check (default: dist)
+  --strict         pending links fail too
+${COMMON}`,
   synth: `Usage: npm run synth -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--check]
 
 Renders fleet.yaml into per-cluster GitOps folders; creates the CA store on the
@@ -126,7 +167,16 @@ export interface SynthOptions {
   readonly pki?: string;
 }
 
-export type Command = { name: 'synth' } | { name: 'pki'; action: string; cluster?: string } | { name: 'link' };
+export interface ReviewOptions {
+  /** diff: the git ref to compare with; undefined = --out in the working tree. */
+  readonly base?: string;
+  readonly markdown: boolean;
+  /** check: pending links fail. */
+  readonly strict: boolean;
+}
+
+export type Command = { name: 'synth' } | { name: 'pki'; action: string; cluster?: string } | { name: 'link' } |
+  { name: 'diff' } | { name: 'check' };
 
 export interface SynthResult {
   readonly fleet: Fleet;
@@ -136,8 +186,8 @@ export interface SynthResult {
   readonly warnings: readonly string[];
 }
 
-/** Parses argv; throws UsageError on unknown options. Returns undefined for --help. */
-export function parseCli(argv: string[]): { command: Command; options: SynthOptions } | { help: string } {
+/** Parses argv; throws UsageError on unknown options and on another command's flags. Returns the text for --help and --version. */
+export function parseCli(argv: string[]): { command: Command; options: SynthOptions; review: ReviewOptions } | { help: string } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -147,6 +197,9 @@ export function parseCli(argv: string[]): { command: Command; options: SynthOpti
         out: { type: 'string', default: 'dist' },
         pki: { type: 'string' },
         check: { type: 'boolean', default: false },
+        base: { type: 'string' },
+        markdown: { type: 'boolean', default: false },
+        strict: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -171,20 +224,20 @@ export function parseCli(argv: string[]): { command: Command; options: SynthOpti
     fleet: parsed.values.fleet!, out: parsed.values.out!, check: parsed.values.check!, ...(parsed.values.pki ? { pki: parsed.values.pki } : {}),
   };
   const usage = (what: string): UsageError => new UsageError(`${what}\n\n${HELP}`);
-  if (verb === undefined || verb === 'synth') {
+  const review: ReviewOptions = {
+    ...(parsed.values.base !== undefined ? { base: parsed.values.base } : {}), markdown: parsed.values.markdown!, strict: parsed.values.strict!,
+  };
+  const name = verb ?? 'synth';
+  if (name === 'synth' || name === 'link' || name === 'diff' || name === 'check') {
     if (action !== undefined) throw usage(`unexpected argument ${JSON.stringify(action)}`);
-    return { command: { name: 'synth' }, options };
-  }
-  if (verb === 'link') {
-    if (action !== undefined) throw usage(`unexpected argument ${JSON.stringify(action)}`);
-    return { command: { name: 'link' }, options };
+    return { command: { name }, options, review };
   }
   if (verb === 'pki') {
     const needsCluster = action === 'issue' || action === 'rotate';
     if (!['status', 'issue', 'rotate', 'rekey'].includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey (got ${JSON.stringify(action ?? '')})`);
     if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a cluster name`);
     if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
-    return { command: { name: 'pki', action: action!, ...(cluster ? { cluster } : {}) }, options };
+    return { command: { name: 'pki', action: action!, ...(cluster ? { cluster } : {}) }, options, review };
   }
   throw usage(`unknown command ${JSON.stringify(verb)}`);
 }
@@ -226,39 +279,61 @@ function posix(path: string): string {
   return path.split(sep).join('/');
 }
 
-/** The whole synth; throws FleetError / UsageError / SchemaError, never exits. */
-export async function synth(options: SynthOptions): Promise<SynthResult> {
+/** Everything a synth knows before it writes: the fleet, its modules, the rendered tree, .sops.yaml. */
+interface Prepared {
+  readonly p: Paths;
+  readonly fleet: Fleet;
+  readonly modules: Modules;
+  readonly warnings: readonly string[];
+  readonly rendered: Rendered;
+  readonly pki: unknown;
+  readonly newPki?: Map<string, string>;
+  readonly pkiLabel: string;
+  readonly sopsPath: string;
+  readonly sopsText: string;
+}
+
+/** load → … → render in memory; `validateSchemas` false leaves the validate step to the caller. */
+async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSchemas = true): Promise<Prepared> {
   const p = paths(options);
   const { fleet, modules, warnings } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
   const { mesh } = modules;
   const pkiLabel = posix(relative(process.cwd(), p.pkiDir)) || '.';
-  if (!options.check) assertOwned(p.outDir);
+  if (!inMemoryOnly) assertOwned(p.outDir);
   if (mesh.ca) assertPkiInRepo(p.fleetPath, p.pkiDir);
   let newPki: Map<string, string> | undefined;
   if (mesh.ca && !existsSync(p.pkiDir)) {
-    if (options.check) throw new UsageError(`${pkiLabel} does not exist; run \`npm run synth\` once to create the CA store`);
+    if (inMemoryOnly) throw new UsageError(`${pkiLabel} does not exist; run \`npm run synth\` once to create the CA store`);
     newPki = await mesh.ca.create(fleet);
   }
   const pki = mesh.ca?.read(newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir), fleet, pkiLabel);
   const repo = repoPath(p.fleetPath, p.outDir);
   const rendered = render({ fleet, plan: plan(fleet, modules, pki), ...modules, pki, repoPath: repo });
-  validate(rendered);
+  if (validateSchemas) validate(rendered);
   const sopsPath = join(p.fleetDir, '.sops.yaml');
   const sopsText = sopsConfig(mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), posix(relative(p.fleetDir, p.outDir))) ?? []);
-  const pendingNote = pendingLinks(mesh, fleet, pki);
+  return { p, fleet, modules, warnings, rendered, pki, ...(newPki ? { newPki } : {}), pkiLabel, sopsPath, sopsText };
+}
+
+const sopsStale = (x: Prepared): boolean => !existsSync(x.sopsPath) || readFileSync(x.sopsPath, 'utf8') !== x.sopsText;
+
+/** The whole synth; throws FleetError / UsageError / SchemaError, never exits. */
+export async function synth(options: SynthOptions): Promise<SynthResult> {
+  const x = await prepare(options, options.check);
+  const { p, fleet, rendered, warnings, newPki, pkiLabel } = x;
+  const pendingNote = pendingLinks(x.modules.mesh, fleet, x.pki);
 
   if (options.check) {
-    const { changed, stale } = compare(p.outDir, rendered);
-    if (!existsSync(sopsPath) || readFileSync(sopsPath, 'utf8') !== sopsText) changed.push(`${posix(relative(p.outDir, sopsPath))} (the sops rules beside fleet.yaml)`);
-    if (changed.length + stale.length > 0) {
-      const list = [...changed.map((f) => `  changed: ${f}`), ...stale.map((f) => `  stale:   ${f}`)];
-      throw new UsageError(`${options.out} is not what ${options.fleet} renders to (run \`npm run synth\` and commit the result):\n${list.join('\n')}`);
+    const list = driftLines(outTree(p.outDir), rendered);
+    if (sopsStale(x)) list.push(`  changed: ${posix(relative(p.outDir, x.sopsPath))} (the sops rules beside fleet.yaml)`);
+    if (list.length > 0) {
+      throw new UsageError(`${options.out} is not what ${options.fleet} renders to (run \`npm run synth\` and commit the result); compared with the rendering, ${options.out} has:\n${list.join('\n')}`);
     }
     return { fleet, rendered, warnings, message: `${options.out} is up to date with ${options.fleet}${pendingNote}` };
   }
   if (newPki) writeNewDir(p.pkiDir, newPki);
   const result = write(p.outDir, rendered);
-  if (!existsSync(sopsPath) || readFileSync(sopsPath, 'utf8') !== sopsText) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', sopsText]]));
+  if (sopsStale(x)) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', x.sopsText]]));
   writeCdk8sOutput(rendered);
   const names = fleet.clusters.map((c) => c.name).join(', ');
   return {
@@ -269,6 +344,32 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
       `rendered ${fleet.clusters.length} cluster(s) (${names}) into ${options.out}: ` +
       `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}`,
   };
+}
+
+/** The output folder as on disk, Flux's own folders left out. */
+function outTree(outDir: string): Tree {
+  return readDiskTree(outDir, (path) => !isFluxOwned(path));
+}
+
+/**
+ * How the output folder deviates from what synth renders, one line per object (cluster/stage Kind
+ * ns/name and its changed fields) and per other file, from the folder's side: an object or file
+ * someone deleted from it is "removed", one synth would not write is "added". A file whose objects
+ * are equal but whose bytes are not (edited comments or formatting) is "reformatted".
+ */
+function driftLines(onDisk: Tree, rendered: Rendered): string[] {
+  const d = diffTrees({ old: rendered.files, new: onDisk });
+  const lines = d.objects.map((o) => {
+    const fields = o.fields.map((f) => f.path);
+    const shown = fields.length > 4 ? [...fields.slice(0, 4), `… ${fields.length - 4} more`] : fields;
+    return `  ${o.change.padEnd(8)} ${objectId(o.ref)}${shown.length > 0 ? `: ${shown.join(', ')}` : ''}`;
+  });
+  lines.push(...d.files.map((f) => `  ${f.change.padEnd(8)} ${f.path}`));
+  const covered = new Set([...d.objects.map((o) => o.ref.path), ...d.files.map((f) => f.path)]);
+  for (const [path, text] of rendered.files) {
+    if (onDisk.has(path) && onDisk.get(path) !== text && !covered.has(path)) lines.push(`  reformatted ${path} (same objects, different bytes)`);
+  }
+  return lines;
 }
 
 function pendingLinks(mesh: MeshModule, fleet: Fleet, pki: unknown): string {
@@ -330,7 +431,75 @@ function writeCdk8sOutput(rendered: Rendered): void {
   }
 }
 
-async function run(command: Command, options: SynthOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+const isPem = (path: string): boolean => path.endsWith('.pem');
+
+/** The CA store's public certificates at a git ref; undefined when it is outside the repository. */
+function pkiAt(root: string, ref: string, pkiDir: string): Tree | undefined {
+  if (relative(root, pkiDir).startsWith('..') || !refExists(root, ref)) return undefined;
+  return readGitTree(root, ref, pkiDir, isPem);
+}
+
+/** `npm run diff`: exit 0 when nothing differs, 1 when something does. */
+async function diffCommand(options: SynthOptions, review: ReviewOptions, out: (s: string) => void): Promise<number> {
+  const x = await prepare(options, true);
+  const root = gitRoot(x.p.outDir);
+  let old: Tree;
+  let pkiOld: Tree | undefined;
+  if (review.base !== undefined) {
+    if (!root) throw new UsageError(`--base ${review.base} needs a git repository, and ${options.out} is not in one`);
+    old = readGitTree(root, review.base, x.p.outDir, (path) => !isFluxOwned(path));
+    pkiOld = pkiAt(root, review.base, x.p.pkiDir);
+  } else {
+    old = outTree(x.p.outDir);
+    // The committed CA store is the best record of the certificates behind the committed dist/.
+    pkiOld = root ? pkiAt(root, 'HEAD', x.p.pkiDir) : undefined;
+  }
+  const d = diffTrees({ old, new: x.rendered.files, pki: { ...(pkiOld ? { old: pkiOld } : {}), new: readDiskTree(x.p.pkiDir, isPem) } });
+  const from = review.base !== undefined ? `${options.out} at ${review.base}` : options.out;
+  out(review.markdown ? formatMarkdown(d, `meshfleet diff: ${from} → ${options.fleet}`) : formatText(d));
+  return isEmpty(d) ? 0 : 1;
+}
+
+/** `npm run check`: every reason CI should refuse a pull request, each with its fix. */
+async function checkCommand(options: SynthOptions, review: ReviewOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const x = await prepare(options, true, false);
+  const problems: string[] = [];
+  const warnings = [...x.warnings];
+  try {
+    validate(x.rendered);
+  } catch (e) {
+    if (!(e instanceof SchemaError)) throw e;
+    problems.push(`objects fail their schema (a bug in meshfleet, or a value fleet.yaml passes through unchecked: fix that value; otherwise report it):\n${e.failures.map((f) => `    ${f}`).join('\n')}`);
+  }
+  const drift = driftLines(outTree(x.p.outDir), x.rendered);
+  if (drift.length > 0) {
+    problems.push(`${options.out} is not what ${options.fleet} renders to (a stale or hand-edited ${options.out}: run \`npm run synth\` and commit the result); compared with the rendering, ${options.out} has:\n${drift.map((l) => `  ${l}`).join('\n')}`);
+  }
+  if (sopsStale(x)) {
+    problems.push(`${posix(relative(process.cwd(), x.sopsPath))} is not what ${options.fleet} implies (run \`npm run synth\` and commit it)`);
+  }
+  const ca = x.modules.mesh.ca;
+  if (ca) {
+    const bad = ca.status(x.fleet, x.p.pkiDir).filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS);
+    if (bad.length > 0) {
+      problems.push(`certificate(s) missing, not chaining to the root, or expiring within ${EXPIRY_WARNING_DAYS} days (run \`npm run pki -- rotate <cluster>\`, or \`issue\` for a missing one, then \`npm run synth\`):\n` +
+        bad.map((r) => `    ${r.file}: ${r.subject}, not after ${r.notAfter} (${r.daysLeft < 0 ? 'expired or missing' : `${r.daysLeft} days left`})${r.chainOk ? '' : ', does not chain to the root'}`).join('\n'));
+    }
+  }
+  const pending = pendingLinks(x.modules.mesh, x.fleet, x.pki).trim();
+  if (pending) (review.strict ? problems : warnings).push(pending);
+  for (const w of warnings) err(`warning: ${w}`);
+  if (problems.length > 0) {
+    err(`check failed: ${problems.length} problem(s)\n${problems.map((p, i) => `${i + 1}. ${p}`).join('\n')}`);
+    return 1;
+  }
+  out(`check passed: ${options.out} is what ${options.fleet} renders to, every object passes its schema, certificates are valid for more than ${EXPIRY_WARNING_DAYS} days, .sops.yaml is current`);
+  return 0;
+}
+
+async function run(command: Command, options: SynthOptions, review: ReviewOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (command.name === 'diff') return diffCommand(options, review, out);
+  if (command.name === 'check') return checkCommand(options, review, out, err);
   if (command.name === 'synth') {
     const result = await synth(options);
     for (const w of result.warnings) err(`warning: ${w}`);
@@ -378,17 +547,20 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
 /** Runs the CLI and returns the exit code; all output goes through the given streams. Never throws. */
 export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
   const debug = argv.includes('--debug');
+  // diff exits 1 for "differences" (like `git diff --exit-code`), so its failures are 2.
+  let failCode = 1;
   try {
     const parsed = parseCli(argv.filter((a) => a !== '--debug'));
     if ('help' in parsed) {
       out(parsed.help);
       return 0;
     }
-    return await run(parsed.command, parsed.options, out, err);
+    failCode = parsed.command.name === 'diff' ? 2 : 1;
+    return await run(parsed.command, parsed.options, parsed.review, out, err);
   } catch (e) {
     err(`error: ${describeError(e)}\n\nNothing was written.${debug || !(e instanceof Error) || isExpected(e) ? '' : ' (Run again with --debug for the stack trace.)'}`);
     if (debug && e instanceof Error && e.stack) err(e.stack);
-    return 1;
+    return failCode;
   }
 }
 

@@ -13,6 +13,7 @@ import type { GitOpsEngine, HelmInstall } from './gitops/types';
 export class ClusterPlan {
   private readonly stageCharts = new Map<StageName, Chart>();
   private readonly verbatimFiles = new Map<StageName, Map<string, string>>();
+  private readonly helmInstalls = new Map<StageName, HelmInstall[]>();
   /** Charts written to a file of their own under dist/, keyed by dist-relative path. */
   readonly extraFiles = new Map<string, Chart>();
   /**
@@ -63,6 +64,12 @@ export class ClusterPlan {
   /** Installs a Helm chart in a stage, the way the fleet's GitOps engine does it. */
   helmChart(stage: StageName, props: HelmInstall): void {
     this.engine.helmChart(this.stage(stage), props);
+    this.helmInstalls.set(stage, [...(this.helmInstalls.get(stage) ?? []), props]);
+  }
+
+  /** The Helm charts asked of a stage, in the order asked. */
+  chartsIn(stage: StageName): readonly HelmInstall[] {
+    return this.helmInstalls.get(stage) ?? [];
   }
 
   /** A chart rendered to its own file, outside the stages. */
@@ -77,11 +84,11 @@ export class ClusterPlan {
     this.textFiles.set(path, content);
   }
 
-  /** The stages that received content, in apply order. */
+  /** The stages that received content (objects, verbatim files or Helm charts), in apply order. */
   stages(): { name: StageName; chart: Chart }[] {
     return STAGES.flatMap((s) => {
       const hasObjects = (this.stageCharts.get(s.name)?.node.children.length ?? 0) > 0;
-      return hasObjects || this.verbatimIn(s.name).size > 0 ? [{ name: s.name, chart: this.stage(s.name) }] : [];
+      return hasObjects || this.verbatimIn(s.name).size > 0 || this.chartsIn(s.name).length > 0 ? [{ name: s.name, chart: this.stage(s.name) }] : [];
     });
   }
 }

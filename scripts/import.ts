@@ -38,6 +38,7 @@ const MIRROR: Record<string, string> = {
   'https://raw.githubusercontent.com/linkerd/linkerd2/version-2.18/multicluster/charts/linkerd-multicluster/templates/link-crd.yaml': 'crds/linkerd/link-crd.yaml',
   'https://raw.githubusercontent.com/linkerd/linkerd2/version-2.18/charts/linkerd-crds/templates/policy/httproute.yaml': 'crds/linkerd/policy/httproute.yaml',
   'https://raw.githubusercontent.com/linkerd/linkerd-smi/v0.2.7/charts/linkerd-smi/templates/trafficsplit-crd.yaml': 'crds/linkerd/smi/trafficsplit-crd.yaml',
+  'https://raw.githubusercontent.com/argoproj/argo-cd/v3.0.23/manifests/crds/application-crd.yaml': 'crds/argocd/application-crd.yaml',
   'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.schema.json': 'charts/istio/gateway/values.schema.json',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.schema.json': 'charts/metallb/values.schema.json',
   'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.schema.json': 'charts/cilium/values.schema.json',

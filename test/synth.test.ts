@@ -184,8 +184,10 @@ describe('the committed dist/', () => {
     writeFileSync(join(out, 'manifests/kt-k2p/mesh/leftover.yaml'), 'kind: ConfigMap\n');
     const r = runCli(['--fleet', join(dir, 'fleet.yaml'), '--out', out, '--check']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('changed: manifests/kt-k2p/mesh/helmrelease-istiod.yaml');
-    expect(r.stderr).toContain('stale:   manifests/kt-k2p/mesh/leftover.yaml');
+    // The hand-edited file no longer holds the object; the leftover one holds a ConfigMap.
+    expect(r.stderr).toContain('removed  kt-k2p/mesh HelmRelease istio-system/istiod');
+    expect(r.stderr).toContain('added    kt-k2p/mesh ConfigMap leftover.yaml');
+    expect(r.stderr).toContain('changed  manifests/kt-k2p/mesh/helmrelease-istiod.yaml');
     rmSync(join(dir, '.sops.yaml'));
     expect(runCli(['--fleet', join(dir, 'fleet.yaml'), '--out', out, '--check']).stderr).toContain('changed: ../.sops.yaml (the sops rules beside fleet.yaml)');
   });

@@ -1,8 +1,9 @@
 /** The GitOps engines by spec.gitops.engine. The only file that imports an engine's folder. */
+import { argocd } from './argocd';
 import { flux } from './flux';
 import type { GitOpsEngine } from './types';
 
-export const ENGINES: Readonly<Record<string, GitOpsEngine>> = { flux };
+export const ENGINES: Readonly<Record<string, GitOpsEngine>> = { flux, argocd };
 
 export function engineOf(name: string): GitOpsEngine {
   const engine = ENGINES[name];

@@ -33,8 +33,14 @@ export interface HelmInstall {
 export interface DeliveryInput {
   readonly fleet: Fleet;
   readonly cluster: Cluster;
-  /** The stages that have content, in apply order, with the objects each applies. */
+  /**
+   * The stages that have content, in apply order, with the objects each applies to the cluster
+   * (empty for a stage that only installs Helm charts through an engine that keeps them off the
+   * cluster's manifests, like Argo CD).
+   */
   readonly stages: ReadonlyMap<StageName, readonly KubeObject[]>;
+  /** The Helm charts features asked each stage to install (`plan.helmChart`), in the order asked. */
+  readonly charts: ReadonlyMap<StageName, readonly HelmInstall[]>;
   /** Where dist/ sits in the git repository the engine pulls, POSIX (e.g. "dist"). */
   readonly repoPath: string;
 }
@@ -44,7 +50,11 @@ export interface GitOpsEngine {
   readonly name: string;
   /** How the README names it, e.g. "Flux". */
   readonly title: string;
-  /** Adds the objects that install a Helm chart to a stage's scope. */
+  /**
+   * Adds the objects that install a Helm chart to a stage's scope (Flux: HelmRepository +
+   * HelmRelease, applied to the cluster). An engine that installs charts from outside the cluster
+   * adds nothing here and emits them in `deliver` from `DeliveryInput.charts`.
+   */
   helmChart(scope: Construct, props: HelmInstall): void;
   /** Annotations for an object merged into one another manager owns, and never deleted by the engine. */
   readonly mergePatchAnnotations: Readonly<Record<string, string>>;
@@ -52,10 +62,23 @@ export interface GitOpsEngine {
   chartValues(obj: KubeObject): { chart: string; values: unknown } | undefined;
   /** The engine's objects that apply a cluster's stages, by dist-relative path. */
   deliver(app: App, input: DeliveryInput): [string, KubeObject][];
+  /**
+   * The kustomization.yaml of a stage folder, given its files (sorted) and objects; undefined or
+   * absent = every file under `resources:`. May add files to the folder (e.g. a KSOPS generator
+   * for the SOPS-encrypted files, which Argo CD cannot apply as they are).
+   */
+  stageKustomization?(entries: readonly (readonly [string, KubeObject])[]): StageKustomization;
   /** The engine's parts of dist/README.md. */
   readonly readme: EngineReadme;
   /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */
   readonly pins?: Readonly<Record<string, string>>;
+}
+
+export interface StageKustomization {
+  /** The kustomization.yaml document. */
+  readonly kustomization: Record<string, unknown>;
+  /** Extra files of the stage folder (file name → object), not applied as resources. */
+  readonly files: readonly (readonly [string, Record<string, unknown>])[];
 }
 
 export interface EngineReadme {

@@ -31,8 +31,12 @@ export interface ReleaseRef {
   readonly chart: string;
   readonly version: string;
   readonly values: Record<string, unknown>;
-  /** HelmRepository namespace/name from spec.chart.spec.sourceRef. */
+  /** HelmRepository namespace/name from spec.chart.spec.sourceRef (Argo CD: the repository's name as features call it). */
   readonly repository: { readonly name: string; readonly namespace: string };
+  /** The chart repository URL, when the object names it itself (an Argo CD Application's Helm source). */
+  readonly url?: string;
+  /** What installs it: "HelmRelease" (default) or "Application". */
+  readonly kind?: string;
 }
 
 interface HelmReleaseSpec {
@@ -64,6 +68,40 @@ export function releaseRef(obj: KubeObject): ReleaseRef {
   };
 }
 
+interface ApplicationHelmSource {
+  repoURL: string;
+  chart?: string;
+  targetRevision?: string;
+  helm?: { releaseName?: string; valuesObject?: Record<string, unknown> };
+}
+
+/** An Argo CD Application whose source is a Helm chart. */
+export function isHelmApplication(obj: KubeObject): boolean {
+  return obj.kind === 'Application' && obj.apiVersion.startsWith('argoproj.io/')
+    && typeof (obj.spec as { source?: ApplicationHelmSource } | undefined)?.source?.chart === 'string';
+}
+
+/** What `helm template` needs from an Argo CD Application's Helm source, the way Argo CD's repo-server renders it. */
+export function applicationReleaseRef(obj: KubeObject): ReleaseRef {
+  const spec = obj.spec as { source: ApplicationHelmSource; destination: { namespace?: string } };
+  const name = obj.metadata?.name ?? '';
+  const { source } = spec;
+  if (!source.targetRevision) throw new UsageError(`Application ${name} pins no chart version (targetRevision)`);
+  const releaseName = source.helm?.releaseName ?? name;
+  return {
+    name: releaseName,
+    releaseName,
+    namespace: spec.destination.namespace ?? 'default',
+    chart: source.chart!,
+    version: source.targetRevision,
+    values: source.helm?.valuesObject ?? {},
+    repository: { name: obj.metadata?.labels?.['meshfleet.io/helm-repository'] ?? source.repoURL, namespace: obj.metadata?.namespace ?? 'argocd' },
+    // Argo CD writes an OCI Helm repository without its scheme; helm needs it.
+    url: /^[a-z]+:\/\//.test(source.repoURL) ? source.repoURL : `oci://${source.repoURL}`,
+    kind: 'Application',
+  };
+}
+
 /** The HelmRepository a release's chart comes from, among one cluster's objects. */
 export function repositoryOf(release: ReleaseRef, objects: readonly KubeObject[]): KubeObject | undefined {
   return objects.find((o) => o.kind === 'HelmRepository'
@@ -89,7 +127,7 @@ export function helmTemplateArgs(release: ReleaseRef, valuesFile: string, option
     if (!dir) throw new UsageError(`chart ${release.chart} ${release.version} not found: no ${release.chart}-${release.version}/ in ${options.chartsDir}`);
     return ['template', release.releaseName, dir, ...common];
   }
-  const url = (options.repository?.spec as { url?: string } | undefined)?.url;
+  const url = release.url ?? (options.repository?.spec as { url?: string } | undefined)?.url;
   if (!url) throw new UsageError(`HelmRelease ${release.namespace}/${release.name}: HelmRepository ${release.repository.namespace}/${release.repository.name} not found`);
   if (url.startsWith('oci://')) {
     return ['template', release.releaseName, `${url.replace(/\/$/, '')}/${release.chart}`, '--version', release.version, ...common];
@@ -171,10 +209,15 @@ export async function helmTemplateCommand(
     } catch {
       throw new UsageError(`cannot read ${opts.fleet}`);
     }
-    const { objects } = renderFleet(loadFleet(text, opts.fleet), { repoPath: 'dist' });
+    const { objects, emitted } = renderFleet(loadFleet(text, opts.fleet), { repoPath: 'dist' });
     const objs = objects.get(cluster);
     if (!objs) throw new UsageError(`unknown cluster "${cluster}"; ${opts.fleet} has: ${[...objects.keys()].join(', ')}`);
-    const releases = objs.filter(isHelmRelease).map((o) => ({ obj: o, ref: releaseRef(o) }));
+    // Flux HelmReleases are in the cluster's stages; Argo CD's Helm Applications are delivery objects.
+    const delivery = emitted.filter((e) => e.path.startsWith(`clusters/${cluster}/`)).map((e) => e.object);
+    const releases = [
+      ...objs.filter(isHelmRelease).map((o) => ({ obj: o, ref: releaseRef(o) })),
+      ...delivery.filter(isHelmApplication).map((o) => ({ obj: o, ref: applicationReleaseRef(o) })),
+    ];
     const chosen = releaseName === undefined ? releases : releases.filter((r) => r.ref.name === releaseName);
     if (chosen.length === 0) {
       throw new UsageError(releaseName === undefined
@@ -199,7 +242,7 @@ export async function helmTemplateCommand(
         const reason = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.code}`;
         throw new UsageError(`helm template ${ref.releaseName} (chart ${ref.chart} ${ref.version}) failed: ${reason}`);
       }
-      out(`# ${cluster}: HelmRelease ${ref.namespace}/${ref.name}, chart ${ref.chart} ${ref.version}\n`);
+      out(`# ${cluster}: ${ref.kind ?? 'HelmRelease'} ${ref.namespace}/${ref.name}, chart ${ref.chart} ${ref.version}\n`);
       out(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
     }
     return 0;

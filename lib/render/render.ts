@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import type { AddOn } from '../addons/types';
 import type { Fleet } from '../fleet/types';
 import type { StageName } from '../gitops/stages';
-import type { GitOpsEngine } from '../gitops/types';
+import type { GitOpsEngine, HelmInstall } from '../gitops/types';
 import type { KubeObject } from '../kube';
 import type { MeshModule } from '../mesh/types';
 import type { FleetPlan } from '../plan';
@@ -53,6 +53,7 @@ export function render(input: RenderInput): Rendered {
   for (const cluster of plan.clusters) {
     const name = cluster.cluster.name;
     const stageObjects = new Map<StageName, KubeObject[]>();
+    const stageCharts = new Map<StageName, readonly HelmInstall[]>();
     for (const { name: stage, chart } of cluster.stages()) {
       const dir = `manifests/${name}/${stage}`;
       const entries = fileNames(chart.toJson() as KubeObject[]);
@@ -64,14 +65,21 @@ export function render(input: RenderInput): Rendered {
         entries.push([file, obj]);
       }
       entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      files.set(`${dir}/kustomization.yaml`, GENERATED_HEADER + toYaml({
+      stageObjects.set(stage, entries.map(([, obj]) => obj));
+      if (cluster.chartsIn(stage).length > 0) stageCharts.set(stage, cluster.chartsIn(stage));
+      // A stage whose only content is Helm charts the engine installs from outside has no folder.
+      if (entries.length === 0) continue;
+      const custom = engine.stageKustomization?.(entries);
+      for (const [file, obj] of custom?.files ?? []) files.set(`${dir}/${file}`, GENERATED_HEADER + toYaml(obj));
+      files.set(`${dir}/kustomization.yaml`, GENERATED_HEADER + toYaml(custom?.kustomization ?? {
         apiVersion: 'kustomize.config.k8s.io/v1beta1',
         kind: 'Kustomization',
         resources: entries.map(([file]) => file),
       }));
-      stageObjects.set(stage, entries.map(([, obj]) => obj));
     }
-    const delivery = engine.deliver(plan.app, { fleet, cluster: cluster.cluster, stages: stageObjects, repoPath: input.repoPath });
+    const delivery = engine.deliver(plan.app, {
+      fleet, cluster: cluster.cluster, stages: stageObjects, charts: stageCharts, repoPath: input.repoPath,
+    });
     for (const [path, obj] of delivery) emit(path, [obj]);
     for (const [path, chart] of cluster.extraFiles) emit(path, chart.toJson() as KubeObject[]);
     for (const [path, content] of cluster.textFiles) files.set(path, content);

@@ -30,6 +30,8 @@ const SKIPPED = skipReason ? ` — SKIPPED: ${skipReason}` : '';
 
 /** Flux's own kinds: `flux bootstrap` installs their CRDs before any stage. */
 const FLUX_GROUPS = ['source.toolkit.fluxcd.io', 'helm.toolkit.fluxcd.io', 'kustomize.toolkit.fluxcd.io'];
+/** The group of KSOPS's kustomize generator config. */
+const KUSTOMIZE_GENERATORS = 'viaduct.ai';
 
 interface Rendered {
   readonly result: HelmResult;
@@ -296,7 +298,8 @@ for (const { file, text } of fleetFiles()) {
           }
           // A cluster that runs MetalLB already (metallb.install: false) has its CRDs before Flux starts.
           const c = fleet.clusters.find((x) => x.name === cluster)!;
-          const preinstalled = [...FLUX_GROUPS, ...(metallbOf(c) && !metallbOf(c)!.install ? ['metallb.io'] : [])];
+          // KSOPS generator files (Argo CD) are read by kustomize on the hub, never applied to the cluster.
+          const preinstalled = [...FLUX_GROUPS, KUSTOMIZE_GENERATORS, ...(metallbOf(c) && !metallbOf(c)!.install ? ['metallb.io'] : [])];
           const missing = objects
             .filter((o) => !known.has(kindKey(o)) && !preinstalled.some((g) => o.apiVersion.startsWith(`${g}/`)))
             .map((o) => `${kindKey(o)} ${o.metadata?.name}`);

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { readChart, type ChartInfo } from '../../lib/helm/chart';
-import { isHelmRelease, releaseRef, repositoryOf, templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
+import { applicationReleaseRef, isHelmApplication, isHelmRelease, releaseRef, repositoryOf, templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/render/validate';
 import { HELM, renderObjects, ROOT, SHARED } from '../helpers';
 
@@ -79,10 +79,25 @@ export function renderedFleet(text: string, file?: string): Map<string, Record<s
   return r;
 }
 
-/** Every HelmRelease of every cluster of a fleet, with its stage and vendored chart folder. */
+/**
+ * Every Helm release of every cluster of a fleet — Flux HelmReleases in the stages, Argo CD
+ * Applications with a Helm source among the delivery objects — with its stage and vendored chart folder.
+ */
 export function releaseCases(fleet: string, text: string): ReleaseCase[] {
   const out: ReleaseCase[] = [];
-  for (const [cluster, stages] of clusterStages(renderedFleet(text, fleet))) {
+  const files = renderedFleet(text, fleet);
+  for (const [path, objs] of files) {
+    const m = /^clusters\/([^/]+)\/[^/]+\.yaml$/.exec(path);
+    if (!m) continue;
+    const order = stageOrder(files, m[1]!);
+    for (const object of (objs as KubeObject[]).filter(isHelmApplication)) {
+      const ref = applicationReleaseRef(object);
+      const stage = object.metadata!.labels!['meshfleet.io/stage']!;
+      const dir = join(CHARTS, `${ref.chart}-${ref.version}`);
+      out.push({ fleet, cluster: m[1]!, stage, stageIndex: order.indexOf(stage), object, ref, ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}) });
+    }
+  }
+  for (const [cluster, stages] of clusterStages(files)) {
     const all = stages.flatMap((s) => s.objects);
     for (const { stage, stageIndex, objects } of stages) {
       for (const object of objects.filter(isHelmRelease)) {
@@ -100,13 +115,23 @@ export function releaseCases(fleet: string, text: string): ReleaseCase[] {
   return out.sort((a, b) => a.cluster.localeCompare(b.cluster) || a.stageIndex - b.stageIndex || a.ref.name.localeCompare(b.ref.name));
 }
 
-/** A cluster's stages in apply order, from the Flux Kustomizations' dependsOn (what Flux follows). */
-function stageOrder(files: Map<string, Record<string, any>[]>, cluster: string): string[] {
+/**
+ * A cluster's stages in apply order: from the Flux Kustomizations' dependsOn (what Flux follows),
+ * or from the Argo CD Applications' sync waves (what Argo CD follows).
+ */
+export function stageOrder(files: Map<string, Record<string, any>[]>, cluster: string): string[] {
   const deps = new Map<string, string[]>();
+  const waves = new Map<string, number>();
   for (const [path, objs] of files) {
     const m = new RegExp(`^clusters/${cluster}/([^/]+)\\.yaml$`).exec(path);
     if (!m) continue;
     const k = objs[0]!;
+    if (k.kind === 'Application') {
+      const stage = k.metadata.labels['meshfleet.io/stage'] as string;
+      const wave = Number(k.metadata.annotations['argocd.argoproj.io/sync-wave']);
+      waves.set(stage, Math.min(wave, waves.get(stage) ?? wave));
+      continue;
+    }
     deps.set(k.metadata.name as string, ((k.spec.dependsOn ?? []) as { name: string }[]).map((d) => d.name));
   }
   const order: string[] = [];
@@ -116,7 +141,7 @@ function stageOrder(files: Map<string, Record<string, any>[]>, cluster: string):
     order.push(s);
   };
   for (const s of [...deps.keys()].sort()) visit(s);
-  return order;
+  return [...order, ...[...waves].sort(([, a], [, b]) => a - b).map(([s]) => s)];
 }
 
 const charts = new Map<string, ChartInfo>();
