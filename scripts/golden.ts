@@ -9,9 +9,10 @@
  */
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { synth } from '../lib/cli';
+import { readDiskTree } from '../lib/review/tree';
 import { createPki, loadFleet, modulesOf } from '../lib/pipeline';
 import { writeFilesAtomically } from '../lib/output/write';
 
@@ -46,18 +47,7 @@ export async function renderExample(name: string): Promise<Map<string, string>> 
 
 /** Files below `dir` whose relative POSIX path passes `keep`, sorted. */
 export function readTree(dir: string, keep: (path: string) => boolean = () => true): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const full = join(d, e.name);
-      const rel = relative(dir, full).split(sep).join('/');
-      if (e.isDirectory()) walk(full);
-      else if (keep(rel)) out.set(rel, readFileSync(full, 'utf8'));
-    }
-  };
-  walk(dir);
-  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return new Map([...readDiskTree(dir, keep)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 async function update(names: string[]): Promise<void> {

@@ -107,15 +107,26 @@ async function ecdsaCert(opts: CertOptions, subject: readonly (readonly [string,
     new x509.KeyUsagesExtension(usages, true),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
+  return signEcdsa(keys, name, notBefore, notAfter, extensions, issuer, [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: INTERMEDIATE_SAN }])]);
+}
+
+/**
+ * An ECDSA P-256 certificate for `keys`: self-signed without `issuer`, else signed by it with an
+ * authority key identifier and `issuedExtensions` added. Returns PEM certificate and PKCS#8 key.
+ */
+async function signEcdsa(
+  keys: webcrypto.CryptoKeyPair, name: string, notBefore: Date, notAfter: Date, extensions: x509.Extension[],
+  issuer: KeyPairPem | undefined, issuedExtensions: x509.Extension[] = [],
+): Promise<KeyPairPem> {
+  const subtle = webcrypto.subtle;
   let cert: x509.X509Certificate;
   if (issuer) {
     const issuerCert = new x509.X509Certificate(issuer.certPem);
     const issuerKey = await subtle.importKey('pkcs8', pemBody(issuer.keyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false));
-    extensions.push(new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: INTERMEDIATE_SAN }]));
     cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(), subject: name, issuer: issuerCert.subject, notBefore, notAfter,
-      signingAlgorithm: ECDSA, publicKey: keys.publicKey, signingKey: issuerKey, extensions,
+      signingAlgorithm: ECDSA, publicKey: keys.publicKey, signingKey: issuerKey,
+      extensions: [...extensions, await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false), ...issuedExtensions],
     });
   } else {
     cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -160,21 +171,5 @@ export async function createSigningCa(opts: SigningCaOptions): Promise<KeyPairPe
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
-  const name = `CN=${opts.commonName}`;
-  let cert: x509.X509Certificate;
-  if (opts.issuer) {
-    const issuerCert = new x509.X509Certificate(opts.issuer.certPem);
-    const issuerKey = await subtle.importKey('pkcs8', pemBody(opts.issuer.keyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false));
-    cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(), subject: name, issuer: issuerCert.subject, notBefore, notAfter,
-      signingAlgorithm: ECDSA, publicKey: keys.publicKey, signingKey: issuerKey, extensions,
-    });
-  } else {
-    cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(), name, notBefore, notAfter, signingAlgorithm: ECDSA, keys, extensions,
-    });
-  }
-  const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', keys.privateKey));
-  return { certPem: `${cert.toString('pem').replace(/\r\n/g, '\n').trim()}\n`, keyPem: toPem('PRIVATE KEY', pkcs8) };
+  return signEcdsa(keys, `CN=${opts.commonName}`, notBefore, notAfter, extensions, opts.issuer);
 }
