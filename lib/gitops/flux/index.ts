@@ -61,6 +61,23 @@ export const flux: GitOpsEngine = {
         `flux bootstrap git ${shellFlag('--context', c.context)} ${shellFlag('--url', fleet.gitops.repoURL)} ${shellFlag('--branch', fleet.gitops.branch)} ${shellFlag('--path', `${dist}clusters/${c.name}`)}`,
       ]),
       '```',
+      '',
+      'Over HTTPS with a token instead of an SSH deploy key, add `--token-auth --username=<git user> --password="$GIT_TOKEN"` ' +
+        '(or use `flux bootstrap github` / `flux bootstrap gitlab`, which read `GITHUB_TOKEN` / `GITLAB_TOKEN`). ' +
+        'The token is stored in the cluster\'s `flux-system` Secret, never in this repository.',
+      '',
+      'After each bootstrap, follow the stages as Flux applies them, and see what failed when one stops:',
+      '',
+      '```sh',
+      ...fleet.clusters.flatMap((c) => [
+        `flux --context ${shellWord(c.context)} get kustomizations --watch   # every stage Ready, in order`,
+        `flux --context ${shellWord(c.context)} get helmreleases --all-namespaces`,
+      ]),
+      '```',
+      '',
+      'A stage that stays `False`: `flux --context <context> events --for Kustomization/<stage>` names the object and the reason ' +
+        '(a HelmRelease that timed out: `kubectl --context <context> -n <namespace> describe helmrelease <name>`; ' +
+        '`decryption failed`: the `sops-age` Secret does not hold the identity of the cluster\'s `ageRecipient`).',
     ],
   },
 };

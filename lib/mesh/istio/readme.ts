@@ -1,5 +1,6 @@
 /** Istio's parts of dist/README.md: topology, cluster rows, remote secrets, firewall, istioctl. */
 import type { Fleet } from '../../fleet/types';
+import { shellWord } from '../../render/shell';
 import type { ClusterPlan } from '../../plan';
 import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { helloworldSummary, HELLOWORLD_PORT } from '../../samples/helloworld';
@@ -61,7 +62,7 @@ export const istioReadme: MeshReadme = {
       '|---|---|---|',
       ...links.map((l) => `| ${l.from} | ${l.to} | ${l.linked ? '`istio-remote-secret-' + l.from + '`' : 'pending'} |`),
       '',
-      ...(isPrimaryRemote(fleet) ? primaryRemoteSections(fleet) : []),
+      ...(isPrimaryRemote(fleet) ? primaryRemoteSections(fleet) : multiPrimaryVerify(fleet)),
     ];
   },
   stageSummaries: {
@@ -79,8 +80,16 @@ export const istioReadme: MeshReadme = {
     'The gateway Service also lists 15012 and 15017 (the chart hard-codes them for primary-remote setups); multi-primary does not use them, so do not open them. 80, 443 and 31400 are north-south ports and are not needed either.',
   ],
   afterBootstrap: (_fleet, dist, engine) => [
-    `${engine} then applies the stages above. To install with istioctl instead of ${engine}, apply the \`mesh-prereqs\` folder first, then ` +
-      `\`istioctl install --context <context> -f ${dist}istioctl/<cluster>.yaml\`, then the \`mesh-config\` and \`apps\` folders.`,
+    `${engine} then applies the stages above. To install with istioctl instead of ${engine}, apply each stage folder yourself, in order, ` +
+      'decrypting the SOPS-encrypted Secrets on the way (never `kubectl apply` an encrypted file: the cluster would get ciphertext):',
+    '',
+    '```sh',
+    `for f in ${dist}manifests/<cluster>/mesh-prereqs/*.yaml; do [ "$(basename "$f")" = kustomization.yaml ] && continue;`,
+    '  if grep -q "^sops:" "$f"; then sops --decrypt "$f"; else cat "$f"; fi | kubectl --context <context> apply -f -; done',
+    `istioctl install --context <context> -f ${dist}istioctl/<cluster>.yaml`,
+    '```',
+    '',
+    'then the `mesh-config` and `apps` folders the same way (`sops` needs the cluster\'s or an operator\'s age identity in `SOPS_AGE_KEY_FILE`).',
   ],
 };
 
@@ -165,6 +174,47 @@ function primaryRemoteRows(plan: ClusterPlan, core: CoreRows, dist: string): [st
     ['stages', core.stages],
     ['istioctl alternative', `\`${dist}${istioctlPath(c.name)}\``],
   ];
+}
+
+/** Seed 000's checks, and the failures seen most when they do not pass. */
+function multiPrimaryVerify(fleet: Fleet): string[] {
+  const ctx = (c: Fleet['clusters'][number]): string => shellWord(c.context);
+  const out = [
+    '## Verify',
+    '',
+    'Once every stage is Ready and the remote secrets are placed, each istiod lists every other cluster as `synced`, and every proxy is connected:',
+    '',
+    '```sh',
+    ...fleet.clusters.flatMap((c) => [`istioctl remote-clusters --context ${ctx(c)}`, `istioctl proxy-status --context ${ctx(c)}`]),
+    '```',
+  ];
+  if (fleet.samples.enabled) {
+    const clients = fleet.clusters.filter((c) => istioClusterOf(c).samples.sleep);
+    const versions = [...new Set(fleet.clusters.flatMap((c) => istioClusterOf(c).samples.reviews))].sort();
+    out.push(
+      '',
+      `Seed 000's check: from \`sleep\`, \`reviews\` answers from every version the fleet runs (${versions.join(', ')}), each in its own cluster ` +
+        '(v1: no ratings, v2: black stars, v3: red stars):',
+      '',
+      '```sh',
+      ...clients.map((c) => `for i in $(seq 10); do kubectl exec --context ${ctx(c)} -n ${SAMPLE_NAMESPACE} deploy/sleep -c sleep -- curl -sS reviews.${SAMPLE_NAMESPACE}:9080/reviews/1; echo; done`),
+      '```',
+    );
+  }
+  out.push(
+    '',
+    'When it does not work:',
+    '',
+    '| symptom | cause | fix |',
+    '|---|---|---|',
+    '| `kubectl get svc -n istio-system istio-eastwestgateway` shows `EXTERNAL-IP <pending>` | the cluster has no LoadBalancer implementation | add `metallb` to the cluster in fleet.yaml, or pin `gateway.address` to the NAT address in front of the NodePorts |',
+    `| only the local versions answer; \`istioctl remote-clusters\` says synced | ${EASTWEST_PORT}/TCP to the other gateways is blocked | open the rows of the Firewall section below; \`kubectl exec … -- curl -v\` shows \`upstream connect error\` |`,
+    '| `istioctl remote-clusters` lists a cluster as not synced, or not at all | its remote secret is missing or its API server is unreachable | `npm run link`, `npm run synth`, commit; check the API server row of the firewall table |',
+    '| `x509: certificate signed by unknown authority` / `tls: bad certificate` between clusters | an istiod started before `cacerts` existed and made its own CA | check `kubectl -n istio-system get secret cacerts`, then `kubectl -n istio-system rollout restart deployment/istiod` and restart the workloads |',
+    '| `certificate is not yet valid` / expired | clock skew between nodes | run NTP on every node |',
+    '',
+  );
+  return out;
 }
 
 function primaryRemoteSections(fleet: Fleet): string[] {
