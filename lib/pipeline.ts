@@ -150,13 +150,25 @@ export function resolve(loaded: Loaded): Fleet {
 export function check(fleet: Fleet, loaded: Loaded): string[] {
   const { add, problems } = problemCollector(loaded.parsed.at);
   const warnings: string[] = [];
+  const warned = new Set<string>();
   const warn: AddWarning = (path, message) => {
+    warned.add(formatPath(path));
     const position = loaded.parsed.at(path);
     warnings.push(`${loaded.parsed.file}${position ? `:${position}` : ''}  ${formatPath(path)}: ${message}`);
   };
   coreRules(fleet, loaded.raw, add);
   loaded.modules.mesh.rules(fleet, loaded.raw, add, warn);
   for (const addon of loaded.modules.addons) addon.rules(fleet, loaded.raw, add, warn);
+  // A pinned address nothing here assigns must be forwarded by something in front (a NAT, a cloud
+  // LB); said once per field, unless a module already warned about it (e.g. an unused address).
+  if (loaded.modules.mesh.type !== 'none') {
+    fleet.clusters.forEach((c, i) => {
+      const path = ['spec', 'clusters', i, 'gateway', 'address'];
+      if (c.gateway.address === undefined || warned.has(formatPath(path)) || loaded.modules.addons.some((a) => a.assignsGatewayAddress?.(c))) return;
+      warn(path, `is announced to the other clusters, but nothing in ${c.name} assigns it to the gateway Service: ` +
+        'a NAT or load balancer in front must forward it to the gateway (its NodePorts), or add a metallb block whose pool holds it');
+    });
+  }
   const found = problems();
   if (found.length > 0) throw new FleetError(loaded.parsed.file, found);
   return warnings;

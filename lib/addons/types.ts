@@ -20,6 +20,8 @@ export interface AddOn {
   rules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void;
   /** Adds its objects to a cluster (and publishes facts for the mesh on the plan). */
   plan(plan: ClusterPlan): void;
+  /** Whether it assigns the cluster's pinned gateway.address to the mesh's gateway Service (MetalLB does). */
+  assignsGatewayAddress?(cluster: Cluster): boolean;
   /** One phrase for the cluster's "add-ons" row in dist/README.md; undefined when not used there. */
   summary(cluster: Cluster): string | undefined;
   /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */

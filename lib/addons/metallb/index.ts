@@ -26,6 +26,7 @@ export const metallb: AddOn = {
   resolveCluster: resolveMetalLB,
   rules: (fleet, _raw, add) => metallbRules(fleet, add),
   plan: addMetalLB,
+  assignsGatewayAddress: (cluster) => metallbOf(cluster) !== undefined,
   pins: { 'MetalLB chart (default)': METALLB_DEFAULTS.metallbVersion },
   summary(cluster) {
     const m = metallbOf(cluster);
