@@ -304,6 +304,8 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   let newPki: Map<string, string> | undefined;
   if (mesh.ca && !existsSync(p.pkiDir)) {
     if (inMemoryOnly) throw new UsageError(`${pkiLabel} does not exist; run \`npm run synth\` once to create the CA store`);
+    // Key generation can take seconds (RSA 4096, many clusters): say so on a terminal.
+    if (process.stderr.isTTY) process.stderr.write(`creating the CA store ${pkiLabel} for ${fleet.clusters.length} cluster(s): generating keys…\n`);
     newPki = await mesh.ca.create(fleet);
   }
   const pki = mesh.ca?.read(newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir), fleet, pkiLabel);
