@@ -358,6 +358,8 @@ function outTree(outDir: string): Tree {
  * are equal but whose bytes are not (edited comments or formatting) is "reformatted".
  */
 function driftLines(onDisk: Tree, rendered: Rendered): string[] {
+  // The common case, byte-identical trees, needs no parsing (the object diff parses every file).
+  if (onDisk.size === rendered.files.size && [...rendered.files].every(([path, text]) => onDisk.get(path) === text)) return [];
   const d = diffTrees({ old: rendered.files, new: onDisk });
   const lines = d.objects.map((o) => {
     const fields = o.fields.map((f) => f.path);

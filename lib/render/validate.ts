@@ -34,7 +34,7 @@ export class SchemaValidator {
   private readonly charts = new Map<string, { fn: ValidateFunction; defaults: unknown }>();
 
   constructor() {
-    this.ajv = new Ajv({ strict: false, allErrors: true, logger: false });
+    this.ajv = new Ajv({ strict: false, allErrors: true, logger: false, inlineRefs: false, code: { optimize: false } });
     addFormats(this.ajv);
     // Kubernetes validates `format: duration` as a Go duration ("3s", "1h30m"; kube-openapi /
     // go-openapi strfmt), not as ajv-formats' ISO 8601 ("PT3S"): CRDs such as Linkerd's Link use it.
