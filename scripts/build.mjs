@@ -89,6 +89,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   } catch (e) {
     // `prepare` runs inside `npm ci`: never fail the install; `npm run synth` retries the build.
     console.error(`meshfleet: could not build build/main.js (${e instanceof Error ? e.message : String(e)}).\n` +
-      'npm run synth builds it on first use; if that fails too, check that devDependencies are installed (npm ci).');
+      'npm run synth builds it on first use; if that fails too, check that `npm ci` completed (esbuild comes with tsx).');
   }
 }
