@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FleetError, redact, UsageError } from './errors';
 import type { Fleet } from './fleet/types';
@@ -23,6 +22,7 @@ import { diffTrees, isEmpty } from './review/diff';
 import { formatMarkdown, formatText, objectId } from './review/format';
 import { gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './review/tree';
 import { sopsConfig } from './sops/config';
+import { PROJECT_ROOT } from './root';
 
 export { SchemaError };
 
@@ -147,7 +147,7 @@ ${COMMON}`,
 
 /** `--version`: meshfleet's own version and everything it pins. */
 function versionText(): string {
-  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
   const rows: [string, string][] = [];
   const add = (pins: Readonly<Record<string, string>> | undefined): void => {
     for (const [k, v] of Object.entries(pins ?? {})) rows.push([k, v]);
@@ -360,6 +360,8 @@ function outTree(outDir: string): Tree {
  * are equal but whose bytes are not (edited comments or formatting) is "reformatted".
  */
 function driftLines(onDisk: Tree, rendered: Rendered): string[] {
+  // The common case, byte-identical trees, needs no parsing (the object diff parses every file).
+  if (onDisk.size === rendered.files.size && [...rendered.files].every(([path, text]) => onDisk.get(path) === text)) return [];
   const d = diffTrees({ old: rendered.files, new: onDisk });
   const lines = d.objects.map((o) => {
     const fields = o.fields.map((f) => f.path);

@@ -97,17 +97,19 @@ export class ClusterPlan {
 export type PlanStep = (plan: ClusterPlan) => void;
 
 export interface FleetPlan {
-  readonly app: App;
   readonly clusters: readonly ClusterPlan[];
 }
 
-/** Runs every step, in order, for every cluster. */
+/**
+ * Runs every step, in order, for every cluster. Each cluster gets its own cdk8s App: cdk8s
+ * resolves dependencies over the whole App every time a chart is synthesized, so one App for the
+ * fleet made rendering quadratic in the number of clusters.
+ */
 export function planClusters(fleet: Fleet, engine: GitOpsEngine, steps: readonly PlanStep[], pki?: unknown): FleetPlan {
-  const app = new App({ outdir: '.cdk8s.unused' });
   const clusters = fleet.clusters.map((cluster) => {
-    const plan = new ClusterPlan(app, fleet, cluster, engine, pki);
+    const plan = new ClusterPlan(new App({ outdir: '.cdk8s.unused' }), fleet, cluster, engine, pki);
     for (const step of steps) step(plan);
     return plan;
   });
-  return { app, clusters };
+  return { clusters };
 }

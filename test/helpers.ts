@@ -74,7 +74,7 @@ export function hasCommand(cmd: string, args: string[] = ['--version']): boolean
   return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 }
 
-/** Runs the real CLI the way users do (tsx main.ts) and returns its status and output. */
+/** Runs the real CLI from its TypeScript sources (tsx main.ts; users run the same code bundled by scripts/build.mjs) and returns its status and output. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'main.ts'), ...args], {
     cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8',

@@ -9,10 +9,9 @@
  * crypto in the background, so keys are generated concurrently. ECDSA P-256, which node-forge
  * cannot do, is made with @peculiar/x509 on WebCrypto. Private keys are PKCS#8 PEM.
  */
-import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-import forge from 'node-forge';
+import type * as X509 from '@peculiar/x509';
+import type Forge from 'node-forge';
 
 export type KeyType = 'rsa-4096' | 'ecdsa-p256';
 
@@ -38,7 +37,20 @@ export function intermediateSubject(cluster: string): [string, string][] {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ECDSA = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-x509.cryptoProvider.set(webcrypto as never);
+/**
+ * The certificate libraries, loaded on first use: they take a tenth of a second to load, and only
+ * the commands that create certificates (first synth, pki rotation) need them.
+ */
+let libs: Promise<{ x509: typeof X509; forge: typeof Forge }> | undefined;
+function certLibs(): Promise<{ x509: typeof X509; forge: typeof Forge }> {
+  libs ??= (async () => {
+    await import('reflect-metadata'); // @peculiar/x509's dependency injection needs it first
+    const [x509, forge] = await Promise.all([import('@peculiar/x509'), import('node-forge')]);
+    x509.cryptoProvider.set(webcrypto as never);
+    return { x509, forge: forge.default };
+  })();
+  return libs;
+}
 
 function validity(opts: CertOptions): { notBefore: Date; notAfter: Date } {
   const notBefore = new Date(Math.floor((opts.now ?? new Date()).getTime() / 1000) * 1000);
@@ -62,14 +74,15 @@ export async function createIntermediate(cluster: string, root: KeyPairPem, opts
   return opts.keyType === 'rsa-4096' ? forgeCert(opts, subject, root) : ecdsaCert(opts, subject, root);
 }
 
-function generateRsa(): Promise<forge.pki.rsa.KeyPair> {
+function generateRsa(forge: typeof Forge): Promise<Forge.pki.rsa.KeyPair> {
   return new Promise((resolve, reject) => {
     forge.pki.rsa.generateKeyPair({ bits: 4096, e: 0x10001 }, (err, pair) => (err ? reject(err) : resolve(pair)));
   });
 }
 
 async function forgeCert(opts: CertOptions, subject: readonly (readonly [string, string])[], issuer: KeyPairPem | undefined): Promise<KeyPairPem> {
-  const keys = await generateRsa();
+  const { forge } = await certLibs();
+  const keys = await generateRsa(forge);
   const cert = forge.pki.createCertificate();
   const { notBefore, notAfter } = validity(opts);
   cert.publicKey = keys.publicKey;
@@ -90,7 +103,7 @@ async function forgeCert(opts: CertOptions, subject: readonly (readonly [string,
     extensions.push({ name: 'subjectAltName', altNames: [{ type: 2, value: INTERMEDIATE_SAN }] });
   }
   cert.setExtensions(extensions);
-  const signingKey = issuer ? (forge.pki.privateKeyFromPem(issuer.keyPem) as forge.pki.rsa.PrivateKey) : keys.privateKey;
+  const signingKey = issuer ? (forge.pki.privateKeyFromPem(issuer.keyPem) as Forge.pki.rsa.PrivateKey) : keys.privateKey;
   cert.sign(signingKey, forge.md.sha256.create());
   const keyPem = forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keys.privateKey)));
   return { certPem: forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n'), keyPem: keyPem.replace(/\r\n/g, '\n') };
@@ -98,11 +111,12 @@ async function forgeCert(opts: CertOptions, subject: readonly (readonly [string,
 
 async function ecdsaCert(opts: CertOptions, subject: readonly (readonly [string, string])[], issuer: KeyPairPem | undefined): Promise<KeyPairPem> {
   const subtle = webcrypto.subtle;
+  const { x509 } = await certLibs();
   const keys = (await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const name = subject.map(([k, v]) => `${k}=${v}`).join(', ');
   const { notBefore, notAfter } = validity(opts);
   const usages = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign;
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(true, issuer ? 0 : undefined, true),
     new x509.KeyUsagesExtension(usages, true),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
@@ -115,11 +129,12 @@ async function ecdsaCert(opts: CertOptions, subject: readonly (readonly [string,
  * authority key identifier and `issuedExtensions` added. Returns PEM certificate and PKCS#8 key.
  */
 async function signEcdsa(
-  keys: webcrypto.CryptoKeyPair, name: string, notBefore: Date, notAfter: Date, extensions: x509.Extension[],
-  issuer: KeyPairPem | undefined, issuedExtensions: x509.Extension[] = [],
+  keys: webcrypto.CryptoKeyPair, name: string, notBefore: Date, notAfter: Date, extensions: X509.Extension[],
+  issuer: KeyPairPem | undefined, issuedExtensions: X509.Extension[] = [],
 ): Promise<KeyPairPem> {
   const subtle = webcrypto.subtle;
-  let cert: x509.X509Certificate;
+  const { x509 } = await certLibs();
+  let cert: X509.X509Certificate;
   if (issuer) {
     const issuerCert = new x509.X509Certificate(issuer.certPem);
     const issuerKey = await subtle.importKey('pkcs8', pemBody(issuer.keyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
@@ -163,10 +178,11 @@ export interface SigningCaOptions {
 
 export async function createSigningCa(opts: SigningCaOptions): Promise<KeyPairPem> {
   const subtle = webcrypto.subtle;
+  const { x509 } = await certLibs();
   const keys = (await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const { notBefore, notAfter: uncapped } = validity({ keyType: 'ecdsa-p256', days: opts.days, ...(opts.now ? { now: opts.now } : {}) });
   const notAfter = opts.notAfterCap && opts.notAfterCap < uncapped ? opts.notAfterCap : uncapped;
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(true, opts.pathLen, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),

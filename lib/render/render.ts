@@ -77,7 +77,7 @@ export function render(input: RenderInput): Rendered {
         resources: entries.map(([file]) => file),
       }));
     }
-    const delivery = engine.deliver(plan.app, {
+    const delivery = engine.deliver(cluster.app, {
       fleet, cluster: cluster.cluster, stages: stageObjects, charts: stageCharts, repoPath: input.repoPath,
     });
     for (const [path, obj] of delivery) emit(path, [obj]);

@@ -5,18 +5,18 @@
  * ships one (for the objects a GitOps engine installs charts with). Loading is lazy: a kind's schema is compiled the first time it is needed.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 import { ENGINES } from '../gitops/registry';
 import type { KubeObject } from '../kube';
+import { PROJECT_ROOT } from '../root';
 
 export type { KubeObject };
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const SCHEMAS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'imports', 'schemas');
+const SCHEMAS = join(PROJECT_ROOT, 'imports', 'schemas');
 const OBJECT_META = 'k8s#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
 /** Chart values schemas by "<HelmRepository name>/<chart>". */
@@ -34,7 +34,7 @@ export class SchemaValidator {
   private readonly charts = new Map<string, { fn: ValidateFunction; defaults: unknown }>();
 
   constructor() {
-    this.ajv = new Ajv({ strict: false, allErrors: true, logger: false });
+    this.ajv = new Ajv({ strict: false, allErrors: true, logger: false, inlineRefs: false, code: { optimize: false } });
     addFormats(this.ajv);
     // Kubernetes validates `format: duration` as a Go duration ("3s", "1h30m"; kube-openapi /
     // go-openapi strfmt), not as ajv-formats' ISO 8601 ("PT3S"): CRDs such as Linkerd's Link use it.

@@ -8,9 +8,9 @@
  * on demand when the dev dependency is installed) → PATH → undefined.
  */
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
+import { PROJECT_ROOT } from '../root';
 
 export type Tool = 'helm' | 'kubectl';
 
@@ -22,7 +22,6 @@ const ENV: Record<Tool, string> = { helm: 'HELM', kubectl: 'KUBECTL' };
 const IN_ZIP: Record<Tool, string> = { helm: 'helm/helm', kubectl: 'kubectl/kubectl' };
 
 /** The project root (the folder holding node_modules/), from this file's location. */
-const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface ToolOptions {
   /** Defaults to process.env. */
