@@ -72,6 +72,7 @@ const stageIndex = (stage: StageName): number => STAGES.findIndex((s) => s.name 
 export const argocd: GitOpsEngine = {
   name: 'argocd',
   title: 'Argo CD',
+  pins: { 'Argo CD API': 'argoproj.io/v1alpha1 Application (CRD of Argo CD v3.0.23)' },
   // Charts are Applications on the hub (deliver), never objects in the cluster's stage folder.
   helmChart: () => undefined,
   mergePatchAnnotations: MERGE_NEVER_PRUNE,

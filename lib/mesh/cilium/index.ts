@@ -4,6 +4,7 @@
  * peers; one Cilium CA for the fleet; the userlist sample as a global Service.
  */
 import type { MeshModule } from '../types';
+import { CILIUM_DEFAULTS } from './defaults';
 import { ciliumCa } from './ca';
 import { addCilium } from './control-plane';
 import { resolveCilium, resolveCiliumCluster } from './defaults';
@@ -14,6 +15,7 @@ import { ciliumClusterSchema, ciliumSamplesSchema, ciliumSchema } from './schema
 
 export const cilium: MeshModule = {
   type: 'cilium',
+  pins: { 'Cilium chart (default)': CILIUM_DEFAULTS.ciliumVersion },
   schema: ciliumSchema,
   clusterSchema: ciliumClusterSchema,
   samplesSchema: ciliumSamplesSchema,

@@ -5,6 +5,7 @@
  * service-mirror controller per peer that mirrors the peer's exported services.
  */
 import type { MeshModule } from '../types';
+import { LINKERD_RELEASES } from './defaults';
 import { linkerdCa, type LinkerdPki } from './ca';
 import { addLinkerd } from './control-plane';
 import { resolveLinkerd } from './defaults';
@@ -16,6 +17,7 @@ import { linkerdSamplesSchema, linkerdSchema } from './schema';
 
 export const linkerd: MeshModule = {
   type: 'linkerd',
+  pins: { 'Linkerd (charts linkerd-crds, -control-plane, -multicluster)': Object.entries(LINKERD_RELEASES).map(([v, r]) => `${v} = ${r.edge}, charts ${r.chart}`).join('; ') },
   schema: linkerdSchema,
   clusterSchema: {},
   samplesSchema: linkerdSamplesSchema,
