@@ -310,7 +310,7 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   }
   const pki = mesh.ca?.read(newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir), fleet, pkiLabel);
   const repo = repoPath(p.fleetPath, p.outDir);
-  const rendered = render({ fleet, plan: plan(fleet, modules, pki), ...modules, pki, repoPath: repo });
+  const rendered = render({ fleet, plan: plan(fleet, modules, pki, options.fleet), ...modules, pki, repoPath: repo });
   if (validateSchemas) validate(rendered);
   const sopsPath = join(p.fleetDir, '.sops.yaml');
   const sopsText = sopsConfig(mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), posix(relative(p.fleetDir, p.outDir))) ?? []);

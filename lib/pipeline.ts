@@ -25,6 +25,7 @@ import { ENGINES, engineOf } from './gitops/registry';
 import type { GitOpsEngine } from './gitops/types';
 import { MESHES, meshOf } from './mesh/registry';
 import type { MeshModule } from './mesh/types';
+import { STAGES } from './gitops/stages';
 import { diffTree, writeTree, type WriteResult } from './output/write';
 import { planClusters, type FleetPlan, type PlanStep } from './plan';
 import { render, type Rendered } from './render/render';
@@ -56,7 +57,7 @@ export class SchemaError extends Error {
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 const compiled = new Map<string, ValidateFunction>();
 
-const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway'];
+const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway', 'overrides'];
 
 /** The fields of mesh types other than `type` (per cluster, spec.mesh.<t>, spec.samples), which the active mesh ignores. */
 function foreignFields(type: string | undefined): { cluster: string[]; blocks: string[]; samples: string[] } {
@@ -194,9 +195,30 @@ export function modulesOf(fleet: Fleet): Modules {
 }
 
 /** Step 4: add-ons first (they publish facts on the plan), then the mesh. */
-export function plan(fleet: Fleet, modules: Modules, pki?: unknown): FleetPlan {
+export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'fleet.yaml'): FleetPlan {
   const steps: PlanStep[] = [...modules.addons.map((a) => (p: Parameters<PlanStep>[0]) => a.plan(p)), (p) => modules.mesh.plan(p)];
-  return planClusters(fleet, modules.engine, steps, pki);
+  const planned = planClusters(fleet, modules.engine, steps, pki);
+  // Overrides are checked here, where the releases exist: one that changes what meshfleet derives,
+  // or names a release nothing installs, is refused like any other invalid field.
+  const problems = planned.clusters.flatMap((c) => c.problems);
+  const used = new Set(planned.clusters.flatMap((c) => [...c.usedOverrides]));
+  const releases = (c: (typeof planned.clusters)[number]): string[] =>
+    [...new Set(STAGES.flatMap((s) => c.chartsIn(s.name).map((h) => h.name)))].sort();
+  const all = [...new Set(planned.clusters.flatMap(releases))].sort();
+  for (const name of Object.keys(fleet.overrides)) {
+    if (!used.has(`spec.overrides.${name}`)) {
+      problems.push({ path: `spec.overrides.${name}`, rule: `no cluster of the fleet installs a Helm release named ${name}`, fix: `use one of ${all.join(', ')}` });
+    }
+  }
+  planned.clusters.forEach((c, i) => {
+    for (const name of Object.keys(c.cluster.overrides)) {
+      if (!used.has(`spec.clusters[${i}].overrides.${name}`)) {
+        problems.push({ path: `spec.clusters[${i}].overrides.${name}`, rule: `${c.cluster.name} installs no Helm release named ${name}`, fix: `use one of ${releases(c).join(', ')}` });
+      }
+    }
+  });
+  if (problems.length > 0) throw new FleetError(file, problems);
+  return planned;
 }
 
 /** Step 6: every emitted object against its schema; throws SchemaError listing every failure. */

@@ -9,6 +9,8 @@ import { App, Chart } from 'cdk8s';
 import type { Cluster, Fleet } from './fleet/types';
 import { STAGES, type StageName } from './gitops/stages';
 import type { GitOpsEngine, HelmInstall } from './gitops/types';
+import type { Problem } from './errors';
+import { changedPaths, mergeValues } from './helm/overrides';
 
 export class ClusterPlan {
   private readonly stageCharts = new Map<StageName, Chart>();
@@ -26,6 +28,10 @@ export class ClusterPlan {
    * gateway must carry (MetalLB's pinned address). Add-ons plan before the mesh does.
    */
   readonly gatewayServiceAnnotations: Record<string, string> = {};
+  /** Overrides in fleet.yaml that would change what meshfleet derives; the pipeline refuses them. */
+  readonly problems: Problem[] = [];
+  /** Which fleet.yaml override blocks reached a release here ("spec.overrides.istiod" …). */
+  readonly usedOverrides = new Set<string>();
 
   constructor(
     readonly app: App,
@@ -62,9 +68,30 @@ export class ClusterPlan {
   }
 
   /** Installs a Helm chart in a stage, the way the fleet's GitOps engine does it. */
-  helmChart(stage: StageName, props: HelmInstall): void {
-    this.engine.helmChart(this.stage(stage), props);
-    this.helmInstalls.set(stage, [...(this.helmInstalls.get(stage) ?? []), props]);
+  /**
+   * Installs a Helm chart in a stage, the way the fleet's GitOps engine does it, with fleet.yaml's
+   * overrides for this release merged in; returns the values the release gets.
+   */
+  helmChart(stage: StageName, props: HelmInstall): Record<string, unknown> {
+    const generated = props.values ?? {};
+    let values: Record<string, unknown> = generated;
+    for (const [where, overrides] of [['spec', this.fleet.overrides], ['spec.clusters[' + this.cluster.index + ']', this.cluster.overrides]] as const) {
+      const override = overrides[props.name];
+      if (override === undefined) continue;
+      this.usedOverrides.add(`${where}.overrides.${props.name}`);
+      for (const path of changedPaths(generated, override)) {
+        this.problems.push({
+          path: `${where}.overrides.${props.name}.${path}`,
+          rule: `meshfleet derives ${props.name}'s value ${path} from fleet.yaml for the mesh to work; an override may add values, not change this one`,
+          fix: 'remove the override and change the fleet.yaml field it comes from (README: fleet.yaml reference), or override a value meshfleet does not set',
+        });
+      }
+      values = mergeValues(values, override) as Record<string, unknown>;
+    }
+    const effective = { ...props, values };
+    this.engine.helmChart(this.stage(stage), effective);
+    this.helmInstalls.set(stage, [...(this.helmInstalls.get(stage) ?? []), effective]);
+    return values;
   }
 
   /** The Helm charts asked of a stage, in the order asked. */

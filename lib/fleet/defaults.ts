@@ -49,7 +49,9 @@ export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
       gateway: c.gateway?.address === undefined ? {} : { address: c.gateway.address },
       mesh: modules.clusterMesh(c, index),
       addons: modules.clusterAddons(c, index),
+      overrides: { ...(c.overrides ?? {}) },
     })),
     samples: { enabled: spec.samples?.enabled ?? CORE_DEFAULTS.samplesEnabled },
+    overrides: { ...(spec.overrides ?? {}) },
   };
 }

@@ -23,6 +23,14 @@ const ageRecipient = {
   description: 'use the public key printed by `age-keygen` (age1 followed by 58 lower-case bech32 characters)',
 };
 
+/** Helm values per release name, merged into what meshfleet generates (lib/helm/overrides.ts). */
+export const OVERRIDES: JsonSchema = {
+  type: 'object',
+  propertyNames: { pattern: DNS_LABEL },
+  additionalProperties: { type: 'object', description: 'give the Helm values for this release as a map, e.g. {resources: {requests: {cpu: 200m}}}' },
+  description: 'map release names (e.g. istiod, istio-eastwestgateway, metallb) to Helm values',
+};
+
 /** The fields of spec.clusters[] that every mesh shares. */
 const coreClusterProperties: Record<string, JsonSchema> = {
   name: {
@@ -52,6 +60,7 @@ const coreClusterProperties: Record<string, JsonSchema> = {
     enum: ['calico', 'cilium', 'other'],
     description: 'use one of calico, cilium or other',
   },
+  overrides: OVERRIDES,
   gateway: {
     type: 'object',
     additionalProperties: false,
@@ -183,6 +192,7 @@ export function composeFleetSchema(parts: SchemaParts): JsonSchema {
               ...parts.samplesProperties,
             },
           },
+          overrides: OVERRIDES,
         },
       },
     },

@@ -19,6 +19,8 @@ export interface Fleet {
   /** In fleet.yaml order: the order of every list we emit. */
   readonly clusters: readonly Cluster[];
   readonly samples: { readonly enabled: boolean };
+  /** Helm values merged into a release on every cluster, by release name (spec.overrides). */
+  readonly overrides: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 export interface MeshSettings {
@@ -56,6 +58,8 @@ export interface Cluster {
   readonly mesh: unknown;
   /** Each add-on's per-cluster settings by add-on name; absent when the cluster does not use it. */
   readonly addons: Readonly<Record<string, unknown>>;
+  /** Helm values merged into a release on this cluster, by release name (after spec.overrides). */
+  readonly overrides: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 export interface Gateway {
@@ -72,6 +76,7 @@ export interface RawFleet {
     mesh: { type: string } & Record<string, unknown>;
     clusters: RawCluster[];
     samples?: { enabled?: boolean } & Record<string, unknown>;
+    overrides?: Record<string, Record<string, unknown>>;
   };
 }
 
@@ -83,5 +88,6 @@ export interface RawCluster {
   ageRecipient: string;
   cni?: Cni;
   gateway?: { address?: string };
+  overrides?: Record<string, Record<string, unknown>>;
   [field: string]: unknown;
 }

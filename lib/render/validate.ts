@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 import { ENGINES } from '../gitops/registry';
+import { mergeValues } from '../helm/overrides';
 import type { KubeObject } from '../kube';
 import { PROJECT_ROOT } from '../root';
 
@@ -102,17 +103,7 @@ export class SchemaValidator {
   }
 }
 
-/** Helm's value coalescing: maps merge key by key, anything else replaces, null removes. */
-export function mergeValues(base: unknown, override: unknown): unknown {
-  const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (!isMap(base) || !isMap(override)) return override === undefined ? base : override;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(override)) {
-    if (v === null) delete out[k];
-    else out[k] = mergeValues(base[k], v);
-  }
-  return out;
-}
+export { mergeValues } from '../helm/overrides';
 
 function formatErrors(errors: ErrorObject[]): string[] {
   return errors.map((e) => {

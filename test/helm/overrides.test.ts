@@ -1,0 +1,87 @@
+/**
+ * Helm value overrides in fleet.yaml: merged into the generated values (cluster after fleet-wide),
+ * visible in what real Helm renders, checked by the same key-path check as meshfleet's own values,
+ * and refused where they would change a value meshfleet derives or name a release nothing installs.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FleetError } from '../../lib/errors';
+import { freeFormPaths } from '../../lib/helm/free-form';
+import { undeclaredKeys } from '../../lib/helm/keys';
+import { changedPaths, mergeValues } from '../../lib/helm/overrides';
+import { loadFleet, renderFleet } from '../../lib/pipeline';
+import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, renderObjects } from '../helpers';
+import { CHARTS, chartInfo, helmTemplate, parseManifests, releaseCases } from './harness';
+
+const skip = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm)' : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
+const SKIPPED = skip ? ` — SKIPPED: ${skip}` : '';
+
+const WITH_OVERRIDES = editFleet((d) => {
+  d.setIn(['spec', 'overrides'], d.createNode({ istiod: { resources: { requests: { cpu: '200m', memory: '512Mi' } } }, 'istio-eastwestgateway': { autoscaling: { minReplicas: 2 } } }));
+  d.setIn(['spec', 'clusters', 0, 'overrides'], d.createNode({ 'istio-eastwestgateway': { autoscaling: { minReplicas: 3 } } }));
+});
+
+function refused(text: string): FleetError {
+  try {
+    renderFleet(loadFleet(text), { repoPath: 'dist' });
+  } catch (e) {
+    if (e instanceof FleetError) return e;
+    throw e;
+  }
+  throw new Error('expected a FleetError');
+}
+
+describe('Helm value overrides', () => {
+  it('merge like Helm: maps key by key, lists and scalars replace, null removes', () => {
+    expect(mergeValues({ a: { b: 1, c: [1] }, d: 1 }, { a: { c: [2], e: 3 }, d: null })).toEqual({ a: { b: 1, c: [2], e: 3 } });
+    expect(changedPaths({ global: { network: 'n1', x: 1 } }, { global: { network: 'n2', y: 2, x: 1 } })).toEqual(['global.network']);
+  });
+
+  it('reach the release: fleet-wide everywhere, the cluster\'s after them, generated values kept', () => {
+    const files = renderObjects(WITH_OVERRIDES);
+    const istiod = objectAt(files, 'manifests/nhn-nks/mesh/helmrelease-istiod.yaml');
+    expect(istiod.spec.values.resources).toEqual({ requests: { cpu: '200m', memory: '512Mi' } });
+    expect(istiod.spec.values.global.meshID).toBe('mesh1');
+    expect(objectAt(files, 'manifests/kt-k2p/mesh/helmrelease-istio-eastwestgateway.yaml').spec.values.autoscaling).toEqual({ minReplicas: 3 });
+    expect(objectAt(files, 'manifests/nhn-nks/mesh/helmrelease-istio-eastwestgateway.yaml').spec.values.autoscaling).toEqual({ minReplicas: 2 });
+  });
+
+  it.skipIf(skip !== undefined)(`reach what Helm renders, and pass the key-path check${SKIPPED}`, async () => {
+    const cases = releaseCases('fleet.yaml', WITH_OVERRIDES);
+    const istiod = cases.find((c) => c.cluster === 'nhn-nks' && c.ref.chart === 'istiod')!;
+    const rendered = parseManifests((await helmTemplate(istiod.ref, istiod.chartDir!)).stdout);
+    const deployment = rendered.find((o) => o.kind === 'Deployment' && o.metadata?.name === 'istiod') as Record<string, any>;
+    expect(deployment.spec.template.spec.containers[0].resources.requests).toEqual({ cpu: '200m', memory: '512Mi' });
+    const gateway = cases.find((c) => c.cluster === 'kt-k2p' && c.ref.chart === 'gateway')!;
+    const hpa = parseManifests((await helmTemplate(gateway.ref, gateway.chartDir!)).stdout).find((o) => o.kind === 'HorizontalPodAutoscaler') as Record<string, any>;
+    expect(hpa.spec.minReplicas).toBe(3);
+    for (const c of [istiod, gateway]) {
+      const chart = chartInfo(c.chartDir!);
+      expect(undeclaredKeys({ values: c.ref.values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths(chart.name) })).toEqual([]);
+    }
+  });
+
+  it('a misspelt override key is what the key-path check catches (Helm would ignore it)', () => {
+    const chart = chartInfo(`${CHARTS}/istiod-1.26.8`);
+    const values = mergeValues({ global: { meshID: 'mesh1' } }, { resourcez: { requests: { cpu: '1' } } });
+    expect(undeclaredKeys({ values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths('istiod') })).toEqual(['resourcez']);
+  });
+
+  it('refuses an override that changes a value meshfleet derives, naming it and the way to change it', () => {
+    const e = refused(editFleet((d) => d.setIn(['spec', 'clusters', 1, 'overrides'], d.createNode({ istiod: { global: { network: 'other', meshID: 'mesh1' } } }))));
+    expect(e.problems.map((p) => p.path)).toEqual(['spec.clusters[1].overrides.istiod.global.network']);
+    expect(e.message).toMatch(/meshfleet derives istiod's value global.network from fleet.yaml for the mesh to work/);
+    expect(e.message).toMatch(/change the fleet.yaml field it comes from/);
+  });
+
+  it('refuses a release name nothing installs, listing the ones that exist', () => {
+    const fleetWide = refused(editFleet((d) => d.setIn(['spec', 'overrides'], d.createNode({ istio: { a: 1 } }))));
+    expect(fleetWide.message).toMatch(/spec.overrides.istio[\s\S]*no cluster of the fleet installs a Helm release named istio[\s\S]*use one of istio-base, istio-eastwestgateway, istiod, metallb, metrics-server/);
+    const onCluster = refused(editFleet((d) => d.setIn(['spec', 'clusters', 2, 'overrides'], d.createNode({ metallb: { a: 1 } }))));
+    expect(onCluster.message).toMatch(/spec.clusters\[2\].overrides.metallb[\s\S]*nhn-nks installs no Helm release named metallb/);
+  });
+
+  it('the default fleet has none, and its output does not change', () => {
+    expect(loadFleet(DEFAULT_FLEET).overrides).toEqual({});
+  });
+});
