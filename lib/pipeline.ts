@@ -217,6 +217,15 @@ export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'flee
       }
     }
   });
+  // Overridden values are user input: a chart schema they break is a fleet.yaml problem, not ours.
+  const validator = problems.length === 0 ? new SchemaValidator() : undefined;
+  for (const c of validator ? planned.clusters : []) {
+    for (const { install, where } of c.overridden) {
+      for (const failure of validator!.validateValues(`${install.repository.name}/${install.chart}`, install.values ?? {}, 'values')) {
+        problems.push({ path: where.join(' / '), rule: `${c.cluster.name}'s ${install.name} values, with the overrides merged, fail the chart's values.schema.json: ${failure}`, fix: 'correct the override (the chart\'s values.yaml shows each value\'s type)' });
+      }
+    }
+  }
   if (problems.length > 0) throw new FleetError(file, problems);
   return planned;
 }

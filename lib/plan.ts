@@ -32,6 +32,8 @@ export class ClusterPlan {
   readonly problems: Problem[] = [];
   /** Which fleet.yaml override blocks reached a release here ("spec.overrides.istiod" …). */
   readonly usedOverrides = new Set<string>();
+  /** The releases whose values fleet.yaml's overrides changed, with where the overrides are. */
+  readonly overridden: { readonly install: HelmInstall; readonly where: readonly string[] }[] = [];
 
   constructor(
     readonly app: App,
@@ -89,6 +91,8 @@ export class ClusterPlan {
       values = mergeValues(values, override) as Record<string, unknown>;
     }
     const effective = { ...props, values };
+    const where = [`spec.overrides.${props.name}`, `spec.clusters[${this.cluster.index}].overrides.${props.name}`].filter((w) => this.usedOverrides.has(w));
+    if (where.length > 0) this.overridden.push({ install: effective, where });
     this.engine.helmChart(this.stage(stage), effective);
     this.helmInstalls.set(stage, [...(this.helmInstalls.get(stage) ?? []), effective]);
     return values;

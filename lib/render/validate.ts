@@ -86,7 +86,7 @@ export class SchemaValidator {
   }
 
   /** Helm values against the chart's own values.schema.json, where upstream ships one. */
-  private validateValues(chart: string, values: unknown, where: string): string[] {
+  validateValues(chart: string, values: unknown, where: string): string[] {
     const file = VALUES_SCHEMAS[chart];
     if (!file) return [];
     const key = `values:${file}`;

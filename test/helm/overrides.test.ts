@@ -81,6 +81,12 @@ describe('Helm value overrides', () => {
     expect(onCluster.message).toMatch(/spec.clusters\[2\].overrides.metallb[\s\S]*nhn-nks installs no Helm release named metallb/);
   });
 
+  it('an override the chart\'s values.schema.json refuses is a fleet.yaml problem, not a meshfleet bug (found by the fuzz test)', () => {
+    const e = refused(editFleet((d) => d.setIn(['spec', 'overrides'], d.createNode({ 'istio-eastwestgateway': { autoscaling: { minReplicas: 'two' } } }))));
+    expect(e.problems[0]!.path).toBe('spec.overrides.istio-eastwestgateway');
+    expect(e.message).toMatch(/kt-k2p's istio-eastwestgateway values, with the overrides merged, fail the chart's values.schema.json: .*autoscaling\/minReplicas: must be integer/);
+  });
+
   it('the default fleet has none, and its output does not change', () => {
     expect(loadFleet(DEFAULT_FLEET).overrides).toEqual({});
   });

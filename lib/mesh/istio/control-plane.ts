@@ -7,7 +7,7 @@
  * east-west gateway of its own when its network differs from its primary's.
  */
 import { Construct } from 'constructs';
-import { KubeNamespace } from '../../../imports/k8s';
+import { IntOrString, KubeNamespace, KubeService } from '../../../imports/k8s';
 import { Gateway, GatewaySpecServersTlsMode, VirtualService } from '../../../imports/istio-networking.istio.io';
 import type { ClusterPlan } from '../../plan';
 import { hasEastWestGateway, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
@@ -56,6 +56,8 @@ export function addIstio(plan: ClusterPlan): void {
     // it once it holds this cluster's remote secret (`npm run link` after the reader token of the
     // next stage exists): Helm must not wait for those pods here, or the stages would deadlock.
     chart(EASTWEST_GATEWAY, 'gateway', eastWestGatewayValues(plan), ['istiod'], !remote);
+    const nodePort = istioClusterOf(cluster).eastWestNodePort;
+    if (nodePort !== undefined) new EastWestNodePort(plan.stage('mesh-config'), 'eastwest-nodeport', nodePort);
   }
 
   // Istio resources are read by the istiod of the primary only (a remote has no istiod); they
@@ -73,6 +75,26 @@ export function eastWestGatewayValues(plan: ClusterPlan): Record<string, unknown
     networkGateway: istioClusterOf(plan.cluster).network,
     ...(Object.keys(annotations).length > 0 ? { service: { annotations } } : {}),
   };
+}
+
+/**
+ * A fixed NodePort for the east-west gateway's 15443, for a NAT or load balancer in front that
+ * forwards to the nodes (KT's static NAT). The gateway chart hard-codes a network gateway's ports,
+ * so the chart's own Service gets random NodePorts; this Service selects the same pods with a port
+ * that survives re-creating either Service.
+ */
+export class EastWestNodePort extends Construct {
+  constructor(scope: Construct, id: string, nodePort: number) {
+    super(scope, id);
+    new KubeService(this, 'Resource', {
+      metadata: { name: `${EASTWEST_GATEWAY}-nodeport`, namespace: ISTIO_NAMESPACE, labels: { ...EASTWEST_SELECTOR, app: EASTWEST_GATEWAY } },
+      spec: {
+        type: 'NodePort',
+        selector: { ...EASTWEST_SELECTOR },
+        ports: [{ name: 'tls', port: EASTWEST_PORT, targetPort: IntOrString.fromNumber(EASTWEST_PORT), nodePort, protocol: 'TCP' }],
+      },
+    });
+  }
 }
 
 /** samples/multicluster/expose-services.yaml: every *.local service reachable through the east-west gateway. */

@@ -52,6 +52,11 @@ export interface IstioCluster {
   readonly samples: BookinfoPlacement;
   /** helloworld placement (primary-remote's samples). */
   readonly helloworld: HelloworldSleepPlacement;
+  /**
+   * A fixed NodePort for 15443 (a NAT or load balancer in front forwards to it), served by an
+   * extra NodePort Service beside the chart's gateway Service. @default - none
+   */
+  readonly eastWestNodePort?: number;
 }
 
 export interface RawIstio {
@@ -91,6 +96,7 @@ export function resolveIstioCluster(raw: RawCluster, index: number, fleet: RawFl
     ...(role === 'remote' && typeof raw.primary === 'string' ? { primary: raw.primary } : {}),
     samples: resolveBookinfoPlacement(raw.samples, index, fleet.spec.clusters.length),
     helloworld: resolveHelloworldPlacement(raw.samples, role),
+    ...(typeof raw.eastWestNodePort === 'number' ? { eastWestNodePort: raw.eastWestNodePort } : {}),
   };
 }
 

@@ -36,6 +36,12 @@ export const istioSchema: JsonSchema = {
 };
 
 export const istioClusterSchema: Readonly<Record<string, JsonSchema>> = {
+  eastWestNodePort: {
+    type: 'integer',
+    minimum: 30000,
+    maximum: 32767,
+    description: 'use a NodePort from 30000 to 32767 that the NAT or load balancer in front forwards 15443/TCP to, e.g. 31443',
+  },
   network: {
     type: 'string',
     pattern: LABEL_VALUE,

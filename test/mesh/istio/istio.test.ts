@@ -82,3 +82,21 @@ describe('traps from the seed guide', () => {
     expect(kinds.has('HelmRelease')).toBe(true);
   });
 });
+
+describe('eastWestNodePort', () => {
+  const pinned = renderObjects(editFleet((d) => d.setIn(['spec', 'clusters', 2, 'eastWestNodePort'], 31443)));
+
+  it('adds a NodePort Service on that port that selects the east-west gateway pods', () => {
+    const svc = objectAt(pinned, 'manifests/nhn-nks/mesh-config/service-istio-eastwestgateway-nodeport.yaml');
+    expect(svc.spec).toEqual({
+      type: 'NodePort',
+      selector: { istio: 'eastwestgateway' },
+      ports: [{ name: 'tls', port: 15443, targetPort: 15443, nodePort: 31443, protocol: 'TCP' }],
+    });
+    expect(pinned.has('manifests/kt-k2p/mesh-config/service-istio-eastwestgateway-nodeport.yaml')).toBe(false);
+  });
+
+  it('must be a NodePort', () => {
+    expect(() => renderObjects(editFleet((d) => d.setIn(['spec', 'clusters', 2, 'eastWestNodePort'], 15443)))).toThrow(/spec.clusters\[2\].eastWestNodePort[\s\S]*NodePort from 30000 to 32767/);
+  });
+});
