@@ -7,7 +7,6 @@
  * pki/links/<cluster>.sops.yaml, for the primaries that watch the cluster (a remote watches none). Every context is read before anything is written: one unreachable
  * cluster stops the command and leaves pki/ as it was.
  */
-import { spawnSync } from 'node:child_process';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { writeFilesAtomically } from '../../output/write';
@@ -18,6 +17,7 @@ import { LINK_HEADER, linkPath, linkRecipients } from './ca';
 import { watchersOf } from './defaults';
 import { READER_TOKEN_SECRET, remoteSecretName } from './remote-secrets';
 import { ISTIO_NAMESPACE } from './values';
+import { kubectl } from '../../tools/kubectl';
 
 interface ClusterAccess {
   readonly cluster: Cluster;
@@ -25,15 +25,6 @@ interface ClusterAccess {
   readonly caData: string;
   /** The server in the operator's kubeconfig, for the note when it differs from fleet.yaml's apiServer. */
   readonly kubeconfigServer: string;
-}
-
-function kubectl(bin: string, args: string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000 });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    throw new UsageError(`${bin} not found on PATH: install kubectl (or set KUBECTL to its path); \`npm run link\` reads the clusters through it`);
-  }
-  if (r.error) return { ok: false, out: '', err: r.error.message };
-  return { ok: r.status === 0, out: r.stdout, err: r.stderr.trim() };
 }
 
 function readAccess(bin: string, cluster: Cluster): ClusterAccess | string {

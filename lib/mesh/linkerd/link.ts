@@ -11,7 +11,6 @@
  * (public) and the Secrets (SOPS-encrypted to `to` and the operators) into pki/links/<to>/.
  * Every context is read before anything is written.
  */
-import { spawnSync } from 'node:child_process';
 import { LinkV1Alpha3 } from '../../../imports/linkerd-link-multicluster.linkerd.io';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
@@ -27,6 +26,7 @@ import {
 } from './ca';
 import { GATEWAY_IDENTITY, GATEWAY_NAME, GATEWAY_PORT, PROBE_PATH, PROBE_PERIOD, PROBE_PORT } from './control-plane';
 import { peersOf } from './defaults';
+import { kubectl } from '../../tools/kubectl';
 
 /** The account linkerd-multicluster makes for the other clusters' controllers, and its token Secret. */
 export const REMOTE_ACCESS_ACCOUNT = 'linkerd-service-mirror-remote-access-default';
@@ -87,12 +87,6 @@ interface TargetAccess {
   readonly token: string;
   readonly caData: string;
   readonly gatewayAddress: string;
-}
-
-function kubectl(bin: string, args: string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) return { ok: false, out: '', err: r.error.message };
-  return { ok: r.status === 0, out: r.stdout, err: r.stderr.trim() };
 }
 
 function readTarget(bin: string, cluster: Cluster): TargetAccess | string {
