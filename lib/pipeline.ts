@@ -195,7 +195,16 @@ export function modulesOf(fleet: Fleet): Modules {
 }
 
 /** Step 4: add-ons first (they publish facts on the plan), then the mesh. */
-export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'fleet.yaml'): FleetPlan {
+/**
+ * One schema validator per process: it loads the schema files once and compiles each kind on first
+ * use, so the override check of `plan` and the `validate` step share that work.
+ */
+let sharedValidator: SchemaValidator | undefined;
+function defaultValidator(): SchemaValidator {
+  return (sharedValidator ??= new SchemaValidator());
+}
+
+export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'fleet.yaml', validator: SchemaValidator = defaultValidator()): FleetPlan {
   const steps: PlanStep[] = [...modules.addons.map((a) => (p: Parameters<PlanStep>[0]) => a.plan(p)), (p) => modules.mesh.plan(p)];
   const planned = planClusters(fleet, modules.engine, steps, pki);
   // Overrides are checked here, where the releases exist: one that changes what meshfleet derives,
@@ -218,10 +227,9 @@ export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'flee
     }
   });
   // Overridden values are user input: a chart schema they break is a fleet.yaml problem, not ours.
-  const validator = problems.length === 0 ? new SchemaValidator() : undefined;
-  for (const c of validator ? planned.clusters : []) {
+  for (const c of problems.length === 0 ? planned.clusters : []) {
     for (const { install, where } of c.overridden) {
-      for (const failure of validator!.validateValues(`${install.repository.name}/${install.chart}`, install.values ?? {}, 'values')) {
+      for (const failure of validator.validateValues(`${install.repository.name}/${install.chart}`, install.values ?? {}, 'values')) {
         problems.push({ path: where.join(' / '), rule: `${c.cluster.name}'s ${install.name} values, with the overrides merged, fail the chart's values.schema.json: ${failure}`, fix: 'correct the override (the chart\'s values.yaml shows each value\'s type)' });
       }
     }
@@ -231,7 +239,7 @@ export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'flee
 }
 
 /** Step 6: every emitted object against its schema; throws SchemaError listing every failure. */
-export function validate(rendered: Rendered, validator = new SchemaValidator()): void {
+export function validate(rendered: Rendered, validator = defaultValidator()): void {
   const failures: string[] = [];
   for (const { path, object } of rendered.emitted) {
     // SOPS metadata is not part of the object the engine applies.
@@ -250,9 +258,9 @@ export interface RenderOptions {
 }
 
 /** Steps 4–6: plan, render (step 5) and validate a resolved fleet, all in memory. */
-export function renderFleet(fleet: Fleet, options: RenderOptions, validator = new SchemaValidator()): Rendered {
+export function renderFleet(fleet: Fleet, options: RenderOptions, validator = defaultValidator()): Rendered {
   const modules = modulesOf(fleet);
-  const planned = plan(fleet, modules, options.pki);
+  const planned = plan(fleet, modules, options.pki, undefined, validator);
   const rendered = render({ fleet, plan: planned, ...modules, pki: options.pki, repoPath: options.repoPath });
   validate(rendered, validator);
   return rendered;

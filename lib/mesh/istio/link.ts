@@ -13,11 +13,11 @@ import { writeFilesAtomically } from '../../output/write';
 import { encryptedFile } from '../../pki/files';
 import { toYaml } from '../../render/yaml';
 import type { Tree } from '../../sops/sops';
+import { kubectl } from '../../tools/kubectl';
 import { LINK_HEADER, linkPath, linkRecipients } from './ca';
 import { watchersOf } from './defaults';
 import { READER_TOKEN_SECRET, remoteSecretName } from './remote-secrets';
 import { ISTIO_NAMESPACE } from './values';
-import { kubectl } from '../../tools/kubectl';
 
 interface ClusterAccess {
   readonly cluster: Cluster;

@@ -230,8 +230,8 @@ function primaryRemoteSections(fleet: Fleet): string[] {
     'Each primary lists the clusters its istiod watches (every other cluster, `synced`):',
     '',
     '```sh',
-    ...primaries.map((p) => `istioctl remote-clusters --context ${p.context}`),
-    ...remotes.map((r) => `kubectl --context ${r.context} get deployment -n istio-system   # a remote runs no istiod`),
+    ...primaries.map((p) => `istioctl remote-clusters --context ${shellWord(p.context)}`),
+    ...remotes.map((r) => `kubectl --context ${shellWord(r.context)} get deployment -n istio-system   # a remote runs no istiod`),
     '```',
   ];
   if (fleet.samples.enabled) {
@@ -241,7 +241,7 @@ function primaryRemoteSections(fleet: Fleet): string[] {
       `From \`sleep\` in each cluster, \`helloworld\` answers from every version the fleet runs (${[...new Set(fleet.clusters.flatMap((c) => istioClusterOf(c).helloworld.helloworld))].sort().join(', ')}), across clusters and networks:`,
       '',
       '```sh',
-      ...clients.map((c) => `for i in $(seq 10); do kubectl exec --context ${c.context} -n ${SAMPLE_NAMESPACE} deploy/sleep -c sleep -- curl -sS helloworld.${SAMPLE_NAMESPACE}:${HELLOWORLD_PORT}/hello; done`),
+      ...clients.map((c) => `for i in $(seq 10); do kubectl exec --context ${shellWord(c.context)} -n ${SAMPLE_NAMESPACE} deploy/sleep -c sleep -- curl -sS helloworld.${SAMPLE_NAMESPACE}:${HELLOWORLD_PORT}/hello; done`),
       '```',
     );
   }

@@ -19,6 +19,7 @@ import { encryptedFile } from '../../pki/files';
 import type { ClusterPlan } from '../../plan';
 import { toYaml } from '../../render/yaml';
 import type { Tree } from '../../sops/sops';
+import { kubectl } from '../../tools/kubectl';
 import type { LinkStatus } from '../types';
 import {
   clusterRecipients, CREDENTIAL_NAMESPACES, CREDENTIALS_HEADER, credentialsPath, LINK_FILE_HEADER, linkFilePath, linkKey,
@@ -26,7 +27,6 @@ import {
 } from './ca';
 import { GATEWAY_IDENTITY, GATEWAY_NAME, GATEWAY_PORT, PROBE_PATH, PROBE_PERIOD, PROBE_PORT } from './control-plane';
 import { peersOf } from './defaults';
-import { kubectl } from '../../tools/kubectl';
 
 /** The account linkerd-multicluster makes for the other clusters' controllers, and its token Secret. */
 export const REMOTE_ACCESS_ACCOUNT = 'linkerd-service-mirror-remote-access-default';
