@@ -103,7 +103,6 @@ export class SchemaValidator {
   }
 }
 
-export { mergeValues } from '../helm/overrides';
 
 function formatErrors(errors: ErrorObject[]): string[] {
   return errors.map((e) => {
