@@ -16,7 +16,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { ADDONS } from './addons/registry';
 import type { AddOn } from './addons/types';
 import { FleetError } from './errors';
-import { resolveCore } from './fleet/defaults';
+import { resolveCore, sortedNames } from './fleet/defaults';
 import { formatPath, parseFleetText, problemCollector, schemaProblems, type AddWarning, type ParsedFleet } from './fleet/parse';
 import { coreRules } from './fleet/rules';
 import { composeFleetSchema, type JsonSchema } from './fleet/schema';
@@ -178,8 +178,12 @@ export function check(fleet: Fleet, loaded: Loaded): string[] {
 /** Steps 1–3: fleet.yaml text → a valid, resolved Fleet, and the modules it uses. */
 export function loadFleetWithModules(text: string, file = 'fleet.yaml'): { fleet: Fleet; modules: Modules; warnings: readonly string[] } {
   const loaded = load(text, file);
-  const fleet = resolve(loaded);
-  const warnings = check(fleet, loaded);
+  const resolved = resolve(loaded);
+  const warnings = check(resolved, loaded);
+  // From here on clusters are in name order (rules above report in file order): nothing rendered
+  // depends on where a cluster sits in spec.clusters, so reordering the list changes no output.
+  const order = sortedNames(resolved.clusters.map((c) => c.name));
+  const fleet: Fleet = { ...resolved, clusters: [...resolved.clusters].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)) };
   return { fleet, modules: loaded.modules, warnings: [...loaded.warnings, ...warnings] };
 }
 
@@ -219,7 +223,8 @@ export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'flee
       problems.push({ path: `spec.overrides.${name}`, rule: `no cluster of the fleet installs a Helm release named ${name}`, fix: `use one of ${all.join(', ')}` });
     }
   }
-  planned.clusters.forEach((c, i) => {
+  planned.clusters.forEach((c) => {
+    const i = c.cluster.index;
     for (const name of Object.keys(c.cluster.overrides)) {
       if (!used.has(`spec.clusters[${i}].overrides.${name}`)) {
         problems.push({ path: `spec.clusters[${i}].overrides.${name}`, rule: `${c.cluster.name} installs no Helm release named ${name}`, fix: `use one of ${releases(c).join(', ')}` });
@@ -280,3 +285,4 @@ export function compare(outDir: string, rendered: Rendered): { changed: string[]
 export async function createPki(fleet: Fleet): Promise<Map<string, string>> {
   return (await modulesOf(fleet).mesh.ca?.create(fleet)) ?? new Map();
 }
+

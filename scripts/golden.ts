@@ -28,8 +28,9 @@ export function exampleNames(): string[] {
 export const examplePki = (name: string): string => join(EXAMPLES, 'pki', name);
 
 /** Renders an example into a new temporary folder; returns relative path → content (dist/… and .sops.yaml). */
-export async function renderExample(name: string): Promise<Map<string, string>> {
-  const text = readFileSync(join(EXAMPLES, `${name}.yaml`), 'utf8');
+/** `edit` changes the example's fleet.yaml text before the render (tests: reordered clusters). */
+export async function renderExample(name: string, edit: (text: string) => string = (t) => t): Promise<Map<string, string>> {
+  const text = edit(readFileSync(join(EXAMPLES, `${name}.yaml`), 'utf8'));
   const hasCa = modulesOf(loadFleet(text, `examples/${name}.yaml`)).mesh.ca !== undefined;
   if (hasCa && !existsSync(examplePki(name))) {
     throw new Error(`examples/pki/${name}/ is missing: run \`npm run golden -- ${name}\` to create the example's CA store`);

@@ -21,14 +21,25 @@ export const CORE_DEFAULTS = {
 /** What the mesh module and the add-ons resolve; the core fills in the rest. */
 export interface ModuleResolution {
   readonly mesh: MeshSettings;
-  readonly clusterMesh: (raw: RawCluster, index: number) => unknown;
-  readonly clusterAddons: (raw: RawCluster, index: number) => Record<string, unknown>;
+  /** `rank`: the cluster's position among the fleet's cluster names in sorted order (not its place in the list). */
+  readonly clusterMesh: (raw: RawCluster, rank: number) => unknown;
+  readonly clusterAddons: (raw: RawCluster, rank: number) => Record<string, unknown>;
   /** The CNI the mesh installs, if it is one: the default of every cluster's `cni`. */
   readonly cni?: Cluster['cni'];
 }
 
+/**
+ * The fleet's cluster names in a fixed order that does not depend on the list's: sorted by code
+ * unit (never by locale). Defaults that depend on a cluster's position (sample placement) use this
+ * rank, so reordering spec.clusters changes no output.
+ */
+export function sortedNames(names: readonly string[]): string[] {
+  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
   const { spec } = raw;
+  const ranks = new Map(sortedNames(spec.clusters.map((c) => c.name)).map((name, rank) => [name, rank]));
   return {
     name: raw.metadata.name,
     gitops: {
@@ -47,8 +58,8 @@ export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
       ageRecipient: c.ageRecipient,
       cni: c.cni ?? modules.cni ?? CORE_DEFAULTS.cni,
       gateway: c.gateway?.address === undefined ? {} : { address: c.gateway.address },
-      mesh: modules.clusterMesh(c, index),
-      addons: modules.clusterAddons(c, index),
+      mesh: modules.clusterMesh(c, ranks.get(c.name)!),
+      addons: modules.clusterAddons(c, ranks.get(c.name)!),
       overrides: { ...(c.overrides ?? {}) },
     })),
     samples: { enabled: spec.samples?.enabled ?? CORE_DEFAULTS.samplesEnabled },

@@ -47,7 +47,7 @@ export interface Secrets {
 export interface Cluster {
   /** Folder name, the mesh's cluster name and remote-secret key. */
   readonly name: string;
-  /** Position in spec.clusters, for error messages and sample placement. */
+  /** Position in spec.clusters, for error messages only (output never depends on the list's order). */
   readonly index: number;
   readonly context: string;
   readonly apiServer: string;

@@ -32,8 +32,12 @@ export interface MeshModule {
   readonly cni?: Cni;
   /** spec.mesh.<type> with the defaults filled in (Fleet.mesh.settings). */
   resolve(raw: RawFleet): unknown;
-  /** A cluster's mesh fields with the defaults filled in (Cluster.mesh). */
-  resolveCluster(raw: RawCluster, index: number, fleet: RawFleet): unknown;
+  /**
+   * A cluster's mesh fields with the defaults filled in (Cluster.mesh). `rank` is the cluster's
+   * position among the fleet's names sorted (lib/fleet/defaults.ts sortedNames), never its place
+   * in the list: defaults derived from it survive reordering spec.clusters.
+   */
+  resolveCluster(raw: RawCluster, rank: number, fleet: RawFleet): unknown;
   /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
   rules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void;
   /** What pki/ holds for this mesh; undefined when it needs no CA (synth then makes no pki/). */

@@ -30,13 +30,14 @@ export const bookinfoPlacementSchema: JsonSchema = {
 
 /**
  * Seed 000 §4: reviews-v1 on the first cluster, v2 on the second, v3 on the third, then again;
- * sleep on the last cluster.
+ * sleep on the last cluster — "first" and "last" by name (`rank` among the sorted names), so the
+ * default survives reordering spec.clusters; `samples.reviews` / `samples.sleep` pin it explicitly.
  */
-export function resolveBookinfoPlacement(raw: unknown, index: number, count: number): BookinfoPlacement {
+export function resolveBookinfoPlacement(raw: unknown, rank: number, count: number): BookinfoPlacement {
   const r = raw as { reviews?: ReviewsVersion[]; sleep?: boolean } | undefined;
   return {
-    reviews: r?.reviews ?? [REVIEWS_VERSIONS[index % REVIEWS_VERSIONS.length]!],
-    sleep: r?.sleep ?? index === count - 1,
+    reviews: r?.reviews ?? [REVIEWS_VERSIONS[rank % REVIEWS_VERSIONS.length]!],
+    sleep: r?.sleep ?? rank === count - 1,
   };
 }
 

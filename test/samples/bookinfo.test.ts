@@ -24,10 +24,14 @@ describe('sample apps', () => {
       }
     });
     const files = renderObjects(five);
+    // By name, not by place in the list: c4, c5, kt-k2p, ncloud-nks, nhn-nks.
     expect(objectAt(files, 'manifests/c4/apps/deployment-reviews-v1.yaml').spec.template.spec.containers[0].image).toBe('docker.io/istio/examples-bookinfo-reviews-v1:1.20.3');
     expect(files.has('manifests/c5/apps/deployment-reviews-v2.yaml')).toBe(true);
-    expect(files.has('manifests/c5/apps/deployment-sleep.yaml')).toBe(true);
-    expect(files.has('manifests/nhn-nks/apps/deployment-sleep.yaml')).toBe(false);
+    expect(files.has('manifests/kt-k2p/apps/deployment-reviews-v3.yaml')).toBe(true);
+    expect(files.has('manifests/ncloud-nks/apps/deployment-reviews-v1.yaml')).toBe(true);
+    expect(files.has('manifests/nhn-nks/apps/deployment-reviews-v2.yaml')).toBe(true);
+    expect(files.has('manifests/nhn-nks/apps/deployment-sleep.yaml')).toBe(true);
+    expect(files.has('manifests/c5/apps/deployment-sleep.yaml')).toBe(false);
   });
 
   it('placement is overridable per cluster', () => {

@@ -17,11 +17,11 @@ export const ciliumReadme: MeshReadme = {
     '```mermaid',
     'flowchart LR',
     ...fleet.clusters.flatMap((c) => [
-      `  c${c.index}["${c.name}<br/>cluster.id ${ciliumClusterOf(c).clusterId} · pods ${ciliumClusterOf(c).podCIDR}"]`,
-      `  a${c.index}[/"clustermesh-apiserver<br/>${endpoint(peerOf(c))}"/]`,
-      `  c${c.index} --- a${c.index}`,
+      `  c${fleet.clusters.indexOf(c)}["${c.name}<br/>cluster.id ${ciliumClusterOf(c).clusterId} · pods ${ciliumClusterOf(c).podCIDR}"]`,
+      `  a${fleet.clusters.indexOf(c)}[/"clustermesh-apiserver<br/>${endpoint(peerOf(c))}"/]`,
+      `  c${fleet.clusters.indexOf(c)} --- a${fleet.clusters.indexOf(c)}`,
     ]),
-    ...fleet.clusters.flatMap((a) => fleet.clusters.filter((b) => a.index < b.index).map((b) => `  c${a.index} <-- "pod traffic (VXLAN)" --> c${b.index}`)),
+    ...fleet.clusters.flatMap((a) => fleet.clusters.filter((b) => fleet.clusters.indexOf(a) < fleet.clusters.indexOf(b)).map((b) => `  c${fleet.clusters.indexOf(a)} <-- "pod traffic (VXLAN)" --> c${fleet.clusters.indexOf(b)}`)),
     '```',
     '',
     'Every cluster runs Cilium with its own `cluster.name` and `cluster.id` and a clustermesh-apiserver. Every cluster\'s agents read the ' +

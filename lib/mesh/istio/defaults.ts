@@ -84,7 +84,7 @@ export function resolveIstio(raw: RawFleet): Istio {
   };
 }
 
-export function resolveIstioCluster(raw: RawCluster, index: number, fleet: RawFleet): IstioCluster {
+export function resolveIstioCluster(raw: RawCluster, rank: number, fleet: RawFleet): IstioCluster {
   // Under multi-primary every cluster is a primary; a `role` there is reported by the rules.
   const model = rawIstioOf(fleet)?.model ?? ISTIO_DEFAULTS.istioModel;
   const role: IstioRole = model === 'primary-remote' ? ((raw.role as IstioRole | undefined) ?? ISTIO_DEFAULTS.istioRole) : 'primary';
@@ -94,7 +94,7 @@ export function resolveIstioCluster(raw: RawCluster, index: number, fleet: RawFl
     network: (raw.network as string | undefined) ?? raw.name,
     role,
     ...(role === 'remote' && typeof raw.primary === 'string' ? { primary: raw.primary } : {}),
-    samples: resolveBookinfoPlacement(raw.samples, index, fleet.spec.clusters.length),
+    samples: resolveBookinfoPlacement(raw.samples, rank, fleet.spec.clusters.length),
     helloworld: resolveHelloworldPlacement(raw.samples, role),
     ...(typeof raw.eastWestNodePort === 'number' ? { eastWestNodePort: raw.eastWestNodePort } : {}),
   };

@@ -100,15 +100,15 @@ function mermaid(fleet: Fleet): string[] {
   networks.forEach((network, n) => {
     lines.push(`  subgraph net${n} ["${network}"]`);
     for (const c of fleet.clusters.filter((x) => networkOf(x) === network)) {
-      lines.push(`    c${c.index}["${c.name}<br/>istiod · ${c.cni}"]`);
-      lines.push(`    g${c.index}[/"east-west gateway<br/>${c.gateway.address ? `${c.gateway.address}:${EASTWEST_PORT}` : `LB:${EASTWEST_PORT}`}"/]`);
-      lines.push(`    c${c.index} --- g${c.index}`);
+      lines.push(`    c${fleet.clusters.indexOf(c)}["${c.name}<br/>istiod · ${c.cni}"]`);
+      lines.push(`    g${fleet.clusters.indexOf(c)}[/"east-west gateway<br/>${c.gateway.address ? `${c.gateway.address}:${EASTWEST_PORT}` : `LB:${EASTWEST_PORT}`}"/]`);
+      lines.push(`    c${fleet.clusters.indexOf(c)} --- g${fleet.clusters.indexOf(c)}`);
     }
     lines.push('  end');
   });
   for (const a of fleet.clusters) {
     for (const b of fleet.clusters) {
-      if (a.index < b.index) lines.push(`  g${a.index} <-- "mTLS ${EASTWEST_PORT}" --> g${b.index}`);
+      if (fleet.clusters.indexOf(a) < fleet.clusters.indexOf(b)) lines.push(`  g${fleet.clusters.indexOf(a)} <-- "mTLS ${EASTWEST_PORT}" --> g${fleet.clusters.indexOf(b)}`);
     }
   }
   return lines;
@@ -122,22 +122,22 @@ function primaryRemoteTopology(fleet: Fleet): string[] {
   networksOf(fleet).forEach((network, n) => {
     lines.push(`  subgraph net${n} ["${network}"]`);
     for (const c of fleet.clusters.filter((x) => networkOf(x) === network)) {
-      lines.push(`    c${c.index}["${c.name}<br/>${isRemote(c) ? 'remote' : 'istiod'} · ${c.cni}"]`);
+      lines.push(`    c${fleet.clusters.indexOf(c)}["${c.name}<br/>${isRemote(c) ? 'remote' : 'istiod'} · ${c.cni}"]`);
       if (hasEastWestGateway(fleet, c)) {
-        lines.push(`    g${c.index}[/"east-west gateway<br/>${gatewayAddress(c)}"/]`);
-        lines.push(`    c${c.index} --- g${c.index}`);
+        lines.push(`    g${fleet.clusters.indexOf(c)}[/"east-west gateway<br/>${gatewayAddress(c)}"/]`);
+        lines.push(`    c${fleet.clusters.indexOf(c)} --- g${fleet.clusters.indexOf(c)}`);
       }
     }
     lines.push('  end');
   });
   for (const c of fleet.clusters.filter(isRemote)) {
     const p = primaryOf(fleet, c);
-    lines.push(`  c${c.index} -. "xDS ${ISTIOD_XDS_PORT} · webhook ${ISTIOD_WEBHOOK_PORT}" .-> g${p.index}`);
+    lines.push(`  c${fleet.clusters.indexOf(c)} -. "xDS ${ISTIOD_XDS_PORT} · webhook ${ISTIOD_WEBHOOK_PORT}" .-> g${fleet.clusters.indexOf(p)}`);
   }
   const gateways = fleet.clusters.filter((c) => hasEastWestGateway(fleet, c));
   for (const a of gateways) {
     for (const b of gateways) {
-      if (a.index < b.index && networkOf(a) !== networkOf(b)) lines.push(`  g${a.index} <-- "mTLS ${EASTWEST_PORT}" --> g${b.index}`);
+      if (fleet.clusters.indexOf(a) < fleet.clusters.indexOf(b) && networkOf(a) !== networkOf(b)) lines.push(`  g${fleet.clusters.indexOf(a)} <-- "mTLS ${EASTWEST_PORT}" --> g${fleet.clusters.indexOf(b)}`);
     }
   }
   return [

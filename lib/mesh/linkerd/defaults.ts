@@ -1,5 +1,6 @@
 /** Defaults of spec.mesh.linkerd and of the Linkerd samples' fields of spec.samples, resolved in one place. */
 import type { Cluster, Fleet, RawFleet } from '../../fleet/types';
+import { sortedNames } from '../../fleet/defaults';
 
 /**
  * The Linkerd releases meshfleet installs, by the version users write. Open-source Linkerd ships
@@ -44,9 +45,9 @@ export interface Linkerd {
 
 export interface LinkerdSamples {
   readonly split: SplitKind;
-  /** Runs helloworld v1, labelled mirror.linkerd.io/exported=true. @default the first cluster */
+  /** Runs helloworld v1, labelled mirror.linkerd.io/exported=true. @default the first cluster by name */
   readonly exporter: string | undefined;
-  /** Runs helloworld v2, the curl client and the split between helloworld and helloworld-<exporter>. @default the second cluster */
+  /** Runs helloworld v2, the curl client and the split between helloworld and helloworld-<exporter>. @default the second cluster by name */
   readonly client: string | undefined;
 }
 
@@ -71,7 +72,8 @@ export function resolveLinkerd(raw: RawFleet): Linkerd {
   // The schema admits only supported versions.
   const release = LINKERD_RELEASES[version]!;
   const s = rawLinkerdSamplesOf(raw);
-  const clusters = raw.spec.clusters;
+  // The first two clusters by name, not by place in the list: reordering changes no output.
+  const clusters = sortedNames(raw.spec.clusters.map((c) => c.name));
   return {
     version,
     edge: release.edge,
@@ -84,8 +86,8 @@ export function resolveLinkerd(raw: RawFleet): Linkerd {
     },
     samples: {
       split: s.split ?? LINKERD_DEFAULTS.samplesSplit,
-      exporter: s.exporter ?? clusters[0]?.name,
-      client: s.client ?? clusters[1]?.name,
+      exporter: s.exporter ?? clusters[0],
+      client: s.client ?? clusters[1],
     },
   };
 }

@@ -130,14 +130,14 @@ function sampleSummary(plan: ClusterPlan): string {
 function mermaid(fleet: Fleet): string[] {
   const lines = ['flowchart LR'];
   for (const c of fleet.clusters) {
-    lines.push(`  subgraph c${c.index} ["${c.name}"]`);
-    lines.push(`    cp${c.index}["linkerd control plane<br/>${c.cni}"]`);
-    lines.push(`    g${c.index}[/"linkerd-gateway<br/>${c.gateway.address ? `${c.gateway.address}:${GATEWAY_PORT}` : `LB:${GATEWAY_PORT}`}"/]`);
+    lines.push(`  subgraph c${fleet.clusters.indexOf(c)} ["${c.name}"]`);
+    lines.push(`    cp${fleet.clusters.indexOf(c)}["linkerd control plane<br/>${c.cni}"]`);
+    lines.push(`    g${fleet.clusters.indexOf(c)}[/"linkerd-gateway<br/>${c.gateway.address ? `${c.gateway.address}:${GATEWAY_PORT}` : `LB:${GATEWAY_PORT}`}"/]`);
     lines.push('  end');
   }
   for (const a of fleet.clusters) {
     for (const b of fleet.clusters) {
-      if (a.index < b.index) lines.push(`  g${a.index} <-- "mTLS ${GATEWAY_PORT}" --> g${b.index}`);
+      if (fleet.clusters.indexOf(a) < fleet.clusters.indexOf(b)) lines.push(`  g${fleet.clusters.indexOf(a)} <-- "mTLS ${GATEWAY_PORT}" --> g${fleet.clusters.indexOf(b)}`);
     }
   }
   return lines;

@@ -17,7 +17,7 @@ export const none: MeshModule = {
   type: 'none',
   clusterSchema: { samples: bookinfoPlacementSchema },
   resolve: () => ({}),
-  resolveCluster: (raw, index, fleet): NoneCluster => ({ samples: resolveBookinfoPlacement(raw.samples, index, fleet.spec.clusters.length) }),
+  resolveCluster: (raw, rank, fleet): NoneCluster => ({ samples: resolveBookinfoPlacement(raw.samples, rank, fleet.spec.clusters.length) }),
   rules: () => {},
   plan(plan) {
     addBookinfo(plan, noneClusterOf(plan.cluster).samples, {});
@@ -27,7 +27,7 @@ export const none: MeshModule = {
     topology: (fleet) => [
       '```mermaid',
       'flowchart LR',
-      ...fleet.clusters.map((c) => `  c${c.index}["${c.name}<br/>${c.cni}"]`),
+      ...fleet.clusters.map((c) => `  c${fleet.clusters.indexOf(c)}["${c.name}<br/>${c.cni}"]`),
       '```',
       '',
       'The clusters are independent: no mesh joins them. Set `spec.mesh.type` to add one.',

@@ -220,10 +220,10 @@ describe('two primaries, each with a remote on its own network', () => {
 
   it('every primary watches every other cluster; remotes watch none', () => {
     expect(linkStatus(fleet, undefined).map((l) => `${l.from}→${l.to}`)).toEqual([
-      'primary-a→primary-b', 'remote-a→primary-a', 'remote-a→primary-b', 'primary-b→primary-a', 'remote-b→primary-a', 'remote-b→primary-b',
+      'primary-a→primary-b', 'primary-b→primary-a', 'remote-a→primary-a', 'remote-a→primary-b', 'remote-b→primary-a', 'remote-b→primary-b',
     ]);
     const recipient = (name: string): string => fleet.clusters.find((c) => c.name === name)!.ageRecipient;
-    expect(linkRecipients(fleet, fleet.clusters[1]!)).toEqual([recipient('primary-a'), recipient('primary-b'), ...fleet.secrets.operators]);
+    expect(linkRecipients(fleet, fleet.clusters.find((c) => c.name === 'remote-a')!)).toEqual([recipient('primary-a'), recipient('primary-b'), ...fleet.secrets.operators]);
   });
 
   it('meshNetworks lists every network with a pinned gateway, the same on both primaries', () => {
