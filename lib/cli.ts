@@ -13,7 +13,7 @@ import { assertOwned, isFluxOwned, writeFilesAtomically } from './output/write';
 import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
-import { loadFleetWithModules, plan, SchemaError, validate, write, type Modules } from './pipeline';
+import { loadFleetWithModules, plan, pruneNotices, SchemaError, validate, write, type Modules } from './pipeline';
 import { fileReader } from './pki/files';
 import { EXPIRY_WARNING_DAYS, formatStatus } from './pki/status';
 import { render, type Rendered } from './render/render';
@@ -333,6 +333,8 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     }
     return { fleet, rendered, warnings, message: `${options.out} is up to date with ${options.fleet}${pendingNote}` };
   }
+  // Said before anything is written: what the change makes Flux / Argo CD delete on live clusters.
+  const notices = pruneNotices(outTree(p.outDir), rendered.files, fleet);
   if (newPki) writeNewDir(p.pkiDir, newPki);
   const result = write(p.outDir, rendered);
   if (sopsStale(x)) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', x.sopsText]]));
@@ -341,7 +343,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   return {
     fleet,
     rendered,
-    warnings,
+    warnings: [...warnings, ...notices],
     message: (newPki ? `created the CA store ${pkiLabel} (${newPki.size} files; keys SOPS-encrypted): commit it\n` : '') +
       `rendered ${fleet.clusters.length} cluster(s) (${names}) into ${options.out}: ` +
       `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}`,
@@ -461,6 +463,12 @@ async function diffCommand(options: SynthOptions, review: ReviewOptions, out: (s
   const d = diffTrees({ old, new: x.rendered.files, pki: { ...(pkiOld ? { old: pkiOld } : {}), new: readDiskTree(x.p.pkiDir, isPem) } });
   const from = review.base !== undefined ? `${options.out} at ${review.base}` : options.out;
   out(review.markdown ? formatMarkdown(d, `meshfleet diff: ${from} → ${options.fleet}`) : formatText(d));
+  const notices = pruneNotices(old, x.rendered.files, x.fleet);
+  if (notices.length > 0) {
+    out(review.markdown
+      ? ['', '### ⚠️ What this change deletes on live clusters', '', ...notices.map((n) => `- ${n}`)].join('\n')
+      : ['', 'What this change deletes on live clusters:', ...notices.map((n) => `  ! ${n}`)].join('\n'));
+  }
   return isEmpty(d) ? 0 : 1;
 }
 

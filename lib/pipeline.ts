@@ -22,7 +22,7 @@ import { coreRules } from './fleet/rules';
 import { composeFleetSchema, type JsonSchema } from './fleet/schema';
 import type { Fleet, RawFleet } from './fleet/types';
 import { ENGINES, engineOf } from './gitops/registry';
-import type { GitOpsEngine } from './gitops/types';
+import type { DeliveryChange, GitOpsEngine } from './gitops/types';
 import { MESHES, meshOf } from './mesh/registry';
 import type { MeshModule } from './mesh/types';
 import { STAGES } from './gitops/stages';
@@ -30,6 +30,8 @@ import { diffTree, writeTree, type WriteResult } from './output/write';
 import { planClusters, type FleetPlan, type PlanStep } from './plan';
 import { render, type Rendered } from './render/render';
 import { SchemaValidator } from './render/validate';
+import { locate, objectChanges } from './review/diff';
+import type { Tree } from './review/tree';
 
 /** The modules a fleet uses: its mesh, its engine, and every add-on. */
 export interface Modules {
@@ -286,3 +288,19 @@ export async function createPki(fleet: Fleet): Promise<Map<string, string>> {
   return (await modulesOf(fleet).mesh.ca?.create(fleet)) ?? new Map();
 }
 
+/**
+ * What a change of the output folder (old → new, dist-relative trees) makes the GitOps engines
+ * delete on live clusters: every engine reads its own objects, so switching engines is covered too.
+ */
+export function pruneNotices(old: Tree, next: Tree, fleet: Fleet): string[] {
+  if ([...old].every(([path, text]) => next.get(path) === text)) return [];
+  const clustersOf = (tree: Tree): Set<string> => new Set([...tree.keys()].map((p) => locate(p).cluster).filter((c) => c !== '(fleet)'));
+  const now = clustersOf(next);
+  const { removed, added } = objectChanges(old, next);
+  const change: DeliveryChange = {
+    old, new: next, removed, added,
+    clustersLeft: [...clustersOf(old)].filter((c) => !now.has(c)).sort(),
+    contextOf: (cluster) => fleet.clusters.find((c) => c.name === cluster)?.context,
+  };
+  return Object.values(ENGINES).flatMap((e) => e.pruneNotices(change));
+}

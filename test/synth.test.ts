@@ -66,16 +66,18 @@ describe('the default fleet', () => {
 
   it('stage Kustomizations chain with dependsOn, wait and prune, and point at their folders', () => {
     const mesh = parseDocument(readFileSync(join(out, 'clusters/ncloud-nks/mesh.yaml'), 'utf8')).toJS();
+    // Prefixed (issue 15), so they cannot collide with a user's own Kustomizations in flux-system.
+    expect(mesh.metadata.name).toBe('meshfleet-mesh');
     expect(mesh.spec).toMatchObject({
       path: './dist/manifests/ncloud-nks/mesh',
-      dependsOn: [{ name: 'mesh-prereqs' }],
+      dependsOn: [{ name: 'meshfleet-mesh-prereqs' }],
       prune: true,
       wait: true,
       sourceRef: { kind: 'GitRepository', name: 'flux-system' },
     });
     expect(existsSync(join(out, 'manifests/ncloud-nks/mesh'))).toBe(true);
     const apps = parseDocument(readFileSync(join(out, 'clusters/ncloud-nks/apps.yaml'), 'utf8')).toJS();
-    expect(apps.spec.dependsOn).toEqual([{ name: 'mesh-config' }]);
+    expect(apps.spec.dependsOn).toEqual([{ name: 'meshfleet-mesh-config' }]);
     expect(readdirSync(join(out, 'clusters/ncloud-nks')).sort()).toEqual(
       ['apps.yaml', 'infrastructure-config.yaml', 'infrastructure.yaml', 'mesh-config.yaml', 'mesh-prereqs.yaml', 'mesh.yaml'],
     );
@@ -116,7 +118,7 @@ describe('determinism', () => {
 
 describe('growing and shrinking the fleet', () => {
   const fourth = {
-    name: 'kpaas-onprem',
+    name: 'onprem-kpaas',
     context: 'onprem',
     network: 'network4',
     apiServer: 'https://kpaas-api.example.com:6443',
@@ -130,14 +132,14 @@ describe('growing and shrinking the fleet', () => {
     const withFourth = editFleet((doc) => (doc.getIn(['spec', 'clusters']) as { add(v: unknown): void })
       .add(doc.createNode({ ...fourth, ageRecipient: fixture().extra.recipient })), fixture().fleetText);
     writeFileSync(join(dir, 'fleet.yaml'), withFourth);
-    await withOperator(() => issue(loadFleet(withFourth), join(dir, 'pki'), 'kpaas-onprem', false));
+    await withOperator(() => issue(loadFleet(withFourth), join(dir, 'pki'), 'onprem-kpaas', false));
     await synthFleet(withFourth, dir);
     const after = hashTree(out);
     const added = Object.keys(after).filter((f) => !(f in before));
-    expect(added.filter((f) => !f.includes('kpaas-onprem'))).toEqual([]);
+    expect(added.filter((f) => !f.includes('onprem-kpaas'))).toEqual([]);
     expect(added.sort()).toEqual(expect.arrayContaining([
-      'clusters/kpaas-onprem/mesh-prereqs.yaml', 'clusters/kpaas-onprem/mesh.yaml', 'clusters/kpaas-onprem/mesh-config.yaml', 'clusters/kpaas-onprem/apps.yaml',
-      'istioctl/kpaas-onprem.yaml', 'manifests/kpaas-onprem/mesh/helmrelease-istiod.yaml', 'manifests/kpaas-onprem/apps/deployment-reviews-v1.yaml',
+      'clusters/onprem-kpaas/mesh-prereqs.yaml', 'clusters/onprem-kpaas/mesh.yaml', 'clusters/onprem-kpaas/mesh-config.yaml', 'clusters/onprem-kpaas/apps.yaml',
+      'istioctl/onprem-kpaas.yaml', 'manifests/onprem-kpaas/mesh/helmrelease-istiod.yaml', 'manifests/onprem-kpaas/apps/deployment-reviews-v1.yaml',
     ]));
     // sleep moves to the new last cluster: nhn-nks loses it
     expect(Object.keys(before).filter((f) => !(f in after))).toEqual(

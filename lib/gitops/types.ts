@@ -8,6 +8,8 @@ import type { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Cluster, Fleet } from '../fleet/types';
 import type { KubeObject } from '../kube';
+import type { LocatedObject } from '../review/diff';
+import type { Tree } from '../review/tree';
 import type { StageName } from './stages';
 
 /** A Helm chart to install, as features ask for it. */
@@ -70,8 +72,27 @@ export interface GitOpsEngine {
   stageKustomization?(entries: readonly (readonly [string, KubeObject])[]): StageKustomization;
   /** The engine's parts of dist/README.md. */
   readonly readme: EngineReadme;
+  /**
+   * What a change of the output folder makes the engine delete on live clusters, one warning per
+   * cluster or object, with how to avoid it (detach first, suspend before a rename). Reads only
+   * the engine's own objects among `change.removed`, whichever engine the fleet uses now.
+   */
+  pruneNotices(change: DeliveryChange): string[];
   /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */
   readonly pins?: Readonly<Record<string, string>>;
+}
+
+/** A change of the output folder, old → new (dist-relative trees), as the engines see it. */
+export interface DeliveryChange {
+  readonly old: Tree;
+  readonly new: Tree;
+  /** Objects only the old tree has, and only the new one has. */
+  readonly removed: readonly LocatedObject[];
+  readonly added: readonly LocatedObject[];
+  /** Clusters with files in the old tree and none in the new one: they left the fleet (or were renamed). */
+  readonly clustersLeft: readonly string[];
+  /** A cluster's kubeconfig context when it is still in the fleet, for the commands. */
+  contextOf(cluster: string): string | undefined;
 }
 
 export interface StageKustomization {

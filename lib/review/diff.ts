@@ -88,10 +88,7 @@ export function locate(path: string): { cluster: string; stage: string } {
   return { cluster: '(fleet)', stage: parts.slice(0, -1).join('/') || '.' };
 }
 
-interface Located {
-  readonly ref: ObjectRef;
-  readonly object: KubeObject;
-}
+type Located = LocatedObject;
 
 const key = (r: ObjectRef): string => [r.cluster, r.stage, r.apiVersion, r.kind, r.namespace ?? '', r.name].join('\0');
 
@@ -127,6 +124,38 @@ function objectsOf(tree: Tree): { objects: Map<string, Located>; other: Map<stri
     if (found === 0) other.set(path, text);
   }
   return { objects, other };
+}
+
+/** An object of one side of a change, with where it is. */
+export interface LocatedObject {
+  readonly ref: ObjectRef;
+  readonly object: KubeObject;
+}
+
+/**
+ * The objects only `old` has and those only `new` has (by identity), for what a change deletes
+ * on live clusters. Cheap when nothing was removed or changed: files equal on both sides are not parsed.
+ */
+export function objectChanges(old: Tree, next: Tree): { removed: LocatedObject[]; added: LocatedObject[] } {
+  const touched = (a: Tree, b: Tree): Tree => new Map([...a].filter(([p, t]) => b.get(p) !== t));
+  const before = objectsOf(touched(old, next)).objects;
+  const after = objectsOf(touched(next, old)).objects;
+  return {
+    removed: [...before].filter(([k]) => !after.has(k)).map(([, v]) => v),
+    added: [...after].filter(([k]) => !before.has(k)).map(([, v]) => v),
+  };
+}
+
+/** How many objects a tree holds under a folder (dist-relative, no trailing slash), by kind. */
+export function objectsUnder(tree: Tree, folder: string): Map<string, number> {
+  const kinds = new Map<string, number>();
+  const inside = new Map([...tree].filter(([p]) => p.startsWith(`${folder}/`)));
+  for (const { ref } of objectsOf(inside).objects.values()) {
+    // kustomization.yaml is kustomize's build file, not an object on the cluster.
+    if (ref.apiVersion.startsWith('kustomize.config.k8s.io/')) continue;
+    kinds.set(ref.kind, (kinds.get(ref.kind) ?? 0) + 1);
+  }
+  return kinds;
 }
 
 export function diffTrees(input: DiffInput): TreeDiff {

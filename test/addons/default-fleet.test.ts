@@ -45,7 +45,7 @@ describe('the default fleet renders what seed 000 does by hand', () => {
   });
 
   it('pools come in the stage after the one that installs MetalLB, and the mesh waits for both', () => {
-    expect(objectAt(files, 'clusters/kt-k2p/infrastructure-config.yaml').spec.dependsOn).toEqual([{ name: 'infrastructure' }]);
-    expect(objectAt(files, 'clusters/kt-k2p/mesh-prereqs.yaml').spec.dependsOn).toEqual([{ name: 'infrastructure-config' }]);
+    expect(objectAt(files, 'clusters/kt-k2p/infrastructure-config.yaml').spec.dependsOn).toEqual([{ name: 'meshfleet-infrastructure' }]);
+    expect(objectAt(files, 'clusters/kt-k2p/mesh-prereqs.yaml').spec.dependsOn).toEqual([{ name: 'meshfleet-infrastructure-config' }]);
   });
 });

@@ -132,7 +132,9 @@ export function stageOrder(files: Map<string, Record<string, any>[]>, cluster: s
       waves.set(stage, Math.min(wave, waves.get(stage) ?? wave));
       continue;
     }
-    deps.set(k.metadata.name as string, ((k.spec.dependsOn ?? []) as { name: string }[]).map((d) => d.name));
+    // Flux Kustomizations are named meshfleet-<stage>.
+    const stage = (name: string): string => name.replace(/^meshfleet-/, '');
+    deps.set(stage(k.metadata.name as string), ((k.spec.dependsOn ?? []) as { name: string }[]).map((d) => stage(d.name)));
   }
   const order: string[] = [];
   const visit = (s: string): void => {

@@ -98,26 +98,26 @@ describe('npm run diff', () => {
     ].sort());
     expect(r.out).toContain('      resources[]\n        + deployment-sleep.yaml');
     expect(found).toContain('nhn-nks - mesh-prereqs Secret istio-system/cacerts');
-    expect(found).toContain('nhn-nks - delivery Kustomization flux-system/mesh');
+    expect(found).toContain('nhn-nks - delivery Kustomization flux-system/meshfleet-mesh');
   }, 60_000);
 
   it('a cluster added: its objects, added; the CA store gains its certificate; no ciphertext printed', async () => {
     const dir = await repo();
     const withFourth = editFleet((d) => (d.getIn(['spec', 'clusters']) as { add(v: unknown): void }).add(d.createNode({
-      name: 'kpaas-onprem', context: 'kpaas', network: 'network4', apiServer: 'https://kpaas.example.com:6443', ageRecipient: fixture().extra.recipient, cni: 'calico',
+      name: 'onprem-kpaas', context: 'kpaas', network: 'network4', apiServer: 'https://kpaas.example.com:6443', ageRecipient: fixture().extra.recipient, cni: 'calico',
     })), fixture().fleetText);
     await write(dir, withFourth);
-    await withOperator(() => issue(loadFleet(withFourth), join(dir, 'pki'), 'kpaas-onprem', false));
+    await withOperator(() => issue(loadFleet(withFourth), join(dir, 'pki'), 'onprem-kpaas', false));
     const r = await diff(dir);
     expect(r.code).toBe(1);
     const found = objects(r.out);
-    expect(found.filter((l) => !l.startsWith('kpaas-onprem + '))).toEqual([
+    expect(found.filter((l) => !l.startsWith('onprem-kpaas + '))).toEqual([
       ...SLEEP.map((o) => `nhn-nks - apps ${o}`), 'nhn-nks ± apps Kustomization kustomization.yaml',
     ].sort());
-    expect(found).toContain('kpaas-onprem + mesh-prereqs Secret istio-system/cacerts');
-    expect(found).toContain('kpaas-onprem + mesh HelmRelease istio-system/istiod');
-    expect(found).toContain('kpaas-onprem + delivery Kustomization flux-system/mesh-prereqs');
-    expect(r.out).toMatch(/kpaas-onprem\/ca-cert\.pem: added \(.*kpaas-onprem.*, serial [0-9a-f]+, expires \d{4}-\d\d-\d\d\)/);
+    expect(found).toContain('onprem-kpaas + mesh-prereqs Secret istio-system/cacerts');
+    expect(found).toContain('onprem-kpaas + mesh HelmRelease istio-system/istiod');
+    expect(found).toContain('onprem-kpaas + delivery Kustomization flux-system/meshfleet-mesh-prereqs');
+    expect(r.out).toMatch(/onprem-kpaas\/ca-cert\.pem: added \(.*onprem-kpaas.*, serial [0-9a-f]+, expires \d{4}-\d\d-\d\d\)/);
     expect(r.out).not.toContain('ENC[');
   }, 60_000);
 

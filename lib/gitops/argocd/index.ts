@@ -30,6 +30,8 @@ import {
 } from '../../../imports/argocd-application-argoproj.io';
 import type { KubeObject } from '../../kube';
 import { STAGES, type StageName } from '../stages';
+import { shellWord } from '../../render/shell';
+import { argocdPruneNotices } from './prune';
 import type { DeliveryInput, GitOpsEngine, HelmInstall, StageKustomization } from '../types';
 
 /** The namespace Argo CD runs in on the hub, and the project its Applications belong to. */
@@ -83,6 +85,7 @@ export const argocd: GitOpsEngine = {
     return source?.chart && repo ? { chart: `${repo}/${source.chart}`, values: source.helm?.valuesObject ?? {} } : undefined;
   },
   deliver,
+  pruneNotices: argocdPruneNotices,
   stageKustomization,
   readme: {
     clusterPath: (cluster) => `clusters/${cluster}`,
@@ -281,18 +284,24 @@ function bootstrap(fleet: DeliveryInput['fleet'], dist: string): string[] {
     '',
     '```sh',
     ...fleet.clusters.flatMap((c) => [
-      `argocd cluster add ${c.context} --name ${c.name} --yes`,
-      `kubectl -n argocd apply -f ${dist}argocd/${c.name}.yaml`,
+      `argocd cluster add ${shellWord(c.context)} --name ${shellWord(c.name)} --yes`,
+      `kubectl -n argocd apply -f ${shellWord(`${dist}argocd/${c.name}.yaml`)}`,
     ]),
     '```',
     '',
-    'Argo CD must be able to read the repository (`argocd repo add ' + fleet.gitops.repoURL + '` with a token or deploy key when it is private).',
+    'Argo CD must be able to read the repository (`argocd repo add ' + shellWord(fleet.gitops.repoURL) + '` with a token or deploy key when it is private).',
     '',
     'Verify delivery: every Application `Synced` and `Healthy`, stage by stage:',
     '',
     '```sh',
     'argocd app list -l meshfleet.io/cluster',
-    ...fleet.clusters.map((c) => `argocd app wait -l meshfleet.io/cluster=${c.name} --sync --health --timeout 1800`),
+    ...fleet.clusters.map((c) => `argocd app wait -l ${shellWord(`meshfleet.io/cluster=${c.name}`)} --sync --health --timeout 1800`),
     '```',
+    '',
+    '**Before a cluster leaves the fleet** (or is renamed): once its folder is gone, its root Application fails and nothing is deleted ' +
+      'until you delete its Applications; each child Application\'s `resources-finalizer.argocd.argoproj.io` then deletes what it deployed. ' +
+      'To detach the cluster and keep its workloads, remove the finalizers first: ' +
+      '`kubectl -n argocd get applications -l meshfleet.io/cluster=<cluster> -o name | xargs -I{} kubectl -n argocd patch {} --type=json -p=\'[{"op":"remove","path":"/metadata/finalizers"}]\'`, ' +
+      'then `kubectl -n argocd delete applications -l meshfleet.io/cluster=<cluster>` and `argocd cluster rm <cluster>`. synth and `npm run diff` warn about every such deletion.',
   ];
 }

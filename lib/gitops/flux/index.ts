@@ -18,6 +18,7 @@ import {
 import type { KubeObject } from '../../kube';
 import { shellFlag, shellWord } from '../../render/shell';
 import { effectiveDependencies } from '../stages';
+import { fluxPruneNotices } from './prune';
 import type { DeliveryInput, GitOpsEngine, HelmInstall } from '../types';
 
 /** The namespace and GitRepository `flux bootstrap` creates; meshfleet only refers to them. */
@@ -47,6 +48,7 @@ export const flux: GitOpsEngine = {
     return chart ? { chart: `${chart.sourceRef.name}/${chart.chart}`, values: spec?.values ?? {} } : undefined;
   },
   deliver,
+  pruneNotices: fluxPruneNotices,
   pins: { 'Flux APIs': [Kustomization.GVK, HelmRelease.GVK, HelmRepository.GVK].map((g) => `${g.apiVersion} ${g.kind}`).join(', ') },
   readme: {
     clusterPath: (cluster) => `clusters/${cluster}`,
@@ -75,9 +77,14 @@ export const flux: GitOpsEngine = {
       ]),
       '```',
       '',
-      'A stage that stays `False`: `flux --context <context> events --for Kustomization/<stage>` names the object and the reason ' +
+      'A stage that stays `False`: `flux --context <context> events --for Kustomization/meshfleet-<stage>` names the object and the reason ' +
         '(a HelmRelease that timed out: `kubectl --context <context> -n <namespace> describe helmrelease <name>`; ' +
         '`decryption failed`: the `sops-age` Secret does not hold the identity of the cluster\'s `ageRecipient`).',
+      '',
+      '**Before a cluster leaves the fleet** (or is renamed), detach it: once its folder is gone, its Flux deletes the `meshfleet-*` ' +
+        'Kustomizations, and their `prune: true` deletes the whole mesh there. To keep it running as it is, before you merge run ' +
+        '`flux --context <context> suspend kustomization --all` (a suspended Kustomization is deleted without pruning) or ' +
+        '`flux --context <context> uninstall --keep-namespace` (removes Flux, keeps the workloads). synth and `npm run diff` warn about every such deletion.',
     ],
   },
 };
@@ -111,6 +118,13 @@ function helmChart(scope: Construct, props: HelmInstall): void {
   });
 }
 
+/**
+ * Every Flux Kustomization meshfleet writes is named `meshfleet-<stage>`, so it cannot collide
+ * with a user's own Kustomizations in flux-system. Files keep the stage name (clusters/<cluster>/<stage>.yaml).
+ */
+export const KUSTOMIZATION_PREFIX = 'meshfleet-';
+export const kustomizationName = (stage: string): string => `${KUSTOMIZATION_PREFIX}${stage}`;
+
 /** The Flux Kustomization of every stage that has content, chained with dependsOn. */
 function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
   const cluster = input.cluster.name;
@@ -120,7 +134,7 @@ function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
     const decrypt = objs.some((o) => o.sops !== undefined);
     const dependsOn = effectiveDependencies(stage, present);
     new Kustomization(chart, stage, {
-      metadata: { name: stage, namespace: FLUX_NAMESPACE },
+      metadata: { name: kustomizationName(stage), namespace: FLUX_NAMESPACE },
       spec: {
         interval: input.fleet.gitops.interval,
         retryInterval: '1m',
@@ -130,12 +144,12 @@ function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
         path: `./${input.repoPath ? `${input.repoPath}/` : ''}manifests/${cluster}/${stage}`,
         prune: true,
         wait: true,
-        ...(dependsOn.length > 0 ? { dependsOn: dependsOn.map((name) => ({ name })) } : {}),
+        ...(dependsOn.length > 0 ? { dependsOn: dependsOn.map((name) => ({ name: kustomizationName(name) })) } : {}),
         ...(decrypt
           ? { decryption: { provider: KustomizationSpecDecryptionProvider.SOPS, secretRef: { name: SOPS_AGE_SECRET } } }
           : {}),
       },
     });
   }
-  return (chart.toJson() as KubeObject[]).map((obj) => [`clusters/${cluster}/${obj.metadata!.name}.yaml`, obj]);
+  return (chart.toJson() as KubeObject[]).map((obj) => [`clusters/${cluster}/${obj.metadata!.name!.slice(KUSTOMIZATION_PREFIX.length)}.yaml`, obj]);
 }

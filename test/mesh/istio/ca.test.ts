@@ -94,7 +94,7 @@ describe('cacerts', () => {
     const prereqs = parse(readFileSync(join(out, 'clusters/nhn-nks/mesh-prereqs.yaml'), 'utf8'));
     expect(prereqs.spec.decryption).toEqual({ provider: 'sops', secretRef: { name: 'sops-age' } });
     const mesh = parse(readFileSync(join(out, 'clusters/nhn-nks/mesh.yaml'), 'utf8'));
-    expect(mesh.spec.dependsOn).toEqual([{ name: 'mesh-prereqs' }]);
+    expect(mesh.spec.dependsOn).toEqual([{ name: 'meshfleet-mesh-prereqs' }]);
     expect(mesh.spec.decryption).toBeUndefined();
     expect(parse(readFileSync(join(out, 'manifests/nhn-nks/mesh-prereqs/kustomization.yaml'), 'utf8')).resources).toContain('secret-cacerts.yaml');
   });

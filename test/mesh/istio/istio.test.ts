@@ -49,7 +49,7 @@ describe.each(clusters)('cluster $name', ({ name, network }) => {
       servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }],
     });
     const stage = objectAt(files, `clusters/${name}/mesh-config.yaml`);
-    expect(stage.spec.dependsOn).toEqual([{ name: 'mesh' }]);
+    expect(stage.spec.dependsOn).toEqual([{ name: 'meshfleet-mesh' }]);
   });
 });
 

@@ -136,7 +136,7 @@ describe('a Linkerd fleet synthesized, linked and synthesized again', () => {
     expect(data['tls.crt']).toBe(readFileSync(join(dir, 'pki/nhn-nks/issuer.pem'), 'utf8'));
     const cp = parse(readFileSync(join(dir, 'dist/manifests/nhn-nks/mesh/helmrelease-linkerd-control-plane.yaml'), 'utf8'));
     expect(cp.spec.values).toEqual({ identityTrustAnchorsPEM: data['ca.crt'], identity: { issuer: { scheme: 'kubernetes.io/tls' } } });
-    expect(parse(readFileSync(join(dir, 'dist/clusters/nhn-nks/mesh.yaml'), 'utf8')).spec.dependsOn).toEqual([{ name: 'mesh-prereqs' }]);
+    expect(parse(readFileSync(join(dir, 'dist/clusters/nhn-nks/mesh.yaml'), 'utf8')).spec.dependsOn).toEqual([{ name: 'meshfleet-mesh-prereqs' }]);
   });
 
   it('pki status lists the anchor and every issuer', () => {
@@ -182,7 +182,7 @@ describe('a Linkerd fleet synthesized, linked and synthesized again', () => {
     });
     expect(parse(readFileSync(join(dir, 'dist/manifests/kt-k2p/mesh-config/link-nhn-nks.yaml'), 'utf8')).spec.gatewayAddress).toBe('192.0.2.102');
     expect(parse(readFileSync(join(dir, 'dist/clusters/nhn-nks/mesh-config.yaml'), 'utf8')).spec).toMatchObject({
-      dependsOn: [{ name: 'mesh' }], decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
+      dependsOn: [{ name: 'meshfleet-mesh' }], decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
     });
     const mc = parse(readFileSync(join(dir, 'dist/manifests/nhn-nks/mesh/helmrelease-linkerd-multicluster.yaml'), 'utf8'));
     expect(mc.spec.values.controllers).toEqual([{ link: { ref: { name: 'kt-k2p' } } }, { link: { ref: { name: 'ncloud-nks' } } }]);
