@@ -215,7 +215,8 @@ export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'flee
   const planned = planClusters(fleet, modules.engine, steps, pki);
   // Overrides are checked here, where the releases exist: one that changes what meshfleet derives,
   // or names a release nothing installs, is refused like any other invalid field.
-  const problems = planned.clusters.flatMap((c) => c.problems);
+  // A fleet-wide override is checked on every cluster that installs the release: said once.
+  const problems = [...new Map(planned.clusters.flatMap((c) => c.problems).map((p) => [`${p.path}\0${p.rule}`, p])).values()];
   const used = new Set(planned.clusters.flatMap((c) => [...c.usedOverrides]));
   const releases = (c: (typeof planned.clusters)[number]): string[] =>
     [...new Set(STAGES.flatMap((s) => c.chartsIn(s.name).map((h) => h.name)))].sort();

@@ -10,6 +10,7 @@ import type { Cluster, Fleet } from './fleet/types';
 import { STAGES, type StageName } from './gitops/stages';
 import type { GitOpsEngine, HelmInstall } from './gitops/types';
 import type { Problem } from './errors';
+import { undeclaredOverrideKeys } from './helm/declared';
 import { changedPaths, mergeValues } from './helm/overrides';
 
 export class ClusterPlan {
@@ -69,7 +70,6 @@ export class ClusterPlan {
     return chart;
   }
 
-  /** Installs a Helm chart in a stage, the way the fleet's GitOps engine does it. */
   /**
    * Installs a Helm chart in a stage, the way the fleet's GitOps engine does it, with fleet.yaml's
    * overrides for this release merged in; returns the values the release gets.
@@ -86,6 +86,14 @@ export class ClusterPlan {
           path: `${where}.overrides.${props.name}.${path}`,
           rule: `meshfleet derives ${props.name}'s value ${path} from fleet.yaml for the mesh to work; an override may add values, not change this one`,
           fix: 'remove the override and change the fleet.yaml field it comes from (README: fleet.yaml reference), or override a value meshfleet does not set',
+        });
+      }
+      // Helm ignores a key the chart does not declare: a misspelt override would do nothing, silently.
+      for (const path of undeclaredOverrideKeys(props.chart, props.version, override) ?? []) {
+        this.problems.push({
+          path: `${where}.overrides.${props.name}.${path}`,
+          rule: `chart ${props.chart} ${props.version} declares no value ${path}, so Helm would ignore it`,
+          fix: `check the spelling against the chart's values.yaml (\`helm show values\` for ${props.chart} ${props.version}); \`npm run helm-template -- ${this.cluster.name} ${props.name}\` shows what the chart makes of the values`,
         });
       }
       values = mergeValues(values, override) as Record<string, unknown>;

@@ -3,14 +3,15 @@
  * visible in what real Helm renders, checked by the same key-path check as meshfleet's own values,
  * and refused where they would change a value meshfleet derives or name a release nothing installs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FleetError } from '../../lib/errors';
 import { freeFormPaths } from '../../lib/helm/free-form';
 import { undeclaredKeys } from '../../lib/helm/keys';
 import { changedPaths, mergeValues } from '../../lib/helm/overrides';
 import { loadFleet, renderFleet } from '../../lib/pipeline';
-import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, renderObjects } from '../helpers';
+import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, renderObjects, ROOT } from '../helpers';
 import { CHARTS, chartInfo, helmTemplate, parseManifests, releaseCases } from './harness';
 
 const skip = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm)' : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
@@ -65,6 +66,29 @@ describe('Helm value overrides', () => {
     const chart = chartInfo(`${CHARTS}/istiod-1.26.8`);
     const values = mergeValues({ global: { meshID: 'mesh1' } }, { resourcez: { requests: { cpu: '1' } } });
     expect(undeclaredKeys({ values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths('istiod') })).toEqual(['resourcez']);
+  });
+
+  it('at synth, an override key the chart does not declare is refused, also for charts without values.schema.json (issue 15)', () => {
+    const e = refused(editFleet((d) => {
+      d.setIn(['spec', 'overrides'], d.createNode({ istiod: { resourcez: { requests: { cpu: '1' } }, tolerations: [{ key: 'k', operator: 'Exists' }], podAnnotations: { a: 'b' } } }));
+      d.setIn(['spec', 'clusters', 0, 'overrides'], d.createNode({ 'metrics-server': { argz: ['--v=2'], replicas: 2 } }));
+    }));
+    expect(e.problems.map((p) => p.path).sort()).toEqual(['spec.clusters[0].overrides.metrics-server.argz', 'spec.overrides.istiod.resourcez']);
+    expect(e.message).toMatch(/chart istiod 1\.26\.8 declares no value resourcez, so Helm would ignore it/);
+    expect(e.message).toMatch(/chart metrics-server 3\.12\.2 declares no value argz/);
+    // Declared and free-form keys pass.
+    expect(() => renderFleet(loadFleet(editFleet((d) => d.setIn(['spec', 'overrides'], d.createNode({ istiod: { tolerations: [{ key: 'k', operator: 'Exists' }], pilot: undefined } })))), { repoPath: 'dist' })).not.toThrow();
+  });
+
+  it.skipIf(!existsSync(CHARTS))(`imports/charts/ is what \`npm run import\` makes of the charts in ../shared (not stale)${existsSync(CHARTS) ? '' : ` — SKIPPED: ${CHARTS} is missing`}`, () => {
+    const committed = readdirSync(join(ROOT, 'imports', 'charts')).sort();
+    const dirs = readdirSync(CHARTS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => chartInfo(join(CHARTS, d.name)));
+    expect(committed).toEqual(dirs.map((c) => `${c.name}-${c.version}.json`).sort());
+    for (const c of dirs) {
+      const file = JSON.parse(readFileSync(join(ROOT, 'imports', 'charts', `${c.name}-${c.version}.json`), 'utf8'));
+      expect(file.defaults, `${c.name}: run npm run import`).toEqual(c.defaults);
+      expect(file.schema).toEqual(c.schema);
+    }
   });
 
   it('refuses an override that changes a value meshfleet derives, naming it and the way to change it', () => {
