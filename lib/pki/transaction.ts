@@ -13,7 +13,7 @@
  * deletes the deletions, which is idempotent, so a crash during recovery is recovered the same way.
  * The folder holds only what pki/ itself holds (public certificates and SOPS-encrypted files).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { UsageError } from '../errors';
 
@@ -150,13 +150,20 @@ export function recoverPki(pkiDir: string): string | undefined {
   const label = relative(process.cwd(), pkiDir).split(sep).join('/') || '.';
   const journal = readJournal(pkiDir);
   if (!journal) {
+    const staged = hasFiles(txn);
     rmSync(txn, { recursive: true, force: true });
     fsyncPath(pkiDir);
+    // Its removal was interrupted after the journal went: every file was in place already.
+    if (!staged) return `removed the empty ${TXN_DIR} folder an interrupted command left in ${label}`;
     return `rolled back an interrupted change to ${label} that had not been committed: ${label} is as it was before that command; run it again`;
   }
   rollForward(pkiDir, journal);
   return `completed an interrupted change to ${label} (${journal.writes.length} file(s) written` +
     `${journal.deletes.length > 0 ? `, ${journal.deletes.length} deleted` : ''}): review it with \`git status ${label}\` and commit it`;
+}
+
+function hasFiles(dir: string): boolean {
+  return readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? hasFiles(join(dir, e.name)) : true));
 }
 
 /** For commands that must not write: an error when pkiDir holds an interrupted transaction. */
