@@ -81,41 +81,47 @@ export function acquireLock(dir: string, command: string): Lock {
   const path = join(dir, LOCK_FILE);
   const mine: LockHolder = { pid: process.pid, command, hostname: hostname() };
   const content = `${JSON.stringify(mine)}\n`;
-  let note: string | undefined;
-  if (!create(path, content)) {
-    const holder = readHolder(path);
-    const stale = holder !== undefined && holder.hostname === mine.hostname && !alive(holder.pid);
-    if (!stale || !takeOver(path, holder, content)) {
-      const who = holder
-        ? `another meshfleet command (${holder.command}, pid ${holder.pid}${holder.hostname === mine.hostname ? '' : ` on ${holder.hostname}`})`
-        : 'another meshfleet command';
-      throw new UsageError(`${who} is working in this repository; wait for it, or if it is gone delete ${label(path)}`);
-    }
-    note = `note: took over ${label(path)} from ${holder.command} (pid ${holder.pid}), which is no longer running`;
-  }
+  let acquired = false;
   let released = false;
   const release = (): void => {
     if (released) return;
     released = true;
     for (const [sig, fn] of handlers) process.off(sig, fn);
-    process.off('exit', safeRelease);
+    process.off('exit', release);
     // Only our own lock: never one a later command took over.
-    if (readFileSync(path, { encoding: 'utf8', flag: 'r' }) === content) unlinkSync(path);
-  };
-  const safeRelease = (): void => {
     try {
-      release();
+      if (acquired && readFileSync(path, 'utf8') === content) unlinkSync(path);
     } catch {
       // already gone
     }
   };
+  // The handlers come first: a signal that arrives the moment the lock exists must still remove it.
   const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, () => {
-    safeRelease();
+    release();
     process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
   }]);
   for (const [sig, fn] of handlers) process.on(sig, fn);
-  process.on('exit', safeRelease);
-  return { path, ...(note ? { note } : {}), release: safeRelease };
+  process.on('exit', release);
+  let note: string | undefined;
+  try {
+    acquired = create(path, content);
+    if (!acquired) {
+      const holder = readHolder(path);
+      const stale = holder !== undefined && holder.hostname === mine.hostname && !alive(holder.pid);
+      acquired = stale && takeOver(path, holder, content);
+      if (!acquired) {
+        const who = holder
+          ? `another meshfleet command (${holder.command}, pid ${holder.pid}${holder.hostname === mine.hostname ? '' : ` on ${holder.hostname}`})`
+          : 'another meshfleet command';
+        throw new UsageError(`${who} is working in this repository; wait for it, or if it is gone delete ${label(path)}`);
+      }
+      note = `note: took over ${label(path)} from ${holder!.command} (pid ${holder!.pid}), which is no longer running`;
+    }
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return { path, ...(note ? { note } : {}), release };
 }
 
 /**

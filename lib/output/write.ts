@@ -76,7 +76,9 @@ export function writeTree(outDir: string, files: Map<string, string>): WriteResu
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, files.get(path)!);
     }
-    for (const path of changed) {
+    // README.md (with the marker assertOwned looks for) first: a synth killed after its first move
+    // leaves a folder the next synth recognises as its own and completes.
+    for (const path of [...changed].sort((a, b) => Number(b === 'README.md') - Number(a === 'README.md'))) {
       const target = join(outDir, path);
       mkdirSync(dirname(target), { recursive: true });
       renameSync(join(staging, path), target);
