@@ -41,7 +41,8 @@ the CA store (root + one intermediate per cluster, keys SOPS-encrypted to the
 age recipients).
 
 pki status           table of the CA certificates; exit 1 if one expires
-                     within 30 days, is missing or does not chain to the root
+                     within 30 days, is missing, does not chain to the root
+                     or does not match its private key
 pki issue <cluster>  a CA for a cluster added to the fleet (Istio: intermediate
                      CA; Linkerd: identity issuer)
 pki rotate <cluster> a new CA for a cluster
@@ -82,7 +83,13 @@ on disk has changed. diff: 0 no difference, 1 differences, 2 failed.
 
 The output folder holds exactly what fleet.yaml describes: files of clusters
 that left the fleet are removed; clusters/<cluster>/flux-system/ (written by
-\`flux bootstrap\`) is never written, removed or read.`;
+\`flux bootstrap\`) is never written, removed or read.
+
+One writing command at a time: synth, pki issue|rotate|rekey and link take
+.meshfleet.lock beside the fleet file (a second one refuses, naming the
+first) and first complete or roll back a pki/ change that a killed command
+left. synth --check, check, diff and pki status only read: they report such
+a change and name the command that repairs it.`;
 
 const COMMON = `  --fleet <file>   the fleet description                       (default: fleet.yaml)
   --pki <dir>      the CA store          (default: pki/ beside the fleet file)
@@ -131,7 +138,8 @@ ${COMMON}`,
   pki: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [--fleet <file>] [--pki <dir>]
 
 status               the CA certificates; exit 1 if one expires within 30 days,
-                     is missing or does not chain to the root
+                     is missing, does not chain to the root or does not match
+                     its private key
 issue <cluster>      a CA for a cluster added to the fleet
 rotate <cluster>     a new CA for a cluster
 rekey                re-encrypt the store to the recipients fleet.yaml names now
