@@ -130,7 +130,13 @@ export function acquireLock(dir: string, command: string): Lock {
  */
 function takeOver(path: string, stale: LockHolder, content: string): boolean {
   const guard = `${path}.takeover`;
-  if (!create(guard, content)) return false;
+  if (!create(guard, content)) {
+    // A guard left by a command killed in the middle of a take-over (a window of microseconds).
+    const left = readHolder(guard);
+    if (!left || left.hostname !== stale.hostname || alive(left.pid)) return false;
+    unlinkSync(guard);
+    if (!create(guard, content)) return false;
+  }
   try {
     const now = readHolder(path);
     if (!now || now.pid !== stale.pid || now.hostname !== stale.hostname) return false;
