@@ -13,7 +13,7 @@
  * deletes the deletions, which is idempotent, so a crash during recovery is recovered the same way.
  * The folder holds only what pki/ itself holds (public certificates and SOPS-encrypted files).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { UsageError } from '../errors';
 
@@ -65,14 +65,19 @@ function checkedPath(path: string): string {
   return norm;
 }
 
-/** Applies a set of pki/ changes as one transaction: all or nothing, even across kill -9. */
+/**
+ * Applies a set of pki/ changes as one transaction: all or nothing, even across kill -9.
+ * `writes`: store-relative path → content; `deletes`: store-relative files or folders (folders left
+ * empty by a deletion go too).
+ */
 export function commitPkiChanges(pkiDir: string, writes: ReadonlyMap<string, string>, deletes: readonly string[] = []): void {
   const txn = join(pkiDir, TXN_DIR);
   if (existsSync(txn)) {
     throw new UsageError(`${txn} holds an interrupted change to the CA store; run \`npm run synth\` (it completes or rolls back the change first), then try again`);
   }
   const journal: Journal = { writes: [...writes.keys()].map(checkedPath).sort(), deletes: [...new Set(deletes.map(checkedPath))].sort() };
-  const overlap = journal.deletes.filter((d) => writes.has(d));
+  // Deletions run after the writes: none may remove a file this transaction writes.
+  const overlap = journal.deletes.filter((d) => journal.writes.some((w) => w === d || w.startsWith(`${d}/`)));
   if (overlap.length > 0) throw new Error(`a path cannot be both written and deleted: ${overlap.join(', ')}`);
   mkdirSync(pkiDir, { recursive: true });
   try {
@@ -110,8 +115,14 @@ function rollForward(pkiDir: string, journal: Journal): void {
     dirs.add(dirname(to));
   }
   for (const path of journal.deletes) {
-    rmSync(join(pkiDir, path), { force: true });
-    dirs.add(dirname(join(pkiDir, path)));
+    // A file or a whole folder (a removed cluster's); then its parents, once empty.
+    rmSync(join(pkiDir, path), { recursive: true, force: true });
+    let dir = dirname(join(pkiDir, path));
+    while (dir !== pkiDir && existsSync(dir) && readdirSync(dir).length === 0) {
+      rmdirSync(dir);
+      dir = dirname(dir);
+    }
+    dirs.add(dir);
   }
   for (const d of dirs) if (existsSync(d)) fsyncPath(d);
   rmSync(txn, { recursive: true, force: true });

@@ -74,6 +74,16 @@ describe('commitPkiChanges', () => {
     expect(recoverPki(dir)).toBeUndefined();
   });
 
+  it('deletes whole folders, and folders a deletion leaves empty', () => {
+    const dir = store();
+    commitPkiChanges(dir, new Map([['c/ca-cert.pem', 'c\n']]), ['a', 'links/b.sops.yaml']);
+    expect(contents(dir)).toEqual({ 'c/ca-cert.pem': 'c\n', 'root-cert.pem': 'root v1\n' });
+    expect(existsSync(join(dir, 'a'))).toBe(false);
+    expect(existsSync(join(dir, 'links'))).toBe(false);
+    expect(existsSync(dir)).toBe(true);
+    expect(() => commitPkiChanges(dir, new Map([['c/new.pem', 'x']]), ['c'])).toThrow(/a path cannot be both written and deleted: c$/);
+  });
+
   it('creates the store folder when it does not exist yet', () => {
     const dir = join(tempDir(), 'pki');
     commitPkiChanges(dir, new Map([['links/x.sops.yaml', 'x\n']]));
