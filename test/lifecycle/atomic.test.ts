@@ -20,7 +20,7 @@ import { main, synth } from '../../lib/cli';
 import { LOCK_FILE } from '../../lib/output/lock';
 import { TXN_DIR } from '../../lib/pki/transaction';
 import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';
-import { editFleet, fixture, hashTree, ROOT, tempDir } from '../helpers';
+import { editFleet, fixture, hasCommand, hashTree, ROOT, tempDir } from '../helpers';
 
 const ITERATIONS = Number(process.env.MESHFLEET_KILL_ITERATIONS ?? 20);
 const SEED = Number(process.env.MESHFLEET_KILL_SEED ?? 14_6);
@@ -131,6 +131,14 @@ async function unopenable(pki: string, identities: string[]): Promise<string[]> 
   return out;
 }
 
+const hasAge = hasCommand('age', ['--version']);
+
+/** Whether the real age CLI opens the file's SOPS data key with the identity file (through any of its recipient stanzas). */
+function ageOpens(file: string, identityFile: string): boolean {
+  const { age } = (parse(readFileSync(file, 'utf8')) as { sops: { age: { enc: string }[] } }).sops;
+  return age.some(({ enc }) => spawnSync('age', ['--decrypt', '--identity', identityFile], { input: enc }).status === 0);
+}
+
 /** Nothing a command leaves behind while it runs: no transaction, no lock, no staging folder. */
 function assertClean(dir: string): void {
   expect(existsSync(join(dir, 'pki', TXN_DIR))).toBe(false);
@@ -219,8 +227,11 @@ describe('kill -9', () => {
     const f = fixture();
     // The operator changes: the old identity opens everything now, the new one must after the rekey.
     const fleetText = editFleet((d) => d.setIn(['spec', 'secrets', 'operators'], d.createNode([f.extra.recipient])), ecdsaFleet());
-    const both = join(tempDir(), 'both.agekey');
+    const keys = tempDir();
+    const both = join(keys, 'both.agekey');
+    const newKey = join(keys, 'new.agekey');
     writeFileSync(both, `${f.operator.identity}\n${f.extra.identity}\n`);
+    writeFileSync(newKey, `${f.extra.identity}\n`);
     const env = { SOPS_AGE_KEY_FILE: opKeyFile() };
     const probe = copyBase();
     writeFileSync(join(probe, 'fleet.yaml'), fleetText);
@@ -243,6 +254,13 @@ describe('kill -9', () => {
       expect(done || oldMissing.length === 0, `${where}: the old key cannot open ${oldMissing.join(', ')} and the new key cannot open ${newMissing.join(', ')}`).toBe(true);
       if (done) expect(next.code, `${where}\n${next.err}`).toBe(0);
       else expect(next.err, where).toMatch(/is encrypted to 2 recipient\(s\) but fleet.yaml names 2 for it|run `SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rekey`/);
+      if (hasAge) {
+        // The same, seen by the real age CLI, for the root key (operators only) and a cluster's intermediate.
+        for (const file of ['root-key.sops.yaml', 'kt-k2p/cacerts.sops.yaml']) {
+          expect(ageOpens(join(pki, file), opKeyFile()), `${where}: old key, ${file}`).toBe(!done);
+          expect(ageOpens(join(pki, file), newKey), `${where}: new key, ${file}`).toBe(done);
+        }
+      }
       count('pki rekey', `${r.signal ?? `exit ${r.status}`}, ${pending ? 'interrupted transaction' : 'no transaction'}, ${done ? 'rekeyed' : 'not rekeyed'}`);
       // Finishing it needs no more than an operator holding both keys for the change.
       const again = await run(['pki', 'rekey', '--fleet', join(dir, 'fleet.yaml')], { SOPS_AGE_KEY_FILE: both });
