@@ -9,19 +9,22 @@ import { parseArgs } from 'node:util';
 import { FleetError, redact, UsageError } from './errors';
 import type { Fleet } from './fleet/types';
 import type { MeshModule } from './mesh/types';
-import { assertOwned, isFluxOwned, writeFilesAtomically } from './output/write';
+import { acquireLock, lockHolder } from './output/lock';
+import { assertOwned, isFluxOwned, stagingDir, writeFilesAtomically } from './output/write';
 import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
 import { loadFleetWithModules, plan, pruneNotices, SchemaError, validate, write, type Modules } from './pipeline';
 import { fileReader } from './pki/files';
-import { EXPIRY_WARNING_DAYS, formatStatus } from './pki/status';
+import { checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, withKeyChecks } from './pki/status';
+import { assertNoPendingPki, recoverPki, TXN_DIR } from './pki/transaction';
 import { render, type Rendered } from './render/render';
 import { toYaml } from './render/yaml';
 import { diffTrees, isEmpty } from './review/diff';
 import { formatMarkdown, formatText, objectId } from './review/format';
 import { gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './review/tree';
 import { sopsConfig } from './sops/config';
+import { operatorIdentities } from './sops/identity';
 import { PROJECT_ROOT } from './root';
 
 export { SchemaError };
@@ -38,7 +41,8 @@ the CA store (root + one intermediate per cluster, keys SOPS-encrypted to the
 age recipients).
 
 pki status           table of the CA certificates; exit 1 if one expires
-                     within 30 days, is missing or does not chain to the root
+                     within 30 days, is missing, does not chain to the root
+                     or does not match its private key
 pki issue <cluster>  a CA for a cluster added to the fleet (Istio: intermediate
                      CA; Linkerd: identity issuer)
 pki rotate <cluster> a new CA for a cluster
@@ -79,7 +83,13 @@ on disk has changed. diff: 0 no difference, 1 differences, 2 failed.
 
 The output folder holds exactly what fleet.yaml describes: files of clusters
 that left the fleet are removed; clusters/<cluster>/flux-system/ (written by
-\`flux bootstrap\`) is never written, removed or read.`;
+\`flux bootstrap\`) is never written, removed or read.
+
+One writing command at a time: synth, pki issue|rotate|rekey and link take
+.meshfleet.lock beside the fleet file (a second one refuses, naming the
+first) and first complete or roll back a pki/ change that a killed command
+left. synth --check, check, diff and pki status only read: they report such
+a change and name the command that repairs it.`;
 
 const COMMON = `  --fleet <file>   the fleet description                       (default: fleet.yaml)
   --pki <dir>      the CA store          (default: pki/ beside the fleet file)
@@ -128,7 +138,8 @@ ${COMMON}`,
   pki: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [--fleet <file>] [--pki <dir>]
 
 status               the CA certificates; exit 1 if one expires within 30 days,
-                     is missing or does not chain to the root
+                     is missing, does not chain to the root or does not match
+                     its private key
 issue <cluster>      a CA for a cluster added to the fleet
 rotate <cluster>     a new CA for a cluster
 rekey                re-encrypt the store to the recipients fleet.yaml names now
@@ -291,6 +302,8 @@ interface Prepared {
   readonly pkiLabel: string;
   readonly sopsPath: string;
   readonly sopsText: string;
+  /** An interrupted pki/ change this synth completed or rolled back first. */
+  readonly recovered?: string;
 }
 
 /** load → … → render in memory; `validateSchemas` false leaves the validate step to the caller. */
@@ -301,6 +314,8 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   const pkiLabel = posix(relative(process.cwd(), p.pkiDir)) || '.';
   if (!inMemoryOnly) assertOwned(p.outDir);
   if (mesh.ca) assertPkiInRepo(p.fleetPath, p.pkiDir);
+  // An interrupted pki/ change: a synth (under the lock) completes or rolls it back; a read-only command reports it.
+  const recovered = inMemoryOnly ? (assertNoPendingPki(p.pkiDir, lockHolder(p.fleetDir)), undefined) : recoverPki(p.pkiDir);
   let newPki: Map<string, string> | undefined;
   if (mesh.ca && !existsSync(p.pkiDir)) {
     if (inMemoryOnly) throw new UsageError(`${pkiLabel} does not exist; run \`npm run synth\` once to create the CA store`);
@@ -309,12 +324,31 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
     newPki = await mesh.ca.create(fleet);
   }
   const pki = mesh.ca?.read(newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir), fleet, pkiLabel);
+  if (mesh.ca && !newPki) {
+    const mismatches = mismatchLines(await checkKeys(mesh.ca.keyPairs(fleet), fileReader(p.pkiDir), availableIdentities()), pkiLabel);
+    if (mismatches.length > 0) throw new UsageError(`a certificate in ${pkiLabel} does not match its private key:\n${mismatches.map((m) => `  - ${m}`).join('\n')}`);
+  }
   const repo = repoPath(p.fleetPath, p.outDir);
   const rendered = render({ fleet, plan: plan(fleet, modules, pki, options.fleet), ...modules, pki, repoPath: repo });
   if (validateSchemas) validate(rendered);
   const sopsPath = join(p.fleetDir, '.sops.yaml');
-  const sopsText = sopsConfig(mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), posix(relative(p.fleetDir, p.outDir))) ?? []);
-  return { p, fleet, modules, warnings, rendered, pki, ...(newPki ? { newPki } : {}), pkiLabel, sopsPath, sopsText };
+  // .sops.yaml describes the default output folder (dist/ beside fleet.yaml) whatever --out is, so
+  // rendering elsewhere never breaks the rules the default output relies on.
+  const sopsText = sopsConfig(mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? []);
+  return { p, fleet, modules, warnings, rendered, pki, ...(newPki ? { newPki } : {}), pkiLabel, sopsPath, sopsText, ...(recovered ? { recovered } : {}) };
+}
+
+/** The output folder .sops.yaml's rules describe, relative to the fleet file's folder. */
+const DEFAULT_OUT = 'dist';
+
+/** The operator identities when SOPS_AGE_KEY(_FILE) names usable ones; undefined otherwise (never an error: they only add checks). */
+function availableIdentities(): string[] | undefined {
+  if (!process.env.SOPS_AGE_KEY && !process.env.SOPS_AGE_KEY_FILE) return undefined;
+  try {
+    return operatorIdentities();
+  } catch {
+    return undefined;
+  }
 }
 
 const sopsStale = (x: Prepared): boolean => !existsSync(x.sopsPath) || readFileSync(x.sopsPath, 'utf8') !== x.sopsText;
@@ -340,13 +374,15 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   if (sopsStale(x)) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', x.sopsText]]));
   writeCdk8sOutput(rendered);
   const names = fleet.clusters.map((c) => c.name).join(', ');
+  const elsewhere = x.modules.mesh.ca && p.outDir !== join(p.fleetDir, DEFAULT_OUT)
+    ? `\n.sops.yaml describes ${DEFAULT_OUT}/ beside ${basename(p.fleetPath)} (the default output), not ${options.out}: the encrypted files in ${options.out} are byte-for-byte copies of ${pkiLabel}'s, which it covers` : '';
   return {
     fleet,
     rendered,
     warnings: [...warnings, ...notices],
-    message: (newPki ? `created the CA store ${pkiLabel} (${newPki.size} files; keys SOPS-encrypted): commit it\n` : '') +
+    message: (x.recovered ? `note: ${x.recovered}\n` : '') + (newPki ? `created the CA store ${pkiLabel} (${newPki.size} files; keys SOPS-encrypted): commit it\n` : '') +
       `rendered ${fleet.clusters.length} cluster(s) (${names}) into ${options.out}: ` +
-      `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}`,
+      `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}${elsewhere}`,
   };
 }
 
@@ -386,8 +422,7 @@ function pendingLinks(mesh: MeshModule, fleet: Fleet, pki: unknown): string {
 
 /** Creates a folder that must not exist yet, complete or not at all (staged, then renamed). */
 function writeNewDir(dir: string, files: ReadonlyMap<string, string>): void {
-  const staging = `${dir}.meshfleet-staging`;
-  rmSync(staging, { recursive: true, force: true });
+  const staging = stagingDir(dir);
   try {
     writeFilesAtomically(staging, files);
     renameSync(staging, dir);
@@ -437,7 +472,7 @@ function writeCdk8sOutput(rendered: Rendered): void {
   }
 }
 
-const isPem = (path: string): boolean => path.endsWith('.pem');
+const isPem = (path: string): boolean => path.endsWith('.pem') && path.split('/')[0] !== TXN_DIR;
 
 /** The CA store's public certificates at a git ref; undefined when it is outside the repository. */
 function pkiAt(root: string, ref: string, pkiDir: string): Tree | undefined {
@@ -513,12 +548,36 @@ async function run(command: Command, options: SynthOptions, review: ReviewOption
   if (command.name === 'diff') return diffCommand(options, review, out);
   if (command.name === 'check') return checkCommand(options, review, out, err);
   if (command.name === 'synth') {
-    const result = await synth(options);
+    const result = await (options.check ? synth(options) : locked(paths(options), 'npm run synth', err, () => synth(options)));
     for (const w of result.warnings) err(`warning: ${w}`);
     out(result.message);
     return 0;
   }
   const p = paths(options);
+  if (command.name === 'link' || command.action !== 'status') {
+    const label = command.name === 'link' ? 'npm run link' : `npm run pki -- ${command.action}${command.cluster ? ` ${command.cluster}` : ''}`;
+    return locked(p, label, err, async () => {
+      const recovered = recoverPki(p.pkiDir);
+      if (recovered) err(`note: ${recovered}`);
+      return runPkiOrLink(command, options, p, out);
+    });
+  }
+  assertNoPendingPki(p.pkiDir, lockHolder(p.fleetDir));
+  return runPkiOrLink(command, options, p, out);
+}
+
+/** Runs `fn` holding the repository's lock (.meshfleet.lock beside fleet.yaml): one writing command at a time. */
+async function locked<T>(p: Paths, command: string, err: (s: string) => void, fn: () => Promise<T>): Promise<T> {
+  const lock = acquireLock(p.fleetDir, command);
+  try {
+    if (lock.note) err(lock.note);
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+async function runPkiOrLink(command: Extract<Command, { name: 'pki' | 'link' }>, options: SynthOptions, p: Paths, out: (s: string) => void): Promise<number> {
   const { fleet, modules } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
   if (command.name === 'link') {
     if (!modules.mesh.link) {
@@ -536,12 +595,18 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
   if (!ca) throw new UsageError(`mesh type ${modules.mesh.type} keeps no CA store: there is nothing for \`pki ${command.action}\` to do`);
   switch (command.action) {
     case 'status': {
-      const rows = ca.status(fleet, pkiDir);
+      const identities = availableIdentities();
+      const checks = await checkKeys(ca.keyPairs(fleet), fileReader(pkiDir), identities);
+      const rows = withKeyChecks(ca.status(fleet, pkiDir), checks);
       out(formatStatus(rows));
-      const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS);
+      if (rows.some((r) => r.keyMatch === 'unknown')) {
+        out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);
+      }
+      const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS || r.keyMatch === 'NO');
       if (bad.length > 0) {
-        out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, or expiring within ${EXPIRY_WARNING_DAYS} days): ` +
-          'run `npm run pki -- rotate <cluster>` (or `issue` for a missing one).');
+        const label = posix(relative(process.cwd(), pkiDir)) || '.';
+        out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, expiring within ${EXPIRY_WARNING_DAYS} days, or not matching their key): ` +
+          'run `npm run pki -- rotate <cluster>` (or `issue` for a missing one).' + mismatchLines(checks, label).map((l) => `\n  - ${l}`).join(''));
         return 1;
       }
       return 0;

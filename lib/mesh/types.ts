@@ -9,7 +9,7 @@ import type { JsonSchema } from '../fleet/schema';
 import type { Cni, Fleet, RawCluster, RawFleet } from '../fleet/types';
 import type { StageName } from '../gitops/stages';
 import type { FileReader } from '../pki/files';
-import type { StatusRow } from '../pki/status';
+import type { KeyPairFiles, StatusRow } from '../pki/status';
 import type { ClusterPlan } from '../plan';
 import type { SopsRule } from '../sops/config';
 
@@ -65,6 +65,12 @@ export interface CaProfile {
   status(fleet: Fleet, pkiDir: string, now?: Date): StatusRow[];
   /** .sops.yaml rules for every file it encrypts; pki and dist are relative to the fleet's folder. */
   sopsRules(fleet: Fleet, pkiDir: string, distDir: string): SopsRule[];
+  /**
+   * Every certificate of the store with the encrypted Secret that holds its private key, so that
+   * shared code (lib/pki/status.ts checkKeys) can tell `pki status`, synth and check when a key does
+   * not belong to its certificate.
+   */
+  keyPairs(fleet: Fleet): KeyPairFiles[];
 }
 
 /** One direction of a link: `to` can reach `from` once `from`'s credentials are placed in `to`. */

@@ -1,12 +1,13 @@
 /**
  * Writes the rendered tree into the output folder so that the folder ends up holding exactly the
  * rendered files — plus every clusters/<cluster>/flux-system/ folder, which `flux bootstrap` owns
- * and meshfleet never writes, prunes or reads. New content is staged in a sibling folder first and
- * moved into place file by file (rename is atomic), so no reader ever sees a half-written file;
- * files whose bytes did not change are not touched.
+ * and meshfleet never writes, prunes or reads. New content is staged in a sibling folder first (one
+ * per process and call, so two commands never share it) and moved into place file by file (rename
+ * is atomic), so no reader ever sees a half-written file; files whose bytes did not change are not
+ * touched. A synth killed midway leaves a mix of old and new files, which the next synth completes.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { UsageError } from '../errors';
 import { README_MARKER } from '../render/yaml';
 
@@ -68,15 +69,16 @@ export function diffTree(outDir: string, files: Map<string, string>): { changed:
 export function writeTree(outDir: string, files: Map<string, string>): WriteResult {
   assertOwned(outDir);
   const { changed, stale } = diffTree(outDir, files);
-  const staging = `${outDir.replace(/[\\/]+$/, '')}.meshfleet-staging`;
-  rmSync(staging, { recursive: true, force: true });
+  const staging = stagingDir(outDir);
   try {
     for (const path of changed) {
       const target = join(staging, path);
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, files.get(path)!);
     }
-    for (const path of changed) {
+    // README.md (with the marker assertOwned looks for) first: a synth killed after its first move
+    // leaves a folder the next synth recognises as its own and completes.
+    for (const path of [...changed].sort((a, b) => Number(b === 'README.md') - Number(a === 'README.md'))) {
       const target = join(outDir, path);
       mkdirSync(dirname(target), { recursive: true });
       renameSync(join(staging, path), target);
@@ -87,6 +89,36 @@ export function writeTree(outDir: string, files: Map<string, string>): WriteResu
   for (const path of stale) unlinkSync(join(outDir, path));
   removeEmptyDirs(outDir);
   return { written: changed, removed: stale, unchanged: files.size - changed.length };
+}
+
+let stagings = 0;
+
+/**
+ * A staging folder beside `target` that no other process or call shares (<target>.meshfleet-staging-<pid>-<n>),
+ * after removing those that processes no longer running left behind (kill -9).
+ */
+export function stagingDir(target: string): string {
+  const base = target.replace(/[\\/]+$/, '');
+  const prefix = `${basename(base)}.meshfleet-staging`;
+  const parent = dirname(base);
+  if (existsSync(parent)) {
+    for (const name of readdirSync(parent)) {
+      if (!name.startsWith(prefix)) continue;
+      const pid = Number(/^-(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1]);
+      // The old fixed name, or one whose process is gone.
+      if (name === prefix || (pid > 0 && pid !== process.pid && !running(pid))) rmSync(join(parent, name), { recursive: true, force: true });
+    }
+  }
+  return `${base}.meshfleet-staging-${process.pid}-${++stagings}`;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function removeEmptyDirs(root: string): void {

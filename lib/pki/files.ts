@@ -6,12 +6,35 @@ import { parse } from 'yaml';
 import { UsageError } from '../errors';
 import { toYaml } from '../render/yaml';
 import { encryptObject, type Tree } from '../sops/sops';
+import { TXN_DIR } from './transaction';
+
+/**
+ * The annotation on every Secret meshfleet writes with a CA key: the SHA-256 fingerprint of the
+ * certificate the key belongs to, as `openssl x509 -noout -fingerprint -sha256` prints it. SOPS
+ * leaves metadata in plaintext (only data/stringData are encrypted) and its MAC covers it, so a
+ * synth without any identity can tell whether the public certificate beside the file is the one
+ * the key inside belongs to.
+ */
+export const CERT_SHA256_ANNOTATION = 'meshfleet.io/certificate-sha256';
+
+/** The certificate's SHA-256 fingerprint (colon-separated hex, as openssl prints it). */
+export function certFingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
+}
+
+/** `secret` with the fingerprint of `certPem` recorded in its annotations. */
+export function withCertFingerprint(secret: Tree, certPem: string): Tree {
+  const metadata = (secret.metadata ?? {}) as { annotations?: Record<string, string> };
+  return { ...secret, metadata: { ...metadata, annotations: { ...metadata.annotations, [CERT_SHA256_ANNOTATION]: certFingerprint(certPem) } } };
+}
 
 /** Reads a store-relative path; undefined when the file does not exist. */
 export type FileReader = (path: string) => string | undefined;
 
+/** Reads the store's files; the transaction folder (lib/pki/transaction.ts) is never read. */
 export function fileReader(dir: string): FileReader {
   return (path) => {
+    if (path.split('/')[0] === TXN_DIR) return undefined;
     const full = join(dir, path);
     return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
   };

@@ -1,5 +1,8 @@
-/** `npm run pki -- status`: one row per certificate, whatever mesh's CA store it is. */
-import { X509Certificate } from 'node:crypto';
+/** `npm run pki -- status`: one row per certificate, whatever mesh's CA store it is; and whether each certificate's key matches it. */
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { parse } from 'yaml';
+import { dataKey, decryptWithKey, type Tree } from '../sops/sops';
+import { CERT_SHA256_ANNOTATION, type FileReader } from './files';
 
 export const EXPIRY_WARNING_DAYS = 30;
 
@@ -10,6 +13,112 @@ export interface StatusRow {
   notAfter: string;
   daysLeft: number;
   chainOk: boolean;
+  /** Whether the certificate's private key (in the encrypted files) matches it; set by withKeyChecks. */
+  keyMatch?: KeyMatch;
+}
+
+/** yes: checked and matching; NO: does not match; unknown: nothing to check it with (no fingerprint recorded, no operator identity). */
+export type KeyMatch = 'yes' | 'NO' | 'unknown';
+
+/**
+ * A certificate of the store and an encrypted Secret that holds it with its private key (a mesh's
+ * CaProfile lists them). `certField`/`keyField` are the Secret's stringData keys.
+ */
+export interface KeyPairFiles {
+  readonly cert: string;
+  readonly secret: string;
+  readonly certField: string;
+  readonly keyField: string;
+  /** What repairs a mismatch, as a clause, e.g. "run `npm run pki -- rotate kt-k2p`". */
+  readonly repair: string;
+}
+
+export interface KeyCheck {
+  readonly pair: KeyPairFiles;
+  readonly match: KeyMatch;
+  /** Why it does not match, or how it was checked. */
+  readonly detail: string;
+}
+
+const spki = (key: ReturnType<typeof createPublicKey>): string => key.export({ type: 'spki', format: 'der' }).toString('base64');
+
+/**
+ * Checks every pair present in the store. Without identities only the fingerprint recorded in the
+ * Secret's (plaintext, MAC-covered) annotation is compared; with an identity that opens the Secret,
+ * the certificate and the public half of the private key inside it are compared too, and the MAC
+ * is verified. Pairs whose files are missing are left out (the stores report missing files themselves).
+ */
+export async function checkKeys(pairs: readonly KeyPairFiles[], read: FileReader, identities?: readonly string[]): Promise<KeyCheck[]> {
+  const out: KeyCheck[] = [];
+  for (const pair of pairs) {
+    const certPem = read(pair.cert);
+    const text = read(pair.secret);
+    if (certPem === undefined || text === undefined) continue;
+    let cert: X509Certificate;
+    let obj: Tree;
+    try {
+      cert = new X509Certificate(certPem);
+      obj = parse(text) as Tree;
+    } catch {
+      continue; // not a certificate or not YAML: the store's own reader names the file
+    }
+    const recorded = ((obj?.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations ?? {})[CERT_SHA256_ANNOTATION];
+    if (typeof recorded === 'string' && recorded !== cert.fingerprint256) {
+      out.push({ pair, match: 'NO', detail: `${pair.secret} holds the key of another certificate (SHA-256 ${recorded}), not of ${pair.cert} (SHA-256 ${cert.fingerprint256})` });
+      continue;
+    }
+    let match: KeyMatch = typeof recorded === 'string' ? 'yes' : 'unknown';
+    let detail = typeof recorded === 'string' ? 'recorded fingerprint' : 'no fingerprint recorded and no operator identity';
+    if (identities && identities.length > 0) {
+      let key: Buffer | undefined;
+      try {
+        key = await dataKey(obj, identities);
+      } catch {
+        // not encrypted to these identities: the fingerprint is all there is
+      }
+      if (key) {
+        try {
+          const data = (decryptWithKey(obj, key).stringData ?? {}) as Record<string, string>;
+          const inner = data[pair.certField];
+          const priv = data[pair.keyField];
+          if (!inner || !priv) {
+            match = 'NO';
+            detail = `${pair.secret} has no ${!inner ? pair.certField : pair.keyField}`;
+          } else if (new X509Certificate(inner).fingerprint256 !== cert.fingerprint256) {
+            match = 'NO';
+            detail = `${pair.secret} holds another certificate (SHA-256 ${new X509Certificate(inner).fingerprint256}) than ${pair.cert} (SHA-256 ${cert.fingerprint256})`;
+          } else if (spki(createPublicKey(createPrivateKey(priv))) !== spki(cert.publicKey)) {
+            match = 'NO';
+            detail = `the private key in ${pair.secret} is not the key of ${pair.cert}`;
+          } else {
+            match = 'yes';
+            detail = 'decrypted and compared';
+          }
+        } catch (e) {
+          match = 'NO';
+          detail = `${pair.secret}: ${(e as Error).message}`;
+        }
+      }
+    }
+    out.push({ pair, match, detail });
+  }
+  return out;
+}
+
+/** The rows with their keyMatch column filled in from the checks (NO wins over unknown over yes). */
+export function withKeyChecks(rows: StatusRow[], checks: readonly KeyCheck[]): StatusRow[] {
+  return rows.map((r) => {
+    const mine = checks.filter((c) => c.pair.cert === r.file);
+    if (mine.length === 0) return r;
+    const keyMatch: KeyMatch = mine.some((c) => c.match === 'NO') ? 'NO' : mine.some((c) => c.match === 'unknown') ? 'unknown' : 'yes';
+    return { ...r, keyMatch };
+  });
+}
+
+/** One line per mismatch: the files, why, and the command that repairs it. */
+export function mismatchLines(checks: readonly KeyCheck[], label: string): string[] {
+  return checks.filter((c) => c.match === 'NO').map((c) =>
+    `${label}/${c.pair.cert} does not match its key in ${label}/${c.pair.secret} (${c.detail}): ${c.pair.repair}`);
 }
 
 /** A row for the certificate at `file` (missing when `pem` is undefined). */
@@ -35,8 +144,9 @@ export function certRow(file: string, pem: string | undefined, chainOk: (c: X509
 }
 
 export function formatStatus(rows: StatusRow[]): string {
-  const head = ['certificate', 'subject', 'key type', 'not after', 'days left', 'chain ok'];
-  const cells = rows.map((r) => [r.file, r.subject, r.keyType, r.notAfter, r.daysLeft < 0 && r.keyType === '-' ? '-' : String(r.daysLeft), r.chainOk ? 'yes' : 'NO']);
+  const head = ['certificate', 'subject', 'key type', 'not after', 'days left', 'chain ok', 'key matches'];
+  const cells = rows.map((r) => [r.file, r.subject, r.keyType, r.notAfter, r.daysLeft < 0 && r.keyType === '-' ? '-' : String(r.daysLeft), r.chainOk ? 'yes' : 'NO',
+    r.keyMatch === undefined ? '-' : r.keyMatch]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(head), ...cells.map(line)].join('\n');

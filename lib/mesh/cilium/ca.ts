@@ -17,10 +17,10 @@ import { existsSync } from 'node:fs';
 import { parse } from 'yaml';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
-import { writeFilesAtomically } from '../../output/write';
 import { createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, sameSet, unique, type FileReader } from '../../pki/files';
-import { certRow, type StatusRow } from '../../pki/status';
+import { encryptedFile, fileReader, sameSet, unique, withCertFingerprint, type FileReader } from '../../pki/files';
+import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
+import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
@@ -47,13 +47,13 @@ export const clusterRecipients = (fleet: Fleet, cluster: Cluster): string[] => u
 
 /** Secret kube-system/cilium-ca as the chart's certgen reads it (--ca-reuse-secret). */
 export function caSecret(ca: KeyPairPem): Tree {
-  return {
+  return withCertFingerprint({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: CILIUM_CA_SECRET, namespace: CILIUM_NAMESPACE },
     type: 'Opaque',
     stringData: { 'ca.crt': ca.certPem, 'ca.key': ca.keyPem },
-  };
+  }, ca.certPem);
 }
 
 const clusterFile = async (fleet: Fleet, c: Cluster, ca: KeyPairPem, now?: Date): Promise<string> =>
@@ -115,7 +115,7 @@ export async function issueCiliumCa(fleet: Fleet, pkiDir: string, name: string, 
     throw new UsageError(`cluster ${cluster.name} has its copy of the Cilium CA already; \`npm run pki -- rekey\` re-encrypts it to new recipients`);
   }
   const ca = await caKeyPair(pkiDir);
-  writeFilesAtomically(pkiDir, new Map([[clusterCaPath(cluster.name), await clusterFile(fleet, cluster, ca)]]));
+  commitPkiChanges(pkiDir, new Map([[clusterCaPath(cluster.name), await clusterFile(fleet, cluster, ca)]]));
   return `wrote the Cilium CA for ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/.`;
 }
 
@@ -125,7 +125,7 @@ export async function rekeyCiliumPki(fleet: Fleet, pkiDir: string): Promise<stri
   for (const c of fleet.clusters) {
     if (existsSync(`${pkiDir}/${clusterCaPath(c.name)}`)) files.set(clusterCaPath(c.name), await clusterFile(fleet, c, ca));
   }
-  writeFilesAtomically(pkiDir, files);
+  commitPkiChanges(pkiDir, files);
   return `re-encrypted ${files.size} file(s) in ${pkiDir} to the recipients in fleet.yaml; run \`npm run synth\` and commit.`;
 }
 
@@ -153,6 +153,18 @@ export function caSummary(pki: CiliumPki | undefined): string {
   return `\`${cert.subject.replace(/\n/g, ', ')}\`, valid until ${new Date(cert.validTo).toISOString().slice(0, 10)}`;
 }
 
+/** The CA certificate with each encrypted Secret that holds its key (the operators' copy and every cluster's). */
+export function ciliumKeyPairs(fleet: Fleet): KeyPairFiles[] {
+  const restore = `restore the CA store's ${CA_CERT} and its encrypted copies from one commit (\`git checkout <commit> -- <pki>\`)`;
+  return [
+    { cert: CA_CERT, secret: CA_KEY, certField: 'ca.crt', keyField: 'ca.key', repair: restore },
+    ...fleet.clusters.map((c) => ({
+      cert: CA_CERT, secret: clusterCaPath(c.name), certField: 'ca.crt', keyField: 'ca.key',
+      repair: `delete ${clusterCaPath(c.name)} and run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- issue ${c.name}\` (or ${restore})`,
+    })),
+  ];
+}
+
 export const ciliumCa: CaProfile = {
   create: (fleet) => createCiliumPki(fleet),
   read: readCiliumPki,
@@ -160,4 +172,5 @@ export const ciliumCa: CaProfile = {
   rekey: rekeyCiliumPki,
   status: (fleet, pkiDir, now) => ciliumPkiStatus(fleet, pkiDir, now),
   sopsRules: ciliumSopsRules,
+  keyPairs: ciliumKeyPairs,
 };

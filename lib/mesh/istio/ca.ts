@@ -18,10 +18,10 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
-import { writeFilesAtomically } from '../../output/write';
 import { createIntermediate, createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, readCert, readSopsFile, sameSet, unique, type FileReader } from '../../pki/files';
-import { certRow, type StatusRow } from '../../pki/status';
+import { encryptedFile, fileReader, readCert, readSopsFile, sameSet, unique, withCertFingerprint, type FileReader } from '../../pki/files';
+import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
+import { commitPkiChanges } from '../../pki/transaction';
 import { pathPrefix, escapeRegex, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
@@ -58,7 +58,7 @@ export function linkRecipients(fleet: Fleet, cluster: Cluster): string[] {
 }
 
 export function cacertsSecret(intermediate: KeyPairPem, rootCertPem: string): Tree {
-  return {
+  return withCertFingerprint({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE },
@@ -69,7 +69,7 @@ export function cacertsSecret(intermediate: KeyPairPem, rootCertPem: string): Tr
       'root-cert.pem': rootCertPem,
       'cert-chain.pem': intermediate.certPem + rootCertPem,
     },
-  };
+  }, intermediate.certPem);
 }
 
 /** The files of one cluster's intermediate CA, signed by `root`. */
@@ -84,13 +84,13 @@ export async function issueFiles(fleet: Fleet, cluster: Cluster, root: KeyPairPe
 }
 
 export function rootKeySecret(root: KeyPairPem): Tree {
-  return {
+  return withCertFingerprint({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: 'istio-root-ca', namespace: ISTIO_NAMESPACE },
     type: 'Opaque',
     stringData: { 'root-cert.pem': root.certPem, 'root-key.pem': root.keyPem },
-  };
+  }, root.certPem);
 }
 
 export async function rootKeyFile(fleet: Fleet, root: KeyPairPem, now?: Date): Promise<string> {
@@ -178,7 +178,7 @@ export async function issueIntermediate(fleet: Fleet, pkiDir: string, name: stri
   if (exists && !replace) throw new UsageError(`cluster ${cluster.name} already has an intermediate CA; use \`npm run pki -- rotate ${cluster.name}\` to replace it`);
   if (!exists && replace) throw new UsageError(`cluster ${cluster.name} has no intermediate CA yet; use \`npm run pki -- issue ${cluster.name}\``);
   const root = await rootKeyPair(pkiDir);
-  writeFilesAtomically(pkiDir, await issueFiles(fleet, cluster, root));
+  commitPkiChanges(pkiDir, await issueFiles(fleet, cluster, root));
   return `${replace ? 'rotated' : 'issued'} the intermediate CA of ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/. ` +
     'istiod picks up a new intermediate with the same root without a restart.';
 }
@@ -188,18 +188,21 @@ export async function rekeyIstioPki(fleet: Fleet, pkiDir: string): Promise<strin
   const identities = operatorIdentities();
   const read = fileReader(pkiDir);
   const files = new Map<string, string>();
-  const again = async (path: string, header: string, recipients: readonly string[]): Promise<void> => {
+  const again = async (path: string, header: string, recipients: readonly string[], certField?: string): Promise<void> => {
     const text = read(path);
     if (text === undefined) return;
-    files.set(path, await encryptedFile(header, await decryptObject(readSopsFile(text, `${pkiDir}/${path}`), identities), recipients));
+    const plain = await decryptObject(readSopsFile(text, `${pkiDir}/${path}`), identities);
+    // A store written before meshfleet recorded certificate fingerprints gets them now.
+    const cert = certField ? (plain.stringData as Record<string, string> | undefined)?.[certField] : undefined;
+    files.set(path, await encryptedFile(header, cert ? withCertFingerprint(plain, cert) : plain, recipients));
   };
   const root = await rootKeyPair(pkiDir, identities);
   files.set(ROOT_KEY, await rootKeyFile(fleet, root));
   for (const c of fleet.clusters) {
-    await again(cacertsPath(c.name), CACERTS_HEADER, cacertsRecipients(fleet, c));
+    await again(cacertsPath(c.name), CACERTS_HEADER, cacertsRecipients(fleet, c), 'ca-cert.pem');
     await again(linkPath(c.name), LINK_HEADER, linkRecipients(fleet, c));
   }
-  writeFilesAtomically(pkiDir, files);
+  commitPkiChanges(pkiDir, files);
   return `re-encrypted ${files.size} file(s) in ${pkiDir} to the recipients in fleet.yaml; run \`npm run synth\` and commit.`;
 }
 
@@ -217,6 +220,18 @@ export function istioSopsRules(fleet: Fleet, pkiDir: string, distDir: string): S
   return rules;
 }
 
+/** Every certificate with the encrypted Secret that holds its key. */
+export function istioKeyPairs(fleet: Fleet): KeyPairFiles[] {
+  return [
+    { cert: ROOT_CERT, secret: ROOT_KEY, certField: 'root-cert.pem', keyField: 'root-key.pem',
+      repair: `restore ${ROOT_CERT} and ${ROOT_KEY} of the CA store from one commit (\`git checkout <commit> -- <pki>/${ROOT_CERT} <pki>/${ROOT_KEY}\`); a new root means re-issuing every cluster` },
+    ...fleet.clusters.map((c) => ({
+      cert: caCertPath(c.name), secret: cacertsPath(c.name), certField: 'ca-cert.pem', keyField: 'ca-key.pem',
+      repair: `run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${c.name}\``,
+    })),
+  ];
+}
+
 export const istioCa: CaProfile = {
   create: (fleet) => createIstioPki(fleet),
   read: readIstioPki,
@@ -224,4 +239,5 @@ export const istioCa: CaProfile = {
   rekey: rekeyIstioPki,
   status: (fleet, pkiDir, now) => istioPkiStatus(fleet, pkiDir, now),
   sopsRules: istioSopsRules,
+  keyPairs: istioKeyPairs,
 };

@@ -9,8 +9,8 @@
  */
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
-import { writeFilesAtomically } from '../../output/write';
 import { encryptedFile } from '../../pki/files';
+import { commitPkiChanges } from '../../pki/transaction';
 import { toYaml } from '../../render/yaml';
 import type { Tree } from '../../sops/sops';
 import { kubectl } from '../../tools/kubectl';
@@ -96,6 +96,6 @@ export async function linkIstio(fleet: Fleet, pkiDir: string, kubectlBin: string
       notes.push(`note: ${access.cluster.name}'s kubeconfig server is ${access.kubeconfigServer}; the remote secret uses fleet.yaml's apiServer ${access.cluster.apiServer}, which the other clusters must reach`);
     }
   }
-  writeFilesAtomically(pkiDir, files);
+  commitPkiChanges(pkiDir, files);
   return [...notes, `linked ${files.size} cluster(s) into ${pkiDir}/links/; run \`npm run synth\` to place the remote secrets and commit.`].join('\n');
 }

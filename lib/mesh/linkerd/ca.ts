@@ -21,10 +21,10 @@ import { existsSync } from 'node:fs';
 import { parse } from 'yaml';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
-import { writeFilesAtomically } from '../../output/write';
 import { createSigningCa, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, sameSet, unique, type FileReader } from '../../pki/files';
-import { certRow, type StatusRow } from '../../pki/status';
+import { encryptedFile, fileReader, sameSet, unique, withCertFingerprint, type FileReader } from '../../pki/files';
+import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
+import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
@@ -74,23 +74,23 @@ export function clusterRecipients(fleet: Fleet, cluster: Cluster): string[] {
 }
 
 export function issuerSecret(issuer: KeyPairPem, anchorPem: string): Tree {
-  return {
+  return withCertFingerprint({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: ISSUER_SECRET, namespace: LINKERD_NAMESPACE },
     type: 'kubernetes.io/tls',
     stringData: { 'ca.crt': anchorPem, 'tls.crt': issuer.certPem, 'tls.key': issuer.keyPem },
-  };
+  }, issuer.certPem);
 }
 
 function anchorKeySecret(anchor: KeyPairPem): Tree {
-  return {
+  return withCertFingerprint({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: 'linkerd-trust-anchor', namespace: LINKERD_NAMESPACE },
     type: 'kubernetes.io/tls',
     stringData: { 'tls.crt': anchor.certPem, 'tls.key': anchor.keyPem },
-  };
+  }, anchor.certPem);
 }
 
 /** One cluster's issuer, signed by the anchor and never outliving it. */
@@ -196,7 +196,7 @@ export async function issueLinkerdIssuer(fleet: Fleet, pkiDir: string, name: str
   const exists = existsSync(`${pkiDir}/${issuerSecretPath(cluster.name)}`);
   if (exists && !replace) throw new UsageError(`cluster ${cluster.name} already has an identity issuer; use \`npm run pki -- rotate ${cluster.name}\` to replace it`);
   if (!exists && replace) throw new UsageError(`cluster ${cluster.name} has no identity issuer yet; use \`npm run pki -- issue ${cluster.name}\``);
-  writeFilesAtomically(pkiDir, await issuerFiles(fleet, cluster, await anchorKeyPair(pkiDir)));
+  commitPkiChanges(pkiDir, await issuerFiles(fleet, cluster, await anchorKeyPair(pkiDir)));
   return `${replace ? 'rotated' : 'issued'} the identity issuer of ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/. ` +
     'The identity controller reloads linkerd-identity-issuer when the Secret changes; proxies keep working because the trust anchor is the same.';
 }
@@ -205,19 +205,23 @@ export async function rekeyLinkerdPki(fleet: Fleet, pkiDir: string): Promise<str
   const identities = operatorIdentities();
   const read = fileReader(pkiDir);
   const files = new Map<string, string>();
-  const again = async (path: string, header: string, recipients: readonly string[]): Promise<void> => {
+  const again = async (path: string, header: string, recipients: readonly string[], certField?: string): Promise<void> => {
     const text = read(path);
-    if (text !== undefined) files.set(path, await encryptedFile(header, await decryptObject(parse(text) as Tree, identities), recipients));
+    if (text === undefined) return;
+    const plain = await decryptObject(parse(text) as Tree, identities);
+    // A store written before meshfleet recorded certificate fingerprints gets them now.
+    const cert = certField ? (plain.stringData as Record<string, string> | undefined)?.[certField] : undefined;
+    files.set(path, await encryptedFile(header, cert ? withCertFingerprint(plain, cert) : plain, recipients));
   };
   const anchor = await anchorKeyPair(pkiDir, identities);
   files.set(ANCHOR_KEY, await encryptedFile(ANCHOR_KEY_HEADER, anchorKeySecret(anchor), fleet.secrets.operators));
   for (const to of fleet.clusters) {
-    await again(issuerSecretPath(to.name), ISSUER_HEADER, clusterRecipients(fleet, to));
+    await again(issuerSecretPath(to.name), ISSUER_HEADER, clusterRecipients(fleet, to), 'tls.crt');
     for (const from of peersOf(fleet, to)) {
       for (const ns of CREDENTIAL_NAMESPACES) await again(credentialsPath(to.name, from.name, ns), CREDENTIALS_HEADER, clusterRecipients(fleet, to));
     }
   }
-  writeFilesAtomically(pkiDir, files);
+  commitPkiChanges(pkiDir, files);
   return `re-encrypted ${files.size} file(s) in ${pkiDir} to the recipients in fleet.yaml; run \`npm run synth\` and commit.`;
 }
 
@@ -234,6 +238,18 @@ export function linkerdSopsRules(fleet: Fleet, pkiDir: string, distDir: string):
   return rules;
 }
 
+/** Every certificate with the encrypted Secret that holds its key. */
+export function linkerdKeyPairs(fleet: Fleet): KeyPairFiles[] {
+  return [
+    { cert: ANCHOR_CERT, secret: ANCHOR_KEY, certField: 'tls.crt', keyField: 'tls.key',
+      repair: `restore ${ANCHOR_CERT} and ${ANCHOR_KEY} of the CA store from one commit (\`git checkout <commit> -- <pki>/${ANCHOR_CERT} <pki>/${ANCHOR_KEY}\`); a new trust anchor means re-issuing every cluster` },
+    ...fleet.clusters.map((c) => ({
+      cert: issuerCertPath(c.name), secret: issuerSecretPath(c.name), certField: 'tls.crt', keyField: 'tls.key',
+      repair: `run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${c.name}\``,
+    })),
+  ];
+}
+
 export const linkerdCa: CaProfile = {
   create: (fleet) => createLinkerdPki(fleet),
   read: readLinkerdPki,
@@ -241,4 +257,5 @@ export const linkerdCa: CaProfile = {
   rekey: rekeyLinkerdPki,
   status: (fleet, pkiDir, now) => linkerdPkiStatus(fleet, pkiDir, now),
   sopsRules: linkerdSopsRules,
+  keyPairs: linkerdKeyPairs,
 };

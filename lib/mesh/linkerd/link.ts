@@ -14,8 +14,8 @@
 import { LinkV1Alpha3 } from '../../../imports/linkerd-link-multicluster.linkerd.io';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
-import { writeFilesAtomically } from '../../output/write';
 import { encryptedFile } from '../../pki/files';
+import { commitPkiChanges } from '../../pki/transaction';
 import type { ClusterPlan } from '../../plan';
 import { toYaml } from '../../render/yaml';
 import type { Tree } from '../../sops/sops';
@@ -174,7 +174,7 @@ export async function linkLinkerd(fleet: Fleet, pkiDir: string, kubectlBin: stri
       }
     }
   }
-  writeFilesAtomically(pkiDir, files);
+  commitPkiChanges(pkiDir, files);
   const pairs = fleet.clusters.length * (fleet.clusters.length - 1);
   return `linked ${pairs} direction(s) between ${fleet.clusters.length} cluster(s) into ${pkiDir}/links/; run \`npm run synth\` to place the Links and credentials, and commit.`;
 }

@@ -48,7 +48,8 @@ describe('the Cilium CA store', async () => {
       const doc = parse(inDist) as Tree;
       expect(recipientsOf(doc).sort()).toEqual([f.operator.recipient, c === 'cluster1' ? f.clusters['kt-k2p']!.recipient : f.clusters['ncloud-nks']!.recipient].sort());
       const plain = await decryptObject(doc, [id]);
-      expect(plain.metadata).toEqual({ name: 'cilium-ca', namespace: 'kube-system' });
+      // The certificate's fingerprint in plaintext (MAC-covered): lets a synth without identities see that key and certificate belong together.
+      expect(plain.metadata).toEqual({ name: 'cilium-ca', namespace: 'kube-system', annotations: { 'meshfleet.io/certificate-sha256': new X509Certificate(caPem).fingerprint256 } });
       const data = plain.stringData as Record<string, string>;
       expect(Object.keys(data).sort()).toEqual(['ca.crt', 'ca.key']);
       expect(data['ca.crt']).toBe(caPem);

@@ -80,7 +80,8 @@ describe('cacerts', () => {
       const plain = await decryptObject(file, [fixture().clusters[c]!.identity]);
       const data = plain.stringData as Record<string, string>;
       expect(Object.keys(data).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
-      expect(plain.metadata).toEqual({ name: 'cacerts', namespace: 'istio-system' });
+      // The certificate's fingerprint in plaintext (MAC-covered): lets a synth without identities see that key and certificate belong together.
+      expect(plain.metadata).toEqual({ name: 'cacerts', namespace: 'istio-system', annotations: { 'meshfleet.io/certificate-sha256': new X509Certificate(data['ca-cert.pem']!).fingerprint256 } });
       expect(data['cert-chain.pem']).toBe(data['ca-cert.pem']! + data['root-cert.pem']!);
       const cert = new X509Certificate(data['ca-cert.pem']!);
       expect(createPublicKey(createPrivateKey(data['ca-key.pem']!)).export({ type: 'spki', format: 'der' }))

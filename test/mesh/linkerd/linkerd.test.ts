@@ -3,6 +3,7 @@
  * openssl, every stage built with kubectl kustomize, `npm run link` against a stub kubectl, the
  * credentials checked with the age CLI, and the SMI variant of the samples.
  */
+import { X509Certificate } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -129,8 +130,9 @@ describe('a Linkerd fleet synthesized, linked and synthesized again', () => {
     await expect(decryptObject(doc, [fx.clusters['kt-k2p']!.identity])).rejects.toThrow();
     const secret = await decryptObject(doc, [fx.clusters['nhn-nks']!.identity]);
     expect(secret.type).toBe('kubernetes.io/tls');
-    expect(secret.metadata).toEqual({ name: 'linkerd-identity-issuer', namespace: 'linkerd' });
     const data = secret.stringData as Record<string, string>;
+    // The certificate's fingerprint in plaintext (MAC-covered): lets a synth without identities see that key and certificate belong together.
+    expect(secret.metadata).toEqual({ name: 'linkerd-identity-issuer', namespace: 'linkerd', annotations: { 'meshfleet.io/certificate-sha256': new X509Certificate(data['tls.crt']!).fingerprint256 } });
     expect(Object.keys(data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     expect(data['ca.crt']).toBe(readFileSync(join(dir, 'pki/trust-anchor.pem'), 'utf8'));
     expect(data['tls.crt']).toBe(readFileSync(join(dir, 'pki/nhn-nks/issuer.pem'), 'utf8'));

@@ -1,0 +1,148 @@
+/**
+ * One writing meshfleet command per repository at a time: `.meshfleet.lock` beside fleet.yaml,
+ * created with O_EXCL and holding the holder's pid, command and host. A second writing command
+ * refuses at once, naming the holder; a lock left by a process that is gone (same host, pid not
+ * running) is taken over with a note. Commands that only read (check, diff, synth --check,
+ * pki status) take no lock.
+ */
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { UsageError } from '../errors';
+
+export const LOCK_FILE = '.meshfleet.lock';
+
+export interface LockHolder {
+  readonly pid: number;
+  readonly command: string;
+  readonly hostname: string;
+}
+
+export interface Lock {
+  readonly path: string;
+  /** A sentence about a stale lock that was taken over, if there was one. */
+  readonly note?: string;
+  release(): void;
+}
+
+/** Whether `pid` is a running process on this host. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readHolder(path: string): LockHolder | undefined {
+  try {
+    const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
+    if (typeof h.pid === 'number' && typeof h.command === 'string' && typeof h.hostname === 'string') return h as LockHolder;
+  } catch {
+    // unreadable or half-written: treated as held by an unknown holder
+  }
+  return undefined;
+}
+
+/** Creates `path` with O_EXCL; false when it exists. */
+function create(path: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+const label = (path: string): string => relative(process.cwd(), path).split(sep).join('/') || path;
+
+/** The holder of the lock in `dir`, when a live process holds it (for read-only commands' messages). */
+export function lockHolder(dir: string): string | undefined {
+  const path = join(dir, LOCK_FILE);
+  if (!existsSync(path)) return undefined;
+  const h = readHolder(path);
+  if (h && h.hostname === hostname() && !alive(h.pid)) return undefined;
+  return h ? `another meshfleet command (${h.command}, pid ${h.pid}${h.hostname === hostname() ? '' : ` on ${h.hostname}`})` : 'another meshfleet command';
+}
+
+/**
+ * Takes the repository's lock or throws a UsageError naming its holder. The lock is released by
+ * `release()` (call it in finally), and on SIGINT, SIGTERM and SIGHUP, which then end the process.
+ */
+export function acquireLock(dir: string, command: string): Lock {
+  const path = join(dir, LOCK_FILE);
+  const mine: LockHolder = { pid: process.pid, command, hostname: hostname() };
+  const content = `${JSON.stringify(mine)}\n`;
+  let acquired = false;
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    for (const [sig, fn] of handlers) process.off(sig, fn);
+    process.off('exit', release);
+    // Only our own lock: never one a later command took over.
+    try {
+      if (acquired && readFileSync(path, 'utf8') === content) unlinkSync(path);
+    } catch {
+      // already gone
+    }
+  };
+  // The handlers come first: a signal that arrives the moment the lock exists must still remove it.
+  const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, () => {
+    release();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+  }]);
+  for (const [sig, fn] of handlers) process.on(sig, fn);
+  process.on('exit', release);
+  let note: string | undefined;
+  try {
+    acquired = create(path, content);
+    if (!acquired) {
+      const holder = readHolder(path);
+      const stale = holder !== undefined && holder.hostname === mine.hostname && !alive(holder.pid);
+      acquired = stale && takeOver(path, holder, content);
+      if (!acquired) {
+        const who = holder
+          ? `another meshfleet command (${holder.command}, pid ${holder.pid}${holder.hostname === mine.hostname ? '' : ` on ${holder.hostname}`})`
+          : 'another meshfleet command';
+        throw new UsageError(`${who} is working in this repository; wait for it, or if it is gone delete ${label(path)}`);
+      }
+      note = `note: took over ${label(path)} from ${holder!.command} (pid ${holder!.pid}), which is no longer running`;
+    }
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return { path, ...(note ? { note } : {}), release };
+}
+
+/**
+ * Replaces a stale lock. A second file, created with O_EXCL, makes the take-over itself exclusive:
+ * two commands that both found the same dead holder cannot both delete the lock.
+ */
+function takeOver(path: string, stale: LockHolder, content: string): boolean {
+  const guard = `${path}.takeover`;
+  if (!create(guard, content)) {
+    // A guard left by a command killed in the middle of a take-over (a window of microseconds).
+    const left = readHolder(guard);
+    if (!left || left.hostname !== stale.hostname || alive(left.pid)) return false;
+    unlinkSync(guard);
+    if (!create(guard, content)) return false;
+  }
+  try {
+    const now = readHolder(path);
+    if (!now || now.pid !== stale.pid || now.hostname !== stale.hostname) return false;
+    unlinkSync(path);
+    return create(path, content);
+  } finally {
+    unlinkSync(guard);
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * Issue 14, item 6: commands killed with SIGKILL at random points, real processes (the built CLI,
+ * as `npm run …` runs it). After each kill the next command reports (read-only `pki status`) or
+ * repairs (synth, under the lock) the interrupted change, and the store is consistent: every
+ * certificate matches its key (decrypted with the test identities and compared), no key is lost
+ * (an identity that opened everything before opens everything after), `pki status` is honest.
+ *
+ * Kill points are seeded (MESHFLEET_KILL_SEED, printed): half of the kills are spread uniformly
+ * over the command's measured runtime, half fire a random 0–40 ms after the command starts
+ * writing (its transaction or staging folder appears), where the window that matters is.
+ * MESHFLEET_KILL_ITERATIONS (default 20) sets the kills per command. ECDSA keys keep it quick.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { main, synth } from '../../lib/cli';
+import { LOCK_FILE } from '../../lib/output/lock';
+import { TXN_DIR } from '../../lib/pki/transaction';
+import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';
+import { editFleet, fixture, hasCommand, hashTree, ROOT, tempDir } from '../helpers';
+
+const ITERATIONS = Number(process.env.MESHFLEET_KILL_ITERATIONS ?? 20);
+const SEED = Number(process.env.MESHFLEET_KILL_SEED ?? 14_6);
+const RUN = join(ROOT, 'scripts', 'run.mjs');
+const CLUSTERS = ['kt-k2p', 'ncloud-nks', 'nhn-nks'];
+
+/** mulberry32: a small seeded PRNG, so a failing kill point can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ecdsaFleet = (): string => editFleet((d) => d.setIn(['spec', 'mesh', 'istio', 'ca'], d.createNode({ keyType: 'ecdsa-p256' })), fixture().fleetText);
+const opKeyFile = (): string => join(fixture().dir, 'operator.agekey');
+
+interface Run { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
+
+/** Runs the built CLI in `cwd`; with `kill`, sends SIGKILL when it says so. */
+function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv, kill?: (child: ReturnType<typeof spawn>) => () => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    const child = spawn(process.execPath, [RUN, ...args], { cwd, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const cleanup = kill?.(child);
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      cleanup?.();
+      resolve({ status, signal, stdout, stderr, ms: Date.now() - start });
+    });
+  });
+}
+
+/** SIGKILL after `ms`. */
+const after = (ms: number) => (child: ReturnType<typeof spawn>): (() => void) => {
+  const t = setTimeout(() => child.kill('SIGKILL'), ms);
+  return () => clearTimeout(t);
+};
+
+/** SIGKILL `ms` after an entry matching `name` appears in `dir` (the command started writing). */
+const onceWriting = (dir: string, name: (entry: string) => boolean, ms: number) => (child: ReturnType<typeof spawn>): (() => void) => {
+  let timer: NodeJS.Timeout | undefined;
+  const w = watch(dir, (_event, entry) => {
+    if (timer === undefined && entry && name(entry.toString())) timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  });
+  return () => {
+    w.close();
+    if (timer) clearTimeout(timer);
+  };
+};
+
+/** In-process CLI run with captured output (the same code path as the process). */
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
+  let out = '';
+  let err = '';
+  try {
+    const code = await main(argv, (s) => { out += `${s}\n`; }, (s) => { err += `${s}\n`; });
+    return { code, out, err };
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+const spki = (k: ReturnType<typeof createPublicKey>): string => k.export({ type: 'spki', format: 'der' }).toString('base64');
+
+/**
+ * The store is consistent: every cluster's public intermediate is the certificate inside its
+ * cacerts and the key inside is that certificate's, the chain file is intermediate + root, and the
+ * root key belongs to root-cert.pem. `identities` must open every file (no key lost).
+ */
+async function assertConsistent(pki: string, identities: string[]): Promise<void> {
+  const rootPem = readFileSync(join(pki, 'root-cert.pem'), 'utf8');
+  const rootKey = (await decryptObject(parse(readFileSync(join(pki, 'root-key.sops.yaml'), 'utf8')) as Tree, identities)).stringData as Record<string, string>;
+  expect(rootKey['root-cert.pem']).toBe(rootPem);
+  expect(spki(createPublicKey(createPrivateKey(rootKey['root-key.pem']!)))).toBe(spki(new X509Certificate(rootPem).publicKey));
+  for (const c of CLUSTERS) {
+    const certPem = readFileSync(join(pki, c, 'ca-cert.pem'), 'utf8');
+    const data = (await decryptObject(parse(readFileSync(join(pki, c, 'cacerts.sops.yaml'), 'utf8')) as Tree, identities)).stringData as Record<string, string>;
+    expect(data['ca-cert.pem'], `${c}: the certificate inside cacerts is pki/${c}/ca-cert.pem`).toBe(certPem);
+    expect(spki(createPublicKey(createPrivateKey(data['ca-key.pem']!))), `${c}: the key is the certificate's`).toBe(spki(new X509Certificate(certPem).publicKey));
+    expect(readFileSync(join(pki, c, 'cert-chain.pem'), 'utf8')).toBe(certPem + rootPem);
+    expect(new X509Certificate(certPem).verify(new X509Certificate(rootPem).publicKey)).toBe(true);
+  }
+}
+
+/** The encrypted files of the store that `identities` cannot open. */
+async function unopenable(pki: string, identities: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of Object.keys(hashTree(pki)).filter((p) => p.endsWith('.sops.yaml') && !p.startsWith(TXN_DIR))) {
+    try {
+      await decryptObject(parse(readFileSync(join(pki, f), 'utf8')) as Tree, identities);
+    } catch {
+      out.push(f);
+    }
+  }
+  return out;
+}
+
+const hasAge = hasCommand('age', ['--version']);
+
+/** Whether the real age CLI opens the file's SOPS data key with the identity file (through any of its recipient stanzas). */
+function ageOpens(file: string, identityFile: string): boolean {
+  const { age } = (parse(readFileSync(file, 'utf8')) as { sops: { age: { enc: string }[] } }).sops;
+  return age.some(({ enc }) => spawnSync('age', ['--decrypt', '--identity', identityFile], { input: enc }).status === 0);
+}
+
+/** Nothing a command leaves behind while it runs: no transaction, no lock, no staging folder. */
+function assertClean(dir: string): void {
+  expect(existsSync(join(dir, 'pki', TXN_DIR))).toBe(false);
+  expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  expect(readdirSync(dir).filter((e) => e.includes('.meshfleet-staging'))).toEqual([]);
+}
+
+let base: string;
+let reference: Record<string, string>;
+const tally: Record<string, Record<string, number>> = {};
+const count = (cmd: string, outcome: string): void => {
+  tally[cmd] ??= {};
+  tally[cmd]![outcome] = (tally[cmd]![outcome] ?? 0) + 1;
+};
+
+beforeAll(async () => {
+  // The built CLI (what `npm run` runs), built once here rather than by the first killed process.
+  const built = spawnSync(process.execPath, [RUN, '--version'], { encoding: 'utf8' });
+  expect(built.status, built.stderr).toBe(0);
+  base = tempDir('meshfleet-atomic-');
+  writeFileSync(join(base, 'fleet.yaml'), ecdsaFleet());
+  await synth({ fleet: join(base, 'fleet.yaml'), out: join(base, 'dist'), check: false });
+  reference = hashTree(join(base, 'dist'));
+}, 120_000);
+
+afterAll(() => {
+  console.log(`kill -9 outcomes (seed ${SEED}, ${ITERATIONS} per command): ${JSON.stringify(tally)}`);
+});
+
+function copyBase(): string {
+  const dir = tempDir('meshfleet-atomic-run-');
+  cpSync(base, dir, { recursive: true });
+  return dir;
+}
+
+/** The kill plan of iteration `i`: uniform over the runtime, or shortly after writing starts. */
+function killPlan(i: number, rnd: () => number, runtime: number, watchDir: string, entry: (e: string) => boolean): (child: ReturnType<typeof spawn>) => () => void {
+  return i % 2 === 0 ? after(Math.floor(rnd() * runtime)) : onceWriting(watchDir, entry, Math.floor(rnd() * 40));
+}
+
+describe('kill -9', () => {
+  it(`during \`pki rotate\`: the next command reports or completes it; certificate and key always match (${ITERATIONS} kills)`, async () => {
+    const rnd = prng(SEED);
+    const env = { SOPS_AGE_KEY_FILE: opKeyFile() };
+    const probe = copyBase();
+    const full = await cli(['pki', 'rotate', 'kt-k2p', '--fleet', 'fleet.yaml'], probe, env);
+    expect(full.status, full.stderr).toBe(0);
+    const old = hashTree(join(base, 'pki'));
+    for (let i = 0; i < ITERATIONS; i++) {
+      const dir = copyBase();
+      const pki = join(dir, 'pki');
+      const r = await cli(['pki', 'rotate', 'kt-k2p', '--fleet', 'fleet.yaml'], dir, env, killPlan(i, rnd, full.ms, pki, (e) => e === TXN_DIR));
+      const where = `iteration ${i} (seed ${SEED}): ${r.signal ?? `exit ${r.status}`}`;
+      // Read-only: reports an interrupted change, repairs nothing.
+      const pending = existsSync(join(pki, TXN_DIR));
+      const status = await run(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')], env);
+      if (pending) {
+        expect(status.code, where).toBe(1);
+        expect(status.err, where).toMatch(/holds an interrupted change .*This command only reads, so it does not repair it: run `npm run synth`/s);
+        expect(existsSync(join(pki, TXN_DIR)), where).toBe(true);
+      } else {
+        expect(status.code, `${where}\n${status.out}${status.err}`).toBe(0);
+      }
+      // The next writing command takes over the dead command's lock, completes or rolls back its change, and renders.
+      const leftLock = existsSync(join(dir, LOCK_FILE));
+      const next = await run(['synth', '--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')]);
+      expect(next.code, `${where}\n${next.err}`).toBe(0);
+      if (leftLock) expect(next.err, where).toMatch(/note: took over \S*\.meshfleet\.lock from npm run pki -- rotate kt-k2p \(pid \d+\), which is no longer running/);
+      if (pending) expect(next.out, where).toMatch(/^note: (completed an interrupted change|rolled back an interrupted change|removed the empty)/);
+      assertClean(dir);
+      await assertConsistent(pki, [fixture().operator.identity]);
+      const now = hashTree(pki);
+      const changed = Object.keys(now).filter((f) => now[f] !== old[f]).sort();
+      // All or nothing: the rotation happened entirely (kt-k2p's three files) or not at all.
+      expect([[], ['kt-k2p/ca-cert.pem', 'kt-k2p/cacerts.sops.yaml', 'kt-k2p/cert-chain.pem']], where).toContainEqual(changed);
+      count('pki rotate', `${r.signal ?? `exit ${r.status}`}, ${pending ? 'interrupted transaction' : 'no transaction'}, ${changed.length > 0 ? 'rotated' : 'not rotated'}`);
+      const after = await run(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')], env);
+      expect(after.code, where).toBe(0);
+      expect(after.out).not.toMatch(/\bNO\b|unknown/);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it(`during \`pki rekey\` to a new operator: the store is entirely on the old or entirely on the new key, and the next rekey finishes it (${ITERATIONS} kills)`, async () => {
+    const rnd = prng(SEED + 1);
+    const f = fixture();
+    // The operator changes: the old identity opens everything now, the new one must after the rekey.
+    const fleetText = editFleet((d) => d.setIn(['spec', 'secrets', 'operators'], d.createNode([f.extra.recipient])), ecdsaFleet());
+    const keys = tempDir();
+    const both = join(keys, 'both.agekey');
+    const newKey = join(keys, 'new.agekey');
+    writeFileSync(both, `${f.operator.identity}\n${f.extra.identity}\n`);
+    writeFileSync(newKey, `${f.extra.identity}\n`);
+    const env = { SOPS_AGE_KEY_FILE: opKeyFile() };
+    const probe = copyBase();
+    writeFileSync(join(probe, 'fleet.yaml'), fleetText);
+    const full = await cli(['pki', 'rekey', '--fleet', 'fleet.yaml'], probe, env);
+    expect(full.status, full.stderr).toBe(0);
+    for (let i = 0; i < ITERATIONS; i++) {
+      const dir = copyBase();
+      const pki = join(dir, 'pki');
+      writeFileSync(join(dir, 'fleet.yaml'), fleetText);
+      const r = await cli(['pki', 'rekey', '--fleet', 'fleet.yaml'], dir, env, killPlan(i, rnd, full.ms, pki, (e) => e === TXN_DIR));
+      const where = `iteration ${i} (seed ${SEED + 1}): ${r.signal ?? `exit ${r.status}`}`;
+      const pending = existsSync(join(pki, TXN_DIR));
+      // synth is the next command: it completes or rolls back first, then either renders (rekey done)
+      // or says that a rekey is needed (rolled back) — never a store split between the two keys.
+      const next = await run(['synth', '--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')]);
+      expect(existsSync(join(pki, TXN_DIR)), where).toBe(false);
+      const oldMissing = await unopenable(pki, [f.operator.identity]);
+      const newMissing = await unopenable(pki, [f.extra.identity]);
+      const done = newMissing.length === 0 && oldMissing.length > 0;
+      expect(done || oldMissing.length === 0, `${where}: the old key cannot open ${oldMissing.join(', ')} and the new key cannot open ${newMissing.join(', ')}`).toBe(true);
+      if (done) expect(next.code, `${where}\n${next.err}`).toBe(0);
+      else expect(next.err, where).toMatch(/is encrypted to 2 recipient\(s\) but fleet.yaml names 2 for it|run `SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rekey`/);
+      if (hasAge) {
+        // The same, seen by the real age CLI, for the root key (operators only) and a cluster's intermediate.
+        for (const file of ['root-key.sops.yaml', 'kt-k2p/cacerts.sops.yaml']) {
+          expect(ageOpens(join(pki, file), opKeyFile()), `${where}: old key, ${file}`).toBe(!done);
+          expect(ageOpens(join(pki, file), newKey), `${where}: new key, ${file}`).toBe(done);
+        }
+      }
+      count('pki rekey', `${r.signal ?? `exit ${r.status}`}, ${pending ? 'interrupted transaction' : 'no transaction'}, ${done ? 'rekeyed' : 'not rekeyed'}`);
+      // Finishing it needs no more than an operator holding both keys for the change.
+      const again = await run(['pki', 'rekey', '--fleet', join(dir, 'fleet.yaml')], { SOPS_AGE_KEY_FILE: both });
+      expect(again.code, `${where}\n${again.err}`).toBe(0);
+      expect(await unopenable(pki, [f.extra.identity])).toEqual([]);
+      await assertConsistent(pki, [f.extra.identity]);
+      for (const file of Object.keys(hashTree(pki)).filter((p) => p.endsWith('.sops.yaml'))) {
+        expect(recipientsOf(parse(readFileSync(join(pki, file), 'utf8')) as Tree), `${where}: ${file}`).not.toContain(f.operator.recipient);
+      }
+      const synthAgain = await run(['synth', '--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')]);
+      expect(synthAgain.code, `${where}\n${synthAgain.err}`).toBe(0);
+      assertClean(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it(`during synth: the rerun writes a tree byte-identical to an uninterrupted one (${ITERATIONS} kills)`, async () => {
+    const rnd = prng(SEED + 2);
+    const probe = copyBase();
+    rmSync(join(probe, 'dist'), { recursive: true });
+    const full = await cli(['--fleet', 'fleet.yaml', '--out', 'dist'], probe, {});
+    expect(full.status, full.stderr).toBe(0);
+    expect(hashTree(join(probe, 'dist'))).toEqual(reference);
+    for (let i = 0; i < ITERATIONS; i++) {
+      const dir = copyBase();
+      rmSync(join(dir, 'dist'), { recursive: true });
+      const r = await cli(['--fleet', 'fleet.yaml', '--out', 'dist'], dir, {}, killPlan(i, rnd, full.ms, dir, (e) => e.startsWith('dist.meshfleet-staging')));
+      const where = `iteration ${i} (seed ${SEED + 2}): ${r.signal ?? `exit ${r.status}`}`;
+      const leftLock = existsSync(join(dir, LOCK_FILE));
+      const partial = existsSync(join(dir, 'dist')) ? Object.keys(hashTree(join(dir, 'dist'))).length : 0;
+      const next = await run(['synth', '--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')]);
+      expect(next.code, `${where}\n${next.err}`).toBe(0);
+      if (leftLock) expect(next.err, where).toMatch(/note: took over \S*\.meshfleet\.lock from npm run synth \(pid \d+\), which is no longer running/);
+      expect(hashTree(join(dir, 'dist')), where).toEqual(reference);
+      assertClean(dir);
+      count('synth', `${r.signal ?? `exit ${r.status}`}, ${partial === 0 ? 'no files yet' : partial === Object.keys(reference).length ? 'all files' : 'partial tree'}`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
+
+describe('one writing command at a time', () => {
+  it('a second command refuses at once, naming the holder; nothing is written', async () => {
+    const dir = copyBase();
+    rmSync(join(dir, 'dist'), { recursive: true });
+    writeFileSync(join(dir, LOCK_FILE), `${JSON.stringify({ pid: process.pid, command: 'npm run pki -- rotate kt-k2p', hostname: (await import('node:os')).hostname() })}\n`);
+    const before = hashTree(dir);
+    const r = await cli(['--fleet', 'fleet.yaml', '--out', 'dist'], dir, {});
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`error: another meshfleet command (npm run pki -- rotate kt-k2p, pid ${process.pid}) is working in this repository; wait for it, or if it is gone delete .meshfleet.lock`);
+    const rotate = await cli(['pki', 'rotate', 'kt-k2p', '--fleet', 'fleet.yaml'], dir, { SOPS_AGE_KEY_FILE: opKeyFile() });
+    expect(rotate.status).toBe(1);
+    expect(rotate.stderr).toMatch(/another meshfleet command \(npm run pki -- rotate kt-k2p, pid \d+\) is working in this repository/);
+    expect(hashTree(dir)).toEqual(before);
+    // Read-only commands take no lock.
+    const status = await cli(['pki', 'status', '--fleet', 'fleet.yaml'], dir, {});
+    expect(status.status, status.stderr).toBe(0);
+  }, 120_000);
+
+  it('a lock whose process is gone is taken over with a note, and released after', async () => {
+    const dir = copyBase();
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(join(dir, LOCK_FILE), `${JSON.stringify({ pid: Number(gone.stdout), command: 'npm run synth', hostname: (await import('node:os')).hostname() })}\n`);
+    const r = await cli(['--fleet', 'fleet.yaml', '--out', 'dist'], dir, {});
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`note: took over .meshfleet.lock from npm run synth (pid ${gone.stdout}), which is no longer running`);
+    assertClean(dir);
+  }, 120_000);
+
+  it('SIGTERM releases the lock', async () => {
+    const dir = copyBase();
+    rmSync(join(dir, 'dist'), { recursive: true });
+    const r = await cli(['--fleet', 'fleet.yaml', '--out', 'dist'], dir, {}, (child) => {
+      let sent = false;
+      const w = watch(dir, (_e, entry) => {
+        if (!sent && entry?.toString() === LOCK_FILE) sent = child.kill('SIGTERM');
+      });
+      return () => w.close();
+    });
+    // 143: the handler released the lock and exited (0: the synth was done before the signal).
+    expect([0, 143], `${r.status} ${r.signal} ${r.stderr}`).toContain(r.status);
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  }, 120_000);
+
+  it('two synths on one --out: each finishes or refuses with the lock message, never a crash; the tree is complete', async () => {
+    let refused = 0;
+    for (let i = 0; i < 4; i++) {
+      const dir = copyBase();
+      rmSync(join(dir, 'dist'), { recursive: true });
+      const [a, b] = await Promise.all([cli(['--fleet', 'fleet.yaml', '--out', 'dist'], dir, {}), cli(['--fleet', 'fleet.yaml', '--out', 'dist'], dir, {})]);
+      for (const r of [a!, b!]) {
+        if (r.status !== 0) {
+          expect(r.status, r.stderr).toBe(1);
+          expect(r.stderr).toMatch(/error: another meshfleet command \(npm run synth, pid \d+\) is working in this repository; wait for it, or if it is gone delete \.meshfleet\.lock/);
+          refused++;
+        }
+      }
+      expect([a!.status, b!.status]).toContain(0);
+      expect(hashTree(join(dir, 'dist'))).toEqual(reference);
+      assertClean(dir);
+    }
+    console.log(`two concurrent synths: ${refused} of 4 pairs overlapped (one refused)`);
+  }, 300_000);
+});
