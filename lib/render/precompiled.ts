@@ -18,6 +18,8 @@ export interface ValidatorIndex {
   readonly inputs: string;
   /** "apiVersion/Kind" → module file. */
   readonly kinds: Readonly<Record<string, string>>;
+  /** Modules of Kubernetes definitions the kind modules require instead of each holding a copy. */
+  readonly shared: readonly string[];
   /** "<repository>/<chart>" → module file; it also exports `defaults`, the chart's values.yaml. */
   readonly values: Readonly<Record<string, string>>;
   /** Mesh type ("" for an unknown one) → the module of its fleet.yaml schema and that schema's sha256. */

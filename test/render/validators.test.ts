@@ -36,7 +36,7 @@ describe('imports/validators/', () => {
   });
 
   it('holds exactly the modules its index names', () => {
-    const named = new Set(['index.json', 'formats.cjs', ...Object.values(index.kinds), ...Object.values(index.values), ...Object.values(index.fleet).map((f) => f.file)]);
+    const named = new Set(['index.json', 'formats.cjs', ...Object.values(index.kinds), ...index.shared, ...Object.values(index.values), ...Object.values(index.fleet).map((f) => f.file)]);
     expect(readdirSync(VALIDATORS).sort()).toEqual([...named].sort());
     expect(Object.keys(index.values).sort()).toEqual(Object.keys(VALUES_SCHEMAS).sort());
   });
@@ -50,6 +50,9 @@ function broken(obj: KubeObject): KubeObject[] {
   several.metadata.name = 42;
   several.metadata.labels = { ok: 'yes', bad: 7 };
   if (several.spec && typeof several.spec === 'object') several.spec = { ...several.spec, unknownField: true };
+  // Workloads: inside the pod spec (a module of its own, k8s_io.k8s.api.core.v1.PodSpec.cjs).
+  const pod = several.spec?.template?.spec ?? several.spec?.jobTemplate?.spec?.template?.spec;
+  if (pod) Object.assign(pod, { hostNetwork: 'yes', containerz: [] }, pod.containers?.[0] ? { containers: [{ ...pod.containers[0], imagePullPolicy: 5 }] } : {});
   return [typo as KubeObject, several as KubeObject, { ...obj, metadata: 'text' } as unknown as KubeObject];
 }
 
