@@ -1,8 +1,15 @@
 /**
  * Compiles the CLI once, so `npm run synth` starts as plain `node` instead of a TypeScript loader:
- * bundles main.ts (lib/ and imports/ with it; npm packages stay external) into build/main.js.
- * The project's relative imports are extensionless (moduleResolution "Bundler"), which Node cannot
- * run as tsc emits them, so the bundler is esbuild (the one tsx and vitest already run on).
+ * bundles main.ts, with lib/, imports/ and the npm packages every command loads, into one
+ * CommonJS file, build/main.cjs. The project's relative imports are extensionless (moduleResolution
+ * "Bundler"), which Node cannot run as tsc emits them, so the bundler is esbuild (the one tsx and
+ * vitest already run on).
+ *
+ * Why one CommonJS file (measured with `node --cpu-prof`, see README "Speed"): Node resolves and
+ * loads a few hundred package files one by one (cdk8s, constructs, yaml) where a bundle is one read
+ * and one parse; and an ES module importing Node's built-ins (node:crypto, node:fs …) builds an ES
+ * facade of each, evaluating every lazy export, where `require` does not. Packages that only some
+ * commands need stay outside (LAZY_PACKAGES): the certificate libraries and ajv's compiler.
  *
  *   node scripts/build.mjs          build when a source is newer than the build (npm's `prepare`)
  *   node scripts/build.mjs --force  build regardless
@@ -18,6 +25,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILD = join(ROOT, 'build');
 
+/** Packages left out of the bundle, loaded from node_modules when (and only when) a command needs them. */
+export const LAZY_PACKAGES = ['@peculiar/x509', 'node-forge', 'reflect-metadata', 'ajv', 'ajv-formats', 'esbuild'];
+
 function mtime(path) {
   try {
     return statSync(path).mtimeMs;
@@ -26,10 +36,10 @@ function mtime(path) {
   }
 }
 
-/** True when build/<name>.js is missing or older than anything it was built from. */
+/** True when build/<name>.cjs is missing or older than anything it was built from. */
 export function isStale(entry) {
   const name = outName(entry);
-  const built = mtime(join(BUILD, `${name}.js`));
+  const built = mtime(join(BUILD, `${name}.cjs`));
   if (built === Infinity) return true;
   let inputs;
   try {
@@ -46,7 +56,7 @@ function outName(entry) {
   return entry.replace(/^.*\//, '').replace(/\.ts$/, '');
 }
 
-/** Bundles `entry` (a .ts path relative to the root) into build/<basename>.js. */
+/** Bundles `entry` (a .ts path relative to the root) into build/<basename>.cjs. */
 export async function build(entry) {
   const esbuild = await import('esbuild');
   const name = outName(entry);
@@ -55,11 +65,14 @@ export async function build(entry) {
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node20',
-    packages: 'external',
+    external: LAZY_PACKAGES,
+    // The sources use import.meta.url (lib/root.ts, createRequire): in CommonJS it is the file's URL.
+    define: { 'import.meta.url': '__meshfleetImportMetaUrl' },
+    banner: { js: "const __meshfleetImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     keepNames: true,
-    outfile: join(BUILD, `${name}.js`),
+    outfile: join(BUILD, `${name}.cjs`),
     write: false,
     metafile: true,
     logLevel: 'warning',
@@ -74,12 +87,12 @@ export async function build(entry) {
     writeFileSync(`${file.path}${tmp}`, file.contents);
     renameSync(`${file.path}${tmp}`, file.path);
   }
-  return join(BUILD, `${name}.js`);
+  return join(BUILD, `${name}.cjs`);
 }
 
-/** The path of build/<entry>.js, rebuilt first when stale. */
+/** The path of build/<entry>.cjs, rebuilt first when stale. */
 export async function ensureBuilt(entry = 'main.ts') {
-  return isStale(entry) ? build(entry) : join(BUILD, `${outName(entry)}.js`);
+  return isStale(entry) ? build(entry) : join(BUILD, `${outName(entry)}.cjs`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -88,7 +101,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     if (force || isStale('main.ts')) await build('main.ts');
   } catch (e) {
     // `prepare` runs inside `npm ci`: never fail the install; `npm run synth` retries the build.
-    console.error(`meshfleet: could not build build/main.js (${e instanceof Error ? e.message : String(e)}).\n` +
+    console.error(`meshfleet: could not build build/main.cjs (${e instanceof Error ? e.message : String(e)}).\n` +
       'npm run synth builds it on first use; if that fails too, check that `npm ci` completed (esbuild comes with tsx).');
   }
 }

@@ -135,21 +135,27 @@ describe('the precompiled fleet.yaml validator', () => {
 });
 
 describe('a synth, as users run it (bundled, plain node)', () => {
-  /** The CommonJS modules a bundled in-memory synth of `fleet` loads, relative to the project. */
+  /** The CommonJS modules a bundled in-memory synth of `fleet` loads and the files it reads, relative to the project. */
   async function loaded(fleet: string): Promise<string[]> {
     const js = await ensureBuilt('scripts/bench-synth.ts');
     const dir = tempDir('meshfleet-validators-');
     const hook = join(dir, 'hook.cjs');
-    writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(join(dir, 'loaded.json'))}, JSON.stringify(Object.keys(require.cache))));\n`);
+    // Every CommonJS module loaded and every file read, written when the process exits.
+    writeFileSync(hook, [
+      "const fs = require('fs'); const read = []; const readFileSync = fs.readFileSync;",
+      'fs.readFileSync = function (path, ...rest) { read.push(String(path)); return readFileSync.call(this, path, ...rest); };',
+      `process.on('exit', () => fs.writeFileSync(${JSON.stringify(join(dir, 'loaded.json'))}, JSON.stringify([...Object.keys(require.cache), ...read])));`,
+    ].join('\n'));
     const r = spawnSync(process.execPath, ['--require', hook, js, join(ROOT, fleet)], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const files = JSON.parse(readFileSync(join(dir, 'loaded.json'), 'utf8')) as string[];
-    return files.map((f) => f.slice(ROOT.length + 1));
+    return files.map((f) => (f.startsWith(ROOT) ? f.slice(ROOT.length + 1) : f));
   }
 
   it('of the default fleet loads precompiled validators only: never ajv\'s compiler, never the schema files', async () => {
     const files = await loaded('fleet.yaml');
     expect(files.filter((f) => f.includes('imports/validators/')).length).toBeGreaterThan(10);
+    expect(files, 'the hook sees the files read').toContain('imports/validators/index.json');
     expect(files.filter((f) => /node_modules\/ajv\/dist\/(core|ajv|compile\/index)\.js$/.test(f) || f.includes('imports/schemas/'))).toEqual([]);
   });
 
