@@ -14,9 +14,10 @@
  *   node scripts/build.mjs          build when a source is newer than the build (npm's `prepare`)
  *   node scripts/build.mjs --force  build regardless
  *
- * ensureBuilt() is what scripts/run.mjs calls before every command: it stats the files the last
- * build read (esbuild's metafile, kept in build/<entry>.inputs.json) and rebuilds only when one of
- * them, this script, tsconfig.json or package.json is newer than the output.
+ * ensureBuilt() is what scripts/run.mjs calls before every command: it stats the project files the
+ * last build read (esbuild's metafile, kept in build/<entry>.inputs.json) and rebuilds only when one
+ * of them, this script, tsconfig.json, package.json or node_modules/.package-lock.json (rewritten by
+ * every npm install) is newer than the output.
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -47,7 +48,9 @@ export function isStale(entry) {
   } catch {
     return true;
   }
-  const always = [fileURLToPath(import.meta.url), join(ROOT, 'tsconfig.json'), join(ROOT, 'package.json')];
+  // The bundled packages are not stat'ed one by one (hundreds of files on every command): npm
+  // rewrites node_modules/.package-lock.json whenever it installs or removes anything.
+  const always = [fileURLToPath(import.meta.url), join(ROOT, 'tsconfig.json'), join(ROOT, 'package.json'), join(ROOT, 'node_modules', '.package-lock.json')];
   for (const file of [...always, ...inputs.map((p) => join(ROOT, p))]) if (mtime(file) > built) return true;
   return false;
 }
@@ -80,7 +83,7 @@ export async function build(entry) {
   mkdirSync(BUILD, { recursive: true });
   // Written under a temporary name and renamed: a concurrent run never imports half a file.
   const tmp = `.${process.pid}.tmp`;
-  const inputs = Object.keys(result.metafile.inputs).map((p) => relative(ROOT, join(ROOT, p)));
+  const inputs = Object.keys(result.metafile.inputs).map((p) => relative(ROOT, join(ROOT, p))).filter((p) => !p.includes('node_modules/'));
   writeFileSync(join(BUILD, `${name}.inputs.json${tmp}`), `${JSON.stringify(inputs)}\n`);
   renameSync(join(BUILD, `${name}.inputs.json${tmp}`), join(BUILD, `${name}.inputs.json`));
   for (const file of result.outputFiles) {
