@@ -55,28 +55,28 @@ function median(xs: number[]): number {
 interface Measured { readonly s: number; readonly cpu: number; readonly mib: number; readonly stdout: string }
 
 /**
- * Runs `node args` once untimed (warm cache), then `runs` times; median wall time, CPU time (user +
- * system: what the work costs, less disturbed than wall time by other load on a shared machine)
- * and peak RSS.
+ * Runs each `node args` once untimed (warm cache), then `runs` times, the commands taking turns so
+ * that both see the same load on a shared machine; per command the median wall time, CPU time
+ * (user + system: what the work costs, much less disturbed by other load than wall time) and peak RSS.
  */
-function measure(args: string[]): Measured {
-  const times: number[] = [];
-  const cpus: number[] = [];
-  const rss: number[] = [];
-  let stdout = '';
+function measure(...commands: string[][]): Measured[] {
+  const samples = commands.map(() => ({ times: [] as number[], cpus: [] as number[], rss: [] as number[], stdout: '' }));
   for (let r = -1; r < runs; r++) {
-    const start = performance.now();
-    const p = spawnSync(process.execPath, ['--require', RSS_HOOK, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MESHFLEET_BENCH_RSS: RSS } });
-    const s = (performance.now() - start) / 1000;
-    if (p.status !== 0) throw new Error(`node ${args.join(' ')} failed (${String(p.status)}):\n${p.stderr}`);
-    stdout = p.stdout;
-    if (r < 0) continue;
-    times.push(s);
-    const [maxRss, cpu] = readFileSync(RSS, 'utf8').split(' ').map(Number);
-    rss.push(maxRss! / 1024);
-    cpus.push(cpu! / 1e6);
+    commands.forEach((args, i) => {
+      const start = performance.now();
+      const p = spawnSync(process.execPath, ['--require', RSS_HOOK, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MESHFLEET_BENCH_RSS: RSS } });
+      const s = (performance.now() - start) / 1000;
+      if (p.status !== 0) throw new Error(`node ${args.join(' ')} failed (${String(p.status)}):\n${p.stderr}`);
+      const sample = samples[i]!;
+      sample.stdout = p.stdout;
+      if (r < 0) return;
+      sample.times.push(s);
+      const [maxRss, cpu] = readFileSync(RSS, 'utf8').split(' ').map(Number);
+      sample.rss.push(maxRss! / 1024);
+      sample.cpus.push(cpu! / 1e6);
+    });
   }
-  return { s: median(times), cpu: median(cpus), mib: median(rss), stdout };
+  return samples.map((x) => ({ s: median(x.times), cpu: median(x.cpus), mib: median(x.rss), stdout: x.stdout }));
 }
 
 const synthJs = await ensureBuilt('scripts/bench-synth.ts');
@@ -91,8 +91,7 @@ for (const n of SIZES) {
   const objects = join(work, `objects-${n}.json`);
   writeFileSync(fleet, fleetOf(n));
   spawnSync(process.execPath, [synthJs, fleet, '--dump', objects], { stdio: 'ignore' });
-  const mesh = measure([synthJs, fleet]);
-  const floor = measure([floorJs, objects]);
+  const [mesh, floor] = measure([synthJs, fleet], [floorJs, objects]) as [Measured, Measured];
   results.set(n, { mesh, floor });
   const count = (JSON.parse(mesh.stdout) as { objects: number }).objects;
   rows.push([String(n), String(count), mesh.s.toFixed(2), mesh.mib.toFixed(0), floor.s.toFixed(2), floor.mib.toFixed(0), (mesh.s / floor.s).toFixed(2),
@@ -112,8 +111,7 @@ const span = SIZES.at(-1)! - SIZES[0]!;
 console.log(`\nper-cluster slope (${SIZES[0]}→${SIZES.at(-1)} clusters): meshfleet ${((last.mesh.s - first.mesh.s) / span * 1000).toFixed(1)} ms and ${((last.mesh.mib - first.mesh.mib) / span).toFixed(2)} MiB per cluster; floor ${((last.floor.s - first.floor.s) / span * 1000).toFixed(1)} ms per cluster; CPU: meshfleet ${((last.mesh.cpu - first.mesh.cpu) / span * 1000).toFixed(1)} ms, floor ${((last.floor.cpu - first.floor.cpu) / span * 1000).toFixed(1)} ms per cluster`);
 
 // The user's commands on the committed default fleet, through the launcher (build is fresh).
-const synthCheck = measure([runJs, '--check']);
-const check = measure([runJs, 'check']);
+const [synthCheck, check] = measure([runJs, '--check'], [runJs, 'check']) as [Measured, Measured];
 const ok = (pass: boolean): string => (pass ? 'ok' : 'MISSED');
 console.log(`\nnpm run synth -- --check (default fleet): ${synthCheck.s.toFixed(2)} s (CPU ${synthCheck.cpu.toFixed(2)} s), ${synthCheck.mib.toFixed(0)} MiB`);
 console.log(`npm run check           (default fleet): ${check.s.toFixed(2)} s (CPU ${check.cpu.toFixed(2)} s), ${check.mib.toFixed(0)} MiB`);
