@@ -29,8 +29,10 @@ export const SCHEMAS = join(PROJECT_ROOT, 'imports', 'schemas');
 export const OBJECT_META = 'k8s#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
 /**
- * The ajv options of the object and values validators, precompiled or not. Validators run a few
- * times per synth, so ajv neither inlines refs nor optimizes when compiling at run time.
+ * The ajv options of the object and values validators, precompiled or not (the errors they report
+ * depend on them). Refs are not inlined: each Kubernetes definition is one function, which is what
+ * lets the precompiled modules share ObjectMeta and PodSpec. Compiling at run time also skips ajv's
+ * code optimization, since such a validator runs only a few times.
  */
 export const KIND_AJV_OPTIONS: Options = { strict: false, allErrors: true, logger: false, inlineRefs: false };
 
