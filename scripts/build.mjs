@@ -19,7 +19,7 @@
  * of them, this script, tsconfig.json, package.json or node_modules/.package-lock.json (rewritten by
  * every npm install) is newer than the output.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,7 +50,10 @@ export function isStale(entry) {
   }
   // The bundled packages are not stat'ed one by one (hundreds of files on every command): npm
   // rewrites node_modules/.package-lock.json whenever it installs or removes anything.
-  const always = [fileURLToPath(import.meta.url), join(ROOT, 'tsconfig.json'), join(ROOT, 'package.json'), join(ROOT, 'node_modules', '.package-lock.json')];
+  // (Other package managers do not write it: then only package.json's own changes count.)
+  const installed = join(ROOT, 'node_modules', '.package-lock.json');
+  if (existsSync(installed) && mtime(installed) > built) return true;
+  const always = [fileURLToPath(import.meta.url), join(ROOT, 'tsconfig.json'), join(ROOT, 'package.json')];
   for (const file of [...always, ...inputs.map((p) => join(ROOT, p))]) if (mtime(file) > built) return true;
   return false;
 }
