@@ -12,14 +12,14 @@
  *
  * This file and the registries are the only places that know which modules exist.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { ADDONS } from './addons/registry';
 import type { AddOn } from './addons/types';
 import { FleetError } from './errors';
 import { resolveCore, sortedNames } from './fleet/defaults';
 import { formatPath, parseFleetText, problemCollector, schemaProblems, type AddWarning, type ParsedFleet } from './fleet/parse';
 import { coreRules } from './fleet/rules';
-import { composeFleetSchema, type JsonSchema } from './fleet/schema';
+import { composeFleetSchema, fleetValidator, type JsonSchema } from './fleet/schema';
 import type { Fleet, RawFleet } from './fleet/types';
 import { ENGINES, engineOf } from './gitops/registry';
 import type { DeliveryChange, GitOpsEngine } from './gitops/types';
@@ -56,7 +56,6 @@ export class SchemaError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 const compiled = new Map<string, ValidateFunction>();
 
 const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway', 'overrides'];
@@ -103,7 +102,7 @@ export function fleetSchemaFor(type: string | undefined): JsonSchema {
 function validatorFor(type: string | undefined): ValidateFunction {
   const key = type ?? '';
   let fn = compiled.get(key);
-  if (!fn) compiled.set(key, (fn = ajv.compile(fleetSchemaFor(type))));
+  if (!fn) compiled.set(key, (fn = fleetValidator(type, fleetSchemaFor(type))));
   return fn;
 }
 

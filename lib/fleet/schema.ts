@@ -4,7 +4,13 @@
  * add-on's per-cluster block. Every `description` is written as the fix a user reads when the
  * field is wrong, because the loader prints it under "fix:". Defaults are not declared here:
  * each module's defaults.ts resolves its own.
+ *
+ * fleetValidator() is how the pipeline checks fleet.yaml against the schema of its mesh type.
  */
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Options, ValidateFunction } from 'ajv';
+import { loadValidator, validatorIndex } from '../render/precompiled';
 
 /** A JSON Schema object (the subset ajv compiles in strict mode). */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -197,4 +203,25 @@ export function composeFleetSchema(parts: SchemaParts): JsonSchema {
       },
     },
   };
+}
+
+/** The ajv options fleet.yaml is checked with (verbose: the loader prints each field's description as the fix). */
+export const FLEET_AJV_OPTIONS: Options = { allErrors: true, verbose: true, strict: true, allowUnionTypes: true };
+
+/** sha256 of a composed schema: which precompiled validator, if any, was generated from exactly it. */
+export function schemaHash(schema: JsonSchema): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
+/**
+ * The validator of a composed fleet.yaml schema: the precompiled one of imports/validators/ when it
+ * was generated from this very schema (the hash in its index entry), else compiled here. A module
+ * that changed its schema fragment without `npm run import` is slower to load, never wrong; the
+ * validators test fails until the import is re-run.
+ */
+export function fleetValidator(meshType: string | undefined, schema: JsonSchema): ValidateFunction {
+  const entry = validatorIndex()?.fleet[meshType ?? ''];
+  if (entry && entry.schema === schemaHash(schema)) return loadValidator<ValidateFunction>(entry.file);
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  return new Ajv(FLEET_AJV_OPTIONS).compile(schema);
 }
