@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { writeChartKeys } from './import-charts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
     writeJson(join(outdir, 'schemas', 'values', `${chart.replace('/', '-')}.json`), { $comment: GENERATED, sources: urls, schema, defaults });
   }
   await writeValidators(join(outdir, 'validators'));
+  writeChartKeys();
   console.error(`imports/ regenerated from ${existsSync(upstream) ? upstream : 'the upstream URLs'}`);
 }
 
