@@ -14,7 +14,9 @@ import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
 import { loadFleetWithModules, plan, SchemaError, validate, write, type Modules } from './pipeline';
-import { fileReader } from './pki/files';
+import { fileReader, type FileReader } from './pki/files';
+import { applyReview, markRevoked, needsChange, readRevocations, recordRevocations, reviewPki, reviewProblem, reviewReport, revocationsSection, type PkiReview } from './pki/revoke';
+import { commitPkiChanges } from './pki/transaction';
 import { EXPIRY_WARNING_DAYS, formatStatus } from './pki/status';
 import { render, type Rendered } from './render/render';
 import { toYaml } from './render/yaml';
@@ -22,6 +24,7 @@ import { diffTrees, isEmpty } from './review/diff';
 import { formatMarkdown, formatText, objectId } from './review/format';
 import { gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './review/tree';
 import { sopsConfig } from './sops/config';
+import { operatorIdentities } from './sops/identity';
 import { PROJECT_ROOT } from './root';
 
 export { SchemaError };
@@ -233,9 +236,9 @@ export function parseCli(argv: string[]): { command: Command; options: SynthOpti
     return { command: { name }, options, review };
   }
   if (verb === 'pki') {
-    const needsCluster = action === 'issue' || action === 'rotate';
-    if (!['status', 'issue', 'rotate', 'rekey'].includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey (got ${JSON.stringify(action ?? '')})`);
-    if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a cluster name`);
+    const needsCluster = action === 'issue' || action === 'rotate' || action === 'revoked';
+    if (!['status', 'issue', 'rotate', 'rekey', 'revoked'].includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked (got ${JSON.stringify(action ?? '')})`);
+    if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a ${action === 'revoked' ? 'holder (a cluster name, "operator <n>", or an age recipient)' : 'cluster name'}`);
     if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
     return { command: { name: 'pki', action: action!, ...(cluster ? { cluster } : {}) }, options, review };
   }
@@ -291,10 +294,21 @@ interface Prepared {
   readonly pkiLabel: string;
   readonly sopsPath: string;
   readonly sopsText: string;
+  /** What synth changes in the CA store (stale recipients, orphans, revocations), and what it says about it. */
+  readonly pkiChange?: { readonly writes: ReadonlyMap<string, string>; readonly deletes: readonly string[]; readonly report: readonly string[] };
+  /** Revocations recorded in the store (after this synth's change). */
+  readonly pendingRevocations: readonly string[];
 }
 
-/** load → … → render in memory; `validateSchemas` false leaves the validate step to the caller. */
-async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSchemas = true): Promise<Prepared> {
+/** Whether the environment names an operator identity the way sops finds one. */
+const hasIdentity = (): boolean => !!(process.env.SOPS_AGE_KEY || process.env.SOPS_AGE_KEY_FILE);
+
+/**
+ * load → … → render in memory; `validateSchemas` false leaves the validate step to the caller.
+ * The CA store is reviewed first (lib/pki/revoke.ts): a synth plans its re-encryptions and removals
+ * (refusing stale recipients without an operator identity), `--check`/`check` refuse any, `diff` skips it.
+ */
+async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSchemas = true, reviewStore = true): Promise<Prepared> {
   const p = paths(options);
   const { fleet, modules, warnings } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
   const { mesh } = modules;
@@ -308,13 +322,35 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
     if (process.stderr.isTTY) process.stderr.write(`creating the CA store ${pkiLabel} for ${fleet.clusters.length} cluster(s): generating keys…\n`);
     newPki = await mesh.ca.create(fleet);
   }
-  const pki = mesh.ca?.read(newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir), fleet, pkiLabel);
+  const rules = mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), posix(relative(p.fleetDir, p.outDir))) ?? [];
+  let reader: FileReader = newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir);
+  let review: PkiReview | undefined;
+  let pkiChange: Prepared['pkiChange'];
+  if (mesh.ca && !newPki && reviewStore) {
+    review = reviewPki({ fleet, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules });
+    if (needsChange(review)) {
+      if (inMemoryOnly || (review.stale.length > 0 && !hasIdentity())) throw new UsageError(reviewProblem(review, pkiLabel, inMemoryOnly));
+      const change = await applyReview(review, p.pkiDir, pkiLabel, () => operatorIdentities());
+      const disk = reader;
+      reader = (path) => (change.deletes.includes(path) ? undefined : change.writes.get(path) ?? disk(path));
+      pkiChange = { ...change, report: reviewReport(review, pkiLabel) };
+    }
+  }
+  let pki: unknown;
+  try {
+    pki = mesh.ca?.read(reader, fleet, pkiLabel);
+  } catch (e) {
+    // A rename shows up as a new cluster without a CA: say what meshfleet makes of it.
+    if (e instanceof UsageError && review?.renameNote) throw new UsageError(`${e.message}\n${review.renameNote}`);
+    throw e;
+  }
+  const pendingRevocations = mesh.ca ? revocationsSection(readRevocations(reader, pkiLabel)) : [];
   const repo = repoPath(p.fleetPath, p.outDir);
-  const rendered = render({ fleet, plan: plan(fleet, modules, pki, options.fleet), ...modules, pki, repoPath: repo });
+  const rendered = render({ fleet, plan: plan(fleet, modules, pki, options.fleet), ...modules, pki, repoPath: repo, notices: pendingRevocations });
   if (validateSchemas) validate(rendered);
   const sopsPath = join(p.fleetDir, '.sops.yaml');
-  const sopsText = sopsConfig(mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), posix(relative(p.fleetDir, p.outDir))) ?? []);
-  return { p, fleet, modules, warnings, rendered, pki, ...(newPki ? { newPki } : {}), pkiLabel, sopsPath, sopsText };
+  const sopsText = sopsConfig(rules);
+  return { p, fleet, modules, warnings, rendered, pki, ...(newPki ? { newPki } : {}), pkiLabel, sopsPath, sopsText, ...(pkiChange ? { pkiChange } : {}), pendingRevocations };
 }
 
 const sopsStale = (x: Prepared): boolean => !existsSync(x.sopsPath) || readFileSync(x.sopsPath, 'utf8') !== x.sopsText;
@@ -334,6 +370,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     return { fleet, rendered, warnings, message: `${options.out} is up to date with ${options.fleet}${pendingNote}` };
   }
   if (newPki) writeNewDir(p.pkiDir, newPki);
+  if (x.pkiChange) commitPkiChanges(p.pkiDir, x.pkiChange.writes, x.pkiChange.deletes);
   const result = write(p.outDir, rendered);
   if (sopsStale(x)) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', x.sopsText]]));
   writeCdk8sOutput(rendered);
@@ -343,6 +380,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     rendered,
     warnings,
     message: (newPki ? `created the CA store ${pkiLabel} (${newPki.size} files; keys SOPS-encrypted): commit it\n` : '') +
+      (x.pkiChange ? `${x.pkiChange.report.join('\n')}\n` : '') +
       `rendered ${fleet.clusters.length} cluster(s) (${names}) into ${options.out}: ` +
       `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}`,
   };
@@ -445,7 +483,7 @@ function pkiAt(root: string, ref: string, pkiDir: string): Tree | undefined {
 
 /** `npm run diff`: exit 0 when nothing differs, 1 when something does. */
 async function diffCommand(options: SynthOptions, review: ReviewOptions, out: (s: string) => void): Promise<number> {
-  const x = await prepare(options, true);
+  const x = await prepare(options, true, true, false);
   const root = gitRoot(x.p.outDir);
   let old: Tree;
   let pkiOld: Tree | undefined;
@@ -492,6 +530,10 @@ async function checkCommand(options: SynthOptions, review: ReviewOptions, out: (
   }
   const pending = pendingLinks(x.modules.mesh, x.fleet, x.pki).trim();
   if (pending) (review.strict ? problems : warnings).push(pending);
+  const revocations = x.pendingRevocations.filter((l) => l.startsWith('### ')).map((l) => l.slice(4));
+  if (revocations.length > 0) {
+    warnings.push(`${revocations.length} revocation(s) pending (${revocations.join('; ')}): do the steps in ${options.out}/README.md ("Pending revocations"), then \`npm run pki -- revoked <holder>\``);
+  }
   for (const w of warnings) err(`warning: ${w}`);
   if (problems.length > 0) {
     err(`check failed: ${problems.length} problem(s)\n${problems.map((p, i) => `${i + 1}. ${p}`).join('\n')}`);
@@ -520,10 +562,11 @@ async function run(command: Command, options: SynthOptions, review: ReviewOption
     out(await modules.mesh.link.run(fleet, p.pkiDir, process.env.KUBECTL ?? 'kubectl'));
     return 0;
   }
-  return pkiCommand(command, fleet, modules, p.pkiDir, out);
+  return pkiCommand(command, fleet, modules, p, out);
 }
 
-async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fleet, modules: Modules, pkiDir: string, out: (s: string) => void): Promise<number> {
+async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fleet, modules: Modules, p: Paths, out: (s: string) => void): Promise<number> {
+  const { pkiDir } = p;
   const ca = modules.mesh.ca;
   if (!ca) throw new UsageError(`mesh type ${modules.mesh.type} keeps no CA store: there is nothing for \`pki ${command.action}\` to do`);
   switch (command.action) {
@@ -542,9 +585,22 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
     case 'rotate':
       out(await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));
       return 0;
-    default:
-      out(await ca.rekey(fleet, pkiDir));
+    case 'revoked':
+      out(markRevoked(pkiDir, posix(relative(process.cwd(), pkiDir)) || '.', command.cluster!, (writes, deletes) => commitPkiChanges(pkiDir, writes, deletes)));
       return 0;
+    default: {
+      // What the old recipients could read goes on the revocation checklist, as when synth re-encrypts.
+      const pkiLabel = posix(relative(process.cwd(), pkiDir)) || '.';
+      const rules = ca.sopsRules(fleet, posix(relative(p.fleetDir, pkiDir)), posix(relative(p.fleetDir, p.outDir)));
+      const review = existsSync(pkiDir) ? reviewPki({ fleet, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
+      out(await ca.rekey(fleet, pkiDir));
+      if (review && review.revocations.length > 0) {
+        const record = recordRevocations(review);
+        commitPkiChanges(pkiDir, record.writes, record.deletes);
+        out(reviewReport({ ...review, stale: [], removedLines: [] }, pkiLabel).join('\n'));
+      }
+      return 0;
+    }
   }
 }
 

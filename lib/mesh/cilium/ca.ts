@@ -19,10 +19,11 @@ import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { writeFilesAtomically } from '../../output/write';
 import { createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, sameSet, unique, type FileReader } from '../../pki/files';
+import { encryptedFile, fileReader, unique, type FileReader } from '../../pki/files';
 import { certRow, type StatusRow } from '../../pki/status';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
+import { recipientsMismatch } from '../../sops/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { ciliumOf } from './defaults';
@@ -86,9 +87,9 @@ export function readCiliumPki(read: FileReader, fleet: Fleet, label: string): Ci
     }
     const have = recipientsOf(parse(content) as Tree);
     const want = clusterRecipients(fleet, c);
-    if (!sameSet(have, want)) {
-      problems.push(`${label}/${clusterCaPath(c.name)} is encrypted to ${have.length} recipient(s) but fleet.yaml names ${want.length} for it ` +
-        `(cluster ${c.name}'s ageRecipient and the operators): run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rekey\`.`);
+    const mismatch = recipientsMismatch(fleet, have, want);
+    if (mismatch) {
+      problems.push(`${label}/${clusterCaPath(c.name)} ${mismatch}: run \`SOPS_AGE_KEY_FILE=<operator key file> npm run synth\` to re-encrypt it.`);
     }
     clusters.set(c.name, content);
   }
@@ -153,7 +154,7 @@ export function caSummary(pki: CiliumPki | undefined): string {
   return `\`${cert.subject.replace(/\n/g, ', ')}\`, valid until ${new Date(cert.validTo).toISOString().slice(0, 10)}`;
 }
 
-export const ciliumCa: CaProfile = {
+export const ciliumCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
   create: (fleet) => createCiliumPki(fleet),
   read: readCiliumPki,
   issue: issueCiliumCa,
