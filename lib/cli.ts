@@ -32,7 +32,7 @@ export { SchemaError };
 export const HELP = `Usage: npm run synth -- [options]
        npm run diff -- [--base <git ref>] [--markdown] [options]
        npm run check -- [--strict] [options]
-       npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [options]
+       npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [options]
        npm run link -- [options]
 
 synth renders fleet.yaml into per-cluster GitOps folders for Flux or Argo CD
@@ -48,6 +48,9 @@ pki rotate <cluster> a new CA for a cluster
 pki rekey            re-encrypt pki/ to the recipients fleet.yaml names now
                      (issue, rotate and rekey need SOPS_AGE_KEY_FILE: an
                      operator's age identity)
+pki revoked <holder> the revocation checklist of a cluster (or "operator <n>",
+                     or an age recipient) that left the fleet is done: drop it
+                     from pki/revocations.yaml and dist/README.md
 link                 read what each cluster's peers need from it (Istio: reader
                      token; Linkerd: remote-access token, gateway address)
                      through its kubeconfig context; write pki/links/
@@ -59,7 +62,8 @@ diff                 render in memory and compare, per cluster, stage and
 check                everything CI needs, in one command: --out is what synth
                      renders (objects and fields), every object passes its
                      schema, no certificate expires within 30 days, .sops.yaml
-                     is current; pending links warn (fail with --strict)
+                     is current, pki/ is encrypted to exactly fleet.yaml's
+                     keys; pending links warn (fail with --strict)
 
 Options:
   --fleet <file>   the fleet description                       (default: fleet.yaml)
@@ -82,7 +86,14 @@ on disk has changed. diff: 0 no difference, 1 differences, 2 failed.
 
 The output folder holds exactly what fleet.yaml describes: files of clusters
 that left the fleet are removed; clusters/<cluster>/flux-system/ (written by
-\`flux bootstrap\`) is never written, removed or read.`;
+\`flux bootstrap\`) is never written, removed or read.
+
+When a cluster leaves or a key changes, synth also removes the cluster's
+pki/ files (git history keeps them) and re-encrypts every pki/ file a former
+key can read, which needs SOPS_AGE_KEY_FILE (without it synth refuses and
+names the files; --check and check fail the same way). What the former key
+could read that stays valid on the live clusters is recorded in
+pki/revocations.yaml and listed in dist/README.md until \`pki revoked\`.`;
 
 const COMMON = `  --fleet <file>   the fleet description                       (default: fleet.yaml)
   --pki <dir>      the CA store          (default: pki/ beside the fleet file)
@@ -114,7 +125,9 @@ ${COMMON}`,
 
 Everything CI needs: --out is what synth renders (objects and fields), every
 object passes its schema, no certificate expires within 30 days, .sops.yaml is
-current. Pending links are a warning, or a failure with --strict.
+current, every pki/ file is readable by exactly the keys fleet.yaml names and
+no removed cluster's files remain. Pending links are a warning, or a failure
+with --strict; pending revocations are a warning.
 
   --out <dir>      the output folder to check (default: dist)
   --strict         pending links fail too
@@ -122,19 +135,24 @@ ${COMMON}`,
   synth: `Usage: npm run synth -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--check]
 
 Renders fleet.yaml into per-cluster GitOps folders; creates the CA store on the
-first run. With --check, renders in memory and exits 1 when --out or .sops.yaml
-differ from what fleet.yaml renders to.
+first run. Files of clusters that left the fleet are removed from the store;
+files a former key can still read are re-encrypted (needs SOPS_AGE_KEY_FILE)
+and what git cannot revoke is recorded in pki/revocations.yaml. With --check,
+renders in memory and exits 1 when --out, .sops.yaml or the store differ from
+what fleet.yaml renders to.
 
   --out <dir>      the output folder, inside the git repository (default: dist)
   --check          compare instead of write (for CI)
 ${COMMON}`,
-  pki: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [--fleet <file>] [--pki <dir>]
+  pki: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [--fleet <file>] [--pki <dir>]
 
 status               the CA certificates; exit 1 if one expires within 30 days,
                      is missing or does not chain to the root
 issue <cluster>      a CA for a cluster added to the fleet
 rotate <cluster>     a new CA for a cluster
 rekey                re-encrypt the store to the recipients fleet.yaml names now
+revoked <holder>     a pending revocation (pki/revocations.yaml) is done: a
+                     cluster name, "operator <n>" or the former age recipient
 issue, rotate and rekey need SOPS_AGE_KEY_FILE (an operator's age identity).
 
 ${COMMON}`,
