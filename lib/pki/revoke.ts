@@ -103,10 +103,20 @@ function git(cwd: string, args: string[]): string | undefined {
   }
 }
 
-/** The fleet.yaml committed at HEAD, for naming keys it no longer names; undefined outside git. */
+/**
+ * The fleet.yaml committed at HEAD, for naming keys it no longer names (and at HEAD~1 when the
+ * change is already committed: HEAD then equals the working file); undefined outside git.
+ */
 function formerFleet(fleetPath: string): Former | undefined {
-  const text = git(dirname(fleetPath), ['show', `HEAD:./${basename(fleetPath)}`]);
-  if (text === undefined) return undefined;
+  const show = (ref: string): string | undefined => git(dirname(fleetPath), ['show', `${ref}:./${basename(fleetPath)}`]);
+  const head = show('HEAD');
+  if (head === undefined) return undefined;
+  if (head !== readFileSync(fleetPath, 'utf8')) return parseFormer(head);
+  const parent = show('HEAD~1');
+  return parent === undefined ? undefined : parseFormer(parent);
+}
+
+function parseFormer(text: string): Former | undefined {
   try {
     const raw = parse(text) as { spec?: { secrets?: { operators?: unknown }; clusters?: { name?: unknown; ageRecipient?: unknown }[] } };
     const clusters = new Map<string, string>();
