@@ -163,6 +163,28 @@ describe('Cilium: a removed cluster held the fleet\'s one CA', () => {
   });
 });
 
+describe('naming a former key', () => {
+  it('finds the holder in the fleet.yaml before the change, also when the change is committed first', async () => {
+    const fx = fixture();
+    const dir = fixtureDir();
+    const args = ['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')];
+    expect((await cli(args)).code).toBe(0);
+    gitCommit(dir);
+    writeFileSync(join(dir, 'fleet.yaml'), fx.fleetText.replace(fx.clusters['kt-k2p']!.recipient, fx.extra.recipient));
+    gitCommit(dir);
+    const label = relative(process.cwd(), join(dir, 'pki'));
+    const r = await cli(args);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`  - ${label}/kt-k2p/cacerts.sops.yaml is readable by kt-k2p's former key (${shortKey(fx.clusters['kt-k2p']!.recipient)}) which is no longer in fleet.yaml ` +
+      'and is not readable by kt-k2p; it should be readable by kt-k2p and operator 1\n');
+    // Outside git there is nothing to name it by: shortened, never in full.
+    const bare = fixtureDir(fx.fleetText.replace(fx.clusters['kt-k2p']!.recipient, fx.extra.recipient));
+    const b = await cli(['--fleet', join(bare, 'fleet.yaml'), '--out', join(bare, 'dist')]);
+    expect(b.err).toContain(`/kt-k2p/cacerts.sops.yaml is readable by a key (${shortKey(fx.clusters['kt-k2p']!.recipient)}) which is no longer in fleet.yaml`);
+    expect(b.err).not.toContain(fx.clusters['kt-k2p']!.recipient);
+  });
+});
+
 describe('replacing an operator', () => {
   it('needs a current operator to re-encrypt; the new one is refused by name, and rekey records the old key too', async () => {
     const fx = fixture();
