@@ -47,6 +47,8 @@ export interface Revocation {
 interface Former {
   readonly clusters: ReadonlyMap<string, string>;
   readonly operators: readonly string[];
+  /** True when read from HEAD~1 (the change is committed): good for names, not for telling what changed now. */
+  readonly committed?: boolean;
 }
 
 /** What review found, and what synth will change. */
@@ -113,7 +115,8 @@ function formerFleet(fleetPath: string): Former | undefined {
   if (head === undefined) return undefined;
   if (head !== readFileSync(fleetPath, 'utf8')) return parseFormer(head);
   const parent = show('HEAD~1');
-  return parent === undefined ? undefined : parseFormer(parent);
+  const former = parent === undefined ? undefined : parseFormer(parent);
+  return former && { ...former, committed: true };
 }
 
 function parseFormer(text: string): Former | undefined {
@@ -279,10 +282,10 @@ export function reviewPki(input: ReviewInput): PkiReview {
 
   // Renames: a cluster gone and one new in the same change.
   const removedClusters = [...new Set(orphans.flatMap(goneOf))].sort();
-  const formerNames = new Set(former?.clusters.values() ?? []);
+  const formerNames = new Set(former && !former.committed ? former.clusters.values() : []);
   for (const n of formerNames) if (!names.has(n) && !removedClusters.includes(n)) removedClusters.push(n);
   const owned = new Set(files.flatMap((f) => ca.clustersOf(f)));
-  const added = fleet.clusters.map((c) => c.name).filter((n) => !owned.has(n) || (former !== undefined && !formerNames.has(n)));
+  const added = fleet.clusters.map((c) => c.name).filter((n) => !owned.has(n) || (formerNames.size > 0 && !formerNames.has(n)));
   let renameNote: string | undefined;
   if (removedClusters.length > 0 && added.length > 0) {
     const issue = added.map((n) => (owned.has(n) ? `${n} (its CA is issued)` : `${n} (issue it with \`npm run pki -- issue ${n}\`)`));
