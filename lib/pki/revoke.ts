@@ -205,8 +205,11 @@ export function reviewPki(input: ReviewInput): PkiReview {
   for (const f of files) if (f.endsWith('.sops.yaml')) recipients.set(f, recipientsOf(readSopsFile(read(f), `${pkiLabel}/${f}`)));
 
   // A removed cluster's own files name its key beside the operators: that names the key without git.
-  const former = formerFleet(input.fleetPath);
   const fleetKeys = new Set([...fleet.clusters.map((c) => c.ageRecipient), ...fleet.secrets.operators]);
+  // git is asked only when something changed: an orphan, a key no longer in the fleet, a cluster without files.
+  const ownedBefore = new Set(files.flatMap((f) => ca.clustersOf(f)));
+  const changed = orphans.length > 0 || [...recipients.values()].some((r) => r.some((k) => !fleetKeys.has(k))) || fleet.clusters.some((c) => !ownedBefore.has(c.name));
+  const former = changed ? formerFleet(input.fleetPath) : undefined;
   const inferred = new Map<string, string>();
   for (const f of orphans) {
     const owners = ca.clustersOf(f);
@@ -253,7 +256,7 @@ export function reviewPki(input: ReviewInput): PkiReview {
     }
     items.set(item, [...new Set([...(items.get(item) ?? []), ...goneOf(f)])]);
   }
-  const head = git(fleetDir, ['rev-parse', '--short', 'HEAD'])?.trim();
+  const head = orphans.length > 0 ? git(fleetDir, ['rev-parse', '--short', 'HEAD'])?.trim() : undefined;
   const removedLines: string[] = [];
   const orphanProblems: string[] = [];
   for (const [item, gone] of [...items].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -284,7 +287,7 @@ export function reviewPki(input: ReviewInput): PkiReview {
   const removedClusters = [...new Set(orphans.flatMap(goneOf))].sort();
   const formerNames = new Set(former && !former.committed ? former.clusters.values() : []);
   for (const n of formerNames) if (!names.has(n) && !removedClusters.includes(n)) removedClusters.push(n);
-  const owned = new Set(files.flatMap((f) => ca.clustersOf(f)));
+  const owned = ownedBefore;
   const added = fleet.clusters.map((c) => c.name).filter((n) => !owned.has(n) || (formerNames.size > 0 && !formerNames.has(n)));
   let renameNote: string | undefined;
   if (removedClusters.length > 0 && added.length > 0) {
