@@ -599,19 +599,16 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
       }
       return 0;
     }
-    case 'issue':
-    case 'rotate':
-      out(await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));
-      return 0;
     case 'revoked':
       out(markRevoked(pkiDir, posix(relative(process.cwd(), pkiDir)) || '.', command.cluster!, (writes, deletes) => commitPkiChanges(pkiDir, writes, deletes)));
       return 0;
     default: {
-      // What the old recipients could read goes on the revocation checklist, as when synth re-encrypts.
+      // issue, rotate, rekey: what a key no longer in the fleet could read goes on the revocation
+      // checklist, as when synth re-encrypts (these commands replace the files that show it).
       const pkiLabel = posix(relative(process.cwd(), pkiDir)) || '.';
       const rules = ca.sopsRules(fleet, posix(relative(p.fleetDir, pkiDir)), posix(relative(p.fleetDir, p.outDir)));
       const review = existsSync(pkiDir) ? reviewPki({ fleet, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
-      out(await ca.rekey(fleet, pkiDir));
+      out(command.action === 'rekey' ? await ca.rekey(fleet, pkiDir) : await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));
       if (review && review.revocations.length > 0) {
         const record = recordRevocations(review);
         commitPkiChanges(pkiDir, record.writes, record.deletes);

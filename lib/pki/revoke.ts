@@ -29,7 +29,7 @@ import { decryptObject, recipientsOf } from '../sops/sops';
 import { encryptedFile, readSopsFile, type FileReader } from './files';
 
 export const REVOCATIONS_FILE = 'revocations.yaml';
-const REVOCATIONS_HEADER = '# Written by meshfleet (`npm run synth`): access that left the fleet and is still valid on live clusters.\n' +
+const REVOCATIONS_HEADER = '# Written by meshfleet (`npm run synth`, `npm run pki`): access that left the fleet and is still valid on live clusters.\n' +
   '# No secrets here. Do the steps of an entry, then `npm run pki -- revoked <holder>` (or delete the entry) and commit.\n';
 
 /** One former key and what to rotate because it could read it. */

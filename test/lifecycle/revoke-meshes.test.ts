@@ -185,6 +185,26 @@ describe('naming a former key', () => {
   });
 });
 
+describe('pki issue, rotate and rekey record what a replaced key could read', () => {
+  it('rotating the cluster whose key changed still puts the old key on the checklist', async () => {
+    const fx = fixture();
+    const dir = fixtureDir();
+    const args = ['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')];
+    expect((await cli(args)).code).toBe(0);
+    gitCommit(dir);
+    writeFileSync(join(dir, 'fleet.yaml'), fx.fleetText.replace(fx.clusters['kt-k2p']!.recipient, fx.extra.recipient));
+    const r = await cli(['pki', 'rotate', 'kt-k2p', '--fleet', join(dir, 'fleet.yaml')], keyFile(fx.operator.identity));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`git can no longer give kt-k2p's former key (${shortKey(fx.clusters['kt-k2p']!.recipient)}, key replaced) anything`);
+    const record = parse(readFileSync(join(dir, 'pki/revocations.yaml'), 'utf8')) as { revocations: { holder: string; recipient: string; reason: string }[] };
+    expect(record.revocations.map(({ holder, recipient, reason }) => ({ holder, recipient, reason })))
+      .toEqual([{ holder: 'kt-k2p', recipient: fx.clusters['kt-k2p']!.recipient, reason: 'key replaced' }]);
+    expect((await cli(args)).code).toBe(0);
+    expect(readFileSync(join(dir, 'dist/README.md'), 'utf8')).toContain(`### kt-k2p (\`${shortKey(fx.clusters['kt-k2p']!.recipient)}\`, key replaced)`);
+    expect((await cli(['check', ...args])).code).toBe(0);
+  });
+});
+
 describe('replacing an operator', () => {
   it('needs a current operator to re-encrypt; the new one is refused by name, and rekey records the old key too', async () => {
     const fx = fixture();
