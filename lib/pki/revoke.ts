@@ -204,18 +204,21 @@ export function reviewPki(input: ReviewInput): PkiReview {
   const recipients = new Map<string, string[]>();
   for (const f of files) if (f.endsWith('.sops.yaml')) recipients.set(f, recipientsOf(readSopsFile(read(f), `${pkiLabel}/${f}`)));
 
-  // A removed cluster's own files name its key beside the operators: that names the key without git.
   const fleetKeys = new Set([...fleet.clusters.map((c) => c.ageRecipient), ...fleet.secrets.operators]);
   // git is asked only when something changed: an orphan, a key no longer in the fleet, a cluster without files.
   const ownedBefore = new Set(files.flatMap((f) => ca.clustersOf(f)));
   const changed = orphans.length > 0 || [...recipients.values()].some((r) => r.some((k) => !fleetKeys.has(k))) || fleet.clusters.some((c) => !ownedBefore.has(c.name));
   const former = changed ? formerFleet(input.fleetPath) : undefined;
+  // A removed cluster's own files name its key beside the operators: that names the key without git.
+  // Keys of fleet-wide files (the root or anchor key) are operators', never a cluster's.
+  const fleetWide = new Set([...recipients].filter(([f]) => ca.clustersOf(f).length === 0).flatMap(([, r]) => r));
   const inferred = new Map<string, string>();
   for (const f of orphans) {
+    // Only the cluster's own folder (<cluster>/…) is encrypted to its key; links are for its peers.
     const owners = ca.clustersOf(f);
-    if (owners.length !== 1) continue;
+    if (owners.length !== 1 || !f.startsWith(`${owners[0]}/`)) continue;
     for (const key of recipients.get(f) ?? []) {
-      if (!fleetKeys.has(key) && !former?.operators.includes(key)) inferred.set(key, owners[0]!);
+      if (!fleetKeys.has(key) && !fleetWide.has(key) && !former?.operators.includes(key)) inferred.set(key, owners[0]!);
     }
   }
   const keys = new KeyNames(fleet, former, recorded, inferred);
