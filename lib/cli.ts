@@ -15,9 +15,10 @@ import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
 import { loadFleetWithModules, plan, pruneNotices, SchemaError, validate, write, type Modules } from './pipeline';
-import { fileReader } from './pki/files';
+import { fileReader, type FileReader } from './pki/files';
+import { applyReview, markRevoked, needsChange, readRevocations, recordRevocations, reviewPki, reviewProblem, reviewReport, revocationsSection, type PkiReview } from './pki/revoke';
 import { checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, withKeyChecks } from './pki/status';
-import { assertNoPendingPki, recoverPki, TXN_DIR } from './pki/transaction';
+import { assertNoPendingPki, commitPkiChanges, recoverPki, TXN_DIR } from './pki/transaction';
 import { render, type Rendered } from './render/render';
 import { toYaml } from './render/yaml';
 import { diffTrees, isEmpty } from './review/diff';
@@ -32,7 +33,7 @@ export { SchemaError };
 export const HELP = `Usage: npm run synth -- [options]
        npm run diff -- [--base <git ref>] [--markdown] [options]
        npm run check -- [--strict] [options]
-       npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [options]
+       npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [options]
        npm run link -- [options]
 
 synth renders fleet.yaml into per-cluster GitOps folders for Flux or Argo CD
@@ -49,6 +50,9 @@ pki rotate <cluster> a new CA for a cluster
 pki rekey            re-encrypt pki/ to the recipients fleet.yaml names now
                      (issue, rotate and rekey need SOPS_AGE_KEY_FILE: an
                      operator's age identity)
+pki revoked <holder> the revocation checklist of a cluster (or "operator <n>",
+                     or an age recipient) that left the fleet is done: drop it
+                     from pki/revocations.yaml and dist/README.md
 link                 read what each cluster's peers need from it (Istio: reader
                      token; Linkerd: remote-access token, gateway address)
                      through its kubeconfig context; write pki/links/
@@ -60,7 +64,8 @@ diff                 render in memory and compare, per cluster, stage and
 check                everything CI needs, in one command: --out is what synth
                      renders (objects and fields), every object passes its
                      schema, no certificate expires within 30 days, .sops.yaml
-                     is current; pending links warn (fail with --strict)
+                     is current, pki/ is encrypted to exactly fleet.yaml's
+                     keys; pending links warn (fail with --strict)
 
 Options:
   --fleet <file>   the fleet description                       (default: fleet.yaml)
@@ -89,7 +94,14 @@ One writing command at a time: synth, pki issue|rotate|rekey and link take
 .meshfleet.lock beside the fleet file (a second one refuses, naming the
 first) and first complete or roll back a pki/ change that a killed command
 left. synth --check, check, diff and pki status only read: they report such
-a change and name the command that repairs it.`;
+a change and name the command that repairs it.
+
+When a cluster leaves or a key changes, synth also removes the cluster's
+pki/ files (git history keeps them) and re-encrypts every pki/ file a former
+key can read, which needs SOPS_AGE_KEY_FILE (without it synth refuses and
+names the files; --check and check fail the same way). What the former key
+could read that stays valid on the live clusters is recorded in
+pki/revocations.yaml and listed in dist/README.md until \`pki revoked\`.`;
 
 const COMMON = `  --fleet <file>   the fleet description                       (default: fleet.yaml)
   --pki <dir>      the CA store          (default: pki/ beside the fleet file)
@@ -121,7 +133,9 @@ ${COMMON}`,
 
 Everything CI needs: --out is what synth renders (objects and fields), every
 object passes its schema, no certificate expires within 30 days, .sops.yaml is
-current. Pending links are a warning, or a failure with --strict.
+current, every pki/ file is readable by exactly the keys fleet.yaml names and
+no removed cluster's files remain. Pending links are a warning, or a failure
+with --strict; pending revocations are a warning.
 
   --out <dir>      the output folder to check (default: dist)
   --strict         pending links fail too
@@ -129,13 +143,16 @@ ${COMMON}`,
   synth: `Usage: npm run synth -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--check]
 
 Renders fleet.yaml into per-cluster GitOps folders; creates the CA store on the
-first run. With --check, renders in memory and exits 1 when --out or .sops.yaml
-differ from what fleet.yaml renders to.
+first run. Files of clusters that left the fleet are removed from the store;
+files a former key can still read are re-encrypted (needs SOPS_AGE_KEY_FILE)
+and what git cannot revoke is recorded in pki/revocations.yaml. With --check,
+renders in memory and exits 1 when --out, .sops.yaml or the store differ from
+what fleet.yaml renders to.
 
   --out <dir>      the output folder, inside the git repository (default: dist)
   --check          compare instead of write (for CI)
 ${COMMON}`,
-  pki: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey> [--fleet <file>] [--pki <dir>]
+  pki: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [--fleet <file>] [--pki <dir>]
 
 status               the CA certificates; exit 1 if one expires within 30 days,
                      is missing, does not chain to the root or does not match
@@ -143,6 +160,8 @@ status               the CA certificates; exit 1 if one expires within 30 days,
 issue <cluster>      a CA for a cluster added to the fleet
 rotate <cluster>     a new CA for a cluster
 rekey                re-encrypt the store to the recipients fleet.yaml names now
+revoked <holder>     a pending revocation (pki/revocations.yaml) is done: a
+                     cluster name, "operator <n>" or the former age recipient
 issue, rotate and rekey need SOPS_AGE_KEY_FILE (an operator's age identity).
 
 ${COMMON}`,
@@ -244,9 +263,9 @@ export function parseCli(argv: string[]): { command: Command; options: SynthOpti
     return { command: { name }, options, review };
   }
   if (verb === 'pki') {
-    const needsCluster = action === 'issue' || action === 'rotate';
-    if (!['status', 'issue', 'rotate', 'rekey'].includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey (got ${JSON.stringify(action ?? '')})`);
-    if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a cluster name`);
+    const needsCluster = action === 'issue' || action === 'rotate' || action === 'revoked';
+    if (!['status', 'issue', 'rotate', 'rekey', 'revoked'].includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked (got ${JSON.stringify(action ?? '')})`);
+    if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a ${action === 'revoked' ? 'holder (a cluster name, "operator <n>", or an age recipient)' : 'cluster name'}`);
     if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
     return { command: { name: 'pki', action: action!, ...(cluster ? { cluster } : {}) }, options, review };
   }
@@ -304,10 +323,21 @@ interface Prepared {
   readonly sopsText: string;
   /** An interrupted pki/ change this synth completed or rolled back first. */
   readonly recovered?: string;
+  /** What synth changes in the CA store (stale recipients, orphans, revocations), and what it says about it. */
+  readonly pkiChange?: { readonly writes: ReadonlyMap<string, string>; readonly deletes: readonly string[]; readonly report: readonly string[] };
+  /** Revocations recorded in the store (after this synth's change). */
+  readonly pendingRevocations: readonly string[];
 }
 
-/** load → … → render in memory; `validateSchemas` false leaves the validate step to the caller. */
-async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSchemas = true): Promise<Prepared> {
+/** Whether the environment names an operator identity the way sops finds one. */
+const hasIdentity = (): boolean => !!(process.env.SOPS_AGE_KEY || process.env.SOPS_AGE_KEY_FILE);
+
+/**
+ * load → … → render in memory; `validateSchemas` false leaves the validate step to the caller.
+ * The CA store is reviewed first (lib/pki/revoke.ts): a synth plans its re-encryptions and removals
+ * (refusing stale recipients without an operator identity), `--check`/`check` refuse any, `diff` skips it.
+ */
+async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSchemas = true, reviewStore = true): Promise<Prepared> {
   const p = paths(options);
   const { fleet, modules, warnings } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
   const { mesh } = modules;
@@ -323,19 +353,41 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
     if (process.stderr.isTTY) process.stderr.write(`creating the CA store ${pkiLabel} for ${fleet.clusters.length} cluster(s): generating keys…\n`);
     newPki = await mesh.ca.create(fleet);
   }
-  const pki = mesh.ca?.read(newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir), fleet, pkiLabel);
-  if (mesh.ca && !newPki) {
-    const mismatches = mismatchLines(await checkKeys(mesh.ca.keyPairs(fleet), fileReader(p.pkiDir), availableIdentities()), pkiLabel);
-    if (mismatches.length > 0) throw new UsageError(`a certificate in ${pkiLabel} does not match its private key:\n${mismatches.map((m) => `  - ${m}`).join('\n')}`);
-  }
-  const repo = repoPath(p.fleetPath, p.outDir);
-  const rendered = render({ fleet, plan: plan(fleet, modules, pki, options.fleet), ...modules, pki, repoPath: repo });
-  if (validateSchemas) validate(rendered);
-  const sopsPath = join(p.fleetDir, '.sops.yaml');
   // .sops.yaml describes the default output folder (dist/ beside fleet.yaml) whatever --out is, so
   // rendering elsewhere never breaks the rules the default output relies on.
-  const sopsText = sopsConfig(mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? []);
-  return { p, fleet, modules, warnings, rendered, pki, ...(newPki ? { newPki } : {}), pkiLabel, sopsPath, sopsText, ...(recovered ? { recovered } : {}) };
+  const rules = mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? [];
+  let reader: FileReader = newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir);
+  let review: PkiReview | undefined;
+  let pkiChange: Prepared['pkiChange'];
+  if (mesh.ca && !newPki && reviewStore) {
+    review = reviewPki({ fleet, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules });
+    if (needsChange(review)) {
+      if (inMemoryOnly || (review.stale.length > 0 && !hasIdentity())) throw new UsageError(reviewProblem(review, pkiLabel, inMemoryOnly));
+      const change = await applyReview(review, p.pkiDir, pkiLabel, () => operatorIdentities());
+      const disk = reader;
+      reader = (path) => (change.deletes.includes(path) ? undefined : change.writes.get(path) ?? disk(path));
+      pkiChange = { ...change, report: reviewReport(review, pkiLabel) };
+    }
+  }
+  let pki: unknown;
+  try {
+    pki = mesh.ca?.read(reader, fleet, pkiLabel);
+  } catch (e) {
+    // A rename shows up as a new cluster without a CA: say what meshfleet makes of it.
+    if (e instanceof UsageError && review?.renameNote) throw new UsageError(`${e.message}\n${review.renameNote}`);
+    throw e;
+  }
+  if (mesh.ca && !newPki) {
+    const mismatches = mismatchLines(await checkKeys(mesh.ca.keyPairs(fleet), reader, availableIdentities()), pkiLabel);
+    if (mismatches.length > 0) throw new UsageError(`a certificate in ${pkiLabel} does not match its private key:\n${mismatches.map((m) => `  - ${m}`).join('\n')}`);
+  }
+  const pendingRevocations = mesh.ca ? revocationsSection(readRevocations(reader, pkiLabel)) : [];
+  const repo = repoPath(p.fleetPath, p.outDir);
+  const rendered = render({ fleet, plan: plan(fleet, modules, pki, options.fleet), ...modules, pki, repoPath: repo, notices: pendingRevocations });
+  if (validateSchemas) validate(rendered);
+  const sopsPath = join(p.fleetDir, '.sops.yaml');
+  const sopsText = sopsConfig(rules);
+  return { p, fleet, modules, warnings, rendered, pki, ...(newPki ? { newPki } : {}), pkiLabel, sopsPath, sopsText, ...(recovered ? { recovered } : {}), ...(pkiChange ? { pkiChange } : {}), pendingRevocations };
 }
 
 /** The output folder .sops.yaml's rules describe, relative to the fleet file's folder. */
@@ -370,6 +422,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   // Said before anything is written: what the change makes Flux / Argo CD delete on live clusters.
   const notices = pruneNotices(outTree(p.outDir), rendered.files, fleet);
   if (newPki) writeNewDir(p.pkiDir, newPki);
+  if (x.pkiChange) commitPkiChanges(p.pkiDir, x.pkiChange.writes, x.pkiChange.deletes);
   const result = write(p.outDir, rendered);
   if (sopsStale(x)) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', x.sopsText]]));
   writeCdk8sOutput(rendered);
@@ -381,6 +434,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     rendered,
     warnings: [...warnings, ...notices],
     message: (x.recovered ? `note: ${x.recovered}\n` : '') + (newPki ? `created the CA store ${pkiLabel} (${newPki.size} files; keys SOPS-encrypted): commit it\n` : '') +
+      (x.pkiChange ? `${x.pkiChange.report.join('\n')}\n` : '') +
       `rendered ${fleet.clusters.length} cluster(s) (${names}) into ${options.out}: ` +
       `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}${elsewhere}`,
   };
@@ -482,7 +536,7 @@ function pkiAt(root: string, ref: string, pkiDir: string): Tree | undefined {
 
 /** `npm run diff`: exit 0 when nothing differs, 1 when something does. */
 async function diffCommand(options: SynthOptions, review: ReviewOptions, out: (s: string) => void): Promise<number> {
-  const x = await prepare(options, true);
+  const x = await prepare(options, true, true, false);
   const root = gitRoot(x.p.outDir);
   let old: Tree;
   let pkiOld: Tree | undefined;
@@ -535,6 +589,10 @@ async function checkCommand(options: SynthOptions, review: ReviewOptions, out: (
   }
   const pending = pendingLinks(x.modules.mesh, x.fleet, x.pki).trim();
   if (pending) (review.strict ? problems : warnings).push(pending);
+  const revocations = x.pendingRevocations.filter((l) => l.startsWith('### ')).map((l) => l.slice(4));
+  if (revocations.length > 0) {
+    warnings.push(`${revocations.length} revocation(s) pending (${revocations.join('; ')}): do the steps in ${options.out}/README.md ("Pending revocations"), then \`npm run pki -- revoked <holder>\``);
+  }
   for (const w of warnings) err(`warning: ${w}`);
   if (problems.length > 0) {
     err(`check failed: ${problems.length} problem(s)\n${problems.map((p, i) => `${i + 1}. ${p}`).join('\n')}`);
@@ -587,10 +645,11 @@ async function runPkiOrLink(command: Extract<Command, { name: 'pki' | 'link' }>,
     out(await modules.mesh.link.run(fleet, p.pkiDir, process.env.KUBECTL ?? 'kubectl'));
     return 0;
   }
-  return pkiCommand(command, fleet, modules, p.pkiDir, out);
+  return pkiCommand(command, fleet, modules, p, out);
 }
 
-async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fleet, modules: Modules, pkiDir: string, out: (s: string) => void): Promise<number> {
+async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fleet, modules: Modules, p: Paths, out: (s: string) => void): Promise<number> {
+  const { pkiDir } = p;
   const ca = modules.mesh.ca;
   if (!ca) throw new UsageError(`mesh type ${modules.mesh.type} keeps no CA store: there is nothing for \`pki ${command.action}\` to do`);
   switch (command.action) {
@@ -611,13 +670,23 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
       }
       return 0;
     }
-    case 'issue':
-    case 'rotate':
-      out(await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));
+    case 'revoked':
+      out(markRevoked(pkiDir, posix(relative(process.cwd(), pkiDir)) || '.', command.cluster!, (writes, deletes) => commitPkiChanges(pkiDir, writes, deletes)));
       return 0;
-    default:
-      out(await ca.rekey(fleet, pkiDir));
+    default: {
+      // issue, rotate, rekey: what a key no longer in the fleet could read goes on the revocation
+      // checklist, as when synth re-encrypts (these commands replace the files that show it).
+      const pkiLabel = posix(relative(process.cwd(), pkiDir)) || '.';
+      const rules = ca.sopsRules(fleet, posix(relative(p.fleetDir, pkiDir)), posix(relative(p.fleetDir, p.outDir)));
+      const review = existsSync(pkiDir) ? reviewPki({ fleet, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
+      out(command.action === 'rekey' ? await ca.rekey(fleet, pkiDir) : await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));
+      if (review && review.revocations.length > 0) {
+        const record = recordRevocations(review);
+        commitPkiChanges(pkiDir, record.writes, record.deletes);
+        out(reviewReport({ ...review, stale: [], removedLines: [] }, pkiLabel).join('\n'));
+      }
       return 0;
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 import { unreachableAddress } from '../net/ip';
 import type { Cluster, Fleet, RawFleet } from './types';
 import { isAddress, type AddProblem } from './parse';
+import { recipientProblem } from '../sops/recipients';
 
 /**
  * Reports every cluster after the first whose `valueOf` repeats an earlier one. `field` is the
@@ -37,7 +38,14 @@ export function uniqueAcrossClusters(
 export function coreRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
   uniqueAcrossClusters(fleet, raw, add, 'name', (c) => c.name, 'give every cluster its own name');
   uniqueAcrossClusters(fleet, raw, add, 'context', (c) => c.context, 'point every cluster at its own kubeconfig context');
+  const keyFix = 'copy the public key again from `age-keygen -y <identity file>` (it starts with age1)';
+  fleet.secrets.operators.forEach((r, i) => {
+    const problem = recipientProblem(r);
+    if (problem) add(['spec', 'secrets', 'operators', i], r, problem, keyFix);
+  });
   fleet.clusters.forEach((c, i) => {
+    const keyProblem = recipientProblem(c.ageRecipient);
+    if (keyProblem) add(['spec', 'clusters', i, 'ageRecipient'], c.ageRecipient, keyProblem, keyFix);
     const apiProblem = apiServerProblem(c.apiServer);
     if (apiProblem) add(['spec', 'clusters', i, 'apiServer'], c.apiServer, apiProblem, 'use the https:// URL the other clusters reach this API server at, e.g. "https://203.0.113.1:6443"');
     const address = c.gateway.address;

@@ -71,6 +71,33 @@ export interface CaProfile {
    * not belong to its certificate.
    */
   keyPairs(fleet: Fleet): KeyPairFiles[];
+  /**
+   * The clusters a store-relative path belongs to, read from the path alone (Istio:
+   * `nhn-nks/cacerts.sops.yaml` → nhn-nks; Linkerd: `links/kt-k2p/link-nhn-nks.yaml` → both);
+   * empty for fleet-wide files. A file of a cluster no longer in the fleet is an orphan synth removes.
+   */
+  clustersOf(path: string): readonly string[];
+  /**
+   * What a key that left the fleet (or was replaced) could read that git cannot take back: the
+   * revocation checklist, one Markdown step per entry, with the exact commands per live peer.
+   */
+  revocationSteps(input: RevocationInput): string[];
+}
+
+/** A former key, and the store files it could open before the change. */
+export interface RevocationInput {
+  /** The fleet as it is now (peers and their contexts). */
+  readonly fleet: Fleet;
+  /** Its holder by fleet name: a cluster, "operator 2", or "unknown". */
+  readonly holder: string;
+  /** True when the holder is no cluster of the fleet any more (removed or renamed). */
+  readonly left: boolean;
+  /** Store-relative paths of the SOPS files it could decrypt, before synth re-encrypts or removes them. */
+  readonly readable: readonly string[];
+  /** The store before the change. */
+  readonly read: FileReader;
+  /** The store as the user names it ("pki"). */
+  readonly pkiLabel: string;
 }
 
 /** One direction of a link: `to` can reach `from` once `from`'s credentials are placed in `to`. */

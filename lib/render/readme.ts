@@ -21,6 +21,8 @@ export interface ReadmeInput {
   readonly pki: unknown;
   /** Where dist/ sits in the repository, POSIX ("" at the root). */
   readonly repoPath: string;
+  /** Sections shown right after the summary while they apply (pending revocations). */
+  readonly notices?: readonly string[];
 }
 
 export function renderReadme(input: ReadmeInput): string {
@@ -34,6 +36,7 @@ export function renderReadme(input: ReadmeInput): string {
     `${mesh.readme.summary(fleet)}, ${count} cluster${count === 1 ? '' : 's'}, applied by ${engine.title} from ` +
       `\`${fleet.gitops.repoURL}\` (branch \`${fleet.gitops.branch}\`).`,
     '',
+    ...(input.notices ?? []),
     '## Topology',
     '',
     ...mesh.readme.topology(fleet),

@@ -29,6 +29,8 @@ export interface RenderInput {
   readonly pki: unknown;
   /** Where dist/ sits in the git repository the engine syncs, POSIX, e.g. "dist". */
   readonly repoPath: string;
+  /** Sections dist/README.md shows right after its summary while they apply (pending revocations); none by default. */
+  readonly notices?: readonly string[];
 }
 
 export interface Rendered {
@@ -86,7 +88,7 @@ export function render(input: RenderInput): Rendered {
     objects.set(name, [...stageObjects.values()].flat());
   }
   files.set('README.md', renderReadme({
-    fleet, plans: plan.clusters, mesh: input.mesh, engine, addons: input.addons, pki: input.pki, repoPath: input.repoPath,
+    fleet, plans: plan.clusters, mesh: input.mesh, engine, addons: input.addons, pki: input.pki, repoPath: input.repoPath, ...(input.notices ? { notices: input.notices } : {}),
   }));
   return { files, objects, emitted };
 }

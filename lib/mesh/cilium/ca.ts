@@ -18,11 +18,12 @@ import { parse } from 'yaml';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, sameSet, unique, withCertFingerprint, type FileReader } from '../../pki/files';
+import { encryptedFile, fileReader, unique, withCertFingerprint, type FileReader } from '../../pki/files';
 import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
+import { recipientsMismatch } from '../../sops/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { ciliumOf } from './defaults';
@@ -86,9 +87,9 @@ export function readCiliumPki(read: FileReader, fleet: Fleet, label: string): Ci
     }
     const have = recipientsOf(parse(content) as Tree);
     const want = clusterRecipients(fleet, c);
-    if (!sameSet(have, want)) {
-      problems.push(`${label}/${clusterCaPath(c.name)} is encrypted to ${have.length} recipient(s) but fleet.yaml names ${want.length} for it ` +
-        `(cluster ${c.name}'s ageRecipient and the operators): run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rekey\`.`);
+    const mismatch = recipientsMismatch(fleet, have, want);
+    if (mismatch) {
+      problems.push(`${label}/${clusterCaPath(c.name)} ${mismatch}: run \`SOPS_AGE_KEY_FILE=<operator key file> npm run synth\` to re-encrypt it.`);
     }
     clusters.set(c.name, content);
   }
@@ -165,7 +166,7 @@ export function ciliumKeyPairs(fleet: Fleet): KeyPairFiles[] {
   ];
 }
 
-export const ciliumCa: CaProfile = {
+export const ciliumCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
   create: (fleet) => createCiliumPki(fleet),
   read: readCiliumPki,
   issue: issueCiliumCa,

@@ -6,6 +6,7 @@
 import type { MeshModule } from '../types';
 import { CILIUM_DEFAULTS } from './defaults';
 import { ciliumCa } from './ca';
+import { ciliumClustersOf, ciliumRevocationSteps } from './revoke';
 import { addCilium } from './control-plane';
 import { resolveCilium, resolveCiliumCluster } from './defaults';
 import { ciliumReadme } from './readme';
@@ -23,7 +24,7 @@ export const cilium: MeshModule = {
   resolve: resolveCilium,
   resolveCluster: (raw) => resolveCiliumCluster(raw),
   rules: ciliumRules,
-  ca: ciliumCa,
+  ca: { ...ciliumCa, clustersOf: ciliumClustersOf, revocationSteps: ciliumRevocationSteps },
   plan(plan) {
     addCilium(plan);
     addUserlist(plan);

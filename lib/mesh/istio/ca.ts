@@ -19,11 +19,12 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createIntermediate, createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, readCert, readSopsFile, sameSet, unique, withCertFingerprint, type FileReader } from '../../pki/files';
+import { encryptedFile, fileReader, readCert, readSopsFile, unique, withCertFingerprint, type FileReader } from '../../pki/files';
 import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { pathPrefix, escapeRegex, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
+import { recipientsMismatch } from '../../sops/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { istioOf, watchersOf } from './defaults';
@@ -130,9 +131,9 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
     }
     const have = recipientsOf(readSopsFile(cacerts, `${pkiLabel}/${cacertsPath(c.name)}`));
     const want = cacertsRecipients(fleet, c);
-    if (!sameSet(have, want)) {
-      problems.push(`${pkiLabel}/${cacertsPath(c.name)} is encrypted to ${have.length} recipient(s) but fleet.yaml names ${want.length} for it ` +
-        `(cluster ${c.name}'s ageRecipient and the operators): run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rekey\`.`);
+    const mismatch = recipientsMismatch(fleet, have, want);
+    if (mismatch) {
+      problems.push(`${pkiLabel}/${cacertsPath(c.name)} ${mismatch}: run \`SOPS_AGE_KEY_FILE=<operator key file> npm run synth\` to re-encrypt it.`);
     }
     clusters.set(c.name, { certPem, cacerts });
   }
@@ -232,7 +233,7 @@ export function istioKeyPairs(fleet: Fleet): KeyPairFiles[] {
   ];
 }
 
-export const istioCa: CaProfile = {
+export const istioCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
   create: (fleet) => createIstioPki(fleet),
   read: readIstioPki,
   issue: issueIntermediate,

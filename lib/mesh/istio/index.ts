@@ -9,6 +9,7 @@ import type { MeshModule } from '../types';
 import { addBookinfo } from '../../samples/bookinfo';
 import { addHelloworldWithSleep } from '../../samples/helloworld';
 import { istioCa, type IstioPki } from './ca';
+import { istioClustersOf, istioRevocationSteps } from './revoke';
 import { addIstio } from './control-plane';
 import { isPrimaryRemote, istioClusterOf, resolveIstio, resolveIstioCluster } from './defaults';
 import { addIstioctlFile } from './istioctl';
@@ -25,7 +26,7 @@ export const istio: MeshModule = {
   resolve: resolveIstio,
   resolveCluster: resolveIstioCluster,
   rules: istioRules,
-  ca: istioCa,
+  ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps },
   plan(plan) {
     addIstio(plan);
     addCacerts(plan);

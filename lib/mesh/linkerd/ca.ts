@@ -22,11 +22,12 @@ import { parse } from 'yaml';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createSigningCa, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, sameSet, unique, withCertFingerprint, type FileReader } from '../../pki/files';
+import { encryptedFile, fileReader, unique, withCertFingerprint, type FileReader } from '../../pki/files';
 import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
+import { recipientsMismatch } from '../../sops/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { linkerdOf, peersOf } from './defaults';
@@ -138,9 +139,9 @@ export function readLinkerdPki(read: FileReader, fleet: Fleet, pkiLabel: string)
     }
     const have = recipientsOf(parse(secret) as Tree);
     const want = clusterRecipients(fleet, c);
-    if (!sameSet(have, want)) {
-      problems.push(`${pkiLabel}/${issuerSecretPath(c.name)} is encrypted to ${have.length} recipient(s) but fleet.yaml names ${want.length} for it ` +
-        `(cluster ${c.name}'s ageRecipient and the operators): run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rekey\`.`);
+    const mismatch = recipientsMismatch(fleet, have, want);
+    if (mismatch) {
+      problems.push(`${pkiLabel}/${issuerSecretPath(c.name)} ${mismatch}: run \`SOPS_AGE_KEY_FILE=<operator key file> npm run synth\` to re-encrypt it.`);
     }
     clusters.set(c.name, { issuerPem, issuerSecret: secret });
   }
@@ -250,7 +251,7 @@ export function linkerdKeyPairs(fleet: Fleet): KeyPairFiles[] {
   ];
 }
 
-export const linkerdCa: CaProfile = {
+export const linkerdCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
   create: (fleet) => createLinkerdPki(fleet),
   read: readLinkerdPki,
   issue: issueLinkerdIssuer,

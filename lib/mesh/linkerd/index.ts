@@ -7,6 +7,7 @@
 import type { MeshModule } from '../types';
 import { LINKERD_RELEASES } from './defaults';
 import { linkerdCa, type LinkerdPki } from './ca';
+import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
 import { addLinkerd } from './control-plane';
 import { resolveLinkerd } from './defaults';
 import { addLinks, linkLinkerd, linkStatus } from './link';
@@ -24,7 +25,7 @@ export const linkerd: MeshModule = {
   resolve: resolveLinkerd,
   resolveCluster: () => ({}),
   rules: linkerdRules,
-  ca: linkerdCa,
+  ca: { ...linkerdCa, clustersOf: linkerdClustersOf, revocationSteps: linkerdRevocationSteps },
   plan(plan) {
     addLinkerd(plan);
     addLinks(plan);

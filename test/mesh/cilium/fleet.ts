@@ -6,7 +6,7 @@ import { editFleet, fixture, ROOT } from '../../helpers';
 export const EXAMPLE = readFileSync(join(ROOT, 'examples', 'cilium-clustermesh.yaml'), 'utf8');
 
 /** The example with a third cluster (NodePort 32381, id 3, pods 10.3.0.0/16). */
-export const withThird = (text = EXAMPLE, recipient = 'age1hqv4ynqa7g2z6q6zd5n9yy4lhtfx2l6etnlh9ezcl9h0pppg7yvs0epy6j'): string => editFleet((d) => {
+export const withThird = (text = EXAMPLE, recipient = 'age19hjf42gj2pfedqt23f6xvfl397pzus5wm2tl9x5j7a037k47tvpqemf4dp'): string => editFleet((d) => {
   d.addIn(['spec', 'clusters'], d.createNode({
     name: 'cluster3', apiServer: 'https://172.30.1.90:6443', ageRecipient: recipient, podCIDR: '10.3.0.0/16',
     cilium: { clusterId: 3, apiserverService: 'NodePort', nodeAddresses: ['172.30.1.90'], nodePort: 32381 },

@@ -160,11 +160,11 @@ describe('the lifecycle', () => {
     ]);
   });
 
-  it('a new operator makes synth ask for rekey; rekey re-encrypts to the current recipients', async () => {
+  it('a new operator makes synth ask for an operator identity; rekey re-encrypts to the current recipients', async () => {
     const dir = fixtureDir();
     const more = editFleet((d) => (d.getIn(['spec', 'secrets', 'operators']) as { add(v: unknown): void }).add(fixture().extra.recipient), fixture().fleetText);
     writeFileSync(join(dir, 'fleet.yaml'), more);
-    await expect(synth({ fleet: join(dir, 'fleet.yaml'), out: join(dir, 'dist'), check: false })).rejects.toThrow(/npm run pki -- rekey/);
+    await expect(synth({ fleet: join(dir, 'fleet.yaml'), out: join(dir, 'dist'), check: false })).rejects.toThrow(/is not readable by operator 2; .*\n[^]*run `SOPS_AGE_KEY_FILE=<operator key file> npm run synth`/);
     await withOperator(() => rekey(loadFleet(more), join(dir, 'pki')));
     await synth({ fleet: join(dir, 'fleet.yaml'), out: join(dir, 'dist'), check: false });
     const cacerts = parse(readFileSync(join(dir, 'pki', cacertsPath('kt-k2p')), 'utf8')) as Tree;

@@ -1,0 +1,58 @@
+/**
+ * What a key that left the fleet could read in Istio's store, and what stays valid on the live
+ * clusters after git stops opening for it: the reader tokens of the clusters it watched (in their
+ * remote secrets), its intermediate CA (trusted by the root until it expires), the root key.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Fleet } from '../../fleet/types';
+import { shellFlag } from '../../render/shell';
+import type { RevocationInput } from '../types';
+import { caCertPath, cacertsPath, linkPath, ROOT_KEY } from './ca';
+import { READER_TOKEN_SECRET, remoteSecretName } from './remote-secrets';
+import { ISTIO_NAMESPACE } from './values';
+
+/** `<cluster>/…` and `links/<cluster>.sops.yaml` belong to that cluster; the root files to the fleet. */
+export function istioClustersOf(path: string): string[] {
+  const parts = path.split('/');
+  if (parts.length === 1) return [];
+  if (parts[0] === 'links') return parts.length === 2 && parts[1]!.endsWith('.sops.yaml') ? [parts[1]!.slice(0, -'.sops.yaml'.length)] : [];
+  return [parts[0]!];
+}
+
+const newRoot = (fleet: Fleet, pki: string): string =>
+  `move \`${pki}/\` aside, run \`npm run synth\` (a new root and an intermediate per cluster), \`npm run link\` once the clusters run it, commit; ` +
+  `then restart istiod and the injected workloads on every cluster (${fleet.clusters.map((c) => `\`kubectl ${shellFlag('--context', c.context)} --namespace=${ISTIO_NAMESPACE} rollout restart deployment/istiod\``).join(', ')}, then each workload): ` +
+  'until every cluster runs the new root, cross-cluster mTLS fails, so plan a window';
+
+function notAfter(pem: string | undefined): string {
+  if (!pem) return 'its expiry (the certificate is no longer in the store: see git history)';
+  try {
+    const cert = new X509Certificate(pem);
+    return `${new Date(cert.validTo).toISOString().slice(0, 10)} (serial ${cert.serialNumber})`;
+  } catch {
+    return 'its expiry';
+  }
+}
+
+export function istioRevocationSteps(input: RevocationInput): string[] {
+  const { fleet, holder, left, readable, read, pkiLabel } = input;
+  const steps: string[] = [];
+  const rootReadable = readable.includes(ROOT_KEY);
+  if (rootReadable) steps.push(`The Istio root key (\`${pkiLabel}/${ROOT_KEY}\`) was readable: with it anyone can sign workload identities every cluster trusts. Replace the root: ${newRoot(fleet, pkiLabel)}.`);
+  for (const c of fleet.clusters) {
+    if (!readable.includes(linkPath(c.name))) continue;
+    steps.push(`Rotate ${c.name}'s reader token (carried by the remote secret ${remoteSecretName(c.name)}): ` +
+      `\`kubectl ${shellFlag('--context', c.context)} --namespace=${ISTIO_NAMESPACE} delete secret ${READER_TOKEN_SECRET}\` (the old token stops working), ` +
+      `let the mesh-config stage re-create it with a new token (${fleet.gitops.engine === 'argocd' ? `\`argocd app sync ${c.name}-mesh-config\`` : `\`flux ${shellFlag('--context', c.context)} reconcile kustomization meshfleet-mesh-config\``}), ` +
+      'then `npm run link`, `npm run synth`, commit.');
+  }
+  if (readable.includes(cacertsPath(holder)) && !rootReadable) {
+    steps.push(left
+      ? `${holder}'s intermediate CA (\`${pkiLabel}/${caCertPath(holder)}\`, removed from the store) stays trusted by the root until ${notAfter(read(caCertPath(holder)))}: ` +
+        `certificates it signs are accepted mesh-wide until then. To distrust it sooner, replace the root: ${newRoot(fleet, pkiLabel)}.`
+      : `Rotate ${holder}'s intermediate CA, whose key the old key could read: \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${holder}\`, ` +
+        'then `npm run synth` and commit (istiod picks up a new intermediate from the same root without a restart).');
+  }
+  if (steps.length === 0) steps.push('Nothing it could read is valid on a live cluster: mark it done.');
+  return steps;
+}

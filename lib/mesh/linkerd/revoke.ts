@@ -1,0 +1,51 @@
+/**
+ * What a key that left the fleet could read in Linkerd's store and what stays valid on the live
+ * clusters: the remote-access tokens of the clusters it linked to, its identity issuer (trusted by
+ * the anchor until it expires), the trust anchor key.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Fleet } from '../../fleet/types';
+import { shellFlag } from '../../render/shell';
+import type { RevocationInput } from '../types';
+import { ANCHOR_KEY, credentialsPath, CREDENTIAL_NAMESPACES, issuerCertPath, issuerSecretPath, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE } from './ca';
+import { credentialsName, REMOTE_ACCESS_TOKEN } from './link';
+
+/** `<cluster>/…` belongs to it; `links/<to>/…-<from>…` to both ends. */
+export function linkerdClustersOf(path: string): string[] {
+  const parts = path.split('/');
+  if (parts.length === 1) return [];
+  if (parts[0] !== 'links') return [parts[0]!];
+  if (parts.length !== 3) return parts.length === 2 ? [] : [parts[1]!];
+  const m = /^link-(.+)\.yaml$/.exec(parts[2]!) ?? /^cluster-credentials-(.+?)(\.linkerd)?\.sops\.yaml$/.exec(parts[2]!);
+  return m ? [parts[1]!, m[1]!] : [parts[1]!];
+}
+
+const newAnchor = (fleet: Fleet, pki: string): string =>
+  `move \`${pki}/\` aside, run \`npm run synth\` (a new trust anchor and an issuer per cluster), \`npm run link\`, commit; then restart the control plane and the meshed workloads on every cluster ` +
+  `(${fleet.clusters.map((c) => `\`kubectl ${shellFlag('--context', c.context)} --namespace=${LINKERD_NAMESPACE} rollout restart deployment\``).join(', ')}, then each workload): ` +
+  'until every proxy has the new anchor, cross-cluster traffic fails, so plan a window';
+
+export function linkerdRevocationSteps(input: RevocationInput): string[] {
+  const { fleet, holder, left, readable, read, pkiLabel } = input;
+  const steps: string[] = [];
+  const anchorReadable = readable.includes(ANCHOR_KEY);
+  if (anchorReadable) steps.push(`The trust anchor key (\`${pkiLabel}/${ANCHOR_KEY}\`) was readable: with it anyone can issue identities every cluster trusts. Replace the anchor: ${newAnchor(fleet, pkiLabel)}.`);
+  for (const from of fleet.clusters) {
+    const paths = fleet.clusters.map((to) => to.name).concat(holder).flatMap((to) => CREDENTIAL_NAMESPACES.map((ns) => credentialsPath(to, from.name, ns)));
+    if (!paths.some((p) => readable.includes(p))) continue;
+    steps.push(`Rotate ${from.name}'s remote-access token (carried by ${credentialsName(from.name)}): ` +
+      `\`kubectl ${shellFlag('--context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} delete secret ${REMOTE_ACCESS_TOKEN}\` (the old token stops working), ` +
+      `re-create it from the release (\`helm ${shellFlag('--kube-context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} get manifest linkerd-multicluster | kubectl ${shellFlag('--context', from.context)} apply -f -\`), ` +
+      'then `npm run link`, `npm run synth`, commit.');
+  }
+  if (readable.includes(issuerSecretPath(holder)) && !anchorReadable) {
+    let until = 'its expiry';
+    const pem = read(issuerCertPath(holder));
+    if (pem) until = new Date(new X509Certificate(pem).validTo).toISOString().slice(0, 10);
+    steps.push(left
+      ? `${holder}'s identity issuer (\`${pkiLabel}/${issuerCertPath(holder)}\`, removed from the store) stays trusted by the trust anchor until ${until}. To distrust it sooner, replace the anchor: ${newAnchor(fleet, pkiLabel)}.`
+      : `Rotate ${holder}'s identity issuer, whose key the old key could read: \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${holder}\`, then \`npm run synth\` and commit.`);
+  }
+  if (steps.length === 0) steps.push('Nothing it could read is valid on a live cluster: mark it done.');
+  return steps;
+}
