@@ -158,8 +158,8 @@ describe.skipIf(!hasAge)('the fleet lifecycle: add, link, remove, rename, replac
     const nhn = `nhn-nks (${shortKey(fx.clusters['nhn-nks']!.recipient)})`;
     const staleLinks = [
       `  - pki/links/kakao-ks.sops.yaml is readable by ${nhn} which is no longer in fleet.yaml; it should be readable by kt-k2p, ncloud-nks and operator 1`,
-      `  - pki/links/kt-k2p.sops.yaml is readable by ${nhn} which is no longer in fleet.yaml; it should be readable by ncloud-nks, kakao-ks and operator 1`,
-      `  - pki/links/ncloud-nks.sops.yaml is readable by ${nhn} which is no longer in fleet.yaml; it should be readable by kt-k2p, kakao-ks and operator 1`,
+      `  - pki/links/kt-k2p.sops.yaml is readable by ${nhn} which is no longer in fleet.yaml; it should be readable by kakao-ks, ncloud-nks and operator 1`,
+      `  - pki/links/ncloud-nks.sops.yaml is readable by ${nhn} which is no longer in fleet.yaml; it should be readable by kakao-ks, kt-k2p and operator 1`,
     ];
     const removalProblem = [
       '3 file(s) in pki must be re-encrypted to the recipients fleet.yaml names:',
@@ -181,12 +181,12 @@ describe.skipIf(!hasAge)('the fleet lifecycle: add, link, remove, rename, replac
     const tokenStep = (name: string, ctx: string): string => `Rotate ${name}'s reader token (carried by the remote secret istio-remote-secret-${name}): ` +
       `\`kubectl --context=${ctx} --namespace=istio-system delete secret istio-reader-service-account-istio-remote-secret-token\` (the old token stops working), ` +
       `let the mesh-config stage re-create it with a new token (\`flux --context=${ctx} reconcile kustomization meshfleet-mesh-config\`), then \`npm run link\`, \`npm run synth\`, commit.`;
-    const contexts = ['kt', 'ncloud', 'kakao'];
+    const contexts = ['kakao', 'kt', 'ncloud'];
     const newRoot = 'move `pki/` aside, run `npm run synth` (a new root and an intermediate per cluster), `npm run link` once the clusters run it, commit; ' +
       `then restart istiod and the injected workloads on every cluster (${contexts.map((c) => `\`kubectl --context=${c} --namespace=istio-system rollout restart deployment/istiod\``).join(', ')}, then each workload): ` +
       'until every cluster runs the new root, cross-cluster mTLS fails, so plan a window';
     const nhnSteps = [
-      tokenStep('kt-k2p', 'kt'), tokenStep('ncloud-nks', 'ncloud'), tokenStep('kakao-ks', 'kakao'),
+      tokenStep('kakao-ks', 'kakao'), tokenStep('kt-k2p', 'kt'), tokenStep('ncloud-nks', 'ncloud'),
       `nhn-nks's intermediate CA (\`pki/nhn-nks/ca-cert.pem\`, removed from the store) stays trusted by the root until ${new Date(nhnCert.validTo).toISOString().slice(0, 10)} ` +
       `(serial ${nhnCert.serialNumber}): certificates it signs are accepted mesh-wide until then. To distrust it sooner, replace the root: ${newRoot}.`,
     ];
@@ -198,7 +198,7 @@ describe.skipIf(!hasAge)('the fleet lifecycle: add, link, remove, rename, replac
       `git can no longer give nhn-nks's former key (${shortKey(fx.clusters['nhn-nks']!.recipient)}, left the fleet) anything, but what it could read stays valid on the live clusters until rotated:`,
       ...nhnSteps.map((s, i) => `  ${i + 1}. ${s}`),
       '  then `npm run pki -- revoked nhn-nks` and commit (dist/README.md lists it under "Pending revocations" until then).',
-      'rendered 3 cluster(s) (kt-k2p, ncloud-nks, kakao-ks) into dist: ',
+      'rendered 3 cluster(s) (kakao-ks, kt-k2p, ncloud-nks) into dist: ',
     ].join('\n');
     expect(removed.stdout.slice(0, removedReport.length)).toBe(removedReport);
     expect(existsSync(join(dir, 'pki/nhn-nks'))).toBe(false);
@@ -231,7 +231,7 @@ describe.skipIf(!hasAge)('the fleet lifecycle: add, link, remove, rename, replac
     expect(renamed.status, renamed.stderr).toBe(0);
     expect(renamed.stdout).toContain('removed pki/ncloud-nks/ (cluster ncloud-nks left the fleet; recoverable from git history: git checkout ');
     expect(renamed.stdout).toContain('ncloud-nks left and ncloud-prod joined: meshfleet treats a rename as removing ncloud-nks (its CA, links and access are revoked as above) and adding ncloud-prod (its CA is issued)');
-    expect(renamed.stdout).toContain('2 link(s) pending (ncloud-prod→kt-k2p, ncloud-prod→kakao-ks)');
+    expect(renamed.stdout).toContain('2 link(s) pending (ncloud-prod→kakao-ks, ncloud-prod→kt-k2p)');
     expectCheckPasses(dir);
     commit(dir, 'rename ncloud-nks to ncloud-prod');
 

@@ -1,5 +1,6 @@
 /** Cilium ClusterMesh's parts of dist/README.md: topology, install-Cilium-first, verification, firewall. */
 import type { ClusterPlan } from '../../plan';
+import { shellWord } from '../../render/shell';
 import type { CoreRows, MeshReadme } from '../types';
 import { caSummary, type CiliumPki } from './ca';
 import { CA_SECRET_FILE, valuesFilePath } from './control-plane';
@@ -78,9 +79,9 @@ export const ciliumReadme: MeshReadme = {
       'export SOPS_AGE_KEY_FILE=<operator key file>',
       `helm repo add ${CILIUM_HELM_REPOSITORY} ${cilium.chartRepository} && helm repo update ${CILIUM_HELM_REPOSITORY}`,
       ...fleet.clusters.flatMap((c) => [
-        `sops --decrypt ${dist}manifests/${c.name}/infrastructure/${CA_SECRET_FILE} | kubectl --context ${c.context} apply --server-side --field-manager=kustomize-controller -f -`,
-        `helm install ${CILIUM_RELEASE} ${CILIUM_HELM_REPOSITORY}/cilium --kube-context ${c.context} --namespace ${CILIUM_NAMESPACE} --version ${cilium.version} -f ${dist}${valuesFilePath(c.name)}`,
-        `cilium status --context ${c.context} --wait`,
+        `sops --decrypt ${dist}manifests/${c.name}/infrastructure/${CA_SECRET_FILE} | kubectl --context ${shellWord(c.context)} apply --server-side --field-manager=kustomize-controller -f -`,
+        `helm install ${CILIUM_RELEASE} ${CILIUM_HELM_REPOSITORY}/cilium --kube-context ${shellWord(c.context)} --namespace ${CILIUM_NAMESPACE} --version ${cilium.version} -f ${dist}${valuesFilePath(c.name)}`,
+        `cilium status --context ${shellWord(c.context)} --wait`,
       ]),
       '```',
       '',
@@ -89,7 +90,7 @@ export const ciliumReadme: MeshReadme = {
       '## Verify the ClusterMesh',
       '',
       '```sh',
-      ...fleet.clusters.flatMap((c) => [`cilium status --context ${c.context}`, `cilium clustermesh status --context ${c.context} --wait`]),
+      ...fleet.clusters.flatMap((c) => [`cilium status --context ${shellWord(c.context)}`, `cilium clustermesh status --context ${shellWord(c.context)} --wait`]),
       '```',
       '',
       `Every cluster should list the ${fleet.clusters.length - 1} other cluster(s) as connected.`,
@@ -98,7 +99,7 @@ export const ciliumReadme: MeshReadme = {
         'Cilium\'s own end-to-end check (it deploys test workloads into namespace `cilium-test`):',
         '',
         '```sh',
-        `cilium connectivity test --context ${first.context} --multi-cluster ${second.context}`,
+        `cilium connectivity test --context ${shellWord(first.context)} --multi-cluster ${shellWord(second.context)}`,
         '```',
         '',
       ] : []),
@@ -107,8 +108,8 @@ export const ciliumReadme: MeshReadme = {
       '',
       '```sh',
       ...fleet.clusters.filter((c) => ciliumClusterOf(c).samples.curl).map((c) =>
-        `kubectl --context ${c.context} -n ${SONG_NAMESPACE} exec -it deploy/curltest -- sh -c 'while true; do curl -sS ${USERLIST_SERVICE}.${SONG_NAMESPACE}.svc:80/users/1; sleep 1; echo; done'`),
-      ...fleet.clusters.map((c) => `kubectl --context ${c.context} -n ${CILIUM_NAMESPACE} exec ds/cilium -- cilium service list --clustermesh-affinity`),
+        `kubectl --context ${shellWord(c.context)} -n ${SONG_NAMESPACE} exec -it deploy/curltest -- sh -c 'while true; do curl -sS ${USERLIST_SERVICE}.${SONG_NAMESPACE}.svc:80/users/1; sleep 1; echo; done'`),
+      ...fleet.clusters.map((c) => `kubectl --context ${shellWord(c.context)} -n ${CILIUM_NAMESPACE} exec ds/cilium -- cilium service list --clustermesh-affinity`),
       '```',
       '',
       'The service list shows the backends of every cluster; with affinity `local` or `remote` the preferred ones are marked `(preferred)`. ' +

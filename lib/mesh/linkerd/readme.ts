@@ -1,6 +1,7 @@
 /** Linkerd's parts of dist/README.md: topology, cluster rows, links, how to verify, firewall. */
 import type { Fleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
+import { shellWord } from '../../render/shell';
 import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { HELLOWORLD, HELLOWORLD_PORT } from '../../samples/helloworld';
 import type { CoreRows, MeshReadme } from '../types';
@@ -63,9 +64,9 @@ export const linkerdReadme: MeshReadme = {
       '',
       '```sh',
       ...fleet.clusters.flatMap((c) => [
-        `linkerd check --context ${c.context}`,
-        `linkerd multicluster check --context ${c.context}`,
-        `linkerd multicluster gateways --context ${c.context}`,
+        `linkerd check --context ${shellWord(c.context)}`,
+        `linkerd multicluster check --context ${shellWord(c.context)}`,
+        `linkerd multicluster gateways --context ${shellWord(c.context)}`,
       ]),
       '```',
       '',
@@ -77,8 +78,8 @@ export const linkerdReadme: MeshReadme = {
         `The sample apps: \`${HELLOWORLD}-${s.exporter}\` (the mirror of ${s.exporter}'s exported helloworld) appears in ${client.name}, and curl in ${client.name} gets answers from v1 (${s.exporter}) and v2 (${client.name}) about half each:`,
         '',
         '```sh',
-        `kubectl --context ${client.context} -n ${SAMPLE_NAMESPACE} get service ${HELLOWORLD}-${s.exporter}`,
-        `kubectl --context ${client.context} -n ${SAMPLE_NAMESPACE} exec deploy/curl -c curl -- \\`,
+        `kubectl --context ${shellWord(client.context)} -n ${SAMPLE_NAMESPACE} get service ${HELLOWORLD}-${s.exporter}`,
+        `kubectl --context ${shellWord(client.context)} -n ${SAMPLE_NAMESPACE} exec deploy/curl -c curl -- \\`,
         `  sh -c 'for i in $(seq 1 10); do curl -sS ${HELLOWORLD}:${HELLOWORLD_PORT}/hello; done'`,
         '```',
         '',
