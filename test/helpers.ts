@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import type { Fixture } from './fixture';
-import { synth } from '../lib/cli';
+import { main, synth } from '../lib/cli';
 import { loadFleet } from '../lib/pipeline';
 import { modulesOf, renderFleet } from '../lib/pipeline';
 import { fileReader } from '../lib/pki/files';
@@ -125,5 +125,21 @@ export async function withOperator<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     if (before === undefined) delete process.env.SOPS_AGE_KEY_FILE;
     else process.env.SOPS_AGE_KEY_FILE = before;
+  }
+}
+
+/** Runs the CLI in-process with `env` applied (undefined deletes a variable) and its output captured: the same code path as the process. */
+export async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
+  let out = '';
+  let err = '';
+  try {
+    const code = await main(argv, (s) => { out += `${s}\n`; }, (s) => { err += `${s}\n`; });
+    return { code, out, err };
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
   }
 }

@@ -13,27 +13,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { main, synth } from '../../lib/cli';
+import { synth } from '../../lib/cli';
 import { createIntermediate, createRoot, createSigningCa } from '../../lib/pki/certs';
 import { CERT_SHA256_ANNOTATION, encryptedFile } from '../../lib/pki/files';
 import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';
-import { editFleet, fixture, tempDir } from '../helpers';
+import { editFleet, fixture, runMain, tempDir } from '../helpers';
 import { fixtureExample } from '../mesh/cilium/fleet';
 
-async function run(argv: string[], identity: boolean): Promise<{ code: number; out: string; err: string }> {
-  const saved = process.env.SOPS_AGE_KEY_FILE;
-  if (identity) process.env.SOPS_AGE_KEY_FILE = join(fixture().dir, 'operator.agekey');
-  else delete process.env.SOPS_AGE_KEY_FILE;
-  let out = '';
-  let err = '';
-  try {
-    const code = await main(argv, (s) => { out += `${s}\n`; }, (s) => { err += `${s}\n`; });
-    return { code, out, err };
-  } finally {
-    if (saved === undefined) delete process.env.SOPS_AGE_KEY_FILE;
-    else process.env.SOPS_AGE_KEY_FILE = saved;
-  }
-}
+const run = (argv: string[], identity: boolean): ReturnType<typeof runMain> =>
+  runMain(argv, { SOPS_AGE_KEY_FILE: identity ? join(fixture().dir, 'operator.agekey') : undefined });
 
 const op = (): string[] => [fixture().operator.identity];
 const read = (dir: string, path: string): string => readFileSync(join(dir, 'pki', path), 'utf8');

@@ -16,11 +16,11 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, watch, writeFile
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { main, synth } from '../../lib/cli';
+import { synth } from '../../lib/cli';
 import { LOCK_FILE } from '../../lib/output/lock';
 import { TXN_DIR } from '../../lib/pki/transaction';
 import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';
-import { editFleet, fixture, hasCommand, hashTree, ROOT, tempDir } from '../helpers';
+import { editFleet, fixture, hasCommand, hashTree, ROOT, runMain, tempDir } from '../helpers';
 
 const ITERATIONS = Number(process.env.MESHFLEET_KILL_ITERATIONS ?? 20);
 const SEED = Number(process.env.MESHFLEET_KILL_SEED ?? 14_6);
@@ -80,21 +80,7 @@ const onceWriting = (dir: string, name: (entry: string) => boolean, ms: number) 
   };
 };
 
-/** In-process CLI run with captured output (the same code path as the process). */
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-  let out = '';
-  let err = '';
-  try {
-    const code = await main(argv, (s) => { out += `${s}\n`; }, (s) => { err += `${s}\n`; });
-    return { code, out, err };
-  } finally {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
-}
+const run = runMain;
 
 const spki = (k: ReturnType<typeof createPublicKey>): string => k.export({ type: 'spki', format: 'der' }).toString('base64');
 

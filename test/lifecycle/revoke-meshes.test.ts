@@ -53,6 +53,17 @@ function gitCommit(dir: string): string {
   return g('rev-parse', '--short', 'HEAD').trim();
 }
 
+/** The default fleet synthesized and committed in a temp repo, then fleet.yaml with `from` replaced by the spare key. */
+async function committedThenReplaced(from: (fx: ReturnType<typeof fixture>) => string): Promise<{ fx: ReturnType<typeof fixture>; dir: string; args: string[] }> {
+  const fx = fixture();
+  const dir = fixtureDir();
+  const args = ['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')];
+  expect((await cli(args)).code).toBe(0);
+  gitCommit(dir);
+  writeFileSync(join(dir, 'fleet.yaml'), fx.fleetText.replace(from(fx), fx.extra.recipient));
+  return { fx, dir, args };
+}
+
 describe('clustersOf: which clusters a store path belongs to', () => {
   it('reads Istio and Linkerd paths, hyphenated names included', () => {
     expect(istioClustersOf('root-key.sops.yaml')).toEqual([]);
@@ -165,12 +176,7 @@ describe('Cilium: a removed cluster held the fleet\'s one CA', () => {
 
 describe('naming a former key', () => {
   it('finds the holder in the fleet.yaml before the change, also when the change is committed first', async () => {
-    const fx = fixture();
-    const dir = fixtureDir();
-    const args = ['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')];
-    expect((await cli(args)).code).toBe(0);
-    gitCommit(dir);
-    writeFileSync(join(dir, 'fleet.yaml'), fx.fleetText.replace(fx.clusters['kt-k2p']!.recipient, fx.extra.recipient));
+    const { fx, dir, args } = await committedThenReplaced((f) => f.clusters['kt-k2p']!.recipient);
     gitCommit(dir);
     const label = relative(process.cwd(), join(dir, 'pki'));
     const r = await cli(args);
@@ -187,12 +193,7 @@ describe('naming a former key', () => {
 
 describe('pki issue, rotate and rekey record what a replaced key could read', () => {
   it('rotating the cluster whose key changed still puts the old key on the checklist', async () => {
-    const fx = fixture();
-    const dir = fixtureDir();
-    const args = ['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')];
-    expect((await cli(args)).code).toBe(0);
-    gitCommit(dir);
-    writeFileSync(join(dir, 'fleet.yaml'), fx.fleetText.replace(fx.clusters['kt-k2p']!.recipient, fx.extra.recipient));
+    const { fx, dir, args } = await committedThenReplaced((f) => f.clusters['kt-k2p']!.recipient);
     const r = await cli(['pki', 'rotate', 'kt-k2p', '--fleet', join(dir, 'fleet.yaml')], keyFile(fx.operator.identity));
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(`git can no longer give kt-k2p's former key (${shortKey(fx.clusters['kt-k2p']!.recipient)}, key replaced) anything`);
@@ -207,12 +208,7 @@ describe('pki issue, rotate and rekey record what a replaced key could read', ()
 
 describe('replacing an operator', () => {
   it('needs a current operator to re-encrypt; the new one is refused by name, and rekey records the old key too', async () => {
-    const fx = fixture();
-    const dir = fixtureDir();
-    const args = ['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')];
-    expect((await cli(args)).code).toBe(0);
-    gitCommit(dir);
-    writeFileSync(join(dir, 'fleet.yaml'), fx.fleetText.replace(fx.operator.recipient, fx.extra.recipient));
+    const { fx, dir, args } = await committedThenReplaced((f) => f.operator.recipient);
     const label = relative(process.cwd(), join(dir, 'pki'));
     const former = `former operator 1 (${shortKey(fx.operator.recipient)})`;
 
