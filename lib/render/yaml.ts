@@ -4,7 +4,7 @@
  * folded, and anything YAML 1.1 readers (Go's yaml libraries) would take for a bool or number is
  * quoted.
  */
-import { stringify } from 'yaml';
+import { Document, stringify } from 'yaml';
 
 const FIRST = ['apiVersion', 'kind', 'metadata', 'name', 'namespace', 'path_regex', 'recipient'];
 /** Keys that go after all others: SOPS metadata closes the document, as the sops CLI writes it. */
@@ -41,5 +41,185 @@ export function canonical(value: unknown): unknown {
 
 /** One YAML document, canonical, without a header. */
 export function toYaml(value: unknown): string {
-  return stringify(canonical(value), { version: '1.1', lineWidth: 0, minContentWidth: 0, indentSeq: true, aliasDuplicateObjects: false });
+  return fastYaml(value) ?? library(value);
+}
+
+/**
+ * The fast printer's answer, the same bytes as `library(value)`, or undefined when it leaves the
+ * document to the library (a scalar or empty document, an `undefined` in a list, a bigint, NaN …).
+ */
+export function fastYaml(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  try {
+    if (Array.isArray(value)) return value.length > 0 ? seq(value, '', '') : undefined;
+    const keys = keysOf(value as Record<string, unknown>);
+    return keys.length > 0 ? map(value as Record<string, unknown>, keys, '', '') : undefined;
+  } catch (e) {
+    if (e === FALLBACK) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The `yaml` library's printing, the reference the fast printer below must match byte for byte
+ * (test/render/yaml.test.ts compares them on every object the example fleets render and on
+ * thousands of generated tricky values).
+ */
+export function library(value: unknown): string {
+  return stringify(canonical(value), OPTIONS);
+}
+
+const OPTIONS = { version: '1.1', lineWidth: 0, minContentWidth: 0, indentSeq: true, aliasDuplicateObjects: false } as const;
+
+/*
+ * The fast printer. `yaml`'s stringify builds a document of nodes and prints it through generic
+ * machinery; for meshfleet's output (block maps and sequences of short scalars) that was the
+ * largest cost of a synth (issue 13). This prints block collections, numbers, booleans, null and
+ * plain strings itself, with the library's own rules for when a string may stay plain, and asks
+ * the library for every other scalar (quoted strings, block scalars), splicing its answer in at the
+ * right indentation. Anything else (a scalar document, an `undefined` or bigint, a key that would
+ * need quotes across lines) falls back to the library for the whole document.
+ */
+const FALLBACK = new Error('meshfleet: YAML fast printer falls back to the library');
+
+/** The tag tests the library applies before printing a string plain (yaml 1.1 schema: bools, ints, floats, timestamps, `<<` …). */
+const TAG_TESTS: readonly RegExp[] = (() => {
+  const schema = new Document(null, { version: '1.1' }).schema;
+  return [...schema.tags, ...(schema.compat ?? [])]
+    .filter((t) => t.default && t.tag !== 'tag:yaml.org,2002:str' && t.test)
+    .map((t) => t.test!);
+})();
+
+/** The library's indicator test for plain scalars (stringifyString.js plainString), for single-line printable ASCII. */
+const INDICATOR = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/;
+/** Belt and braces, conservative: YAML 1.1 bools and nulls in any case, document markers, directives, merge keys go through the library. */
+const WORDS = /^(?:y|n|yes|no|on|off|true|false|null|~|<<.*|---.*|\.\.\..*|%.*)$/i;
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+
+/** True when the library prints `s` as itself, unquoted, both as a key and as a value. */
+function plain(s: string): boolean {
+  if (s.length > 1000 || !PRINTABLE_ASCII.test(s) || INDICATOR.test(s) || WORDS.test(s)) return false;
+  for (const t of TAG_TESTS) if (t.test(s)) return false;
+  return true;
+}
+
+/** The library's rendering of a non-plain string as a map value / sequence item, without the `a: ` / `- ` it was printed after; continuation lines indented for a top-level collection. */
+const valueCache = new Map<string, string>();
+const itemCache = new Map<string, string>();
+function probe(s: string, item: boolean): string {
+  const cache = item ? itemCache : valueCache;
+  let out = cache.get(s);
+  if (out === undefined) {
+    const doc = item ? stringify([s], OPTIONS) : stringify({ a: s }, OPTIONS);
+    const lead = item ? '- ' : 'a: ';
+    if (!doc.startsWith(lead) || doc[lead.length] === '\n' || doc[lead.length] === ' ') throw FALLBACK;
+    out = doc.slice(lead.length, -1);
+    cache.set(s, out);
+  }
+  return out;
+}
+
+/** A scalar as a map value (`item` false) or sequence item in a collection indented by `indent`. */
+function scalar(v: unknown, indent: string, item: boolean): string {
+  switch (typeof v) {
+    case 'string': {
+      if (plain(v)) return v;
+      const out = probe(v, item);
+      // Continuation lines (block scalars, long double-quoted strings) were printed for a
+      // top-level collection; indent every non-empty one by the collection's own indent.
+      return indent === '' || !out.includes('\n') ? out : out.replace(/\n(?!\n|$)/g, `\n${indent}`);
+    }
+    case 'number':
+      if (Number.isSafeInteger(v) && !Object.is(v, -0)) return String(v);
+      if (Number.isFinite(v) && /^-?[0-9]+\.[0-9]+$/.test(String(v))) return String(v);
+      throw FALLBACK;
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object':
+      if (v === null) return 'null';
+      throw FALLBACK;
+    default:
+      throw FALLBACK;
+  }
+}
+
+const keyCache = new Map<string, string>();
+/** The library quotes a key with a document marker (`---`, `...`, `%`) only at some depths: not ours to guess. */
+const MARKER = /^(?:%|---|\.\.\.)/m;
+function key(k: string): string {
+  if (plain(k)) return k;
+  let out = keyCache.get(k);
+  if (out === undefined) {
+    if (MARKER.test(k)) throw FALLBACK;
+    const doc = stringify({ [k]: null }, OPTIONS);
+    if (!doc.endsWith(': null\n') || doc.indexOf('\n') !== doc.length - 1 || doc.startsWith('?')) throw FALLBACK;
+    out = doc.slice(0, -': null\n'.length);
+    keyCache.set(k, out);
+  }
+  return out;
+}
+
+/** An array index (`0` … `4294967294`): JavaScript objects list such keys first, in numeric order, whatever the insertion order. */
+const INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
+const isIndex = (k: string): boolean => INDEX.test(k) && Number(k) < 4294967295;
+
+/**
+ * The keys `canonical` keeps, in the order its copy lists them: sorted by `compareKeys`, except
+ * that array-index keys ("80", "443") come first in numeric order, as in any JavaScript object.
+ */
+function keysOf(o: Record<string, unknown>): string[] {
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined);
+  if (keys.length < 2) return keys;
+  keys.sort(compareKeys);
+  if (!keys.some(isIndex)) return keys;
+  return [...keys.filter(isIndex).sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !isIndex(k))];
+}
+
+/**
+ * A block map whose keys start at column `indent.length`. `first` is what goes before the first
+ * key (the indent, or nothing right after a sequence's `- `); the result ends with a newline.
+ */
+function map(o: Record<string, unknown>, keys: readonly string[], indent: string, first: string): string {
+  let out = '';
+  const inner = indent + '  ';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = o[k];
+    out += (i === 0 ? first : indent) + key(k);
+    if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) {
+        if (v.length === 0) out += ': []\n';
+        else out += ':\n' + seq(v, inner, inner);
+      } else {
+        const ks = keysOf(v as Record<string, unknown>);
+        if (ks.length === 0) out += ': {}\n';
+        else out += ':\n' + map(v as Record<string, unknown>, ks, inner, inner);
+      }
+    } else {
+      out += ': ' + scalar(v, indent, false) + '\n';
+    }
+  }
+  return out;
+}
+
+/** A block sequence whose dashes are at column `indent.length`, `first` as for `map`. */
+function seq(a: readonly unknown[], indent: string, first: string): string {
+  let out = '';
+  const inner = indent + '  ';
+  for (let i = 0; i < a.length; i++) {
+    if (!(i in a)) throw FALLBACK;
+    const v = a[i];
+    out += (i === 0 ? first : indent) + '- ';
+    if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) {
+        out += v.length === 0 ? '[]\n' : seq(v, inner, '');
+      } else {
+        const ks = keysOf(v as Record<string, unknown>);
+        out += ks.length === 0 ? '{}\n' : map(v as Record<string, unknown>, ks, inner, '');
+      }
+    } else {
+      out += scalar(v, indent, true) + '\n';
+    }
+  }
+  return out;
 }
