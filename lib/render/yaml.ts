@@ -47,9 +47,16 @@ export function toYaml(value: unknown): string {
 export function fastYaml(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   try {
-    if (Array.isArray(value)) return value.length > 0 ? seq(value, '', '') : undefined;
-    const keys = keysOf(value as Record<string, unknown>);
-    return keys.length > 0 ? map(value as Record<string, unknown>, keys, '', '') : undefined;
+    const out: string[] = [];
+    if (Array.isArray(value)) {
+      if (value.length === 0) return undefined;
+      seq(out, value, '', '');
+    } else {
+      const keys = keysOf(value as Record<string, unknown>);
+      if (keys.length === 0) return undefined;
+      map(out, value as Record<string, unknown>, keys, '', '');
+    }
+    return out.join('');
   } catch (e) {
     if (e === FALLBACK) return undefined;
     throw e;
@@ -177,50 +184,56 @@ function keysOf(o: Record<string, unknown>): string[] {
 }
 
 /**
- * A block map whose keys start at column `indent.length`. `first` is what goes before the first
- * key (the indent, or nothing right after a sequence's `- `); the result ends with a newline.
+ * A block map whose keys start at column `indent.length`, appended to `out`. `first` is what goes
+ * before the first key (the indent, or nothing right after a sequence's `- `); it ends with a
+ * newline. (Pieces joined once per document: a flat string, where `+=` would keep a rope of
+ * thousands of pieces per file alive until written.)
  */
-function map(o: Record<string, unknown>, keys: readonly string[], indent: string, first: string): string {
-  let out = '';
+function map(out: string[], o: Record<string, unknown>, keys: readonly string[], indent: string, first: string): void {
   const inner = indent + '  ';
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const v = o[k];
-    out += (i === 0 ? first : indent) + key(k);
+    out.push(i === 0 ? first : indent, key(k));
     if (v !== null && typeof v === 'object') {
       if (Array.isArray(v)) {
-        if (v.length === 0) out += ': []\n';
-        else out += ':\n' + seq(v, inner, inner);
+        if (v.length === 0) out.push(': []\n');
+        else {
+          out.push(':\n');
+          seq(out, v, inner, inner);
+        }
       } else {
         const ks = keysOf(v as Record<string, unknown>);
-        if (ks.length === 0) out += ': {}\n';
-        else out += ':\n' + map(v as Record<string, unknown>, ks, inner, inner);
+        if (ks.length === 0) out.push(': {}\n');
+        else {
+          out.push(':\n');
+          map(out, v as Record<string, unknown>, ks, inner, inner);
+        }
       }
     } else {
-      out += ': ' + scalar(v, indent, false) + '\n';
+      out.push(': ', scalar(v, indent, false), '\n');
     }
   }
-  return out;
 }
 
 /** A block sequence whose dashes are at column `indent.length`, `first` as for `map`. */
-function seq(a: readonly unknown[], indent: string, first: string): string {
-  let out = '';
+function seq(out: string[], a: readonly unknown[], indent: string, first: string): void {
   const inner = indent + '  ';
   for (let i = 0; i < a.length; i++) {
     if (!(i in a)) throw FALLBACK;
     const v = a[i];
-    out += (i === 0 ? first : indent) + '- ';
+    out.push(i === 0 ? first : indent, '- ');
     if (v !== null && typeof v === 'object') {
       if (Array.isArray(v)) {
-        out += v.length === 0 ? '[]\n' : seq(v, inner, '');
+        if (v.length === 0) out.push('[]\n');
+        else seq(out, v, inner, '');
       } else {
         const ks = keysOf(v as Record<string, unknown>);
-        out += ks.length === 0 ? '{}\n' : map(v as Record<string, unknown>, ks, inner, '');
+        if (ks.length === 0) out.push('{}\n');
+        else map(out, v as Record<string, unknown>, ks, inner, '');
       }
     } else {
-      out += scalar(v, indent, true) + '\n';
+      out.push(scalar(v, indent, true), '\n');
     }
   }
-  return out;
 }
