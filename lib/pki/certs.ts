@@ -128,6 +128,24 @@ async function ecdsaCert(opts: CertOptions, subject: readonly (readonly [string,
  * An ECDSA P-256 certificate for `keys`: self-signed without `issuer`, else signed by it with an
  * authority key identifier and `issuedExtensions` added. Returns PEM certificate and PKCS#8 key.
  */
+/**
+ * An issuer's certificate and imported key, parsed once per issuer: a new store signs every
+ * cluster's intermediate with the same root, concurrently.
+ */
+const issuers = new WeakMap<KeyPairPem, Promise<{ issuerCert: X509.X509Certificate; issuerKey: webcrypto.CryptoKey }>>();
+function parsedIssuer(issuer: KeyPairPem): Promise<{ issuerCert: X509.X509Certificate; issuerKey: webcrypto.CryptoKey }> {
+  let parsed = issuers.get(issuer);
+  if (!parsed) {
+    parsed = (async () => {
+      const { x509 } = await certLibs();
+      const issuerKey = await webcrypto.subtle.importKey('pkcs8', pemBody(issuer.keyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+      return { issuerCert: new x509.X509Certificate(issuer.certPem), issuerKey };
+    })();
+    issuers.set(issuer, parsed);
+  }
+  return parsed;
+}
+
 async function signEcdsa(
   keys: webcrypto.CryptoKeyPair, name: string, notBefore: Date, notAfter: Date, extensions: X509.Extension[],
   issuer: KeyPairPem | undefined, issuedExtensions: X509.Extension[] = [],
@@ -136,8 +154,7 @@ async function signEcdsa(
   const { x509 } = await certLibs();
   let cert: X509.X509Certificate;
   if (issuer) {
-    const issuerCert = new x509.X509Certificate(issuer.certPem);
-    const issuerKey = await subtle.importKey('pkcs8', pemBody(issuer.keyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    const { issuerCert, issuerKey } = await parsedIssuer(issuer);
     cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(), subject: name, issuer: issuerCert.subject, notBefore, notAfter,
       signingAlgorithm: ECDSA, publicKey: keys.publicKey, signingKey: issuerKey,
