@@ -14,7 +14,9 @@
  */
 import { UsageError } from '../errors';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { armor, Decrypter, Encrypter } from 'age-encryption';
+
+/** age-encryption (and the curve libraries under it) loads only when a command encrypts or decrypts: a synth that copies encrypted files never needs it. */
+const ageLib = (): Promise<typeof import('age-encryption')> => import('age-encryption');
 import { canonical } from '../render/yaml';
 
 export const ENCRYPTED_REGEX = '^(data|stringData)$';
@@ -101,6 +103,7 @@ export async function encryptObject(obj: Tree, recipients: readonly string[], no
   const lastmodified = sopsTimestamp(now);
   const age = [];
   for (const recipient of recipients) {
+    const { armor, Encrypter } = await ageLib();
     const e = new Encrypter();
     e.addRecipient(recipient);
     age.push({ recipient, enc: armor.encode(await e.encrypt(new Uint8Array(key))) });
@@ -119,6 +122,7 @@ export async function encryptObject(obj: Tree, recipients: readonly string[], no
 export async function dataKey(obj: Tree, identities: readonly string[]): Promise<Buffer> {
   const meta = obj.sops as SopsMetadata | undefined;
   if (!meta?.age?.length) throw new UsageError('sops: the file has no age recipients (is it SOPS-encrypted with age?)');
+  const { armor, Decrypter } = await ageLib();
   const d = new Decrypter();
   identities.forEach((identity, i) => {
     try {
