@@ -1,11 +1,11 @@
 /**
  * One writing meshfleet command per repository at a time: `.meshfleet.lock` beside fleet.yaml,
- * created with O_EXCL and holding the holder's pid, command and host. A second writing command
- * refuses at once, naming the holder; a lock left by a process that is gone (same host, pid not
- * running) is taken over with a note. Commands that only read (check, diff, synth --check,
- * pki status) take no lock.
+ * created atomically with its content (hard link, else O_EXCL), holding the holder's pid, command
+ * and host. A second writing command refuses at once, naming the holder; a lock left by a process
+ * that is gone (same host, pid not running) is taken over with a note. Commands that only read
+ * (check, diff, synth --check, pki status) take no lock.
  */
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { UsageError } from '../errors';
@@ -45,8 +45,25 @@ function readHolder(path: string): LockHolder | undefined {
   return undefined;
 }
 
-/** Creates `path` with O_EXCL; false when it exists. */
+/**
+ * Creates `path` holding `content`, atomically: false when it exists. The content is written to a
+ * file of this process's own first and hard-linked into place (link fails when the target exists),
+ * so a second command never reads a lock that exists but is still empty. Where the file system
+ * has no hard links, O_EXCL and a write.
+ */
 function create(path: string, content: string): boolean {
+  const tmp = `${path}.${process.pid}.meshfleet-tmp`;
+  writeFileSync(tmp, content, { mode: 0o644 });
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw e;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o644);
