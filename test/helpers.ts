@@ -143,3 +143,14 @@ export async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Prom
     Object.assign(process.env, saved);
   }
 }
+
+/** A seeded PRNG (mulberry32): the same sequence in [0, 1) every run, for seeded fuzz and kill tests. */
+export function seededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -9,21 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { FleetError, UsageError } from '../../lib/errors';
 import { loadFleet, renderFleet } from '../../lib/pipeline';
-import { ROOT } from '../helpers';
+import { ROOT, seededRandom } from '../helpers';
 
 const EXAMPLES = join(ROOT, 'examples');
 const MUTATIONS = 320;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const VALUES: unknown[] = [
   '', ' ', 'x', 'network1', 'kt-k2p', '1.26.8', '0.14.8', '203.0.113.10', '203.0.113.0/24', '::1', 'https://[::1]:6443',

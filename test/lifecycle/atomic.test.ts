@@ -20,24 +20,15 @@ import { synth } from '../../lib/cli';
 import { LOCK_FILE } from '../../lib/output/lock';
 import { TXN_DIR } from '../../lib/pki/transaction';
 import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';
-import { editFleet, fixture, hasCommand, hashTree, ROOT, runMain, tempDir } from '../helpers';
+import { editFleet, fixture, hasCommand, hashTree, ROOT, runMain, seededRandom, tempDir } from '../helpers';
 
 const ITERATIONS = Number(process.env.MESHFLEET_KILL_ITERATIONS ?? 20);
 const SEED = Number(process.env.MESHFLEET_KILL_SEED ?? 14_6);
 const RUN = join(ROOT, 'scripts', 'run.mjs');
 const CLUSTERS = ['kt-k2p', 'ncloud-nks', 'nhn-nks'];
 
-/** mulberry32: a small seeded PRNG, so a failing kill point can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a failing kill point can be replayed. */
+const prng = seededRandom;
 
 const ecdsaFleet = (): string => editFleet((d) => d.setIn(['spec', 'mesh', 'istio', 'ca'], d.createNode({ keyType: 'ecdsa-p256' })), fixture().fleetText);
 const opKeyFile = (): string => join(fixture().dir, 'operator.agekey');

@@ -7,6 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { exampleNames, renderExample } from '../../scripts/golden';
 import { fastYaml, library, toYaml } from '../../lib/render/yaml';
+import { seededRandom } from '../helpers';
 
 const seen: unknown[] = [];
 vi.mock('../../lib/render/yaml', async (importOriginal) => {
@@ -88,16 +89,7 @@ describe('the fast YAML printer', () => {
   });
 });
 
-/** A seeded PRNG (mulberry32): the same values every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 /** Every case spelling of the YAML 1.1 bool and null words. */
 function cases(word: string): string[] {
