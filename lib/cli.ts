@@ -15,7 +15,7 @@ import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
 import { loadFleetWithModules, plan, pruneNotices, SchemaError, validate, write, type Modules } from './pipeline';
-import { fileReader, type FileReader } from './pki/files';
+import { fileReader, readOnce, type FileReader } from './pki/files';
 import { applyReview, markRevoked, needsChange, readRevocations, recordRevocations, reviewPki, reviewProblem, reviewReport, revocationsSection, type PkiReview } from './pki/revoke';
 import { checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, withKeyChecks } from './pki/status';
 import { assertNoPendingPki, commitPkiChanges, recoverPki, TXN_DIR } from './pki/transaction';
@@ -25,7 +25,7 @@ import { diffTrees, isEmpty } from './review/diff';
 import { formatMarkdown, formatText, objectId } from './review/format';
 import { gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './review/tree';
 import { sopsConfig } from './sops/config';
-import { operatorIdentities } from './sops/identity';
+import { identityNamed, operatorIdentities } from './sops/identity';
 import { PROJECT_ROOT } from './root';
 
 export { SchemaError };
@@ -329,9 +329,6 @@ interface Prepared {
   readonly pendingRevocations: readonly string[];
 }
 
-/** Whether the environment names an operator identity the way sops finds one. */
-const hasIdentity = (): boolean => !!(process.env.SOPS_AGE_KEY || process.env.SOPS_AGE_KEY_FILE);
-
 /**
  * load → … → render in memory; `validateSchemas` false leaves the validate step to the caller.
  * The CA store is reviewed first (lib/pki/revoke.ts): a synth plans its re-encryptions and removals
@@ -356,13 +353,14 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   // .sops.yaml describes the default output folder (dist/ beside fleet.yaml) whatever --out is, so
   // rendering elsewhere never breaks the rules the default output relies on.
   const rules = mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? [];
-  let reader: FileReader = newPki ? (path) => newPki!.get(path) : fileReader(p.pkiDir);
+  // The review, the CA profile's read and the key check all pass over the store: each file is read once.
+  let reader: FileReader = newPki ? (path) => newPki!.get(path) : readOnce(fileReader(p.pkiDir));
   let review: PkiReview | undefined;
   let pkiChange: Prepared['pkiChange'];
   if (mesh.ca && !newPki && reviewStore) {
-    review = reviewPki({ fleet, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules });
+    review = reviewPki({ fleet, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules, read: reader });
     if (needsChange(review)) {
-      if (inMemoryOnly || (review.stale.length > 0 && !hasIdentity())) throw new UsageError(reviewProblem(review, pkiLabel, inMemoryOnly));
+      if (inMemoryOnly || (review.stale.length > 0 && !identityNamed())) throw new UsageError(reviewProblem(review, pkiLabel, inMemoryOnly));
       const change = await applyReview(review, p.pkiDir, pkiLabel, () => operatorIdentities());
       const disk = reader;
       reader = (path) => (change.deletes.includes(path) ? undefined : change.writes.get(path) ?? disk(path));
@@ -395,7 +393,7 @@ const DEFAULT_OUT = 'dist';
 
 /** The operator identities when SOPS_AGE_KEY(_FILE) names usable ones; undefined otherwise (never an error: they only add checks). */
 function availableIdentities(): string[] | undefined {
-  if (!process.env.SOPS_AGE_KEY && !process.env.SOPS_AGE_KEY_FILE) return undefined;
+  if (!identityNamed()) return undefined;
   try {
     return operatorIdentities();
   } catch {
@@ -420,10 +418,11 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     return { fleet, rendered, warnings, message: `${options.out} is up to date with ${options.fleet}${pendingNote}` };
   }
   // Said before anything is written: what the change makes Flux / Argo CD delete on live clusters.
-  const notices = pruneNotices(outTree(p.outDir), rendered.files, fleet);
+  const onDisk = outTree(p.outDir);
+  const notices = pruneNotices(onDisk, rendered.files, fleet);
   if (newPki) writeNewDir(p.pkiDir, newPki);
   if (x.pkiChange) commitPkiChanges(p.pkiDir, x.pkiChange.writes, x.pkiChange.deletes);
-  const result = write(p.outDir, rendered);
+  const result = write(p.outDir, rendered, onDisk);
   if (sopsStale(x)) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', x.sopsText]]));
   writeCdk8sOutput(rendered);
   const names = fleet.clusters.map((c) => c.name).join(', ');

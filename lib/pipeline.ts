@@ -16,7 +16,7 @@ import type { ValidateFunction } from 'ajv';
 import { ADDONS } from './addons/registry';
 import type { AddOn } from './addons/types';
 import { FleetError } from './errors';
-import { resolveCore, sortedNames } from './fleet/defaults';
+import { compareNames, resolveCore } from './fleet/defaults';
 import { formatPath, parseFleetText, problemCollector, schemaProblems, type AddWarning, type ParsedFleet } from './fleet/parse';
 import { coreRules } from './fleet/rules';
 import { composeFleetSchema, fleetValidator, type JsonSchema } from './fleet/schema';
@@ -183,8 +183,7 @@ export function loadFleetWithModules(text: string, file = 'fleet.yaml'): { fleet
   const warnings = check(resolved, loaded);
   // From here on clusters are in name order (rules above report in file order): nothing rendered
   // depends on where a cluster sits in spec.clusters, so reordering the list changes no output.
-  const order = sortedNames(resolved.clusters.map((c) => c.name));
-  const fleet: Fleet = { ...resolved, clusters: [...resolved.clusters].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)) };
+  const fleet: Fleet = { ...resolved, clusters: [...resolved.clusters].sort((a, b) => compareNames(a.name, b.name)) };
   return { fleet, modules: loaded.modules, warnings: [...loaded.warnings, ...warnings] };
 }
 
@@ -274,8 +273,8 @@ export function renderFleet(fleet: Fleet, options: RenderOptions, validator = de
 }
 
 /** Step 7: write the files into the output folder … */
-export function write(outDir: string, rendered: Rendered): WriteResult {
-  return writeTree(outDir, rendered.files);
+export function write(outDir: string, rendered: Rendered, onDisk?: ReadonlyMap<string, string>): WriteResult {
+  return writeTree(outDir, rendered.files, onDisk);
 }
 
 /** … or compare them with it: the paths that differ and the stale ones. */

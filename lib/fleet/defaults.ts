@@ -34,8 +34,11 @@ export interface ModuleResolution {
  * rank, so reordering spec.clusters changes no output.
  */
 export function sortedNames(names: readonly string[]): string[] {
-  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...names].sort(compareNames);
 }
+
+/** The order of sortedNames, for sorting anything by its name. */
+export const compareNames = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
   const { spec } = raw;

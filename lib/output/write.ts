@@ -57,18 +57,22 @@ export function listTree(outDir: string): string[] {
 }
 
 /** Paths whose content on disk differs from `files`, plus stale files; empty when in sync. */
-export function diffTree(outDir: string, files: Map<string, string>): { changed: string[]; stale: string[] } {
-  const changed = [...files.keys()].filter((p) => {
+export function diffTree(outDir: string, files: Map<string, string>, onDisk?: ReadonlyMap<string, string>): { changed: string[]; stale: string[] } {
+  // `onDisk`: the folder already read by the caller (Flux's folders left out, as listTree does).
+  const current = (p: string): string | undefined => {
+    if (onDisk) return onDisk.get(p);
     const full = join(outDir, p);
-    return !existsSync(full) || readFileSync(full, 'utf8') !== files.get(p);
-  }).sort();
-  const stale = listTree(outDir).filter((p) => !files.has(p));
+    return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
+  };
+  const changed = [...files.keys()].filter((p) => current(p) !== files.get(p)).sort();
+  const stale = (onDisk ? [...onDisk.keys()].sort() : listTree(outDir)).filter((p) => !files.has(p));
   return { changed, stale };
 }
 
-export function writeTree(outDir: string, files: Map<string, string>): WriteResult {
+/** `onDisk`: the output folder as the caller already read it, so it is not read twice. */
+export function writeTree(outDir: string, files: Map<string, string>, onDisk?: ReadonlyMap<string, string>): WriteResult {
   assertOwned(outDir);
-  const { changed, stale } = diffTree(outDir, files);
+  const { changed, stale } = diffTree(outDir, files, onDisk);
   const staging = stagingDir(outDir);
   try {
     for (const path of changed) {

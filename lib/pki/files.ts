@@ -40,6 +40,15 @@ export function fileReader(dir: string): FileReader {
   };
 }
 
+/** `read`, each path read once: for one command's several passes over a store it does not change meanwhile. */
+export function readOnce(read: FileReader): FileReader {
+  const seen = new Map<string, string | undefined>();
+  return (path) => {
+    if (!seen.has(path)) seen.set(path, read(path));
+    return seen.get(path);
+  };
+}
+
 /** A SOPS-encrypted object as file text: header comment + canonical YAML. */
 export async function encryptedFile(header: string, obj: Tree, recipients: readonly string[], now?: Date): Promise<string> {
   return header + toYaml(await encryptObject(obj, recipients, now));

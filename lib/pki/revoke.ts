@@ -26,7 +26,7 @@ import { toYaml } from '../render/yaml';
 import type { SopsRule } from '../sops/config';
 import { andList, shortKey } from '../sops/recipients';
 import { decryptObject, recipientsOf } from '../sops/sops';
-import { encryptedFile, readSopsFile, type FileReader } from './files';
+import { encryptedFile, fileReader, readSopsFile, type FileReader } from './files';
 
 export const REVOCATIONS_FILE = 'revocations.yaml';
 const REVOCATIONS_HEADER = '# Written by meshfleet (`npm run synth`, `npm run pki`): access that left the fleet and is still valid on live clusters.\n' +
@@ -79,6 +79,8 @@ export interface ReviewInput {
   /** The fleet file; its folder is where .sops.yaml rule paths start. */
   readonly fleetPath: string;
   readonly rules: readonly SopsRule[];
+  /** How to read the store (default: from pkiDir), so a caller's later passes need not read it again. */
+  readonly read?: FileReader;
 }
 
 const posix = (p: string): string => p.split(sep).join('/');
@@ -195,8 +197,9 @@ export function reviewPki(input: ReviewInput): PkiReview {
   const { fleet, ca, pkiDir, pkiLabel } = input;
   const names = new Set(fleet.clusters.map((c) => c.name));
   const files = storeFiles(pkiDir);
-  const read = (path: string): string => readFileSync(join(pkiDir, path), 'utf8');
-  const recorded = readRevocations((p) => (existsSync(join(pkiDir, p)) ? read(p) : undefined), pkiLabel);
+  const store = input.read ?? fileReader(pkiDir);
+  const read = (path: string): string => store(path)!;
+  const recorded = readRevocations(store, pkiLabel);
   const goneOf = (path: string): string[] => ca.clustersOf(path).filter((c) => !names.has(c));
   const orphans = files.filter((f) => goneOf(f).length > 0);
   const orphanSet = new Set(orphans);
@@ -330,7 +333,8 @@ export async function applyReview(r: PkiReview, pkiDir: string, pkiLabel: string
   const ids = r.stale.length > 0 ? identities() : [];
   for (const s of r.stale) {
     const text = readFileSync(join(pkiDir, s.path), 'utf8');
-    const header = text.split('\n').filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('#'))).map((l) => `${l}\n`).join('');
+    // The leading comment lines, kept as they are.
+    const header = /^(?:#[^\n]*\n)*/.exec(text)![0];
     let plain;
     try {
       plain = await decryptObject(readSopsFile(text, `${pkiLabel}/${s.path}`), ids);
@@ -371,8 +375,7 @@ export function reviewReport(r: PkiReview, pkiLabel: string): string[] {
 
 /** `npm run pki -- revoked <holder|recipient>`: the entry is done; returns the message. */
 export function markRevoked(pkiDir: string, pkiLabel: string, who: string, commit: (writes: Map<string, string>, deletes: string[]) => void): string {
-  const read: FileReader = (p) => (existsSync(join(pkiDir, p)) ? readFileSync(join(pkiDir, p), 'utf8') : undefined);
-  const list = readRevocations(read, pkiLabel);
+  const list = readRevocations(fileReader(pkiDir), pkiLabel);
   const done = list.filter((r) => r.holder === who || r.recipient === who);
   if (done.length === 0) {
     throw new UsageError(list.length === 0 ? `no revocation is pending in ${pkiLabel}/${REVOCATIONS_FILE}`

@@ -2,6 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors';
 
+/** Whether the environment names an operator identity the way sops finds one (without reading it). */
+export const identityNamed = (env: NodeJS.ProcessEnv = process.env): boolean => !!(env.SOPS_AGE_KEY || env.SOPS_AGE_KEY_FILE);
+
 export function operatorIdentities(env: NodeJS.ProcessEnv = process.env): string[] {
   const texts: string[] = [];
   if (env.SOPS_AGE_KEY) texts.push(env.SOPS_AGE_KEY);

@@ -5,6 +5,7 @@
  * removed HelmRelease is uninstalled. A suspended Kustomization is deleted without pruning, which is
  * how a rename or a detach keeps the workloads.
  */
+import { compareNames } from '../../fleet/defaults';
 import { objectsUnder, type LocatedObject } from '../../review/diff';
 import { shellFlag, shellWord } from '../../render/shell';
 import type { DeliveryChange } from '../types';
@@ -18,7 +19,7 @@ interface KustomizationSpec {
   prune?: boolean;
   suspend?: boolean;
 }
-const byName = (a: LocatedObject, b: LocatedObject): number => (a.ref.name < b.ref.name ? -1 : a.ref.name > b.ref.name ? 1 : 0);
+const byName = (a: LocatedObject, b: LocatedObject): number => compareNames(a.ref.name, b.ref.name);
 const specOf = (o: LocatedObject): KustomizationSpec => (o.object.spec ?? {}) as KustomizationSpec;
 
 /** The dist-relative stage folder a Kustomization applies (its path ends in manifests/<cluster>/<stage>). */
