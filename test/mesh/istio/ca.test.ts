@@ -1,5 +1,5 @@
 /** pki/: the certificate profile (checked with openssl), the lifecycle and the status table. */
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,6 +69,38 @@ it.skipIf(!hasOpenssl)(`the ecdsa-p256 option makes P-256 certificates with the 
   expect(cert).toContain('Signature Algorithm: ecdsa-with-SHA256');
   expect(cert).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
   expect(createPublicKey(createPrivateKey(inter.keyPem)).export({ type: 'spki', format: 'pem' })).toBe(new X509Certificate(inter.certPem).publicKey.export({ type: 'spki', format: 'pem' }));
+  expect(cert).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation, Key Encipherment, Certificate Sign\n/);
+  expect(cert).toContain('DNS:istiod.istio-system.svc');
+  // The intermediate names its issuer by the root's key identifier, as openssl computes both.
+  const rootText = text(join(dir, 'root.pem'), ['x509']);
+  const ski = (t: string): string => /X509v3 Subject Key Identifier:\s+([0-9A-F:]+)/.exec(t)![1]!;
+  expect(/X509v3 Authority Key Identifier:\s+(?:keyid:)?([0-9A-F:]+)/.exec(cert)![1]).toBe(ski(rootText));
+  const pubkey = execFileSync('openssl', ['x509', '-in', join(dir, 'ca.pem'), '-noout', '-pubkey'], { encoding: 'utf8' });
+  const point = createPublicKey(pubkey).export({ type: 'spki', format: 'der' }).subarray(-65);
+  expect(ski(cert).replace(/:/g, '').toLowerCase()).toBe(createHash('sha1').update(point).digest('hex'));
+  expect(rootText).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE\n/);
+  expect(rootText).not.toContain('Authority Key Identifier');
+});
+
+it('writes every serial number as a positive DER INTEGER in its shortest form, whatever the random bytes', async () => {
+  // A first byte of 00 is padding OpenSSL rejects; one in 512 serials had it when only the sign bit was cleared.
+  const roots = await Promise.all(Array.from({ length: 300 }, () => createRoot({ keyType: 'ecdsa-p256', days: 1 })));
+  for (const { certPem } of roots) {
+    const serial = new X509Certificate(certPem).serialNumber;
+    expect(serial, certPem).toMatch(/^[4-7][0-9A-F]{31}$/);
+  }
+});
+
+it.skipIf(!hasOpenssl)(`dates after 2049 are GeneralizedTime, and openssl verifies the chain${hasOpenssl ? '' : ' — SKIPPED: openssl is not installed'}`, async () => {
+  const now = new Date('2045-06-01T00:00:00Z');
+  const root = await createRoot({ keyType: 'ecdsa-p256', days: 3650, now });
+  const inter = await createIntermediate('kt-k2p', root, { keyType: 'ecdsa-p256', days: 3650, now });
+  expect(new X509Certificate(inter.certPem).validTo).toBe('May 30 00:00:00 2055 GMT');
+  const dir = tempDir();
+  writeFileSync(join(dir, 'root.pem'), root.certPem);
+  writeFileSync(join(dir, 'ca.pem'), inter.certPem);
+  expect(execFileSync('openssl', ['asn1parse', '-in', join(dir, 'ca.pem')], { encoding: 'utf8' })).toMatch(/UTCTIME +:450601000000Z[\s\S]*GENERALIZEDTIME +:20550530000000Z/);
+  expect(execFileSync('openssl', ['verify', '-attime', String(Date.parse('2050-01-01T00:00:00Z') / 1000), '-CAfile', join(dir, 'root.pem'), join(dir, 'ca.pem')], { encoding: 'utf8' })).toContain(': OK');
 });
 
 describe('cacerts', () => {

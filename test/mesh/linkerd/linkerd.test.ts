@@ -116,6 +116,7 @@ describe('a Linkerd fleet synthesized, linked and synthesized again', () => {
       expect(issuer).toMatch(/NIST CURVE: P-256/);
       expect(issuer).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
       expect(issuer).toMatch(/X509v3 Key Usage: critical\s+Certificate Sign, CRL Sign\n/);
+      expect(/X509v3 Authority Key Identifier:\s+(?:keyid:)?([0-9A-F:]+)/.exec(issuer)?.[1]).toBe(/X509v3 Subject Key Identifier:\s+([0-9A-F:]+)/.exec(anchor)?.[1]);
       const verify = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'pki/trust-anchor.pem'), join(dir, 'pki', c, 'issuer.pem')], { encoding: 'utf8' });
       expect(verify.stdout.trim(), verify.stderr).toBe(`${join(dir, 'pki', c, 'issuer.pem')}: OK`);
     }
