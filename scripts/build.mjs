@@ -27,7 +27,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILD = join(ROOT, 'build');
 
 /** Packages left out of the bundle, loaded from node_modules when (and only when) a command needs them. */
-export const LAZY_PACKAGES = ['@peculiar/asn1-schema', '@peculiar/asn1-x509', 'node-forge', 'ajv', 'ajv-formats', 'esbuild', 'age-encryption'];
+export const LAZY_PACKAGES = ['node-forge', 'ajv', 'ajv-formats', 'esbuild', 'age-encryption'];
 
 function mtime(path) {
   try {

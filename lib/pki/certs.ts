@@ -5,17 +5,16 @@
  * pathlen:0`, SAN `DNS:istiod.istio-system.svc`; both `critical, digitalSignature, nonRepudiation,
  * keyEncipherment, keyCertSign` and a subject key identifier.
  *
- * RSA 4096 (Istio's default) is made with node-forge, whose key generation runs on Node's native
- * crypto in the background, so keys are generated concurrently. ECDSA P-256, which node-forge
- * cannot do, is made synchronously: keys and signatures with node:crypto (OpenSSL), the
- * certificate's DER with @peculiar/asn1-x509's RFC 5280 schema. That costs about a millisecond a
- * certificate; WebCrypto through @peculiar/x509 took six (every key, digest and signature a
- * thread-pool job, and every certificate parsed back after signing), which made a 100-cluster
- * store miss its second. Private keys are PKCS#8 PEM.
+ * Keys and signatures come from node:crypto (OpenSSL): ECDSA P-256 keys synchronously, RSA 4096
+ * keys on the thread pool, all clusters at once. The certificate's DER is written with node-forge's
+ * ASN.1 encoder and its name and extension encoders (forge's own certificate code only handles
+ * RSA keys, so the TBSCertificate is assembled here, the way forge's `getTBSCertificate` does).
+ * An ECDSA certificate costs well under a millisecond; WebCrypto through @peculiar/x509 took six
+ * (every key, digest and signature a thread-pool job, every certificate parsed back after
+ * signing), which made a 100-cluster store miss its second. Private keys are PKCS#8 PEM.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import type * as Asn1Schema from '@peculiar/asn1-schema';
-import type * as Asn1X509 from '@peculiar/asn1-x509';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type Forge from 'node-forge';
 
 export type KeyType = 'rsa-4096' | 'ecdsa-p256';
@@ -44,18 +43,13 @@ type Subject = readonly (readonly [string, string])[];
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The certificate libraries, loaded on first use: only the commands that create certificates
- * (first synth, pki rotation) need them.
+ * node-forge, loaded on first use: only the commands that create certificates (first synth, pki
+ * rotation) need it. Required, not imported: it is CommonJS, and Node's ES loader around a dynamic
+ * import cost 30 ms of a 100-cluster store's creation.
  */
-interface Libs { readonly asn1: typeof Asn1Schema; readonly x509: typeof Asn1X509 }
-let libs: Promise<Libs> | undefined;
-function ecdsaLibs(): Promise<Libs> {
-  libs ??= Promise.all([import('@peculiar/asn1-schema'), import('@peculiar/asn1-x509')]).then(([asn1, x509]) => ({ asn1, x509 }));
-  return libs;
-}
-let forgeLib: Promise<typeof Forge> | undefined;
-function forgeLibrary(): Promise<typeof Forge> {
-  forgeLib ??= import('node-forge').then((m) => m.default);
+let forgeLib: typeof Forge | undefined;
+function forgeLibrary(): typeof Forge {
+  forgeLib ??= createRequire(import.meta.url)('node-forge') as typeof Forge;
   return forgeLib;
 }
 
@@ -67,8 +61,7 @@ function validity(opts: CertOptions): { notBefore: Date; notAfter: Date } {
 /**
  * A positive serial with 126 random bits, its first byte 0x40–0x7f: DER wants an INTEGER's
  * shortest form, and a first byte of zero is padding that OpenSSL rejects ("illegal padding").
- * node-forge writes the bytes as given, so a serial starting 00 (once in 512 certificates when only
- * the sign bit was cleared) made a certificate no tool could read.
+ * Clearing only the sign bit, as meshfleet did, made one certificate in 512 unreadable.
  */
 function serialBytes(): Buffer {
   const bytes = randomBytes(16);
@@ -76,160 +69,143 @@ function serialBytes(): Buffer {
   return bytes;
 }
 
+/** Key usage, as forge's keyUsage extension names the bits. */
+const ISTIO_USAGES = { digitalSignature: true, nonRepudiation: true, keyEncipherment: true, keyCertSign: true } as const;
+const SIGNING_CA_USAGES = { keyCertSign: true, cRLSign: true } as const;
+
 /** A self-signed CA; `subject` defaults to Istio's root (other meshes name their own). */
 export async function createRoot(opts: CertOptions, subject: Subject = ROOT_SUBJECT): Promise<KeyPairPem> {
-  return opts.keyType === 'rsa-4096' ? forgeCert(opts, subject, undefined) : istioEcdsaCert(opts, subject, undefined);
+  return caCertificate({ subject, ...validity(opts), keyType: opts.keyType, pathLen: undefined, usages: ISTIO_USAGES, issuer: undefined });
 }
 
 export async function createIntermediate(cluster: string, root: KeyPairPem, opts: CertOptions): Promise<KeyPairPem> {
-  const subject = intermediateSubject(cluster);
-  return opts.keyType === 'rsa-4096' ? forgeCert(opts, subject, root) : istioEcdsaCert(opts, subject, root);
-}
-
-function generateRsa(forge: typeof Forge): Promise<Forge.pki.rsa.KeyPair> {
-  return new Promise((resolve, reject) => {
-    forge.pki.rsa.generateKeyPair({ bits: 4096, e: 0x10001 }, (err, pair) => (err ? reject(err) : resolve(pair)));
+  return caCertificate({
+    subject: intermediateSubject(cluster), ...validity(opts), keyType: opts.keyType, pathLen: 0, usages: ISTIO_USAGES, issuer: root, dnsName: INTERMEDIATE_SAN,
   });
 }
 
-async function forgeCert(opts: CertOptions, subject: Subject, issuer: KeyPairPem | undefined): Promise<KeyPairPem> {
-  const forge = await forgeLibrary();
-  const keys = await generateRsa(forge);
-  const cert = forge.pki.createCertificate();
-  const { notBefore, notAfter } = validity(opts);
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serialBytes().toString('hex');
-  cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = notAfter;
-  const attrs = subject.map(([shortName, value]) => ({ shortName, value }));
-  cert.setSubject(attrs);
-  const issuerCert = issuer ? forge.pki.certificateFromPem(issuer.certPem) : undefined;
-  cert.setIssuer(issuerCert ? issuerCert.subject.attributes : attrs);
-  const extensions: object[] = [
-    { name: 'basicConstraints', cA: true, critical: true, ...(issuer ? { pathLenConstraint: 0 } : {}) },
-    { name: 'keyUsage', critical: true, digitalSignature: true, nonRepudiation: true, keyEncipherment: true, keyCertSign: true },
-    { name: 'subjectKeyIdentifier' },
-  ];
-  if (issuerCert) {
-    extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: issuerCert.generateSubjectKeyIdentifier().getBytes() });
-    extensions.push({ name: 'subjectAltName', altNames: [{ type: 2, value: INTERMEDIATE_SAN }] });
-  }
-  cert.setExtensions(extensions);
-  const signingKey = issuer ? (forge.pki.privateKeyFromPem(issuer.keyPem) as Forge.pki.rsa.PrivateKey) : keys.privateKey;
-  cert.sign(signingKey, forge.md.sha256.create());
-  const keyPem = forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keys.privateKey)));
-  return { certPem: forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n'), keyPem: keyPem.replace(/\r\n/g, '\n') };
-}
-
-/** Key usage bits, as RFC 5280 numbers them (the flags of @peculiar/asn1-x509's KeyUsage). */
-const USAGE = { digitalSignature: 1, nonRepudiation: 2, keyEncipherment: 4, keyCertSign: 32, cRLSign: 64 } as const;
-/** Istio's plug-in CA usages. */
-const ISTIO_USAGES = USAGE.digitalSignature | USAGE.nonRepudiation | USAGE.keyEncipherment | USAGE.keyCertSign;
-
-async function istioEcdsaCert(opts: CertOptions, subject: Subject, issuer: KeyPairPem | undefined): Promise<KeyPairPem> {
-  return ecdsaCert({
-    subject, ...validity(opts), pathLen: issuer ? 0 : undefined, usages: ISTIO_USAGES, issuer,
-    ...(issuer ? { dnsName: INTERMEDIATE_SAN } : {}),
-  }, await ecdsaLibs());
-}
-
-interface EcdsaCertSpec {
+interface CaSpec {
   readonly subject: Subject;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  readonly keyType: KeyType;
   /** `critical, CA:true` with this path length (none when undefined). */
   readonly pathLen: number | undefined;
-  /** `critical` key usage bits. */
-  readonly usages: number;
+  /** The `critical` key usage bits. */
+  readonly usages: Readonly<Record<string, boolean>>;
   /** Self-signed without an issuer. */
   readonly issuer: KeyPairPem | undefined;
   /** A DNS subject alternative name. */
   readonly dnsName?: string;
 }
 
-const ATTRIBUTE_OID: Readonly<Record<string, string>> = { CN: '2.5.4.3', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11' };
-const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
-const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
+const OID = {
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
+  subjectKeyIdentifier: '2.5.29.14',
+} as const;
 
-/** A fresh ArrayBuffer holding exactly `b`'s bytes (asn1-schema takes ArrayBuffers). */
-function arrayBuffer(b: Uint8Array): ArrayBuffer {
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+async function newKeyPair(keyType: KeyType): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
+  if (keyType === 'ecdsa-p256') return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: 4096, publicExponent: 0x10001 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey })));
+  });
 }
 
-/** An X.500 name, each attribute its own RDN; PrintableString where the value allows it, else UTF8String (as OpenSSL and @peculiar/x509 choose). */
-function nameOf({ x509 }: Libs, subject: Subject): Asn1X509.Name {
-  return new x509.Name(subject.map(([key, value]) => {
-    const type = ATTRIBUTE_OID[key];
-    if (!type) throw new Error(`certs: no OID for the name attribute ${key}`);
-    const text = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? { printableString: value } : { utf8String: value };
-    return new x509.RelativeDistinguishedName([new x509.AttributeTypeAndValue({ type, value: new x509.AttributeValue(text) })]);
-  }));
-}
+/** DER as forge's binary string, and back. */
+const binary = (b: Buffer): string => b.toString('binary');
+const bytes = (s: string): Buffer => Buffer.from(s, 'binary');
 
 /**
- * An issuer's subject (as encoded in its certificate, so chains match byte for byte), key
+ * An issuer's subject (as encoded in its certificate, so that names match byte for byte), key
  * identifier and private key, parsed once per issuer: a new store signs every cluster's
  * certificate with the same root.
  */
-interface ParsedIssuer { readonly name: Asn1X509.Name; readonly keyId: ArrayBuffer; readonly key: KeyObject; readonly algorithm: Asn1X509.AlgorithmIdentifier }
+interface ParsedIssuer { readonly name: Forge.asn1.Asn1; readonly keyId: string; readonly key: KeyObject }
 const issuers = new WeakMap<KeyPairPem, ParsedIssuer>();
-function parsedIssuer(libs: Libs, issuer: KeyPairPem): ParsedIssuer {
+function parsedIssuer(forge: typeof Forge, issuer: KeyPairPem): ParsedIssuer {
   let parsed = issuers.get(issuer);
   if (!parsed) {
-    const { asn1, x509 } = libs;
-    const tbs = asn1.AsnConvert.parse(pemBody(issuer.certPem), x509.Certificate).tbsCertificate;
-    const skiExtension = tbs.extensions?.find((e) => e.extnID === x509.id_ce_subjectKeyIdentifier);
-    const keyId = skiExtension
-      ? arrayBuffer(new Uint8Array(asn1.AsnConvert.parse(skiExtension.extnValue, x509.SubjectKeyIdentifier).buffer))
-      : keyIdentifier(tbs.subjectPublicKeyInfo);
-    const key = createPrivateKey(issuer.keyPem);
-    parsed = { name: tbs.subject, keyId, key, algorithm: signatureAlgorithm(libs, key) };
+    const { asn1 } = forge;
+    // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }; the TBS
+    // starts with the optional [0] version, then serial, signature, issuer, validity, subject, SPKI.
+    const tbs = (asn1.fromDer(binary(pemBody(issuer.certPem))).value as Forge.asn1.Asn1[])[0]!;
+    const fields = tbs.value as Forge.asn1.Asn1[];
+    const at = fields[0]!.tagClass === asn1.Class.CONTEXT_SPECIFIC && fields[0]!.type === 0 ? 1 : 0;
+    const name = fields[at + 4]!;
+    const extensions = fields.find((f) => f.tagClass === asn1.Class.CONTEXT_SPECIFIC && f.type === 3);
+    const ski = ((extensions?.value as Forge.asn1.Asn1[] | undefined)?.[0]?.value as Forge.asn1.Asn1[] | undefined ?? [])
+      .map((e) => e.value as Forge.asn1.Asn1[])
+      .find((e) => asn1.derToOid(e[0]!.value as string) === OID.subjectKeyIdentifier);
+    const keyId = ski ? (asn1.fromDer(ski.at(-1)!.value as string).value as string) : keyIdentifier(createPublicKey(issuer.certPem));
+    parsed = { name, keyId, key: createPrivateKey(issuer.keyPem) };
     issuers.set(issuer, parsed);
   }
   return parsed;
 }
 
-/** ecdsa-with-SHA256 for an EC key; sha256WithRSAEncryption (NULL parameters) for an RSA one. */
-function signatureAlgorithm({ x509 }: Libs, key: KeyObject): Asn1X509.AlgorithmIdentifier {
-  return key.asymmetricKeyType === 'rsa'
-    ? new x509.AlgorithmIdentifier({ algorithm: SHA256_WITH_RSA, parameters: null })
-    : new x509.AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
+/**
+ * RFC 5280's key identifier (method 1, what OpenSSL and forge write): SHA-1 of the subjectPublicKey
+ * bits, which are the RSAPublicKey DER for RSA and the uncompressed point for EC; a binary string.
+ */
+function keyIdentifier(publicKey: KeyObject): string {
+  let bits: Buffer;
+  if (publicKey.asymmetricKeyType === 'rsa') {
+    bits = publicKey.export({ type: 'pkcs1', format: 'der' });
+  } else {
+    const { x, y } = publicKey.export({ format: 'jwk' });
+    bits = Buffer.concat([Buffer.from([0x04]), Buffer.from(x!, 'base64url'), Buffer.from(y!, 'base64url')]);
+  }
+  return createHash('sha1').update(bits).digest('binary');
 }
 
-/** RFC 5280's key identifier: SHA-1 of the subjectPublicKey bits (what OpenSSL writes). */
-function keyIdentifier(spki: Asn1X509.SubjectPublicKeyInfo): ArrayBuffer {
-  return arrayBuffer(createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest());
-}
-
-/** An ECDSA P-256 CA certificate, its key generated and its signature made synchronously. */
-function ecdsaCert(spec: EcdsaCertSpec, libs: Libs): KeyPairPem {
-  const { asn1, x509 } = libs;
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const spki = asn1.AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), x509.SubjectPublicKeyInfo);
-  const issuer = spec.issuer ? parsedIssuer(libs, spec.issuer) : undefined;
-  const algorithm = issuer?.algorithm ?? new x509.AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
-  const extension = (extnID: string, critical: boolean, value: object): Asn1X509.Extension =>
-    new x509.Extension({ extnID, critical, extnValue: new asn1.OctetString(asn1.AsnConvert.serialize(value)) });
-  const extensions = [
-    extension(x509.id_ce_basicConstraints, true, new x509.BasicConstraints({ cA: true, ...(spec.pathLen === undefined ? {} : { pathLenConstraint: spec.pathLen }) })),
-    extension(x509.id_ce_keyUsage, true, new x509.KeyUsage(spec.usages)),
-    extension(x509.id_ce_subjectKeyIdentifier, false, new x509.SubjectKeyIdentifier(keyIdentifier(spki))),
-  ];
-  if (issuer) extensions.push(extension(x509.id_ce_authorityKeyIdentifier, false, new x509.AuthorityKeyIdentifier({ keyIdentifier: new x509.KeyIdentifier(issuer.keyId) })));
-  if (spec.dnsName) extensions.push(extension(x509.id_ce_subjectAltName, false, new x509.SubjectAlternativeName([new x509.GeneralName({ dNSName: spec.dnsName })])));
-  const subject = nameOf(libs, spec.subject);
-  const tbsCertificate = new x509.TBSCertificate({
-    version: x509.Version.v3,
-    serialNumber: arrayBuffer(serialBytes()),
-    signature: algorithm,
-    issuer: issuer?.name ?? subject,
-    validity: new x509.Validity({ notBefore: spec.notBefore, notAfter: spec.notAfter }),
+/** An X.509 v3 CA certificate: key generated, TBSCertificate written with forge's encoders, signed by node:crypto. */
+async function caCertificate(spec: CaSpec): Promise<KeyPairPem> {
+  const { publicKey, privateKey } = await newKeyPair(spec.keyType);
+  const forge = forgeLibrary();
+  const { asn1, pki } = forge;
+  const U = asn1.Class.UNIVERSAL;
+  const T = asn1.Type;
+  const seq = (value: Forge.asn1.Asn1[]): Forge.asn1.Asn1 => asn1.create(U, T.SEQUENCE, true, value);
+  const issuer = spec.issuer ? parsedIssuer(forge, spec.issuer) : undefined;
+  const signingKey = issuer?.key ?? privateKey;
+  // AlgorithmIdentifier: ECDSA has no parameters, RSA a NULL.
+  const algorithm = signingKey.asymmetricKeyType === 'rsa'
+    ? seq([asn1.create(U, T.OID, false, asn1.oidToDer(OID.sha256WithRsa).getBytes()), asn1.create(U, T.NULL, false, '')])
+    : seq([asn1.create(U, T.OID, false, asn1.oidToDer(OID.ecdsaWithSha256).getBytes())]);
+  // Forge encodes the names (PrintableString, UTF8String where a value needs it) and the extensions.
+  const holder = pki.createCertificate();
+  holder.setSubject(spec.subject.map(([shortName, value]) => ({
+    // (@types/node-forge types valueTagClass as a Class; forge reads it as the value's Type)
+    shortName, value, ...(/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? {} : { valueTagClass: T.UTF8 as unknown as Forge.asn1.Class }),
+  })));
+  holder.setExtensions([
+    { name: 'basicConstraints', critical: true, cA: true, ...(spec.pathLen === undefined ? {} : { pathLenConstraint: spec.pathLen }) },
+    { name: 'keyUsage', critical: true, ...spec.usages },
+    { name: 'subjectKeyIdentifier', value: asn1.create(U, T.OCTETSTRING, false, keyIdentifier(publicKey)) },
+    ...(issuer ? [{ name: 'authorityKeyIdentifier', keyIdentifier: issuer.keyId }] : []),
+    ...(spec.dnsName ? [{ name: 'subjectAltName', altNames: [{ type: 2, value: spec.dnsName }] }] : []),
+  ]);
+  const subject = pki.distinguishedNameToAsn1(holder.subject);
+  const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
+  // UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5).
+  const time = (d: Date): Forge.asn1.Asn1 => (d.getUTCFullYear() >= 2050
+    ? asn1.create(U, T.GENERALIZEDTIME, false, asn1.dateToGeneralizedTime(d))
+    : asn1.create(U, T.UTCTIME, false, asn1.dateToUtcTime(d)));
+  const extensionsToAsn1 = (pki as unknown as { certificateExtensionsToAsn1(exts: unknown[]): Forge.asn1.Asn1 }).certificateExtensionsToAsn1;
+  const tbs = seq([
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(U, T.INTEGER, false, asn1.integerToDer(2).getBytes())]), // v3
+    asn1.create(U, T.INTEGER, false, binary(serialBytes())),
+    algorithm,
+    issuer?.name ?? subject,
+    seq([time(spec.notBefore), time(spec.notAfter)]),
     subject,
-    subjectPublicKeyInfo: spki,
-    extensions: new x509.Extensions(extensions),
-  });
-  const signatureValue = sign('sha256', new Uint8Array(asn1.AsnConvert.serialize(tbsCertificate)), issuer?.key ?? privateKey);
-  const der = Buffer.from(asn1.AsnConvert.serialize(new x509.Certificate({ tbsCertificate, signatureAlgorithm: algorithm, signatureValue: arrayBuffer(signatureValue) })));
+    // As exported, BIT STRING contents left alone (forge would otherwise parse an RSA key inside it).
+    (asn1.fromDer as unknown as (der: string, options: { decodeBitStrings: boolean }) => Forge.asn1.Asn1)(binary(spkiDer), { decodeBitStrings: false }),
+    extensionsToAsn1((holder as unknown as { extensions: unknown[] }).extensions),
+  ]);
+  const signature = sign('sha256', bytes(asn1.toDer(tbs).getBytes()), signingKey);
+  const der = bytes(asn1.toDer(seq([tbs, algorithm, asn1.create(U, T.BITSTRING, false, `\0${binary(signature)}`)])).getBytes());
   return { certPem: toPem('CERTIFICATE', der), keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
 }
 
@@ -260,7 +236,7 @@ export interface SigningCaOptions {
 export async function createSigningCa(opts: SigningCaOptions): Promise<KeyPairPem> {
   const { notBefore, notAfter: uncapped } = validity({ keyType: 'ecdsa-p256', days: opts.days, ...(opts.now ? { now: opts.now } : {}) });
   const notAfter = opts.notAfterCap && opts.notAfterCap < uncapped ? opts.notAfterCap : uncapped;
-  return ecdsaCert({
-    subject: [['CN', opts.commonName]], notBefore, notAfter, pathLen: opts.pathLen, usages: USAGE.keyCertSign | USAGE.cRLSign, issuer: opts.issuer,
-  }, await ecdsaLibs());
+  return caCertificate({
+    subject: [['CN', opts.commonName]], notBefore, notAfter, keyType: 'ecdsa-p256', pathLen: opts.pathLen, usages: SIGNING_CA_USAGES, issuer: opts.issuer,
+  });
 }

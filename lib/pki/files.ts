@@ -1,5 +1,5 @@
 /** Helpers every mesh's CA store uses: encrypted files, reading a store, recipient sets. */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -17,9 +17,15 @@ import { TXN_DIR } from './transaction';
  */
 export const CERT_SHA256_ANNOTATION = 'meshfleet.io/certificate-sha256';
 
-/** The certificate's SHA-256 fingerprint (colon-separated hex, as openssl prints it). */
+/**
+ * The certificate's SHA-256 fingerprint (colon-separated upper-case hex, as openssl and
+ * X509Certificate.fingerprint256 print it): the hash of the first PEM block's DER, without parsing
+ * the certificate (a new store fingerprints every certificate it just made).
+ */
 export function certFingerprint(pem: string): string {
-  return new X509Certificate(pem).fingerprint256;
+  const block = /-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/.exec(pem);
+  if (!block) throw new Error('certFingerprint: no PEM certificate');
+  return createHash('sha256').update(Buffer.from(block[1]!.replace(/\s+/g, ''), 'base64')).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
 /** `secret` with the fingerprint of `certPem` recorded in its annotations. */

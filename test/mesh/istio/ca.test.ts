@@ -9,6 +9,7 @@ import { synth } from '../../../lib/cli';
 import { loadFleet } from '../../../lib/pipeline';
 import { createIntermediate, createRoot } from '../../../lib/pki/certs';
 import { cacertsPath, issueIntermediate as issue, istioPkiStatus as pkiStatus, rekeyIstioPki as rekey, ROOT_KEY } from '../../../lib/mesh/istio/ca';
+import { certFingerprint } from '../../../lib/pki/files';
 import { formatStatus } from '../../../lib/pki/status';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
 import { editFleet, fixture, fixtureDir, hasCommand, hashTree, ROOT, runCli, synthFleet, tempDir, withOperator } from '../../helpers';
@@ -16,6 +17,18 @@ import { editFleet, fixture, fixtureDir, hasCommand, hashTree, ROOT, runCli, syn
 const hasOpenssl = hasCommand('openssl', ['version']);
 const CLUSTERS = ['kt-k2p', 'ncloud-nks', 'nhn-nks'];
 const text = (file: string, args: string[]): string => execFileSync('openssl', [...args, '-in', file, '-noout', '-text'], { encoding: 'utf8' });
+/** A certificate's subject and authority key identifiers as `openssl x509 -text` prints them (hex, no colons). */
+function keyIds(file: string): { ski: string; aki: string | undefined } {
+  const t = text(file, ['x509']);
+  const hex = (m: RegExpExecArray | null): string | undefined => m?.[1]!.replace(/:/g, '').toLowerCase();
+  return { ski: hex(/X509v3 Subject Key Identifier:\s+([0-9A-F:]+)/.exec(t))!, aki: hex(/X509v3 Authority Key Identifier:\s+(?:keyid:)?([0-9A-F:]+)/.exec(t)) };
+}
+/** RFC 5280 method 1, computed here from the certificate's public key: SHA-1 of the RSAPublicKey DER or the EC point. */
+function expectedKeyId(file: string): string {
+  const key = createPublicKey(readFileSync(file, 'utf8'));
+  const bits = key.asymmetricKeyType === 'rsa' ? key.export({ type: 'pkcs1', format: 'der' }) : key.export({ type: 'spki', format: 'der' }).subarray(-65);
+  return createHash('sha1').update(bits).digest('hex');
+}
 
 describe.each([
   { store: 'the fixture store', dir: () => join(fixture().dir, 'pki') },
@@ -46,6 +59,8 @@ describe.each([
       expect(cert).toContain('DNS:istiod.istio-system.svc');
       expect(cert).toContain('Public-Key: (4096 bit)');
       expect(cert).toContain('Signature Algorithm: sha256WithRSAEncryption');
+      expect(keyIds(join(dir(), c, 'ca-cert.pem')).ski).toBe(expectedKeyId(join(dir(), c, 'ca-cert.pem')));
+      expect(keyIds(join(dir(), c, 'ca-cert.pem')).aki).toBe(keyIds(join(dir(), 'root-cert.pem')).ski);
     }
   });
 
@@ -73,13 +88,17 @@ it.skipIf(!hasOpenssl)(`the ecdsa-p256 option makes P-256 certificates with the 
   expect(cert).toContain('DNS:istiod.istio-system.svc');
   // The intermediate names its issuer by the root's key identifier, as openssl computes both.
   const rootText = text(join(dir, 'root.pem'), ['x509']);
-  const ski = (t: string): string => /X509v3 Subject Key Identifier:\s+([0-9A-F:]+)/.exec(t)![1]!;
-  expect(/X509v3 Authority Key Identifier:\s+(?:keyid:)?([0-9A-F:]+)/.exec(cert)![1]).toBe(ski(rootText));
-  const pubkey = execFileSync('openssl', ['x509', '-in', join(dir, 'ca.pem'), '-noout', '-pubkey'], { encoding: 'utf8' });
-  const point = createPublicKey(pubkey).export({ type: 'spki', format: 'der' }).subarray(-65);
-  expect(ski(cert).replace(/:/g, '').toLowerCase()).toBe(createHash('sha1').update(point).digest('hex'));
+  expect(keyIds(join(dir, 'ca.pem')).ski).toBe(expectedKeyId(join(dir, 'ca.pem')));
+  expect(keyIds(join(dir, 'root.pem')).ski).toBe(expectedKeyId(join(dir, 'root.pem')));
+  expect(keyIds(join(dir, 'ca.pem')).aki).toBe(keyIds(join(dir, 'root.pem')).ski);
   expect(rootText).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE\n/);
   expect(rootText).not.toContain('Authority Key Identifier');
+});
+
+it('fingerprints a certificate as X509Certificate does, from its PEM alone', async () => {
+  const ecdsa = (await createRoot({ keyType: 'ecdsa-p256', days: 1 })).certPem;
+  const rsa = readFileSync(join(ROOT, 'pki', 'root-cert.pem'), 'utf8');
+  for (const pem of [ecdsa, rsa, `${rsa}${ecdsa}`]) expect(certFingerprint(pem)).toBe(new X509Certificate(pem).fingerprint256);
 });
 
 it('writes every serial number as a positive DER INTEGER in its shortest form, whatever the random bytes', async () => {
@@ -177,6 +196,11 @@ describe('the lifecycle', () => {
     await synthFleet(withFourth, dir);
     expect(existsSync(join(dir, 'dist/manifests/kpaas-onprem/mesh-prereqs/secret-cacerts.yaml'))).toBe(true);
     expect(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'pki/root-cert.pem'), join(dir, 'pki/kpaas-onprem/ca-cert.pem')], { encoding: 'utf8' })).toContain('OK');
+    // A new RSA intermediate under the committed root: its key identifier is its own key's, its authority's the root's.
+    const issued = join(dir, 'pki/kpaas-onprem/ca-cert.pem');
+    expect(text(issued, ['x509'])).toContain('Public-Key: (4096 bit)');
+    expect(keyIds(issued).ski).toBe(expectedKeyId(issued));
+    expect(keyIds(issued).aki).toBe(keyIds(join(dir, 'pki/root-cert.pem')).ski);
   });
 
   it('rotate replaces one cluster\'s intermediate and nothing else', async () => {
