@@ -26,6 +26,26 @@ export function recipientProblem(recipient: string): string | undefined {
   return undefined;
 }
 
+/** The 32-byte X25519 public key an age recipient encodes (bech32 data, checksum dropped, 5-bit groups to bytes). */
+export function recipientBytes(recipient: string): Buffer {
+  const problem = recipientProblem(recipient);
+  if (problem) throw new Error(`age: the recipient ${shortKey(recipient)} ${problem}`);
+  const groups = [...recipient.slice(4, -6)].map((c) => CHARSET.indexOf(c));
+  const out: number[] = [];
+  let acc = 0;
+  let bits = 0;
+  for (const g of groups) {
+    acc = (acc << 5) | g;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((acc >> bits) & 0xff);
+    }
+  }
+  if (out.length !== 32 || (acc & ((1 << bits) - 1)) !== 0) throw new Error(`age: the recipient ${shortKey(recipient)} does not hold a 32-byte key`);
+  return Buffer.from(out);
+}
+
 /** A recipient shortened for messages: enough to recognise it, never the whole key. */
 export const shortKey = (recipient: string): string => `${recipient.slice(0, 12)}…`;
 

@@ -15,9 +15,10 @@
 import { UsageError } from '../errors';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
-/** age-encryption (and the curve libraries under it) loads only when a command encrypts or decrypts: a synth that copies encrypted files never needs it. */
+/** age-encryption (and the curve libraries under it) loads only when a command decrypts (lib/sops/age.ts encrypts). */
 const ageLib = (): Promise<typeof import('age-encryption')> => import('age-encryption');
 import { canonical } from '../render/yaml';
+import { ageEncrypt } from './age';
 
 export const ENCRYPTED_REGEX = '^(data|stringData)$';
 const SOPS_VERSION = '3.9.4';
@@ -101,13 +102,7 @@ export async function encryptObject(obj: Tree, recipients: readonly string[], no
     return encrypt ? encryptValue(text, type, key, `${path.join(':')}:`) : value;
   }) as Tree;
   const lastmodified = sopsTimestamp(now);
-  const age = [];
-  for (const recipient of recipients) {
-    const { armor, Encrypter } = await ageLib();
-    const e = new Encrypter();
-    e.addRecipient(recipient);
-    age.push({ recipient, enc: armor.encode(await e.encrypt(new Uint8Array(key))) });
-  }
+  const age = recipients.map((recipient) => ({ recipient, enc: ageEncrypt(recipient, key) }));
   const sops: SopsMetadata = {
     age,
     encrypted_regex: ENCRYPTED_REGEX,
