@@ -425,7 +425,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   const result = write(p.outDir, rendered, onDisk);
   if (sopsStale(x)) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', x.sopsText]]));
   writeCdk8sOutput(rendered);
-  const names = fleet.clusters.map((c) => c.name).join(', ');
+  const names = someOf(fleet.clusters.map((c) => c.name), 12);
   const elsewhere = x.modules.mesh.ca && p.outDir !== join(p.fleetDir, DEFAULT_OUT)
     ? `\n.sops.yaml describes ${DEFAULT_OUT}/ beside ${basename(p.fleetPath)} (the default output), not ${options.out}: the encrypted files in ${options.out} are byte-for-byte copies of ${pkiLabel}'s, which it covers` : '';
   return {
@@ -456,8 +456,7 @@ function driftLines(onDisk: Tree, rendered: Rendered): string[] {
   const d = diffTrees({ old: rendered.files, new: onDisk });
   const lines = d.objects.map((o) => {
     const fields = o.fields.map((f) => f.path);
-    const shown = fields.length > 4 ? [...fields.slice(0, 4), `… ${fields.length - 4} more`] : fields;
-    return `  ${o.change.padEnd(8)} ${objectId(o.ref)}${shown.length > 0 ? `: ${shown.join(', ')}` : ''}`;
+    return `  ${o.change.padEnd(8)} ${objectId(o.ref)}${fields.length > 0 ? `: ${someOf(fields, 4)}` : ''}`;
   });
   lines.push(...d.files.map((f) => `  ${f.change.padEnd(8)} ${f.path}`));
   const covered = new Set([...d.objects.map((o) => o.ref.path), ...d.files.map((f) => f.path)]);
@@ -470,7 +469,15 @@ function driftLines(onDisk: Tree, rendered: Rendered): string[] {
 function pendingLinks(mesh: MeshModule, fleet: Fleet, pki: unknown): string {
   const pending = mesh.link?.status(fleet, pki).filter((l) => !l.linked) ?? [];
   return pending.length === 0 ? '' :
-    `\n${pending.length} link(s) pending (${pending.map((l) => `${l.from}→${l.to}`).join(', ')}): ${mesh.link!.pendingHint}`;
+    `\n${pending.length} link(s) pending (${someOf(pending.map((l) => `${l.from}→${l.to}`), 8)}): ${mesh.link!.pendingHint}`;
+}
+
+/**
+ * A list for a one-line message: the first `max` items and how many more. A 100-cluster fleet has
+ * 9,900 link pairs; a message that names them all is not read.
+ */
+export function someOf(items: readonly string[], max: number): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }
 
 /** Creates a folder that must not exist yet, complete or not at all (staged, then renamed). */

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HELP, main } from '../../lib/cli';
+import { HELP, main, someOf } from '../../lib/cli';
 import { ROOT } from '../helpers';
 
 async function run(args: string[]): Promise<{ code: number; out: string }> {
@@ -32,4 +32,10 @@ describe('command line', () => {
     expect(code).toBe(0);
     expect(out.startsWith(start)).toBe(true);
   });
+});
+
+it('long lists in messages name the first few and count the rest', () => {
+  expect(someOf(['a', 'b'], 3)).toBe('a, b');
+  expect(someOf(['a', 'b', 'c'], 3)).toBe('a, b, c');
+  expect(someOf(Array.from({ length: 9900 }, (_, i) => `c${i}`), 2)).toBe('c0, c1 and 9898 more');
 });
