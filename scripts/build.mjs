@@ -29,6 +29,23 @@ export const BUILD = join(ROOT, 'build');
 /** Packages left out of the bundle, loaded from node_modules when (and only when) a command needs them. */
 export const LAZY_PACKAGES = ['node-forge', 'ajv', 'ajv-formats', 'esbuild', 'age-encryption'];
 
+/**
+ * cdk8s bundles its own copy of `yaml`. When it is the version we depend on (both 2.9.1), one copy
+ * serves both: the bundle is 260 kB smaller, which every command reads and compiles (about 15 ms
+ * of a 0.3 s synth). A different version keeps its own copy.
+ */
+function aliases() {
+  const version = (dir) => {
+    try {
+      return JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')).version;
+    } catch {
+      return undefined;
+    }
+  };
+  const ours = version('node_modules/yaml');
+  return ours && ours === version('node_modules/cdk8s/node_modules/yaml') ? { yaml: './node_modules/yaml' } : {};
+}
+
 function mtime(path) {
   try {
     return statSync(path).mtimeMs;
@@ -74,6 +91,7 @@ export async function build(entry) {
     format: 'cjs',
     target: 'node20',
     external: LAZY_PACKAGES,
+    alias: aliases(),
     // The sources use import.meta.url (lib/root.ts, createRequire): in CommonJS it is the file's URL.
     define: { 'import.meta.url': '__meshfleetImportMetaUrl' },
     banner: { js: "const __meshfleetImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -159,6 +159,13 @@ describe('a synth, as users run it (bundled, plain node)', () => {
     expect(files.filter((f) => /node_modules\/ajv\/dist\/(core|ajv|compile\/index)\.js$/.test(f) || f.includes('imports/schemas/'))).toEqual([]);
   });
 
+  it('bundles one copy of yaml when cdk8s\'s own copy is the same version', async () => {
+    const js = readFileSync(await ensureBuilt('scripts/bench-synth.ts'), 'utf8');
+    const version = (dir: string): string => (JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { version: string }).version;
+    const copies = ['node_modules/yaml/dist/', 'node_modules/cdk8s/node_modules/yaml/dist/'].filter((d) => js.includes(`// ${d}`));
+    expect(copies).toHaveLength(version('node_modules/yaml') === version('node_modules/cdk8s/node_modules/yaml') ? 1 : 2);
+  });
+
   it('of a Linkerd fleet loads no Istio validator', async () => {
     expect(existsSync(join(ROOT, 'examples', 'linkerd-kpaas.yaml'))).toBe(true);
     const files = await loaded('examples/linkerd-kpaas.yaml');
