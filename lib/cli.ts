@@ -3,14 +3,14 @@
  * only; every command runs the steps of lib/pipeline.ts, and every check runs before the first
  * byte is written, so a failing command leaves the disk as it was.
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FleetError, redact, UsageError } from './errors';
 import type { Fleet } from './fleet/types';
 import type { MeshModule } from './mesh/types';
 import { acquireLock, lockHolder } from './output/lock';
-import { assertOwned, isFluxOwned, stagingDir, writeFilesAtomically } from './output/write';
+import { assertOwned, isFluxOwned, writeFilesAtomically, writeNewDir } from './output/write';
 import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
@@ -27,6 +27,7 @@ import { gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './revi
 import { sopsConfig } from './sops/config';
 import { identityNamed, operatorIdentities } from './sops/identity';
 import { PROJECT_ROOT } from './root';
+import { displayPath, posixPath } from './output/paths';
 
 export { SchemaError };
 
@@ -305,9 +306,6 @@ function realPath(path: string): string {
   return join(realpathSync(dir), ...rest);
 }
 
-function posix(path: string): string {
-  return path.split(sep).join('/');
-}
 
 /** Everything a synth knows before it writes: the fleet, its modules, the rendered tree, .sops.yaml. */
 interface Prepared {
@@ -338,7 +336,7 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   const p = paths(options);
   const { fleet, modules, warnings } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
   const { mesh } = modules;
-  const pkiLabel = posix(relative(process.cwd(), p.pkiDir)) || '.';
+  const pkiLabel = displayPath(p.pkiDir);
   if (!inMemoryOnly) assertOwned(p.outDir);
   if (mesh.ca) assertPkiInRepo(p.fleetPath, p.pkiDir);
   // An interrupted pki/ change: a synth (under the lock) completes or rolls it back; a read-only command reports it.
@@ -352,7 +350,7 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   }
   // .sops.yaml describes the default output folder (dist/ beside fleet.yaml) whatever --out is, so
   // rendering elsewhere never breaks the rules the default output relies on.
-  const rules = mesh.ca?.sopsRules(fleet, posix(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? [];
+  const rules = mesh.ca?.sopsRules(fleet, posixPath(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? [];
   // The review, the CA profile's read and the key check all pass over the store: each file is read once.
   let reader: FileReader = newPki ? (path) => newPki!.get(path) : readOnce(fileReader(p.pkiDir));
   let review: PkiReview | undefined;
@@ -411,7 +409,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
 
   if (options.check) {
     const list = driftLines(outTree(p.outDir), rendered);
-    if (sopsStale(x)) list.push(`  changed: ${posix(relative(p.outDir, x.sopsPath))} (the sops rules beside fleet.yaml)`);
+    if (sopsStale(x)) list.push(`  changed: ${posixPath(relative(p.outDir, x.sopsPath))} (the sops rules beside fleet.yaml)`);
     if (list.length > 0) {
       throw new UsageError(`${options.out} is not what ${options.fleet} renders to (run \`npm run synth\` and commit the result); compared with the rendering, ${options.out} has:\n${list.join('\n')}`);
     }
@@ -480,17 +478,6 @@ export function someOf(items: readonly string[], max: number): string {
   return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }
 
-/** Creates a folder that must not exist yet, complete or not at all (staged, then renamed). */
-function writeNewDir(dir: string, files: ReadonlyMap<string, string>): void {
-  const staging = stagingDir(dir);
-  try {
-    writeFilesAtomically(staging, files);
-    renameSync(staging, dir);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-}
-
 /**
  * Kustomization paths are relative to the root of the git repository Flux syncs: the nearest
  * folder above the fleet file that holds .git, or the fleet file's folder outside git.
@@ -501,7 +488,7 @@ export function repoPath(fleetPath: string, outDir: string): string {
   if (rel.startsWith('..') || resolve(root, rel) !== outDir) {
     throw new UsageError(`--out ${outDir} must be inside the repository Flux syncs (${root}), because Flux paths are relative to its root`);
   }
-  return rel.split(sep).join('/');
+  return posixPath(rel);
 }
 
 /** The git repository around the fleet file (its real path), or the fleet file's folder outside git. */
@@ -583,7 +570,7 @@ async function checkCommand(options: SynthOptions, review: ReviewOptions, out: (
     problems.push(`${options.out} is not what ${options.fleet} renders to (a stale or hand-edited ${options.out}: run \`npm run synth\` and commit the result); compared with the rendering, ${options.out} has:\n${drift.map((l) => `  ${l}`).join('\n')}`);
   }
   if (sopsStale(x)) {
-    problems.push(`${posix(relative(process.cwd(), x.sopsPath))} is not what ${options.fleet} implies (run \`npm run synth\` and commit it)`);
+    problems.push(`${displayPath(x.sopsPath)} is not what ${options.fleet} implies (run \`npm run synth\` and commit it)`);
   }
   const ca = x.modules.mesh.ca;
   if (ca) {
@@ -669,7 +656,7 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
       }
       const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS || r.keyMatch === 'NO');
       if (bad.length > 0) {
-        const label = posix(relative(process.cwd(), pkiDir)) || '.';
+        const label = displayPath(pkiDir);
         out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, expiring within ${EXPIRY_WARNING_DAYS} days, or not matching their key): ` +
           'run `npm run pki -- rotate <cluster>` (or `issue` for a missing one).' + mismatchLines(checks, label).map((l) => `\n  - ${l}`).join(''));
         return 1;
@@ -677,13 +664,13 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
       return 0;
     }
     case 'revoked':
-      out(markRevoked(pkiDir, posix(relative(process.cwd(), pkiDir)) || '.', command.cluster!, (writes, deletes) => commitPkiChanges(pkiDir, writes, deletes)));
+      out(markRevoked(pkiDir, displayPath(pkiDir), command.cluster!, (writes, deletes) => commitPkiChanges(pkiDir, writes, deletes)));
       return 0;
     default: {
       // issue, rotate, rekey: what a key no longer in the fleet could read goes on the revocation
       // checklist, as when synth re-encrypts (these commands replace the files that show it).
-      const pkiLabel = posix(relative(process.cwd(), pkiDir)) || '.';
-      const rules = ca.sopsRules(fleet, posix(relative(p.fleetDir, pkiDir)), posix(relative(p.fleetDir, p.outDir)));
+      const pkiLabel = displayPath(pkiDir);
+      const rules = ca.sopsRules(fleet, posixPath(relative(p.fleetDir, pkiDir)), posixPath(relative(p.fleetDir, p.outDir)));
       const review = existsSync(pkiDir) ? reviewPki({ fleet, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
       out(command.action === 'rekey' ? await ca.rekey(fleet, pkiDir) : await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));
       if (review && review.revocations.length > 0) {

@@ -1,14 +1,14 @@
 /**
  * One timed child of `npm run bench` (bundled into build/ like main.ts): creating a fleet's CA
  * store, as the first synth does it: load the fleet, make every key and certificate and encrypt the
- * private keys (the mesh type's `ca.create`), then write the files into a new folder, staged and
- * renamed. The bench times the whole process, start-up included.
+ * private keys (the mesh type's `ca.create`), then write the files into a new folder with the
+ * synth's own writeNewDir. The bench times the whole process, start-up included.
  *
  *   node build/bench-pki.cjs <fleet.yaml> <new pki folder>
  */
-import { readFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadFleetWithModules } from '../lib/pipeline';
-import { writeFilesAtomically } from '../lib/output/write';
+import { writeNewDir } from '../lib/output/write';
 
 async function main(): Promise<void> {
   const [file, dir] = process.argv.slice(2);
@@ -17,8 +17,7 @@ async function main(): Promise<void> {
   const loaded = performance.now();
   const files = await modules.mesh.ca!.create(fleet);
   const created = performance.now();
-  writeFilesAtomically(`${dir!}.staging`, files);
-  renameSync(`${dir!}.staging`, dir!);
+  writeNewDir(dir!, files);
   const written = performance.now();
   const s = (a: number, b: number): number => Number(((b - a) / 1000).toFixed(3));
   console.log(JSON.stringify({ files: files.size, loadS: s(start, loaded), createS: s(loaded, created), writeS: s(created, written) }));

@@ -7,8 +7,9 @@
  */
 import { closeSync, existsSync, linkSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { UsageError } from '../errors';
+import { displayPath } from './paths';
 
 export const LOCK_FILE = '.meshfleet.lock';
 
@@ -25,8 +26,8 @@ export interface Lock {
   release(): void;
 }
 
-/** Whether `pid` is a running process on this host. */
-function alive(pid: number): boolean {
+/** Whether `pid` is a running process on this host (EPERM: running, as another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -79,7 +80,6 @@ function create(path: string, content: string): boolean {
   return true;
 }
 
-const label = (path: string): string => relative(process.cwd(), path).split(sep).join('/') || path;
 
 /** The holder of the lock in `dir`, when a live process holds it (for read-only commands' messages). */
 export function lockHolder(dir: string): string | undefined {
@@ -130,9 +130,9 @@ export function acquireLock(dir: string, command: string): Lock {
         const who = holder
           ? `another meshfleet command (${holder.command}, pid ${holder.pid}${holder.hostname === mine.hostname ? '' : ` on ${holder.hostname}`})`
           : 'another meshfleet command';
-        throw new UsageError(`${who} is working in this repository; wait for it, or if it is gone delete ${label(path)}`);
+        throw new UsageError(`${who} is working in this repository; wait for it, or if it is gone delete ${displayPath(path)}`);
       }
-      note = `note: took over ${label(path)} from ${holder!.command} (pid ${holder!.pid}), which is no longer running`;
+      note = `note: took over ${displayPath(path)} from ${holder!.command} (pid ${holder!.pid}), which is no longer running`;
     }
   } catch (e) {
     release();

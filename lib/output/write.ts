@@ -7,9 +7,11 @@
  * touched. A synth killed midway leaves a mix of old and new files, which the next synth completes.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors';
+import { alive } from './lock';
 import { README_MARKER } from '../render/yaml';
+import { posixPath } from './paths';
 
 export interface WriteResult {
   readonly written: string[];
@@ -46,7 +48,7 @@ export function listTree(outDir: string): string[] {
     if (!existsSync(dir)) return;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
-      const rel = relative(outDir, full).split(sep).join('/');
+      const rel = posixPath(relative(outDir, full));
       if (isFluxOwned(rel)) continue;
       if (entry.isDirectory()) walk(full);
       else out.push(rel);
@@ -110,19 +112,10 @@ export function stagingDir(target: string): string {
       if (!name.startsWith(prefix)) continue;
       const pid = Number(/^-(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1]);
       // The old fixed name, or one whose process is gone.
-      if (name === prefix || (pid > 0 && pid !== process.pid && !running(pid))) rmSync(join(parent, name), { recursive: true, force: true });
+      if (name === prefix || (pid > 0 && pid !== process.pid && !alive(pid))) rmSync(join(parent, name), { recursive: true, force: true });
     }
   }
   return `${base}.meshfleet-staging-${process.pid}-${++stagings}`;
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function removeEmptyDirs(root: string): void {
@@ -152,5 +145,16 @@ export function writeFilesAtomically(dir: string, files: ReadonlyMap<string, str
     const tmp = `${target}.meshfleet-tmp`;
     writeFileSync(tmp, content);
     renameSync(tmp, target);
+  }
+}
+
+/** Creates a folder that must not exist yet, complete or not at all (staged, then renamed). */
+export function writeNewDir(dir: string, files: ReadonlyMap<string, string>): void {
+  const staging = stagingDir(dir);
+  try {
+    writeFilesAtomically(staging, files);
+    renameSync(staging, dir);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
 }

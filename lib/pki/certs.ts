@@ -16,6 +16,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type Forge from 'node-forge';
+import { pemDer, toPem } from './pem';
 
 export type KeyType = 'rsa-4096' | 'ecdsa-p256';
 
@@ -129,7 +130,9 @@ function parsedIssuer(forge: typeof Forge, issuer: KeyPairPem): ParsedIssuer {
     const { asn1 } = forge;
     // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }; the TBS
     // starts with the optional [0] version, then serial, signature, issuer, validity, subject, SPKI.
-    const tbs = (asn1.fromDer(binary(pemBody(issuer.certPem))).value as Forge.asn1.Asn1[])[0]!;
+    const der = pemDer(issuer.certPem);
+    if (!der) throw new Error('certs: the issuer has no PEM certificate');
+    const tbs = (asn1.fromDer(binary(der)).value as Forge.asn1.Asn1[])[0]!;
     const fields = tbs.value as Forge.asn1.Asn1[];
     const at = fields[0]!.tagClass === asn1.Class.CONTEXT_SPECIFIC && fields[0]!.type === 0 ? 1 : 0;
     const name = fields[at + 4]!;
@@ -209,14 +212,6 @@ async function caCertificate(spec: CaSpec): Promise<KeyPairPem> {
   return { certPem: toPem('CERTIFICATE', der), keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
 }
 
-function pemBody(pem: string): Buffer {
-  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-}
-
-function toPem(label: string, der: Buffer): string {
-  const b64 = der.toString('base64').match(/.{1,64}/g)!.join('\n');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
 
 /**
  * A signing-only ECDSA P-256 CA certificate, the profile of step's `root-ca` / `intermediate-ca`

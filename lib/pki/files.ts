@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { UsageError } from '../errors';
 import { toYaml } from '../render/yaml';
 import { encryptObject, type Tree } from '../sops/sops';
+import { pemDer } from './pem';
 import { TXN_DIR } from './transaction';
 
 /**
@@ -23,9 +24,9 @@ export const CERT_SHA256_ANNOTATION = 'meshfleet.io/certificate-sha256';
  * the certificate (a new store fingerprints every certificate it just made).
  */
 export function certFingerprint(pem: string): string {
-  const block = /-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/.exec(pem);
-  if (!block) throw new Error('certFingerprint: no PEM certificate');
-  return createHash('sha256').update(Buffer.from(block[1]!.replace(/\s+/g, ''), 'base64')).digest('hex').toUpperCase().match(/../g)!.join(':');
+  const der = pemDer(pem);
+  if (!der) throw new Error('certFingerprint: no PEM certificate');
+  return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
 /** `secret` with the fingerprint of `certPem` recorded in its annotations. */

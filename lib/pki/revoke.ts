@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../errors';
 import type { Fleet } from '../fleet/types';
@@ -27,6 +27,7 @@ import type { SopsRule } from '../sops/config';
 import { andList, shortKey } from '../sops/recipients';
 import { decryptObject, recipientsOf } from '../sops/sops';
 import { encryptedFile, fileReader, readSopsFile, type FileReader } from './files';
+import { posixPath } from '../output/paths';
 
 export const REVOCATIONS_FILE = 'revocations.yaml';
 const REVOCATIONS_HEADER = '# Written by meshfleet (`npm run synth`, `npm run pki`): access that left the fleet and is still valid on live clusters.\n' +
@@ -83,7 +84,6 @@ export interface ReviewInput {
   readonly read?: FileReader;
 }
 
-const posix = (p: string): string => p.split(sep).join('/');
 
 /** Every file of the store, store-relative POSIX, sorted; leftovers of interrupted writes are skipped. */
 export function storeFiles(pkiDir: string): string[] {
@@ -92,7 +92,7 @@ export function storeFiles(pkiDir: string): string[] {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, e.name);
       if (e.isDirectory()) walk(full);
-      else if (e.isFile() && !e.name.includes('.meshfleet-')) out.push(posix(relative(pkiDir, full)));
+      else if (e.isFile() && !e.name.includes('.meshfleet-')) out.push(posixPath(relative(pkiDir, full)));
     }
   };
   if (existsSync(pkiDir)) walk(pkiDir);
@@ -228,7 +228,7 @@ export function reviewPki(input: ReviewInput): PkiReview {
 
   // The audit, against .sops.yaml's rules: sops takes the first rule whose path_regex matches.
   const fleetDir = dirname(input.fleetPath);
-  const rel = posix(relative(fleetDir, pkiDir));
+  const rel = posixPath(relative(fleetDir, pkiDir));
   const compiled = input.rules.map((r) => ({ re: new RegExp(r.pathRegex), recipients: r.recipients }));
   const stale: { path: string; line: string; want: string[] }[] = [];
   for (const [f, have] of recipients) {
@@ -268,7 +268,7 @@ export function reviewPki(input: ReviewInput): PkiReview {
   for (const [item, gone] of [...items].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const shown = `${pkiLabel}/${item}`;
     const who = gone.length === 1 ? `cluster ${gone[0]} left the fleet` : `clusters ${andList(gone)} left the fleet`;
-    const target = posix(relative(fleetDir, join(pkiDir, item)));
+    const target = posixPath(relative(fleetDir, join(pkiDir, item)));
     const inGit = head !== undefined && git(fleetDir, ['cat-file', '-e', `HEAD:./${target.replace(/\/$/, '')}`]) !== undefined;
     removedLines.push(`removed ${shown} (${who}; ${inGit
       ? `recoverable from git history: git checkout ${head} -- ${shown.replace(/\/$/, '')}`

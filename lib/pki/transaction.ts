@@ -14,8 +14,9 @@
  * The folder holds only what pki/ itself holds (public certificates and SOPS-encrypted files).
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join, normalize, relative, sep } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { UsageError } from '../errors';
+import { displayPath, posixPath } from '../output/paths';
 
 /** The transaction folder inside pki/ (ignored by git and by every pki/ reader). */
 export const TXN_DIR = '.meshfleet-txn';
@@ -58,7 +59,7 @@ function writeDurably(path: string, content: string): void {
 
 /** A store-relative POSIX path that stays inside the store and outside the transaction folder. */
 function checkedPath(path: string): string {
-  const norm = normalize(path).split(sep).join('/');
+  const norm = posixPath(normalize(path));
   if (norm === '' || norm === '.' || norm.startsWith('../') || norm === '..' || norm.startsWith('/') || norm.split('/')[0] === TXN_DIR) {
     throw new Error(`not a path inside the CA store: ${JSON.stringify(path)}`);
   }
@@ -158,7 +159,7 @@ function readJournal(pkiDir: string): Journal | undefined {
 export function recoverPki(pkiDir: string): string | undefined {
   const txn = join(pkiDir, TXN_DIR);
   if (!existsSync(txn)) return undefined;
-  const label = relative(process.cwd(), pkiDir).split(sep).join('/') || '.';
+  const label = displayPath(pkiDir);
   const journal = readJournal(pkiDir);
   if (!journal) {
     const staged = hasFiles(txn);
@@ -181,7 +182,7 @@ function hasFiles(dir: string): boolean {
 export function assertNoPendingPki(pkiDir: string, holder?: string): void {
   const pending = pendingPki(pkiDir);
   if (!pending) return;
-  const label = relative(process.cwd(), pkiDir).split(sep).join('/') || '.';
+  const label = displayPath(pkiDir);
   if (holder) {
     throw new UsageError(`${label} is being changed by ${holder} right now; run this again when it has finished`);
   }

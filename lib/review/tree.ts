@@ -5,8 +5,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors';
+import { posixPath } from '../output/paths';
 
 export type Tree = Map<string, string>;
 
@@ -17,7 +18,7 @@ export function readDiskTree(dir: string, keep: (path: string) => boolean = () =
     if (!existsSync(d)) return;
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const full = join(d, e.name);
-      const rel = relative(dir, full).split(sep).join('/');
+      const rel = posixPath(relative(dir, full));
       if (e.isDirectory()) walk(full);
       else if (keep(rel)) out.set(rel, readFileSync(full, 'utf8'));
     }
@@ -45,7 +46,7 @@ export function refExists(root: string, ref: string): boolean {
  */
 export function readGitTree(root: string, ref: string, dir: string, keep: (path: string) => boolean = () => true): Tree {
   if (!refExists(root, ref)) throw new UsageError(`--base ${ref} is not a commit in ${root} (try a branch, a tag or a sha; in CI fetch it first, e.g. \`git fetch origin main\`)`);
-  const prefix = relative(root, dir).split(sep).join('/');
+  const prefix = posixPath(relative(root, dir));
   const listing = execFileSync('git', ['ls-tree', '-r', '-z', ref, '--', prefix || '.'], { cwd: root, maxBuffer: 1 << 30 });
   const blobs: { path: string; sha: string }[] = [];
   for (const entry of listing.toString('utf8').split('\0')) {

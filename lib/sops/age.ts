@@ -19,6 +19,7 @@
  * tests.
  */
 import { createCipheriv, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { toPem } from '../pki/pem';
 import { recipientBytes } from './recipients';
 
 const CHUNK = 64 * 1024;
@@ -71,6 +72,5 @@ export function ageEncrypt(recipient: string, plaintext: Uint8Array): string {
     chunks.push(chacha(payloadKey, chunkNonce, plaintext.subarray(i * CHUNK, (i + 1) * CHUNK)));
   }
   const file = Buffer.concat([Buffer.from(`${headerNoMac} ${b64(mac)}\n`), nonce, ...chunks]);
-  const lines = file.toString('base64').match(/.{1,64}/g)!;
-  return `-----BEGIN AGE ENCRYPTED FILE-----\n${lines.join('\n')}\n-----END AGE ENCRYPTED FILE-----\n`;
+  return toPem('AGE ENCRYPTED FILE', file); // age's armor is strict PEM
 }
