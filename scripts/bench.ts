@@ -52,31 +52,33 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-interface Measured { readonly s: number; readonly cpu: number; readonly mib: number; readonly stdout: string }
+interface Measured { readonly s: number; readonly cpu: number; readonly mib: number; readonly stdout: string; readonly stdouts: readonly string[] }
 
 /**
  * Runs each `node args` once untimed (warm cache), then `runs` times, the commands taking turns so
- * that both see the same load on a shared machine; per command the median wall time, CPU time
- * (user + system: what the work costs, much less disturbed by other load than wall time) and peak RSS.
+ * that both see the same load on a shared machine (`before` runs, untimed, ahead of each); per
+ * command the median wall time, CPU time (user + system: what the work costs, much less disturbed
+ * by other load than wall time) and peak RSS, and what each timed run printed.
  */
-function measure(...commands: string[][]): Measured[] {
-  const samples = commands.map(() => ({ times: [] as number[], cpus: [] as number[], rss: [] as number[], stdout: '' }));
+function measure(commands: string[][], before: () => void = () => {}): Measured[] {
+  const samples = commands.map(() => ({ times: [] as number[], cpus: [] as number[], rss: [] as number[], stdouts: [] as string[] }));
   for (let r = -1; r < runs; r++) {
     commands.forEach((args, i) => {
+      before();
       const start = performance.now();
       const p = spawnSync(process.execPath, ['--require', RSS_HOOK, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MESHFLEET_BENCH_RSS: RSS } });
       const s = (performance.now() - start) / 1000;
       if (p.status !== 0) throw new Error(`node ${args.join(' ')} failed (${String(p.status)}):\n${p.stderr}`);
-      const sample = samples[i]!;
-      sample.stdout = p.stdout;
       if (r < 0) return;
+      const sample = samples[i]!;
+      sample.stdouts.push(p.stdout);
       sample.times.push(s);
       const [maxRss, cpu] = readFileSync(RSS, 'utf8').split(' ').map(Number);
       sample.rss.push(maxRss! / 1024);
       sample.cpus.push(cpu! / 1e6);
     });
   }
-  return samples.map((x) => ({ s: median(x.times), cpu: median(x.cpus), mib: median(x.rss), stdout: x.stdout }));
+  return samples.map((x) => ({ s: median(x.times), cpu: median(x.cpus), mib: median(x.rss), stdout: x.stdouts.at(-1)!, stdouts: x.stdouts }));
 }
 
 const synthJs = await ensureBuilt('scripts/bench-synth.ts');
@@ -92,7 +94,7 @@ for (const n of SIZES) {
   const objects = join(work, `objects-${n}.json`);
   writeFileSync(fleet, fleetOf(n));
   spawnSync(process.execPath, [synthJs, fleet, '--dump', objects], { stdio: 'ignore' });
-  const [mesh, floor] = measure([synthJs, fleet], [floorJs, objects]) as [Measured, Measured];
+  const [mesh, floor] = measure([[synthJs, fleet], [floorJs, objects]]) as [Measured, Measured];
   results.set(n, { mesh, floor });
   const count = (JSON.parse(mesh.stdout) as { objects: number }).objects;
   rows.push([String(n), String(count), mesh.s.toFixed(2), mesh.mib.toFixed(0), floor.s.toFixed(2), floor.mib.toFixed(0), (mesh.s / floor.s).toFixed(2),
@@ -112,7 +114,7 @@ const span = SIZES.at(-1)! - SIZES[0]!;
 console.log(`\nper-cluster slope (${SIZES[0]}→${SIZES.at(-1)} clusters): meshfleet ${((last.mesh.s - first.mesh.s) / span * 1000).toFixed(1)} ms and ${((last.mesh.mib - first.mesh.mib) / span).toFixed(2)} MiB per cluster; floor ${((last.floor.s - first.floor.s) / span * 1000).toFixed(1)} ms per cluster; CPU: meshfleet ${((last.mesh.cpu - first.mesh.cpu) / span * 1000).toFixed(1)} ms, floor ${((last.floor.cpu - first.floor.cpu) / span * 1000).toFixed(1)} ms per cluster`);
 
 // The user's commands on the committed default fleet, through the launcher (build is fresh).
-const [synthCheck, check] = measure([runJs, '--check'], [runJs, 'check']) as [Measured, Measured];
+const [synthCheck, check] = measure([[runJs, '--check'], [runJs, 'check']]) as [Measured, Measured];
 const ok = (pass: boolean): string => (pass ? 'ok' : 'MISSED');
 console.log(`\nnpm run synth -- --check (default fleet): ${synthCheck.s.toFixed(2)} s (CPU ${synthCheck.cpu.toFixed(2)} s), ${synthCheck.mib.toFixed(0)} MiB`);
 console.log(`npm run check           (default fleet): ${check.s.toFixed(2)} s (CPU ${check.cpu.toFixed(2)} s), ${check.mib.toFixed(0)} MiB`);
@@ -123,23 +125,11 @@ mkdirSync(pkiDir, { recursive: true });
 const ecdsa = parseDocument(fleetOf(100));
 ecdsa.setIn(['spec', 'mesh', 'istio', 'ca'], ecdsa.createNode({ keyType: 'ecdsa-p256' }));
 writeFileSync(join(pkiDir, 'fleet.yaml'), ecdsa.toString());
-const phases: { loadS: number; createS: number; writeS: number }[] = [];
-const pkiTimes: number[] = [];
-const pkiCpus: number[] = [];
-for (let r = -1; r < runs; r++) {
-  rmSync(join(pkiDir, 'pki'), { recursive: true, force: true });
-  const start = performance.now();
-  const p = spawnSync(process.execPath, ['--require', RSS_HOOK, pkiJs, join(pkiDir, 'fleet.yaml'), join(pkiDir, 'pki')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MESHFLEET_BENCH_RSS: RSS } });
-  const s = (performance.now() - start) / 1000;
-  if (p.status !== 0) throw new Error(`pki init failed:\n${p.stderr}`);
-  if (r < 0) continue; // warm-up
-  pkiTimes.push(s);
-  pkiCpus.push(Number(readFileSync(RSS, 'utf8').split(' ')[1]) / 1e6);
-  phases.push(JSON.parse(p.stdout) as { loadS: number; createS: number; writeS: number });
-}
-const pkiInit = median(pkiTimes);
+const [pki] = measure([[pkiJs, join(pkiDir, 'fleet.yaml'), join(pkiDir, 'pki')]], () => rmSync(join(pkiDir, 'pki'), { recursive: true, force: true })) as [Measured];
+const phases = pki.stdouts.map((out) => JSON.parse(out) as { loadS: number; createS: number; writeS: number });
+const pkiInit = pki.s;
 const phase = (k: 'loadS' | 'createS' | 'writeS'): string => median(phases.map((x) => x[k])).toFixed(2);
-console.log(`pki init (100 clusters, ECDSA P-256, fresh process): ${pkiInit.toFixed(2)} s (CPU ${median(pkiCpus).toFixed(2)} s): load the fleet ${phase('loadS')} s, keys, certificates and encryption ${phase('createS')} s, write ${phase('writeS')} s, the rest start-up`);
+console.log(`pki init (100 clusters, ECDSA P-256, fresh process): ${pkiInit.toFixed(2)} s (CPU ${pki.cpu.toFixed(2)} s): load the fleet ${phase('loadS')} s, keys, certificates and encryption ${phase('createS')} s, write ${phase('writeS')} s, the rest start-up`);
 console.log('\ntargets:');
 console.log(`  default fleet synth ≤ ${TARGET.defaultRatio}× floor and ≤ ${TARGET.defaultS} s: ${(first.mesh.s / first.floor.s).toFixed(2)}× (CPU ${(first.mesh.cpu / first.floor.cpu).toFixed(2)}×), ${first.mesh.s.toFixed(2)} s  ${ok(first.mesh.s / first.floor.s <= TARGET.defaultRatio && first.mesh.s <= TARGET.defaultS)}`);
 console.log(`  100 clusters ≤ ${TARGET.s100} s and ≤ ${TARGET.mib100} MB peak RSS: ${last.mesh.s.toFixed(2)} s, ${(last.mesh.mib * 1.048576).toFixed(0)} MB  ${ok(last.mesh.s <= TARGET.s100 && last.mesh.mib * 1.048576 <= TARGET.mib100)}`);

@@ -1,20 +1,11 @@
 /** mesh.type none: add-ons and samples only — no CA store, no links, no mesh objects. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../lib/cli';
 import { loadFleetWithModules } from '../../../lib/pipeline';
-import { editFleet, renderObjects, ROOT, tempDir } from '../../helpers';
-import { writeFileSync } from 'node:fs';
+import { editFleet, renderObjects, ROOT, runMain, tempDir } from '../../helpers';
 
 const NO_MESH = readFileSync(join(ROOT, 'examples', 'no-mesh.yaml'), 'utf8');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, (s) => { out += `${s}\n`; }, (s) => { err += `${s}\n`; });
-  return { code, out, err };
-}
 
 describe('mesh type none', () => {
   it('renders add-ons and sidecar-free samples, and nothing of a mesh', () => {
@@ -51,14 +42,14 @@ describe('mesh type none', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'fleet.yaml'), NO_MESH);
     const fleet = join(dir, 'fleet.yaml');
-    const synth = await cli(['--fleet', fleet, '--out', join(dir, 'dist')]);
+    const synth = await runMain(['--fleet', fleet, '--out', join(dir, 'dist')]);
     expect(synth.code).toBe(0);
     expect(synth.err).toMatch(/^warning: .*ignores spec.clusters\[0\].network/);
     expect(existsSync(join(dir, 'pki'))).toBe(false);
-    const pki = await cli(['pki', 'status', '--fleet', fleet]);
+    const pki = await runMain(['pki', 'status', '--fleet', fleet]);
     expect(pki.code).toBe(1);
     expect(pki.err).toContain('mesh type none keeps no CA store');
-    const link = await cli(['link', '--fleet', fleet]);
+    const link = await runMain(['link', '--fleet', fleet]);
     expect([link.code, link.out.trim()]).toEqual([0, 'mesh type none has nothing to link.']);
   });
 });
