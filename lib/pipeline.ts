@@ -16,6 +16,7 @@ import type { ValidateFunction } from 'ajv';
 import { ADDONS } from './addons/registry';
 import type { AddOn } from './addons/types';
 import { FleetError } from './errors';
+import type { ChartPin } from './helm/chart';
 import { compareNames, resolveCore } from './fleet/defaults';
 import { formatPath, parseFleetText, problemCollector, schemaProblems, type AddWarning, type ParsedFleet } from './fleet/parse';
 import { coreRules } from './fleet/rules';
@@ -280,6 +281,12 @@ export function write(outDir: string, rendered: Rendered, onDisk?: ReadonlyMap<s
 /** … or compare them with it: the paths that differ and the stale ones. */
 export function compare(outDir: string, rendered: Rendered): { changed: string[]; stale: string[] } {
   return diffTree(outDir, rendered.files);
+}
+
+/** Every chart at every version some module can deliver, sorted: what imports/charts/ records. */
+export function pinnedCharts(): ChartPin[] {
+  const all = [...Object.values(MESHES).flatMap((m) => m.charts), ...ADDONS.flatMap((a) => a.charts)];
+  return [...new Map(all.map((c) => [`${c.chart}-${c.version}`, c])).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
 }
 
 /** A new CA store for the fleet's mesh (store-relative path → content); empty when the mesh has none. */

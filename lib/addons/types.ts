@@ -7,6 +7,7 @@
 import type { AddProblem, AddWarning } from '../fleet/parse';
 import type { JsonSchema } from '../fleet/schema';
 import type { Cluster, Fleet, RawCluster, RawFleet } from '../fleet/types';
+import type { ChartPin } from '../helm/chart';
 import type { ClusterPlan } from '../plan';
 
 export interface AddOn {
@@ -26,4 +27,6 @@ export interface AddOn {
   summary(cluster: Cluster): string | undefined;
   /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */
   readonly pins?: Readonly<Record<string, string>>;
+  /** Every chart at every version it can deliver (`npm run import` records their value keys). */
+  readonly charts: readonly ChartPin[];
 }

@@ -7,6 +7,12 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { chartDefaults } from './keys';
 
+/** A chart at one version, as a module delivers it (and as imports/charts/ and the Helm tests key it). */
+export interface ChartPin {
+  readonly chart: string;
+  readonly version: string;
+}
+
 export interface ChartInfo {
   readonly dir: string;
   readonly name: string;

@@ -8,6 +8,7 @@ import type { AddProblem, AddWarning } from '../fleet/parse';
 import type { JsonSchema } from '../fleet/schema';
 import type { Cni, Fleet, RawCluster, RawFleet } from '../fleet/types';
 import type { StageName } from '../gitops/stages';
+import type { ChartPin } from '../helm/chart';
 import type { FileReader } from '../pki/files';
 import type { KeyPairFiles, StatusRow } from '../pki/status';
 import type { ClusterPlan } from '../plan';
@@ -49,6 +50,8 @@ export interface MeshModule {
   readonly readme: MeshReadme;
   /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */
   readonly pins?: Readonly<Record<string, string>>;
+  /** Every chart at every version it can deliver (`npm run import` records their value keys). */
+  readonly charts: readonly ChartPin[];
 }
 
 /** The CA store of a mesh: made once, read by every synth, maintained by `npm run pki`. */

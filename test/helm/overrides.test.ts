@@ -10,7 +10,8 @@ import { FleetError } from '../../lib/errors';
 import { freeFormPaths } from '../../lib/helm/free-form';
 import { undeclaredKeys } from '../../lib/helm/keys';
 import { changedPaths, mergeValues } from '../../lib/helm/overrides';
-import { loadFleet, renderFleet } from '../../lib/pipeline';
+import { chartDir } from '../../lib/helm/chart';
+import { loadFleet, pinnedCharts, renderFleet } from '../../lib/pipeline';
 import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, renderObjects, ROOT } from '../helpers';
 import { CHARTS, chartInfo, helmTemplate, parseManifests, releaseCases } from './harness';
 
@@ -80,11 +81,16 @@ describe('Helm value overrides', () => {
     expect(() => renderFleet(loadFleet(editFleet((d) => d.setIn(['spec', 'overrides'], d.createNode({ istiod: { tolerations: [{ key: 'k', operator: 'Exists' }], pilot: undefined } })))), { repoPath: 'dist' })).not.toThrow();
   });
 
-  it.skipIf(!existsSync(CHARTS))(`imports/charts/ is what \`npm run import\` makes of the charts in ../shared (not stale)${existsSync(CHARTS) ? '' : ` — SKIPPED: ${CHARTS} is missing`}`, () => {
+  it('imports/charts/ records exactly the charts the modules pin (reference data in ../shared may hold more versions)', () => {
     const committed = readdirSync(join(ROOT, 'imports', 'charts')).sort();
-    const dirs = readdirSync(CHARTS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => chartInfo(join(CHARTS, d.name)));
-    expect(committed).toEqual(dirs.map((c) => `${c.name}-${c.version}.json`).sort());
-    for (const c of dirs) {
+    expect(committed).toEqual(pinnedCharts().map((c) => `${c.chart}-${c.version}.json`).sort());
+  });
+
+  it.skipIf(!existsSync(CHARTS))(`imports/charts/ is what \`npm run import\` makes of the pinned charts in ../shared (not stale)${existsSync(CHARTS) ? '' : ` — SKIPPED: ${CHARTS} is missing`}`, () => {
+    for (const pin of pinnedCharts()) {
+      const dir = chartDir(CHARTS, pin.chart, pin.version);
+      expect(dir, `${pin.chart}-${pin.version} is pinned but not in ${CHARTS}`).toBeDefined();
+      const c = chartInfo(dir!);
       const file = JSON.parse(readFileSync(join(ROOT, 'imports', 'charts', `${c.name}-${c.version}.json`), 'utf8'));
       expect(file.defaults, `${c.name}: run npm run import`).toEqual(c.defaults);
       expect(file.schema).toEqual(c.schema);

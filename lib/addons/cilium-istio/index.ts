@@ -77,6 +77,7 @@ export const ciliumIstio: AddOn = {
   },
   plan: addCiliumSettings,
   pins: { 'kubectl image of the Cilium restart Job': KUBECTL_IMAGE },
+  charts: [],
   summary(cluster) {
     const s = ciliumSettingsOf(cluster);
     if (!s) return undefined;

@@ -28,6 +28,7 @@ export const metallb: AddOn = {
   plan: addMetalLB,
   assignsGatewayAddress: (cluster) => metallbOf(cluster) !== undefined,
   pins: { 'MetalLB chart (default)': METALLB_DEFAULTS.metallbVersion },
+  charts: [{ chart: 'metallb', version: METALLB_DEFAULTS.metallbVersion }],
   summary(cluster) {
     const m = metallbOf(cluster);
     if (!m) return undefined;

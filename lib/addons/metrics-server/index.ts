@@ -55,6 +55,7 @@ export const metricsServer: AddOn = {
   name: 'metricsServer',
   clusterSchema: { metricsServer: schema },
   pins: { 'metrics-server chart (default)': METRICS_SERVER_DEFAULTS.metricsServerVersion },
+  charts: [{ chart: 'metrics-server', version: METRICS_SERVER_DEFAULTS.metricsServerVersion }],
   resolveCluster(raw: RawCluster): MetricsServer | undefined {
     const m = raw.metricsServer as RawMetricsServer | undefined;
     if (!m) return undefined;

@@ -17,6 +17,7 @@ import { ciliumClusterSchema, ciliumSamplesSchema, ciliumSchema } from './schema
 export const cilium: MeshModule = {
   type: 'cilium',
   pins: { 'Cilium chart (default)': CILIUM_DEFAULTS.ciliumVersion },
+  charts: [{ chart: 'cilium', version: CILIUM_DEFAULTS.ciliumVersion }],
   schema: ciliumSchema,
   clusterSchema: ciliumClusterSchema,
   samplesSchema: ciliumSamplesSchema,

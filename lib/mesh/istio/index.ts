@@ -43,4 +43,5 @@ export const istio: MeshModule = {
   },
   readme: istioReadme,
   pins: { 'Istio (charts base, istiod, gateway)': SUPPORTED_ISTIO_VERSIONS.join(', ') },
+  charts: SUPPORTED_ISTIO_VERSIONS.flatMap((version) => ['base', 'istiod', 'gateway'].map((chart) => ({ chart, version }))),
 };

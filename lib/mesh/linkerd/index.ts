@@ -5,7 +5,7 @@
  * service-mirror controller per peer that mirrors the peer's exported services.
  */
 import type { MeshModule } from '../types';
-import { LINKERD_RELEASES } from './defaults';
+import { LINKERD_RELEASES, LINKERD_SMI } from './defaults';
 import { linkerdCa, type LinkerdPki } from './ca';
 import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
 import { addLinkerd } from './control-plane';
@@ -19,6 +19,10 @@ import { linkerdSamplesSchema, linkerdSchema } from './schema';
 export const linkerd: MeshModule = {
   type: 'linkerd',
   pins: { 'Linkerd (charts linkerd-crds, -control-plane, -multicluster)': Object.entries(LINKERD_RELEASES).map(([v, r]) => `${v} = ${r.edge}, charts ${r.chart}`).join('; ') },
+  charts: [
+    ...Object.values(LINKERD_RELEASES).flatMap((r) => ['linkerd-crds', 'linkerd-control-plane', 'linkerd-multicluster'].map((chart) => ({ chart, version: r.chart }))),
+    { chart: LINKERD_SMI.chart, version: LINKERD_SMI.version },
+  ],
   schema: linkerdSchema,
   clusterSchema: {},
   samplesSchema: linkerdSamplesSchema,

@@ -15,6 +15,7 @@ const noneClusterOf = (cluster: { readonly mesh: unknown }): NoneCluster => clus
 
 export const none: MeshModule = {
   type: 'none',
+  charts: [],
   clusterSchema: { samples: bookinfoPlacementSchema },
   resolve: () => ({}),
   resolveCluster: (raw, rank, fleet): NoneCluster => ({ samples: resolveBookinfoPlacement(raw.samples, rank, fleet.spec.clusters.length) }),
