@@ -47,7 +47,7 @@ export function coreRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
     const keyProblem = recipientProblem(c.ageRecipient);
     if (keyProblem) add(['spec', 'clusters', i, 'ageRecipient'], c.ageRecipient, keyProblem, keyFix);
     const apiProblem = apiServerProblem(c.apiServer);
-    if (apiProblem) add(['spec', 'clusters', i, 'apiServer'], c.apiServer, apiProblem, 'use the https:// URL the other clusters reach this API server at, e.g. "https://203.0.113.1:6443"');
+    if (apiProblem) add(['spec', 'clusters', i, 'apiServer'], redactURL(c.apiServer), apiProblem, 'use the https:// URL the other clusters reach this API server at, e.g. "https://203.0.113.1:6443"');
     const address = c.gateway.address;
     const gatewayFix = 'use the address the other clusters reach this cluster\'s mesh gateway at, e.g. "203.0.113.10"';
     if (address !== undefined && !isAddress(address)) {
@@ -61,6 +61,13 @@ export function coreRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
   if (interval < MIN_INTERVAL_S || interval > MAX_INTERVAL_S) {
     add(['spec', 'gitops', 'interval'], fleet.gitops.interval, `must be between ${MIN_INTERVAL_S}s and ${MAX_INTERVAL_S / 3600}h: the engine reconciles every stage at this interval`,
       'use e.g. "10m" (the default) or "1h"');
+  }
+  const credential = repoURLCredential(fleet.gitops.repoURL);
+  if (credential) {
+    add(['spec', 'gitops', 'repoURL'], redactURL(fleet.gitops.repoURL), credential,
+      'put only the address in fleet.yaml (it is written into dist/README.md and every Application or GitRepository) and give the engine its credentials apart: ' +
+      '`flux bootstrap git --username <user> --password <token>` (or an SSH deploy key: `flux bootstrap git --private-key-file`), ' +
+      'or `argocd repo add <url> --username <user> --password <token>`; then rotate the token, which is in your shell history and this fleet.yaml\'s git history if committed');
   }
   const branch = branchProblem(fleet.gitops.branch);
   if (branch) add(['spec', 'gitops', 'branch'], fleet.gitops.branch, `is not a valid git branch name: ${branch}`, 'use a branch name git accepts (`git check-ref-format --branch <name>`), e.g. "main"');
@@ -88,6 +95,30 @@ export function branchProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a repository URL carries a credential, if it does: any user-info in an http(s) URL (a token is
+ * often given as the user name alone), a password in an ssh URL (`ssh://git@host` names the login user
+ * of a deploy key and stays allowed).
+ */
+export function repoURLCredential(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined; // the schema's pattern reports the form
+  }
+  if (url.password) return 'carries a password or token in the URL (user:password@); the URL is written in the clear into dist/ and the README';
+  if (url.username && url.protocol !== 'ssh:') {
+    return 'carries a user name or token in the URL (user@); over https that is how a token is passed, and the URL is written in the clear into dist/ and the README';
+  }
+  return undefined;
+}
+
+/** The URL with its user-info replaced by "***", for messages: a credential is never printed. */
+export function redactURL(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+}
+
 function apiServerProblem(value: string): string | undefined {
   let url: URL;
   try {
@@ -96,7 +127,7 @@ function apiServerProblem(value: string): string | undefined {
     return 'must be an absolute URL';
   }
   if (url.protocol !== 'https:') return 'must use https://';
-  if (url.pathname !== '/' || url.search || url.hash || url.username) return 'must be scheme, host and port only (no path, query or credentials)';
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) return 'must be scheme, host and port only (no path, query or credentials)';
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!isAddress(host)) return 'host must be an IP address or a DNS name';
   const unreachable = host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost') ? 'a loopback name' : unreachableAddress(host);

@@ -65,6 +65,10 @@ const cases: Case[] = [
   { name: 'cilium settings on a Calico cluster', edit: (d) => d.setIn(['spec', 'clusters', 2, 'cilium'], d.createNode({ managed: true })), path: 'spec.clusters[2].cilium', rule: /only apply to clusters with cni: cilium/ },
   { name: 'insecure kubelet flag hidden in args', edit: (d) => d.setIn(['spec', 'clusters', 0, 'metricsServer', 'args'], d.createNode(['--kubelet-insecure-tls'])), path: 'spec.clusters[0].metricsServer.args[0]', rule: /has a field of its own/ },
   { name: 'unknown announce mode', edit: set(['spec', 'clusters', 0, 'metallb', 'announce'], 'bgp'), path: 'spec.clusters[0].metallb.announce', rule: /must be one of "none", "l2"/ },
+  { name: 'token in repoURL', edit: set(['spec', 'gitops', 'repoURL'], 'https://ghp_secret123@git.example.com/platform/fleet.git'), path: 'spec.gitops.repoURL', rule: /"https:\/\/\*\*\*@git.example.com[\s\S]*carries a user name or token in the URL[\s\S]*flux bootstrap git --username/ },
+  { name: 'user and password in repoURL', edit: set(['spec', 'gitops', 'repoURL'], 'https://user:hunter2@git.example.com/fleet.git'), path: 'spec.gitops.repoURL', rule: /carries a password or token/ },
+  { name: 'password in an ssh repoURL', edit: set(['spec', 'gitops', 'repoURL'], 'ssh://git:hunter2@git.example.com/fleet.git'), path: 'spec.gitops.repoURL', rule: /carries a password or token/ },
+  { name: 'password-only API server credentials', edit: set(['spec', 'clusters', 0, 'apiServer'], 'https://:hunter2@203.0.113.1:6443'), path: 'spec.clusters[0].apiServer', rule: /"https:\/\/\*\*\*@203[\s\S]*no path, query or credentials/ },
   { name: 'YAML syntax error', text: DEFAULT_FLEET.replace('  clusters:\n', '  clusters:\n   - : [\n'), path: '(top level)', rule: /YAML syntax/ },
 ];
 
@@ -106,6 +110,20 @@ describe('invalid fleet.yaml', () => {
         '    fix:   give every cluster its own network (multi-primary on different networks), e.g. network1, network2, ...',
       ].join('\n'),
     );
+  });
+
+  it('never prints a credential it refuses', () => {
+    const bad = editFleet(set(['spec', 'gitops', 'repoURL'], 'https://user:hunter2@git.example.com/fleet.git'));
+    expect(() => loadFleet(bad)).toThrowError(FleetError);
+    try {
+      loadFleet(bad);
+    } catch (e) {
+      expect((e as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('an ssh repoURL naming the deploy key\'s login user is accepted', () => {
+    expect(() => loadFleet(editFleet(set(['spec', 'gitops', 'repoURL'], 'ssh://git@git.example.com/platform/fleet.git')))).not.toThrow();
   });
 
   it('reports every problem at once', () => {
