@@ -26,25 +26,79 @@ export interface Lock {
   release(): void;
 }
 
-/** Whether `pid` is a running process on this host (EPERM: running, as another user). */
+/**
+ * Whether `pid` is a running process on this host (EPERM: running, as another user). On Linux a
+ * zombie (killed, not yet reaped by its parent: common where the container's init does not reap,
+ * CI runners among them) still answers signal 0 but holds nothing: /proc/<pid>/stat says Z (or X).
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !zombie(pid);
+}
+
+function zombie(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
 
-function readHolder(path: string): LockHolder | undefined {
+/** The paths of the locks this process holds now: a lock naming our pid that is not here is stale. */
+const held = new Set<string>();
+
+type LockFile =
+  | { readonly kind: 'holder'; readonly holder: LockHolder }
+  | { readonly kind: 'gone' }
+  /** Not a lock meshfleet writes: `why` says what it holds instead. */
+  | { readonly kind: 'foreign'; readonly why: string };
+
+function readLock(path: string): LockFile {
+  let text: string;
   try {
-    const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
-    if (typeof h.pid === 'number' && typeof h.command === 'string' && typeof h.hostname === 'string') return h as LockHolder;
-  } catch {
-    // unreadable or half-written: treated as held by an unknown holder
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'gone' };
+    return { kind: 'foreign', why: `cannot be read (${code ?? String(e)})` };
   }
-  return undefined;
+  if (text.trim() === '') return { kind: 'foreign', why: 'is empty' };
+  let h: Partial<LockHolder>;
+  try {
+    h = JSON.parse(text) as Partial<LockHolder>;
+  } catch {
+    return { kind: 'foreign', why: `holds ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text.trimEnd())}, not the pid, command and host meshfleet writes` };
+  }
+  if (h === null || typeof h !== 'object' || typeof h.pid !== 'number' || typeof h.command !== 'string' || typeof h.hostname !== 'string') {
+    return { kind: 'foreign', why: 'lacks the pid, command and host meshfleet writes' };
+  }
+  if (!Number.isInteger(h.pid) || h.pid < 1) return { kind: 'foreign', why: `names pid ${h.pid}, which no process has` };
+  // pid 1 is the init of a host or container: always running, never a meshfleet command unless it is us.
+  if (h.pid === 1 && process.pid !== 1) return { kind: 'foreign', why: 'names pid 1, the init process, which never runs meshfleet' };
+  return { kind: 'holder', holder: h as LockHolder };
 }
+
+function readHolder(path: string): LockHolder | undefined {
+  const f = readLock(path);
+  return f.kind === 'holder' ? f.holder : undefined;
+}
+
+/** Whether the holder is gone: same host, and its pid not running, or our own pid in a lock we do not hold. */
+function stale(path: string, h: LockHolder): boolean {
+  if (h.hostname !== hostname()) return false;
+  if (h.pid === process.pid) return !held.has(path);
+  return !alive(h.pid);
+}
+
+const foreignMessage = (path: string, why: string): string =>
+  `${displayPath(path)} is not a meshfleet lock: it ${why}; if no meshfleet command is running in this repository, delete it`;
 
 /**
  * Creates `path` holding `content`, atomically: false when it exists. The content is written to a
@@ -81,13 +135,16 @@ function create(path: string, content: string): boolean {
 }
 
 
-/** The holder of the lock in `dir`, when a live process holds it (for read-only commands' messages). */
+/** The holder of the lock in `dir`, when a live meshfleet process holds it (for read-only commands' messages). */
 export function lockHolder(dir: string): string | undefined {
   const path = join(dir, LOCK_FILE);
   if (!existsSync(path)) return undefined;
-  const h = readHolder(path);
-  if (h && h.hostname === hostname() && !alive(h.pid)) return undefined;
-  return h ? `another meshfleet command (${h.command}, pid ${h.pid}${h.hostname === hostname() ? '' : ` on ${h.hostname}`})` : 'another meshfleet command';
+  const f = readLock(path);
+  // A file that is not a meshfleet lock holds nothing a read-only command must wait for.
+  if (f.kind !== 'holder') return undefined;
+  const h = f.holder;
+  if (stale(path, h)) return undefined;
+  return `another meshfleet command (${h.command}, pid ${h.pid}${h.hostname === hostname() ? '' : ` on ${h.hostname}`})`;
 }
 
 /**
@@ -106,6 +163,7 @@ export function acquireLock(dir: string, command: string): Lock {
     for (const [sig, fn] of handlers) process.off(sig, fn);
     process.off('exit', release);
     // Only our own lock: never one a later command took over.
+    if (acquired) held.delete(path);
     try {
       if (acquired && readFileSync(path, 'utf8') === content) unlinkSync(path);
     } catch {
@@ -123,17 +181,20 @@ export function acquireLock(dir: string, command: string): Lock {
   try {
     acquired = create(path, content);
     if (!acquired) {
-      const holder = readHolder(path);
-      const stale = holder !== undefined && holder.hostname === mine.hostname && !alive(holder.pid);
-      acquired = stale && takeOver(path, holder, content);
+      const f = readLock(path);
+      if (f.kind === 'foreign') throw new UsageError(foreignMessage(path, f.why));
+      const holder = f.kind === 'holder' ? f.holder : undefined;
+      // gone between create and read: the holder just released it; one more try.
+      acquired = holder === undefined ? create(path, content) : stale(path, holder) && takeOver(path, holder, content);
       if (!acquired) {
         const who = holder
           ? `another meshfleet command (${holder.command}, pid ${holder.pid}${holder.hostname === mine.hostname ? '' : ` on ${holder.hostname}`})`
           : 'another meshfleet command';
         throw new UsageError(`${who} is working in this repository; wait for it, or if it is gone delete ${displayPath(path)}`);
       }
-      note = `note: took over ${displayPath(path)} from ${holder!.command} (pid ${holder!.pid}), which is no longer running`;
+      if (holder) note = `note: took over ${displayPath(path)} from ${holder.command} (pid ${holder.pid}), which is no longer running`;
     }
+    held.add(path);
   } catch (e) {
     release();
     throw e;
@@ -150,7 +211,7 @@ function takeOver(path: string, stale: LockHolder, content: string): boolean {
   if (!create(guard, content)) {
     // A guard left by a command killed in the middle of a take-over (a window of microseconds).
     const left = readHolder(guard);
-    if (!left || left.hostname !== stale.hostname || alive(left.pid)) return false;
+    if (!left || left.hostname !== stale.hostname || (left.pid !== process.pid && alive(left.pid))) return false;
     unlinkSync(guard);
     if (!create(guard, content)) return false;
   }

@@ -307,6 +307,54 @@ describe('one writing command at a time', () => {
     assertClean(dir);
   }, 120_000);
 
+  /**
+   * The command is killed with SIGKILL while it holds the lock, under a parent that never reaps it
+   * (`exec sleep`: as under a container init that does not reap), so it stays a zombie.
+   */
+  async function killedToZombie(args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<{ pid: number; parent: ReturnType<typeof spawn> }> {
+    const script = `${shellQuote(process.execPath)} ${[RUN, ...args].map(shellQuote).join(' ')} >/dev/null 2>&1 & echo $!; exec sleep 300`;
+    const parent = spawn('sh', ['-c', script], { cwd: dir, env: { ...process.env, ...env } });
+    const pid = await new Promise<number>((res) => parent.stdout!.once('data', (d: Buffer) => res(Number(d.toString().trim()))));
+    await new Promise<void>((res) => {
+      const poll = setInterval(() => {
+        if (existsSync(join(dir, LOCK_FILE))) {
+          clearInterval(poll);
+          res();
+        }
+      }, 5);
+    });
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 200 && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8'), 'the killed command is a zombie').toMatch(/\) Z /);
+    expect(existsSync(join(dir, LOCK_FILE)), 'it left its lock').toBe(true);
+    return { pid, parent };
+  }
+  const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+  it.runIf(process.platform === 'linux')('kill -9 leaving a zombie (never reaped): the same command then succeeds, for synth and pki rotate', async () => {
+    const dir = copyBase();
+    rmSync(join(dir, 'dist'), { recursive: true });
+    const s = await killedToZombie(['--fleet', 'fleet.yaml', '--out', 'dist'], dir, {});
+    try {
+      const r = await cli(['--fleet', 'fleet.yaml', '--out', 'dist'], dir, {});
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`note: took over .meshfleet.lock from npm run synth (pid ${s.pid}), which is no longer running`);
+      expect(hashTree(join(dir, 'dist'))).toEqual(reference);
+    } finally {
+      s.parent.kill('SIGKILL');
+    }
+    const env = { SOPS_AGE_KEY_FILE: opKeyFile() };
+    const p = await killedToZombie(['pki', 'rotate', 'kt-k2p', '--fleet', 'fleet.yaml'], dir, env);
+    try {
+      const r = await cli(['pki', 'rotate', 'kt-k2p', '--fleet', 'fleet.yaml'], dir, env);
+      expect(r.status, r.stderr).toBe(0);
+      assertClean(dir);
+      await assertConsistent(join(dir, 'pki'), [fixture().operator.identity]);
+    } finally {
+      p.parent.kill('SIGKILL');
+    }
+  }, 120_000);
+
   it('SIGTERM releases the lock', async () => {
     const dir = copyBase();
     rmSync(join(dir, 'dist'), { recursive: true });
