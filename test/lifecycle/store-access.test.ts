@@ -3,13 +3,13 @@
  * could open `<cluster>/cacerts.sops.yaml` or `<cluster>/identity-issuer.sops.yaml` puts a rotate of
  * that cluster on the checklist, named by the cluster, also outside git.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { encryptedFile } from '../../lib/pki/files';
 import { decryptObject, type Tree } from '../../lib/sops/sops';
-import { editFleet, fixture, fixtureDir, runMain, tempDir } from '../helpers';
+import { editFleet, fixture, fixtureDir, hashTree, runMain, tempDir } from '../helpers';
 
 const LINKERD = readFileSync(join(__dirname, '..', '..', 'examples', 'linkerd-kpaas.yaml'), 'utf8');
 
@@ -63,5 +63,36 @@ describe('a key that could read a cluster\'s own CA key', () => {
     const [entry] = revocations(dir);
     expect(entry).toMatchObject({ holder: 'cluster1', recipient: fx.clusters['kt-k2p']!.recipient, reason: 'key replaced' });
     expect(entry!.steps.join('\n')).toContain('npm run pki -- rotate cluster1');
+  });
+});
+
+describe('a pki/ that leads out of the repository (issue 21 item 5)', () => {
+  const commands: string[][] = [[], ['check'], ['diff'], ['pki', 'status'], ['pki', 'rotate', 'kt-k2p'], ['pki', 'rekey'], ['pki', 'issue', 'kt-k2p'], ['pki', 'revoked', 'kt-k2p'], ['link']];
+  it.each(commands.map((c) => [c.join(' ') || 'synth', c] as const))('%s refuses it, reading and writing nothing there', async (_name, command) => {
+    const fx = fixture();
+    const dir = tempDir();
+    const away = tempDir();
+    cpSync(join(fx.dir, 'pki'), join(away, 'pki'), { recursive: true });
+    writeFileSync(join(dir, 'fleet.yaml'), fx.fleetText);
+    symlinkSync(join(away, 'pki'), join(dir, 'pki'));
+    const before = hashTree(away);
+    const args = [...command, '--fleet', join(dir, 'fleet.yaml'), ...(['pki', 'link'].includes(command[0] ?? '') ? [] : ['--out', join(dir, 'dist')])];
+    const r = await runMain(args, { SOPS_AGE_KEY_FILE: join(fx.dir, 'operator.agekey'), SOPS_AGE_KEY: undefined });
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/pki \(the CA store beside the fleet file\) is a symlink \(or below one\) to .*, which is outside the repository of the fleet file .*Replace the symlink with the folder itself/);
+    expect(hashTree(away)).toEqual(before);
+    expect(existsSync(join(dir, 'dist'))).toBe(false);
+  });
+
+  it('a dangling symlink is refused too: the first synth would create the store there', async () => {
+    const fx = fixture();
+    const dir = tempDir();
+    const away = tempDir();
+    writeFileSync(join(dir, 'fleet.yaml'), fx.fleetText);
+    symlinkSync(join(away, 'pki'), join(dir, 'pki'));
+    const r = await runMain(['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')], { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('is a symlink (or below one) to');
+    expect(readdirSync(away)).toEqual([]);
   });
 });
