@@ -15,7 +15,7 @@ import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
 import { loadFleetWithModules, plan, pruneNotices, SchemaError, validate, write, type Modules } from './pipeline';
-import { fileReader, readOnce, type FileReader } from './pki/files';
+import { assertStoreComplete, fileReader, missingStoreFiles, readOnce, type FileReader } from './pki/files';
 import { applyReview, markRevoked, needsChange, readRevocations, recordRevocations, reviewPki, reviewProblem, reviewReport, revocationsSection, type PkiReview } from './pki/revoke';
 import { checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, withKeyChecks } from './pki/status';
 import { assertNoPendingPki, commitPkiChanges, recoverPki, TXN_DIR } from './pki/transaction';
@@ -370,6 +370,8 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   let reader: FileReader = newPki ? (path) => newPki!.get(path) : readOnce(fileReader(p.pkiDir));
   let review: PkiReview | undefined;
   let pkiChange: Prepared['pkiChange'];
+  // A file the store implies that is gone (a deleted root key, a cluster's chain) stops every command that reads the store.
+  if (mesh.ca && !newPki) assertStoreComplete(mesh.ca.files(fleet), reader, pkiLabel);
   if (mesh.ca && !newPki && reviewStore) {
     review = reviewPki({ fleet, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules, read: reader });
     if (needsChange(review)) {
@@ -679,13 +681,15 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
         out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);
       }
       const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS || r.keyMatch === 'NO');
+      const missing = missingStoreFiles(ca.files(fleet), fileReader(pkiDir), displayPath(pkiDir));
+      if (missing.length > 0) out(`\n${missing.length} file(s) the CA store needs are missing:${missing.map((l) => `\n  - ${l}`).join('')}`);
       if (bad.length > 0) {
         const label = displayPath(pkiDir);
         out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, expiring within ${EXPIRY_WARNING_DAYS} days, or not matching their key): ` +
           'run `npm run pki -- rotate <cluster>` (or `issue` for a missing one).' + mismatchLines(checks, label).map((l) => `\n  - ${l}`).join(''));
         return 1;
       }
-      return 0;
+      return missing.length > 0 ? 1 : 0;
     }
     case 'revoked':
       out(markRevoked(pkiDir, displayPath(pkiDir), command.cluster!, (writes, deletes) => commitPkiChanges(pkiDir, writes, deletes)));

@@ -3,7 +3,7 @@
  * could open `<cluster>/cacerts.sops.yaml` or `<cluster>/identity-issuer.sops.yaml` puts a rotate of
  * that cluster on the checklist, named by the cluster, also outside git.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -94,5 +94,23 @@ describe('a pki/ that leads out of the repository (issue 21 item 5)', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('is a symlink (or below one) to');
     expect(readdirSync(away)).toEqual([]);
+  });
+});
+
+describe('a store that lost a file (issue 21 item 6)', () => {
+  it.each(['root-key.sops.yaml', 'kt-k2p/cert-chain.pem', 'nhn-nks/cacerts.sops.yaml'])('%s deleted: synth, check and pki status exit 1 naming it', async (file) => {
+    const dir = fixtureDir();
+    rmSync(join(dir, 'pki', file));
+    const args = ['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')];
+    const env = { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined };
+    for (const cmd of [[], ['check']]) {
+      const r = await runMain([...cmd, ...args], env);
+      expect(r.code, r.out).toBe(1);
+      expect(r.err).toContain(`pki/${file} is missing`);
+      expect(r.err).toContain('restore it from git');
+    }
+    const s = await runMain(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')], env);
+    expect(s.code).toBe(1);
+    expect(s.out).toContain(`pki/${file} is missing`);
   });
 });
