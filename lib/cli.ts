@@ -3,7 +3,7 @@
  * only; every command runs the steps of lib/pipeline.ts, and every check runs before the first
  * byte is written, so a failing command leaves the disk as it was.
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FleetError, redact, UsageError } from './errors';
@@ -15,7 +15,7 @@ import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
 import { loadFleetWithModules, plan, pruneNotices, SchemaError, validate, write, type Modules } from './pipeline';
-import { fileReader, readOnce, type FileReader } from './pki/files';
+import { assertStoreComplete, fileReader, missingStoreFiles, readOnce, type FileReader } from './pki/files';
 import { applyReview, markRevoked, needsChange, readRevocations, recordRevocations, reviewPki, reviewProblem, reviewReport, revocationsSection, type PkiReview } from './pki/revoke';
 import { checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, withKeyChecks } from './pki/status';
 import { assertNoPendingPki, commitPkiChanges, recoverPki, TXN_DIR } from './pki/transaction';
@@ -278,6 +278,9 @@ interface Paths {
   readonly fleetDir: string;
   readonly outDir: string;
   readonly pkiDir: string;
+  /** The CA store as the user named it (--pki, or pki/ beside the fleet file), before symlinks are resolved. */
+  readonly pkiGiven: string;
+  readonly pkiDefault: boolean;
 }
 
 const MAX_FLEET_BYTES = 1024 * 1024;
@@ -292,18 +295,30 @@ function paths(options: SynthOptions): Paths {
   if (stat.size > MAX_FLEET_BYTES) throw new UsageError(`--fleet ${options.fleet} is ${stat.size} bytes; a fleet file is at most ${MAX_FLEET_BYTES} bytes`);
   const fleetDir = dirname(fleetPath);
   // Symlinks are resolved first, so that the inside-the-repository checks see where files really go.
-  return { fleetPath, fleetDir, outDir: realPath(resolve(options.out)), pkiDir: realPath(resolve(options.pki ?? join(fleetDir, 'pki'))) };
+  const pkiGiven = resolve(options.pki ?? join(fleetDir, 'pki'));
+  return { fleetPath, fleetDir, outDir: realPath(resolve(options.out)), pkiDir: realPath(pkiGiven), pkiGiven, pkiDefault: options.pki === undefined };
 }
 
 /** The real location of `path`, which may not exist yet: its nearest existing ancestor resolved. */
-function realPath(path: string): string {
+function realPath(path: string, depth = 0): string {
   const rest: string[] = [];
   let dir = path;
   while (!existsSync(dir) && dirname(dir) !== dir) {
+    // A symlink whose target does not exist yet (pki -> /elsewhere/pki): writing creates the target, so it is where files go.
+    const link = depth < 40 ? danglingLink(dir) : undefined;
+    if (link !== undefined) return join(realPath(resolve(dirname(dir), link), depth + 1), ...rest);
     rest.unshift(basename(dir));
     dir = dirname(dir);
   }
   return join(realpathSync(dir), ...rest);
+}
+
+function danglingLink(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 
@@ -338,7 +353,7 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   const { mesh } = modules;
   const pkiLabel = displayPath(p.pkiDir);
   if (!inMemoryOnly) assertOwned(p.outDir);
-  if (mesh.ca) assertPkiInRepo(p.fleetPath, p.pkiDir);
+  if (mesh.ca) assertPkiInRepo(p);
   // An interrupted pki/ change: a synth (under the lock) completes or rolls it back; a read-only command reports it.
   const recovered = inMemoryOnly ? (assertNoPendingPki(p.pkiDir, lockHolder(p.fleetDir)), undefined) : recoverPki(p.pkiDir);
   let newPki: Map<string, string> | undefined;
@@ -355,6 +370,8 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   let reader: FileReader = newPki ? (path) => newPki!.get(path) : readOnce(fileReader(p.pkiDir));
   let review: PkiReview | undefined;
   let pkiChange: Prepared['pkiChange'];
+  // A file the store implies that is gone (a deleted root key, a cluster's chain) stops every command that reads the store.
+  if (mesh.ca && !newPki) assertStoreComplete(mesh.ca.files(fleet), reader, pkiLabel);
   if (mesh.ca && !newPki && reviewStore) {
     review = reviewPki({ fleet, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules, read: reader });
     if (needsChange(review)) {
@@ -500,13 +517,20 @@ function repoRoot(fleetPath: string): string {
   }
 }
 
-/** The CA store is committed with the fleet: it must be inside the same repository. */
-function assertPkiInRepo(fleetPath: string, pkiDir: string): void {
-  const root = repoRoot(fleetPath);
-  const rel = relative(root, pkiDir);
-  if (rel.startsWith('..') || resolve(root, rel) !== pkiDir) {
-    throw new UsageError(`--pki ${pkiDir} must be inside the repository of the fleet file (${root}): the CA store is committed with it`);
-  }
+/**
+ * The CA store is committed with the fleet: it must be inside the same repository, where it really
+ * is (symlinks resolved), as for --out. Every command that reads or writes it checks this first.
+ */
+function assertPkiInRepo(p: Paths): void {
+  const root = repoRoot(p.fleetPath);
+  const rel = relative(root, p.pkiDir);
+  if (!rel.startsWith('..') && resolve(root, rel) === p.pkiDir) return;
+  const named = p.pkiDefault ? `${displayPath(p.pkiGiven)} (the CA store beside the fleet file)` : `--pki ${displayPath(p.pkiGiven)}`;
+  const via = p.pkiDir !== p.pkiGiven ? ` is a symlink (or below one) to ${p.pkiDir}, which is outside` : ' is outside';
+  throw new UsageError(`${named}${via} the repository of the fleet file (${root}): the CA store is committed with it, and meshfleet writes nowhere outside the repository. ` +
+    (p.pkiDir !== p.pkiGiven
+      ? `Replace the symlink with the folder itself (\`rm ${displayPath(p.pkiGiven)} && cp -a ${p.pkiDir} ${displayPath(p.pkiGiven)}\`), or pass --pki with a folder inside the repository.`
+      : 'Pass --pki with a folder inside the repository.'));
 }
 
 /** Under `cdk8s synth`, also leave one flattened <cluster>.k8s.yaml per cluster for its validation plugins. */
@@ -605,6 +629,8 @@ async function run(command: Command, options: SynthOptions, review: ReviewOption
     return 0;
   }
   const p = paths(options);
+  // Before recovery or the lock: nothing is read from or written to a store outside the repository.
+  assertPkiInRepo(p);
   if (command.name === 'link' || command.action !== 'status') {
     const label = command.name === 'link' ? 'npm run link' : `npm run pki -- ${command.action}${command.cluster ? ` ${command.cluster}` : ''}`;
     return locked(p, label, err, async () => {
@@ -655,13 +681,15 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
         out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);
       }
       const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS || r.keyMatch === 'NO');
+      const missing = missingStoreFiles(ca.files(fleet), fileReader(pkiDir), displayPath(pkiDir));
+      if (missing.length > 0) out(`\n${missing.length} file(s) the CA store needs are missing:${missing.map((l) => `\n  - ${l}`).join('')}`);
       if (bad.length > 0) {
         const label = displayPath(pkiDir);
         out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, expiring within ${EXPIRY_WARNING_DAYS} days, or not matching their key): ` +
           'run `npm run pki -- rotate <cluster>` (or `issue` for a missing one).' + mismatchLines(checks, label).map((l) => `\n  - ${l}`).join(''));
         return 1;
       }
-      return 0;
+      return missing.length > 0 ? 1 : 0;
     }
     case 'revoked':
       out(markRevoked(pkiDir, displayPath(pkiDir), command.cluster!, (writes, deletes) => commitPkiChanges(pkiDir, writes, deletes)));

@@ -43,6 +43,7 @@ export function coreRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
     const problem = recipientProblem(r);
     if (problem) add(['spec', 'secrets', 'operators', i], r, problem, keyFix);
   });
+  keyIsolation(fleet, add);
   fleet.clusters.forEach((c, i) => {
     const keyProblem = recipientProblem(c.ageRecipient);
     if (keyProblem) add(['spec', 'clusters', i, 'ageRecipient'], c.ageRecipient, keyProblem, keyFix);
@@ -71,6 +72,36 @@ export function coreRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
   }
   const branch = branchProblem(fleet.gitops.branch);
   if (branch) add(['spec', 'gitops', 'branch'], fleet.gitops.branch, `is not a valid git branch name: ${branch}`, 'use a branch name git accepts (`git check-ref-format --branch <name>`), e.g. "main"');
+}
+
+/**
+ * One age key per cluster, none an operator's (issue 21 item 2): a cluster's key is the identity in
+ * its own sops-age Secret, so it is only as private as the least protected cluster holding it. An
+ * operator key there opens every file encrypted to the operators (the CA store's root key among
+ * them); a key two clusters share lets each open the other's CA key and links.
+ */
+function keyIsolation(fleet: Fleet, add: AddProblem): void {
+  const fix = 'give every cluster its own age key, generated for it alone (in the cluster, or with `age-keygen -o <cluster>.agekey`), ' +
+    'and keep operator keys off clusters; put the new public key (`age-keygen -y <cluster>.agekey`) here';
+  const first = new Map<string, number>();
+  fleet.clusters.forEach((c, i) => {
+    const op = fleet.secrets.operators.indexOf(c.ageRecipient);
+    if (op >= 0) {
+      add(['spec', 'clusters', i, 'ageRecipient'], c.ageRecipient,
+        `is operator ${op + 1}'s key (spec.secrets.operators[${op}]): cluster ${c.name}'s in-cluster identity (its sops-age Secret) would open everything ` +
+        'encrypted to the operators, the CA root key (or trust anchor key) in pki/ among them', fix);
+      return;
+    }
+    const earlier = first.get(c.ageRecipient);
+    if (earlier === undefined) {
+      first.set(c.ageRecipient, i);
+      return;
+    }
+    const other = fleet.clusters[earlier]!.name;
+    add(['spec', 'clusters', i, 'ageRecipient'], c.ageRecipient,
+      `must be unique across clusters; spec.clusters[${earlier}] (${other}) has this key already: each of ${other} and ${c.name} would open the other's CA key ` +
+      'and the links and tokens given to it', fix);
+  });
 }
 
 const MIN_INTERVAL_S = 30;

@@ -9,7 +9,7 @@ import type { JsonSchema } from '../fleet/schema';
 import type { Cni, Fleet, RawCluster, RawFleet } from '../fleet/types';
 import type { StageName } from '../gitops/stages';
 import type { ChartPin } from '../helm/chart';
-import type { FileReader } from '../pki/files';
+import type { FileReader, StoreFile } from '../pki/files';
 import type { KeyPairFiles, StatusRow } from '../pki/status';
 import type { ClusterPlan } from '../plan';
 import type { SopsRule } from '../sops/config';
@@ -74,6 +74,12 @@ export interface CaProfile {
    * not belong to its certificate.
    */
   keyPairs(fleet: Fleet): KeyPairFiles[];
+  /**
+   * Every file the store implies for this fleet (fleet-wide ones without a cluster), so that a
+   * deleted one is an error in synth, check and `pki status` (lib/pki/files.ts missingStoreFiles)
+   * rather than a surprise at the next `pki issue`. Links are not listed: `npm run link` makes them later.
+   */
+  files(fleet: Fleet): StoreFile[];
   /**
    * The clusters a store-relative path belongs to, read from the path alone (Istio:
    * `nhn-nks/cacerts.sops.yaml` → nhn-nks; Linkerd: `links/kt-k2p/link-nhn-nks.yaml` → both);

@@ -35,6 +35,41 @@ export function withCertFingerprint(secret: Tree, certPem: string): Tree {
   return { ...secret, metadata: { ...metadata, annotations: { ...metadata.annotations, [CERT_SHA256_ANNOTATION]: certFingerprint(certPem) } } };
 }
 
+/** A file the store implies: store-relative path, and the cluster it belongs to (none: fleet-wide). */
+export interface StoreFile {
+  readonly path: string;
+  readonly cluster?: string;
+}
+
+/**
+ * One line per file the store implies that is not there. A cluster none of whose files are there
+ * is left out (it is not issued yet: the mesh's reader says which command issues it); a cluster
+ * with only some of them, and every fleet-wide file, is damage: restore from git.
+ */
+export function missingStoreFiles(files: readonly StoreFile[], read: FileReader, label: string): string[] {
+  const byCluster = new Map<string, StoreFile[]>();
+  for (const f of files) if (f.cluster !== undefined) byCluster.set(f.cluster, [...(byCluster.get(f.cluster) ?? []), f]);
+  const present = new Map(files.map((f) => [f.path, read(f.path) !== undefined]));
+  const out: string[] = [];
+  for (const f of files) {
+    if (present.get(f.path)) continue;
+    const restore = `restore it from git (\`git checkout -- ${label}/${f.path}\`; \`git log --oneline -- ${label}/${f.path}\` finds a commit that has it)`;
+    if (f.cluster === undefined) {
+      out.push(`${label}/${f.path} is missing (a fleet-wide file of the CA store: every cluster's CA hangs on it): ${restore}`);
+    } else if (byCluster.get(f.cluster)!.some((g) => present.get(g.path))) {
+      out.push(`${label}/${f.path} is missing while the rest of ${f.cluster}'s CA is there: ${restore}, ` +
+        `or give ${f.cluster} a new CA (\`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${f.cluster}\`)`);
+    }
+  }
+  return out;
+}
+
+/** Throws a UsageError listing missingStoreFiles, if any. */
+export function assertStoreComplete(files: readonly StoreFile[], read: FileReader, label: string): void {
+  const missing = missingStoreFiles(files, read, label);
+  if (missing.length > 0) throw new UsageError(`${label} has lost file(s) the CA store needs:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+}
+
 /** Reads a store-relative path; undefined when the file does not exist. */
 export type FileReader = (path: string) => string | undefined;
 

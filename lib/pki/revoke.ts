@@ -157,12 +157,19 @@ export function revocationsText(list: readonly Revocation[]): string | undefined
   return REVOCATIONS_HEADER + toYaml({ revocations: sorted.map((r) => ({ holder: r.holder, recipient: r.recipient, reason: r.reason, steps: [...r.steps] })) });
 }
 
+/** A key named by the cluster folder whose files it opens (git names no holder): its last role in the fleet. */
+interface Inferred {
+  readonly name: string;
+  /** "left the fleet" (the folder is an orphan), "key replaced" (the file lacks the cluster's current key), "extra recipient on its files". */
+  readonly reason: string;
+}
+
 /** Names keys the way fleet.yaml's reader knows them. */
 class KeyNames {
   private readonly current = new Map<string, string>();
   private readonly former = new Map<string, { label: string; holder: string; reason: string }>();
 
-  constructor(fleet: Fleet, former: Former | undefined, recorded: readonly Revocation[], inferred: ReadonlyMap<string, string>) {
+  constructor(fleet: Fleet, former: Former | undefined, recorded: readonly Revocation[], inferred: ReadonlyMap<string, Inferred>) {
     fleet.secrets.operators.forEach((r, i) => this.current.set(r, `operator ${i + 1}`));
     for (const c of fleet.clusters) this.current.set(c.ageRecipient, c.name);
     const names = new Set(fleet.clusters.map((c) => c.name));
@@ -176,7 +183,12 @@ class KeyNames {
     }
     former?.operators.forEach((key, i) => setFormer(key, { label: `former operator ${i + 1} (${shortKey(key)})`, holder: `operator ${i + 1}`, reason: 'operator removed' }));
     for (const r of recorded) setFormer(r.recipient, { label: `${r.holder} (${shortKey(r.recipient)})`, holder: r.holder, reason: r.reason });
-    for (const [key, name] of inferred) setFormer(key, { label: `${name} (${shortKey(key)})`, holder: name, reason: 'left the fleet' });
+    for (const [key, { name, reason }] of inferred) {
+      setFormer(key, {
+        label: reason === 'left the fleet' ? `${name} (${shortKey(key)})` : reason === 'key replaced' ? `${name}'s former key (${shortKey(key)})` : `a key on ${name}'s files (${shortKey(key)})`,
+        holder: name, reason,
+      });
+    }
   }
 
   inFleet(key: string): boolean {
@@ -212,16 +224,20 @@ export function reviewPki(input: ReviewInput): PkiReview {
   const ownedBefore = new Set(files.flatMap((f) => ca.clustersOf(f)));
   const changed = orphans.length > 0 || [...recipients.values()].some((r) => r.some((k) => !fleetKeys.has(k))) || fleet.clusters.some((c) => !ownedBefore.has(c.name));
   const former = changed ? formerFleet(input.fleetPath) : undefined;
-  // A removed cluster's own files name its key beside the operators: that names the key without git.
-  // Keys of fleet-wide files (the root or anchor key) are operators', never a cluster's.
+  // A cluster's own files (<cluster>/…) are encrypted to its key beside the operators: a key found
+  // there that the fleet does not name was that cluster's (removed, replaced, or added to the file),
+  // which names it without git. Keys of fleet-wide files (the root or anchor key) are operators', never a cluster's.
   const fleetWide = new Set([...recipients].filter(([f]) => ca.clustersOf(f).length === 0).flatMap(([, r]) => r));
-  const inferred = new Map<string, string>();
-  for (const f of orphans) {
-    // Only the cluster's own folder (<cluster>/…) is encrypted to its key; links are for its peers.
+  const inferred = new Map<string, Inferred>();
+  for (const [f, have] of [...recipients].sort(([a], [b]) => (orphanSet.has(a) === orphanSet.has(b) ? (a < b ? -1 : 1) : orphanSet.has(a) ? -1 : 1))) {
+    // Only the cluster's own folder is encrypted to its key; links are for its peers.
     const owners = ca.clustersOf(f);
     if (owners.length !== 1 || !f.startsWith(`${owners[0]}/`)) continue;
-    for (const key of recipients.get(f) ?? []) {
-      if (!fleetKeys.has(key) && !fleetWide.has(key) && !former?.operators.includes(key)) inferred.set(key, owners[0]!);
+    const owner = owners[0]!;
+    const current = fleet.clusters.find((c) => c.name === owner)?.ageRecipient;
+    for (const key of have) {
+      if (fleetKeys.has(key) || fleetWide.has(key) || former?.operators.includes(key) || inferred.has(key)) continue;
+      inferred.set(key, { name: owner, reason: current === undefined ? 'left the fleet' : have.includes(current) ? 'extra recipient on its files' : 'key replaced' });
     }
   }
   const keys = new KeyNames(fleet, former, recorded, inferred);
@@ -366,7 +382,8 @@ export function reviewReport(r: PkiReview, pkiLabel: string): string[] {
   if (r.stale.length > 0) out.push(`re-encrypted ${r.stale.length} file(s) in ${pkiLabel}:`, ...r.stale.map((s) => `  - ${s.line}`));
   if (r.renameNote) out.push(r.renameNote);
   for (const x of r.revocations) {
-    out.push(`git can no longer give ${x.holder}'s former key (${shortKey(x.recipient)}, ${x.reason}) anything, but what it could read stays valid on the live clusters until rotated:`,
+    const whose = x.reason === 'extra recipient on its files' ? `the key found on ${x.holder}'s files` : `${x.holder}'s former key`;
+    out.push(`git can no longer give ${whose} (${shortKey(x.recipient)}, ${x.reason}) anything, but what it could read stays valid on the live clusters until rotated:`,
       ...x.steps.map((s, i) => `  ${i + 1}. ${s}`),
       `  then \`npm run pki -- revoked ${x.holder}\` and commit (dist/README.md lists it under "Pending revocations" until then).`);
   }

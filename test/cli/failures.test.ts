@@ -76,7 +76,7 @@ const cases: Case[] = [
   {
     name: '--pki is a symlink that leads outside the repository',
     setup: (d) => { symlinkSync(join(d, 'pki'), join(tempDir(), 'pki-link')); const outside = tempDir(); symlinkSync(outside, join(d, 'pki-out')); return [...synthArgs(d), '--pki', join(d, 'pki-out')]; },
-    message: /--pki .* must be inside the repository of the fleet file/,
+    message: /--pki .* is a symlink \(or below one\) to .*, which is outside the repository of the fleet file/,
   },
   { name: 'root certificate corrupt', setup: (d) => { writeFileSync(join(d, 'pki', 'root-cert.pem'), 'not a certificate\n'); return synthArgs(d); }, message: /pki\/root-cert.pem is not a PEM certificate .*restore it from git/ },
   { name: 'root certificate missing', setup: (d) => { execFileSync('rm', [join(d, 'pki', 'root-cert.pem')]); return synthArgs(d); }, message: /root-cert.pem is missing/ },

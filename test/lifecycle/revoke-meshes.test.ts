@@ -183,10 +183,10 @@ describe('naming a former key', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain(`  - ${label}/kt-k2p/cacerts.sops.yaml is readable by kt-k2p's former key (${shortKey(fx.clusters['kt-k2p']!.recipient)}) which is no longer in fleet.yaml ` +
       'and is not readable by kt-k2p; it should be readable by kt-k2p and operator 1\n');
-    // Outside git there is nothing to name it by: shortened, never in full.
+    // Outside git the folder it opens names it (issue 21 item 1): shortened, never in full.
     const bare = fixtureDir(fx.fleetText.replace(fx.clusters['kt-k2p']!.recipient, fx.extra.recipient));
     const b = await cli(['--fleet', join(bare, 'fleet.yaml'), '--out', join(bare, 'dist')]);
-    expect(b.err).toContain(`/kt-k2p/cacerts.sops.yaml is readable by a key (${shortKey(fx.clusters['kt-k2p']!.recipient)}) which is no longer in fleet.yaml`);
+    expect(b.err).toContain(`/kt-k2p/cacerts.sops.yaml is readable by kt-k2p's former key (${shortKey(fx.clusters['kt-k2p']!.recipient)}) which is no longer in fleet.yaml`);
     expect(b.err).not.toContain(fx.clusters['kt-k2p']!.recipient);
   });
 });

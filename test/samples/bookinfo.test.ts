@@ -19,7 +19,7 @@ describe('sample apps', () => {
     const five = editFleet((doc) => {
       for (const n of [4, 5]) {
         (doc.getIn(['spec', 'clusters']) as { add(v: unknown): void }).add(doc.createNode({
-          name: `c${n}`, apiServer: `https://c${n}.example.com:6443`, ageRecipient: 'age17rphktetg97yhjk8l5mxtnc5ypa6eyhk5gntd0g4r30g8tq5agnq9nuxmf',
+          name: `c${n}`, apiServer: `https://c${n}.example.com:6443`, ageRecipient: n === 4 ? 'age1w7wvxnvcsx204tmtgnhftza24mtsm5prygrjjueauu9zgn7ktgcs49ermf' : 'age1awfjdpc8d0hf4awh80qen4n4hexps7uwampd750rf3t9mhdvx9rqsu0s33', // one key per cluster
         }));
       }
     });

@@ -18,7 +18,7 @@ import { parse } from 'yaml';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, unique, withCertFingerprint, type FileReader } from '../../pki/files';
+import { encryptedFile, fileReader, unique, withCertFingerprint, type FileReader, type StoreFile } from '../../pki/files';
 import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
@@ -174,4 +174,5 @@ export const ciliumCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
   status: (fleet, pkiDir, now) => ciliumPkiStatus(fleet, pkiDir, now),
   sopsRules: ciliumSopsRules,
   keyPairs: ciliumKeyPairs,
+  files: (fleet) => [{ path: CA_CERT }, { path: CA_KEY }, ...fleet.clusters.map((c): StoreFile => ({ path: clusterCaPath(c.name), cluster: c.name }))],
 };

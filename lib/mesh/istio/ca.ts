@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createIntermediate, createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, readCert, readSopsFile, unique, withCertFingerprint, type FileReader } from '../../pki/files';
+import { encryptedFile, fileReader, readCert, readSopsFile, unique, withCertFingerprint, type FileReader, type StoreFile } from '../../pki/files';
 import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { pathPrefix, escapeRegex, type SopsRule } from '../../sops/config';
@@ -129,6 +129,11 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
     if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) {
       problems.push(`${pkiLabel}/${caCertPath(c.name)} is not signed by ${pkiLabel}/${ROOT_CERT}: run \`npm run pki -- rotate ${c.name}\`.`);
     }
+    const chain = read(chainPath(c.name));
+    if (chain !== undefined && chain !== certPem + rootCertPem) {
+      problems.push(`${pkiLabel}/${chainPath(c.name)} is not ${pkiLabel}/${caCertPath(c.name)} followed by ${pkiLabel}/${ROOT_CERT}, as meshfleet writes it: ` +
+        `restore it from git (\`git checkout -- ${pkiLabel}/${chainPath(c.name)}\`).`);
+    }
     const have = recipientsOf(readSopsFile(cacerts, `${pkiLabel}/${cacertsPath(c.name)}`));
     const want = cacertsRecipients(fleet, c);
     const mismatch = recipientsMismatch(fleet, have, want);
@@ -233,7 +238,14 @@ export function istioKeyPairs(fleet: Fleet): KeyPairFiles[] {
   ];
 }
 
+/** Every file the store implies: the root pair, and per cluster its intermediate, chain and cacerts. */
+export function istioFiles(fleet: Fleet): StoreFile[] {
+  return [{ path: ROOT_CERT }, { path: ROOT_KEY },
+    ...fleet.clusters.flatMap((c) => [caCertPath(c.name), chainPath(c.name), cacertsPath(c.name)].map((path) => ({ path, cluster: c.name })))];
+}
+
 export const istioCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
+  files: istioFiles,
   create: (fleet) => createIstioPki(fleet),
   read: readIstioPki,
   issue: issueIntermediate,

@@ -46,12 +46,17 @@ export function istioRevocationSteps(input: RevocationInput): string[] {
       `let the mesh-config stage re-create it with a new token (${fleet.gitops.engine === 'argocd' ? `\`argocd app sync ${c.name}-mesh-config\`` : `\`flux ${shellFlag('--context', c.context)} reconcile kustomization meshfleet-mesh-config\``}), ` +
       'then `npm run link`, `npm run synth`, commit.');
   }
-  if (readable.includes(cacertsPath(holder)) && !rootReadable) {
-    steps.push(left
-      ? `${holder}'s intermediate CA (\`${pkiLabel}/${caCertPath(holder)}\`, removed from the store) stays trusted by the root until ${notAfter(read(caCertPath(holder)))}: ` +
-        `certificates it signs are accepted mesh-wide until then. To distrust it sooner, replace the root: ${newRoot(fleet, pkiLabel)}.`
-      : `Rotate ${holder}'s intermediate CA, whose key the old key could read: \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${holder}\`, ` +
+  if (!rootReadable) {
+    if (left && readable.includes(cacertsPath(holder))) {
+      steps.push(`${holder}'s intermediate CA (\`${pkiLabel}/${caCertPath(holder)}\`, removed from the store) stays trusted by the root until ${notAfter(read(caCertPath(holder)))}: ` +
+        `certificates it signs are accepted mesh-wide until then. To distrust it sooner, replace the root: ${newRoot(fleet, pkiLabel)}.`);
+    }
+    // Every cluster of the fleet whose intermediate key it could open, whoever held it.
+    for (const c of fleet.clusters) {
+      if (!readable.includes(cacertsPath(c.name))) continue;
+      steps.push(`Rotate ${c.name}'s intermediate CA, whose key the old key could read: \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${c.name}\`, ` +
         'then `npm run synth` and commit (istiod picks up a new intermediate from the same root without a restart).');
+    }
   }
   if (steps.length === 0) steps.push('Nothing it could read is valid on a live cluster: mark it done.');
   return steps;

@@ -22,7 +22,7 @@ import { parse } from 'yaml';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createSigningCa, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, unique, withCertFingerprint, type FileReader } from '../../pki/files';
+import { encryptedFile, fileReader, unique, withCertFingerprint, type FileReader, type StoreFile } from '../../pki/files';
 import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
@@ -259,4 +259,6 @@ export const linkerdCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
   status: (fleet, pkiDir, now) => linkerdPkiStatus(fleet, pkiDir, now),
   sopsRules: linkerdSopsRules,
   keyPairs: linkerdKeyPairs,
+  files: (fleet) => [{ path: ANCHOR_CERT }, { path: ANCHOR_KEY },
+    ...fleet.clusters.flatMap((c) => [issuerCertPath(c.name), issuerSecretPath(c.name)].map((path): StoreFile => ({ path, cluster: c.name })))],
 };

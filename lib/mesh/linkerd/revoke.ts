@@ -38,13 +38,18 @@ export function linkerdRevocationSteps(input: RevocationInput): string[] {
       `re-create it from the release (\`helm ${shellFlag('--kube-context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} get manifest linkerd-multicluster | kubectl ${shellFlag('--context', from.context)} apply -f -\`), ` +
       'then `npm run link`, `npm run synth`, commit.');
   }
-  if (readable.includes(issuerSecretPath(holder)) && !anchorReadable) {
-    let until = 'its expiry';
-    const pem = read(issuerCertPath(holder));
-    if (pem) until = new Date(new X509Certificate(pem).validTo).toISOString().slice(0, 10);
-    steps.push(left
-      ? `${holder}'s identity issuer (\`${pkiLabel}/${issuerCertPath(holder)}\`, removed from the store) stays trusted by the trust anchor until ${until}. To distrust it sooner, replace the anchor: ${newAnchor(fleet, pkiLabel)}.`
-      : `Rotate ${holder}'s identity issuer, whose key the old key could read: \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${holder}\`, then \`npm run synth\` and commit.`);
+  if (!anchorReadable) {
+    if (left && readable.includes(issuerSecretPath(holder))) {
+      let until = 'its expiry';
+      const pem = read(issuerCertPath(holder));
+      if (pem) until = new Date(new X509Certificate(pem).validTo).toISOString().slice(0, 10);
+      steps.push(`${holder}'s identity issuer (\`${pkiLabel}/${issuerCertPath(holder)}\`, removed from the store) stays trusted by the trust anchor until ${until}. To distrust it sooner, replace the anchor: ${newAnchor(fleet, pkiLabel)}.`);
+    }
+    // Every cluster of the fleet whose issuer key it could open, whoever held it.
+    for (const c of fleet.clusters) {
+      if (!readable.includes(issuerSecretPath(c.name))) continue;
+      steps.push(`Rotate ${c.name}'s identity issuer, whose key the old key could read: \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${c.name}\`, then \`npm run synth\` and commit.`);
+    }
   }
   if (steps.length === 0) steps.push('Nothing it could read is valid on a live cluster: mark it done.');
   return steps;
