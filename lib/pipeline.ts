@@ -168,8 +168,12 @@ export function check(fleet: Fleet, loaded: Loaded): string[] {
     fleet.clusters.forEach((c, i) => {
       const path = ['spec', 'clusters', i, 'gateway', 'address'];
       if (c.gateway.address === undefined || warned.has(formatPath(path)) || loaded.modules.addons.some((a) => a.assignsGatewayAddress?.(c))) return;
-      warn(path, `is announced to the other clusters, but nothing in ${c.name} assigns it to the gateway Service: ` +
-        'a NAT or load balancer in front must forward it to the gateway (its NodePorts), or add a metallb block whose pool holds it');
+      // A NodePort gateway says so: the NAT in front forwards the address to the nodes.
+      if (c.gateway.serviceType === 'NodePort' && (loaded.modules.mesh.type === 'istio' || loaded.modules.mesh.type === 'linkerd')) return;
+      warn(path, `is announced to the other clusters, but nothing in ${c.name} assigns it to the gateway's LoadBalancer Service: ` +
+        'if a cloud load balancer gets this address, nothing to do; if nothing in the cluster assigns LoadBalancer addresses, ' +
+        `Helm waits for one forever and the mesh stage never becomes Ready: set ${loaded.modules.mesh.type === 'cilium' ? 'cilium.apiserverService: NodePort with cilium.nodeAddresses' : 'gateway.serviceType: NodePort (a NAT in front forwards the address to the NodePorts)'}, ` +
+        'or add a metallb block whose pool holds the address');
     });
   }
   const found = problems();

@@ -14,6 +14,8 @@ export const CORE_DEFAULTS = {
   gitopsInterval: '10m',
   /** spec.clusters[].cni. @default 'other' (the mesh's own CNI under a mesh type that installs one) */
   cni: 'other',
+  /** spec.clusters[].gateway.serviceType: the mesh gateway's Service type. @default 'LoadBalancer' */
+  gatewayServiceType: 'LoadBalancer',
   /** spec.samples.enabled. @default false */
   samplesEnabled: false,
 } as const;
@@ -60,7 +62,10 @@ export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
       apiServer: c.apiServer,
       ageRecipient: c.ageRecipient,
       cni: c.cni ?? modules.cni ?? CORE_DEFAULTS.cni,
-      gateway: c.gateway?.address === undefined ? {} : { address: c.gateway.address },
+      gateway: {
+        ...(c.gateway?.address === undefined ? {} : { address: c.gateway.address }),
+        serviceType: c.gateway?.serviceType ?? CORE_DEFAULTS.gatewayServiceType,
+      },
       mesh: modules.clusterMesh(c, ranks.get(c.name)!),
       addons: modules.clusterAddons(c, ranks.get(c.name)!),
       overrides: { ...(c.overrides ?? {}) },

@@ -4,7 +4,7 @@
  */
 import { unreachableAddress } from '../net/ip';
 import type { Cluster, Fleet, RawFleet } from './types';
-import { isAddress, type AddProblem } from './parse';
+import { isAddress, type AddProblem, type AddWarning } from './parse';
 import { recipientProblem } from '../sops/recipients';
 
 /**
@@ -32,6 +32,26 @@ export function uniqueAcrossClusters(
     add(['spec', 'clusters', i, ...(explicit ? [field] : [])], value,
       `${field} must be unique across clusters; spec.clusters[${earlier}] has ${field} ${JSON.stringify(value)} already` +
       (explicit ? '' : ` (${defaultNote})`), fix);
+  });
+}
+
+/**
+ * The gateway Service type of the clusters `runsGateway` picks: a NodePort Service has no
+ * LoadBalancer status to learn the address from, so the address peers dial must be pinned.
+ */
+export function gatewayServiceRules(fleet: Fleet, add: AddProblem, runsGateway: (c: Cluster) => boolean): void {
+  fleet.clusters.forEach((c, i) => {
+    if (c.gateway.serviceType !== 'NodePort' || c.gateway.address !== undefined || !runsGateway(c)) return;
+    add(['spec', 'clusters', i, 'gateway', 'serviceType'], 'NodePort',
+      'a NodePort gateway Service has no LoadBalancer address the other clusters could learn: gateway.address is required with it',
+      'set gateway.address to the address the NAT or load balancer in front forwards to the nodes, e.g. "203.0.113.10"');
+  });
+}
+
+/** Where the active mesh runs no gateway of this kind: a gateway.serviceType there does nothing. */
+export function ignoredServiceTypes(raw: RawFleet, warn: AddWarning, why: string): void {
+  raw.spec.clusters.forEach((c, i) => {
+    if (c.gateway?.serviceType !== undefined) warn(['spec', 'clusters', i, 'gateway', 'serviceType'], `is ignored: ${why}`);
   });
 }
 

@@ -75,6 +75,11 @@ const coreClusterProperties: Record<string, JsonSchema> = {
         type: 'string',
         description: 'use the IP address or DNS name the other clusters reach this cluster\'s mesh gateway at, or leave it out',
       },
+      serviceType: {
+        type: 'string',
+        enum: ['LoadBalancer', 'NodePort'],
+        description: 'use LoadBalancer (a cloud provider or MetalLB assigns the gateway Service an address) or NodePort (nothing does: a NAT or load balancer in front forwards gateway.address to the nodes)',
+      },
     },
   },
 };

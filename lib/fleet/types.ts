@@ -62,9 +62,18 @@ export interface Cluster {
   readonly overrides: Readonly<Record<string, Record<string, unknown>>>;
 }
 
+export type GatewayServiceType = 'LoadBalancer' | 'NodePort';
+
 export interface Gateway {
   /** Pinned external address of the mesh's cross-cluster gateway; undefined = taken from the Service status. */
   readonly address?: string;
+  /**
+   * The type of the gateway's Service: LoadBalancer where something assigns LoadBalancer addresses
+   * (a cloud provider's controller, MetalLB), NodePort where nothing does and a NAT or load balancer
+   * in front forwards to the nodes (a LoadBalancer Service nothing serves never gets an address, and
+   * Helm's wait never ends).
+   */
+  readonly serviceType: GatewayServiceType;
 }
 
 /** fleet.yaml after schema validation: required fields are present, optional ones may not be. */
@@ -87,7 +96,7 @@ export interface RawCluster {
   apiServer: string;
   ageRecipient: string;
   cni?: Cni;
-  gateway?: { address?: string };
+  gateway?: { address?: string; serviceType?: GatewayServiceType };
   overrides?: Record<string, Record<string, unknown>>;
   [field: string]: unknown;
 }

@@ -11,7 +11,7 @@ describe('warnings', () => {
   it('a pinned gateway address that nothing in the cluster assigns', () => {
     const text = editFleet((d) => d.setIn(['spec', 'clusters', 2, 'gateway'], d.createNode({ address: '192.0.2.10' })));
     expect(loadFleetWithModules(text).warnings).toEqual([
-      expect.stringMatching(/^fleet.yaml:\d+:\d+ {2}spec.clusters\[2\].gateway.address: is announced to the other clusters, but nothing in nhn-nks assigns it to the gateway Service/),
+      expect.stringMatching(/^fleet.yaml:\d+:\d+ {2}spec.clusters\[2\].gateway.address: is announced to the other clusters, but nothing in nhn-nks assigns it to the gateway's LoadBalancer Service: .*gateway.serviceType: NodePort/),
     ]);
   });
 

@@ -25,6 +25,12 @@ export function metallbRules(fleet: Fleet, add: AddProblem): void {
       pools.push({ range, path, text });
       ranges.push(range);
     });
+    // Under Cilium and no mesh gateway.serviceType is ignored (with a warning of their own).
+    if (c.gateway.serviceType === 'NodePort' && (fleet.mesh.type === 'istio' || fleet.mesh.type === 'linkerd')) {
+      add(['spec', 'clusters', i, 'gateway', 'serviceType'], 'NodePort',
+        'MetalLB assigns addresses to LoadBalancer Services only: with a metallb block the gateway Service must be a LoadBalancer',
+        'remove gateway.serviceType (LoadBalancer is the default), or remove the metallb block where a NAT in front forwards to the NodePorts');
+    }
     const address = c.gateway.address;
     if (address !== undefined && ranges.length === metallb.addresses.length && !ranges.some((r) => contains(r, address))) {
       add(['spec', 'clusters', i, 'gateway', 'address'], address,

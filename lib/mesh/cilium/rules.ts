@@ -4,7 +4,8 @@
  * at a declared address, distinct NodePorts, and a Cilium that meshfleet installs itself.
  */
 import { isIP } from 'node:net';
-import type { AddProblem, Segment } from '../../fleet/parse';
+import type { AddProblem, AddWarning, Segment } from '../../fleet/parse';
+import { ignoredServiceTypes } from '../../fleet/rules';
 import type { Fleet, RawFleet } from '../../fleet/types';
 import { overlaps, parseRange, type IpRange } from '../../net/ip';
 import { ciliumClusterOf, ciliumOf } from './defaults';
@@ -24,7 +25,8 @@ export function parseCidr(text: string): IpRange | undefined {
   return base === range.first ? range : undefined;
 }
 
-export function ciliumRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
+export function ciliumRules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void {
+  ignoredServiceTypes(raw, warn, 'mesh type cilium runs no mesh gateway; cilium.apiserverService is the clustermesh-apiserver\'s Service type');
   const max = ciliumOf(fleet).maxConnectedClusters;
   const at = (i: number, ...rest: Segment[]): Segment[] => ['spec', 'clusters', i, ...rest];
   const ids = new Map<number, number>();

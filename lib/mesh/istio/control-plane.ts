@@ -70,10 +70,17 @@ export function addIstio(plan: ClusterPlan): void {
 /** Values of the `gateway` chart for the east-west gateway (Helm tab of Istio's multi-network guide). */
 export function eastWestGatewayValues(plan: ClusterPlan): Record<string, unknown> {
   const annotations = eastWestServiceAnnotations(plan);
+  // Where nothing assigns LoadBalancer addresses, a LoadBalancer Service stays <pending> and Helm's
+  // wait for it never ends: the chart renders a NodePort Service instead (gateway.serviceType).
+  const nodePort = plan.cluster.gateway.serviceType === 'NodePort';
+  const service = {
+    ...(nodePort ? { type: 'NodePort' } : {}),
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
   return {
     name: EASTWEST_GATEWAY,
     networkGateway: istioClusterOf(plan.cluster).network,
-    ...(Object.keys(annotations).length > 0 ? { service: { annotations } } : {}),
+    ...(Object.keys(service).length > 0 ? { service } : {}),
   };
 }
 

@@ -43,6 +43,7 @@ export function addIstioctlFile(plan: ClusterPlan): void {
               env: [{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: network }],
               ...(Object.keys(serviceAnnotations).length > 0 ? { serviceAnnotations } : {}),
               service: {
+                ...(cluster.gateway.serviceType === 'NodePort' ? { type: 'NodePort' } : {}),
                 ports: [
                   { name: 'status-port', port: 15021, targetPort: 15021 },
                   { name: 'tls', port: EASTWEST_PORT, targetPort: EASTWEST_PORT },

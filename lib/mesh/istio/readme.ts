@@ -39,7 +39,7 @@ export const istioReadme: MeshReadme = {
       ['API server', core.apiServer],
       ['CNI', core.cni],
       ['east-west gateway', c.gateway.address
-        ? `\`${c.gateway.address}:${EASTWEST_PORT}\` (pinned in fleet.yaml, announced to every istiod through meshNetworks)`
+        ? `\`${c.gateway.address}:${EASTWEST_PORT}\` (pinned in fleet.yaml, announced to every istiod through meshNetworks)${c.gateway.serviceType === 'NodePort' ? '; a NodePort Service: the NAT in front forwards it to the nodes' : ''}`
         : 'address taken from the LoadBalancer Service status'],
       ['add-ons', core.addOns],
       ['sample apps', plan.fleet.samples.enabled ? placementSummary(istioClusterOf(c).samples) : 'disabled'],
@@ -157,7 +157,7 @@ function primaryRemoteRows(plan: ClusterPlan, core: CoreRows, dist: string): [st
   const remote = isRemote(c);
   const remotes = remotesOf(fleet, c);
   const gateway = hasEastWestGateway(fleet, c)
-    ? (c.gateway.address ? `\`${c.gateway.address}\` (pinned in fleet.yaml)` : 'address taken from the LoadBalancer Service status')
+    ? (c.gateway.address ? `\`${c.gateway.address}\` (pinned in fleet.yaml${c.gateway.serviceType === 'NodePort' ? '; a NodePort Service: the NAT in front forwards it to the nodes' : ''})` : 'address taken from the LoadBalancer Service status')
     : 'none (no other network to cross' + (remote ? ', and its primary\'s gateway serves this network)' : ', and no remote to serve)');
   return [
     ['kubeconfig context', core.context],
@@ -207,7 +207,7 @@ function multiPrimaryVerify(fleet: Fleet): string[] {
     '',
     '| symptom | cause | fix |',
     '|---|---|---|',
-    '| `kubectl get svc -n istio-system istio-eastwestgateway` shows `EXTERNAL-IP <pending>` | the cluster has no LoadBalancer implementation | add `metallb` to the cluster in fleet.yaml, or pin `gateway.address` to the NAT address in front of the NodePorts |',
+    '| `kubectl get svc -n istio-system istio-eastwestgateway` shows `EXTERNAL-IP <pending>`; the `istio-eastwestgateway` release times out and is uninstalled | the cluster has no LoadBalancer implementation: Helm waits for an address nothing assigns (pinning `gateway.address` alone does not change that) | add `metallb` to the cluster in fleet.yaml, or set `gateway.serviceType: NodePort` with `gateway.address` the NAT address in front of the NodePorts (`eastWestNodePort` fixes the one it forwards to) |',
     `| only the local versions answer; \`istioctl remote-clusters\` says synced | ${EASTWEST_PORT}/TCP to the other gateways is blocked | open the rows of the Firewall section below; \`kubectl exec … -- curl -v\` shows \`upstream connect error\` |`,
     '| `istioctl remote-clusters` lists a cluster as not synced, or not at all | its remote secret is missing or its API server is unreachable | `npm run link`, `npm run synth`, commit; check the API server row of the firewall table |',
     '| `x509: certificate signed by unknown authority` / `tls: bad certificate` between clusters | an istiod started before `cacerts` existed and made its own CA | check `kubectl -n istio-system get secret cacerts`, then `kubectl -n istio-system rollout restart deployment/istiod` and restart the workloads |',

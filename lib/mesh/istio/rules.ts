@@ -3,7 +3,7 @@
  * network per cluster under multi-primary, a CA chain that makes sense, a Helm-installable release.
  */
 import type { AddProblem, AddWarning } from '../../fleet/parse';
-import { uniqueAcrossClusters } from '../../fleet/rules';
+import { gatewayServiceRules, uniqueAcrossClusters } from '../../fleet/rules';
 import { compareVersions } from '../../fleet/semver';
 import type { Fleet, RawFleet } from '../../fleet/types';
 import { hasEastWestGateway, istioClusterOf, istioOf, rawIstioOf } from './defaults';
@@ -42,6 +42,8 @@ export function istioRules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: A
       }
     });
   }
+
+  gatewayServiceRules(fleet, add, (c) => hasEastWestGateway(fleet, c));
 
   const rawCa = rawIstioOf(raw)?.ca;
   if (rawCa?.intermediateValidityDays !== undefined && istio.ca.intermediateValidityDays > istio.ca.rootValidityDays) {

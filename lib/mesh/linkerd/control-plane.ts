@@ -85,8 +85,13 @@ export function controlPlaneValues(pki: LinkerdPki | undefined): Record<string, 
 /** linkerd-multicluster: the gateway Service as the add-ons annotate it, a controller per peer (2.18+ `controllers`). */
 export function multiclusterValues(plan: ClusterPlan): Record<string, unknown> {
   const annotations = { ...plan.gatewayServiceAnnotations };
+  // gateway.serviceType NodePort: nothing assigns LoadBalancer addresses here (Helm would wait forever).
+  const gateway = {
+    ...(plan.cluster.gateway.serviceType === 'NodePort' ? { serviceType: 'NodePort' } : {}),
+    ...(Object.keys(annotations).length > 0 ? { serviceAnnotations: annotations } : {}),
+  };
   return {
-    ...(Object.keys(annotations).length > 0 ? { gateway: { serviceAnnotations: annotations } } : {}),
+    ...(Object.keys(gateway).length > 0 ? { gateway } : {}),
     controllers: peersOf(plan.fleet, plan.cluster).map((peer) => ({ link: { ref: { name: peer.name } } })),
   };
 }

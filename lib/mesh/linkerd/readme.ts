@@ -33,7 +33,7 @@ export const linkerdReadme: MeshReadme = {
       ['API server', core.apiServer],
       ['CNI', core.cni],
       ['multicluster gateway', c.gateway.address
-        ? `\`${c.gateway.address}:${GATEWAY_PORT}\` (pinned in fleet.yaml; the other clusters' Links use it)`
+        ? `\`${c.gateway.address}:${GATEWAY_PORT}\` (pinned in fleet.yaml; the other clusters' Links use it${c.gateway.serviceType === 'NodePort' ? `; a NodePort Service: the NAT in front forwards ${GATEWAY_PORT} and ${PROBE_PORT} to its NodePorts` : ''})`
         : `address taken from the \`linkerd-gateway\` LoadBalancer status when \`npm run link\` runs`],
       ['add-ons', core.addOns],
       ['sample apps', plan.fleet.samples.enabled ? sampleSummary(plan) : 'disabled'],

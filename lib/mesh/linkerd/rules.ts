@@ -1,10 +1,13 @@
 /** Linkerd's rules: a CA chain Linkerd accepts, and sample placement that names two clusters of the fleet. */
 import type { AddProblem } from '../../fleet/parse';
+import { gatewayServiceRules } from '../../fleet/rules';
 import type { Fleet, RawFleet } from '../../fleet/types';
 import { linkerdOf, rawLinkerdOf, rawLinkerdSamplesOf } from './defaults';
 
 export function linkerdRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
   const linkerd = linkerdOf(fleet);
+  // Every cluster runs linkerd-gateway: its peers' Links dial it.
+  gatewayServiceRules(fleet, add, () => true);
   const ca = rawLinkerdOf(raw)?.ca;
   if ((ca?.issuerValidityDays !== undefined || ca?.anchorValidityDays !== undefined) && linkerd.ca.issuerValidityDays > linkerd.ca.anchorValidityDays) {
     add(['spec', 'mesh', 'linkerd', 'ca', ca?.issuerValidityDays !== undefined ? 'issuerValidityDays' : 'anchorValidityDays'],
