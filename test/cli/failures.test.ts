@@ -85,6 +85,21 @@ const cases: Case[] = [
   { name: 'cacerts without SOPS metadata', setup: (d) => { writeFileSync(join(d, 'pki', 'nhn-nks', 'cacerts.sops.yaml'), 'apiVersion: v1\nkind: Secret\n'); return synthArgs(d); }, message: /nhn-nks\/cacerts.sops.yaml is not a SOPS file encrypted with age/ },
   { name: 'pki status with a corrupt root', setup: (d) => { writeFileSync(join(d, 'pki', 'root-cert.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'); return ['pki', 'status', ...fleet(d)]; }, message: /root-cert.pem is not a PEM certificate/ },
   { name: 'SOPS_AGE_KEY_FILE missing', setup: (d) => ['pki', 'rotate', 'kt-k2p', ...fleet(d)], env: (d) => ({ SOPS_AGE_KEY_FILE: join(d, 'nope.agekey') }), message: /SOPS_AGE_KEY_FILE points at .*nope.agekey, which does not exist/ },
+  {
+    name: 'SOPS_AGE_KEY_FILE is a named pipe (a read would block, deaf to Ctrl-C)',
+    // Outside the repository folder, which the test hashes (reading the pipe would block the test itself).
+    setup: (d) => ['pki', 'rotate', 'kt-k2p', ...fleet(d)],
+    env: () => { const f = join(tempDir(), 'key.fifo'); execFileSync('mkfifo', [f]); return { SOPS_AGE_KEY_FILE: f }; },
+    message: /SOPS_AGE_KEY_FILE points at .*key.fifo, which is a named pipe: point it at the identity file `age-keygen` wrote/,
+  },
+  { name: 'SOPS_AGE_KEY_FILE is /dev/zero (read until memory runs out)', setup: (d) => ['pki', 'rotate', 'kt-k2p', ...fleet(d)], env: () => ({ SOPS_AGE_KEY_FILE: '/dev/zero' }), message: /SOPS_AGE_KEY_FILE points at \/dev\/zero, which is a device/ },
+  { name: 'SOPS_AGE_KEY_FILE is a folder', setup: (d) => ['pki', 'rotate', 'kt-k2p', ...fleet(d)], env: () => ({ SOPS_AGE_KEY_FILE: tempDir() }), message: /SOPS_AGE_KEY_FILE points at .*, which is a folder/ },
+  {
+    name: 'SOPS_AGE_KEY_FILE is huge',
+    setup: (d) => { writeFileSync(join(d, 'huge.agekey'), Buffer.alloc(65 * 1024, 10)); return ['pki', 'rotate', 'kt-k2p', ...fleet(d)]; },
+    env: (d) => ({ SOPS_AGE_KEY_FILE: join(d, 'huge.agekey') }),
+    message: /huge.agekey, which is 66560 bytes; an age identity file is at most 65536 bytes/,
+  },
   { name: 'no operator identity', setup: (d) => { writeFileSync(join(d, 'empty.agekey'), '# nothing\n'); return ['pki', 'rotate', 'kt-k2p', ...fleet(d)]; }, env: (d) => ({ SOPS_AGE_KEY_FILE: join(d, 'empty.agekey') }), message: /needs an operator's age identity/ },
   {
     name: 'operator identity with a bad checksum',
