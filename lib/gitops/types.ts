@@ -30,6 +30,14 @@ export interface HelmInstall {
    * @default true
    */
   readonly wait?: boolean;
+  /**
+   * The later stage this chart's workloads need before they can become ready (an Istio remote's
+   * east-west gateway: its proxies get certificates only after `npm run link`, which reads the
+   * reader token of `mesh-config`). Implies `wait: false`. An engine that waits for every chart
+   * before it applies what follows (Argo CD's sync waves) applies the chart right after that
+   * stage's manifests, so nothing that stage holds waits for it. @default - none
+   */
+  readonly readyAfter?: StageName;
 }
 
 export interface DeliveryInput {

@@ -13,7 +13,8 @@
  *
  * Order: sync waves in the root Application, stage index × 10 (the same order as Flux's stages);
  * inside a stage, its manifests first (wave +0: namespaces, CRDs of earlier stages are healthy by
- * then), then its charts, each one wave after the charts it depends on. Argo CD waits for a wave
+ * then), then its charts, each one wave after the charts it depends on; a chart whose workloads
+ * need a later stage (`HelmInstall.readyAfter`) right after that stage's manifests. Argo CD waits for a wave
  * to be healthy before the next only when the argocd-cm Application health check is configured
  * (Argo CD ≥ 1.8 no longer assesses child Applications by default): dist/README.md says how.
  *
@@ -91,7 +92,8 @@ export const argocd: GitOpsEngine = {
     clusterPath: (cluster) => `clusters/${cluster}`,
     stagesIntro: 'Every cluster\'s stages are Argo CD Applications on the hub, children of the cluster\'s root Application ' +
       '`argocd/<cluster>.yaml`, ordered by sync wave: stage index × 10, in this order; a stage\'s Helm charts are ' +
-      'Applications of their own one wave after its manifests, each after the charts it depends on. Argo CD starts a wave ' +
+      'Applications of their own one wave after its manifests, each after the charts it depends on; a chart whose workloads ' +
+      'can only become ready after a later stage comes right after that stage\'s manifests. Argo CD starts a wave ' +
       'only when the one before it is healthy (with the Application health check below). Stages with nothing to apply on ' +
       'a cluster are left out and the order skips over them.',
     bootstrap,
@@ -120,7 +122,11 @@ function chartWaves(charts: readonly HelmInstall[], base: number): Map<HelmInsta
     depth.set(c, d);
     return d;
   };
-  return new Map(charts.map((c) => [c, base + 1 + visit(c, new Set())]));
+  // A chart whose workloads need a later stage (readyAfter) comes right after that stage's
+  // manifests: Argo CD waits for every wave to be healthy, and an earlier wave would hold back
+  // what its workloads are waiting for (an Istio remote's gateway and the reader token `npm run link` reads).
+  const after = (c: HelmInstall): number => (c.readyAfter ? stageIndex(c.readyAfter) * STAGE_WAVE_STEP + 1 : 0);
+  return new Map(charts.map((c) => [c, Math.max(base + 1 + visit(c, new Set()), after(c))]));
 }
 
 function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {

@@ -90,6 +90,8 @@ export const flux: GitOpsEngine = {
 };
 
 function helmChart(scope: Construct, props: HelmInstall): void {
+  // Ready once applied: the stage after it (and what it enables, e.g. `npm run link`) must not wait for its workloads.
+  const noWait = props.wait === false || props.readyAfter !== undefined;
   const repoId = `helm-repository--${props.repository.name}--${props.namespace}`;
   if (!scope.node.tryFindChild(repoId)) {
     new HelmRepository(scope, repoId, {
@@ -110,8 +112,8 @@ function helmChart(scope: Construct, props: HelmInstall): void {
           sourceRef: { kind: HelmReleaseSpecChartSpecSourceRefKind.HELM_REPOSITORY, name: props.repository.name, namespace: props.namespace },
         },
       },
-      install: { ...(props.wait === false ? { disableWait: true } : {}), remediation: { retries: 3 } },
-      upgrade: { ...(props.wait === false ? { disableWait: true } : {}), remediation: { retries: 3 } },
+      install: { ...(noWait ? { disableWait: true } : {}), remediation: { retries: 3 } },
+      upgrade: { ...(noWait ? { disableWait: true } : {}), remediation: { retries: 3 } },
       ...(props.dependsOn && props.dependsOn.length > 0 ? { dependsOn: props.dependsOn.map((d) => (typeof d === 'string' ? { name: d } : { name: d.name, namespace: d.namespace })) } : {}),
       ...(props.values && Object.keys(props.values).length > 0 ? { values: props.values } : {}),
     },

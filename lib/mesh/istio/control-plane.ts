@@ -9,6 +9,7 @@
 import { Construct } from 'constructs';
 import { IntOrString, KubeNamespace, KubeService } from '../../../imports/k8s';
 import { Gateway, GatewaySpecServersTlsMode, VirtualService } from '../../../imports/istio-networking.istio.io';
+import type { StageName } from '../../gitops/stages';
 import type { ClusterPlan } from '../../plan';
 import { hasEastWestGateway, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import {
@@ -43,9 +44,9 @@ export function addIstio(plan: ClusterPlan): void {
   });
 
   const repository = { name: ISTIO_HELM_REPOSITORY, url: istio.chartRepository };
-  const chart = (name: string, chartName: string, values: Record<string, unknown>, dependsOn: string[], wait = true): void => {
+  const chart = (name: string, chartName: string, values: Record<string, unknown>, dependsOn: string[], readyAfter?: StageName): void => {
     plan.helmChart('mesh', {
-      name, namespace: ISTIO_NAMESPACE, repository, chart: chartName, version: istio.version, values, dependsOn, ...(wait ? {} : { wait: false }),
+      name, namespace: ISTIO_NAMESPACE, repository, chart: chartName, version: istio.version, values, dependsOn, ...(readyAfter ? { readyAfter } : {}),
     });
   };
   chart('istio-base', 'base', remote ? { profile: 'remote' } : {}, []);
@@ -53,9 +54,10 @@ export function addIstio(plan: ClusterPlan): void {
   if (hasEastWestGateway(fleet, cluster)) {
     // Gateway pods are injected by istiod's webhook (`image: auto`), so istiod must be up first.
     // On a remote the proxy gets its certificate from the primary's istiod, which can only verify
-    // it once it holds this cluster's remote secret (`npm run link` after the reader token of the
-    // next stage exists): Helm must not wait for those pods here, or the stages would deadlock.
-    chart(EASTWEST_GATEWAY, 'gateway', eastWestGatewayValues(plan), ['istiod'], !remote);
+    // it once it holds this cluster's remote secret (`npm run link`, which reads the reader token
+    // of `mesh-config`): nothing up to that stage may wait for those pods, or the stages would
+    // deadlock (Flux: the release does not wait; Argo CD: its wave follows mesh-config's manifests).
+    chart(EASTWEST_GATEWAY, 'gateway', eastWestGatewayValues(plan), ['istiod'], remote ? 'mesh-config' : undefined);
     const nodePort = istioClusterOf(cluster).eastWestNodePort;
     if (nodePort !== undefined) new EastWestNodePort(plan.stage('mesh-config'), 'eastwest-nodeport', nodePort);
   }

@@ -39,7 +39,7 @@ function readAccess(bin: string, cluster: Cluster): ClusterAccess | string {
   }
   if (!data?.token || !data['ca.crt']) {
     return `${cluster.name} (context ${cluster.context}): ${ISTIO_NAMESPACE}/${READER_TOKEN_SECRET} has no token yet ` +
-      '(Flux applies it in the mesh-config stage, after istio-base created the reader account; wait for that stage to be Ready)';
+      '(the mesh-config stage applies it, after istio-base created the reader account; wait for that stage to be applied)';
   }
   const server = kubectl(bin, [ctx, 'config', 'view', '--minify', '--output=jsonpath={.clusters[0].cluster.server}']);
   return {

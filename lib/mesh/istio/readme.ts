@@ -223,7 +223,7 @@ function primaryRemoteSections(fleet: Fleet): string[] {
   const out = [
     'A remote\'s workloads (its east-west gateway and its sample apps) become ready only once its primary holds the remote\'s secret: ' +
       'bootstrap the remote, wait for its `mesh-config` stage to apply the reader token, run `npm run link` and `npm run synth`, and commit. ' +
-      'Until then the remote\'s `apps` stage keeps retrying; its east-west gateway release does not wait for its pods.',
+      'Until then the remote\'s east-west gateway and its `apps` stage are not ready and keep retrying; the reader token `npm run link` reads is applied before anything that waits for them.',
     '',
     '## Verify',
     '',

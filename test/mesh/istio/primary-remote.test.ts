@@ -191,6 +191,43 @@ function renderFleetReadme(text: string): string {
   return renderFleet(loadFleet(text), { repoPath: 'dist' }).files.get('README.md')!;
 }
 
+describe('npm run link is never waiting for what only it unblocks (issue 20 item 1)', () => {
+  // What `npm run link` reads on the remote: the reader token Secret of mesh-config. What can only
+  // become ready after it: the remote's east-west gateway (its proxies' certificates come from the
+  // primary's istiod once it holds the remote's secret) and the remote's apps.
+  const TOKEN = 'manifests/cluster2/mesh-config/secret-istio-reader-service-account-istio-remote-secret-token.yaml';
+
+  it('Argo CD: the token\'s Application is in an earlier sync wave than the remote gateway\'s Application', () => {
+    const files = renderObjects(edit(SEED, (d) => d.setIn(['spec', 'gitops', 'engine'], 'argocd')));
+    expect(files.has(TOKEN)).toBe(true);
+    const wave = (file: string): number => Number(objectAt(files, file).metadata.annotations['argocd.argoproj.io/sync-wave']);
+    const tokenApp = objectAt(files, 'clusters/cluster2/mesh-config.yaml');
+    expect(tokenApp.spec.source.path).toBe('dist/manifests/cluster2/mesh-config');
+    const gateway = objectAt(files, 'clusters/cluster2/mesh-istio-eastwestgateway.yaml');
+    expect(gateway.spec.source.chart).toBe('gateway');
+    expect(wave('clusters/cluster2/mesh-config.yaml')).toBeLessThan(wave('clusters/cluster2/mesh-istio-eastwestgateway.yaml'));
+    // Everything the token waits for (every earlier wave) can become healthy before the link.
+    const earlier = [...files].filter(([p]) => p.startsWith('clusters/cluster2/')).map(([p]) => p)
+      .filter((p) => wave(p) < wave('clusters/cluster2/mesh-config.yaml'));
+    expect(earlier.sort()).toEqual(['clusters/cluster2/mesh-istio-base.yaml', 'clusters/cluster2/mesh-istiod.yaml', 'clusters/cluster2/mesh-prereqs.yaml']);
+    // The gateway still follows istiod (its pods are injected by istiod's webhook); the primary's gateway keeps its place.
+    expect(wave('clusters/cluster2/mesh-istiod.yaml')).toBeLessThan(wave('clusters/cluster2/mesh-istio-eastwestgateway.yaml'));
+    expect(wave('clusters/cluster1/mesh-istio-eastwestgateway.yaml')).toBeLessThan(wave('clusters/cluster1/mesh-config.yaml'));
+  });
+
+  it('Flux: the remote gateway\'s release is Ready without its pods, so the mesh stage the token\'s stage depends on never waits for them', () => {
+    const files = renderObjects(SEED);
+    expect(files.has(TOKEN)).toBe(true);
+    const meshConfig = objectAt(files, 'clusters/cluster2/mesh-config.yaml');
+    expect(meshConfig.spec.dependsOn).toEqual([{ name: 'meshfleet-mesh' }]);
+    const gateway = objectAt(files, 'manifests/cluster2/mesh/helmrelease-istio-eastwestgateway.yaml');
+    expect(gateway.spec.install.disableWait).toBe(true);
+    expect(gateway.spec.upgrade.disableWait).toBe(true);
+    // The primary's gateway can become ready on its own: Helm waits for it.
+    expect(objectAt(files, 'manifests/cluster1/mesh/helmrelease-istio-eastwestgateway.yaml').spec.install.disableWait).toBeUndefined();
+  });
+});
+
 describe('one network', () => {
   const oneNet = edit(SEED, (d) => d.setIn(['spec', 'clusters', 1, 'network'], 'network1'));
   const files = renderObjects(oneNet);
