@@ -4,6 +4,18 @@ import type { Fleet } from '../../fleet/types';
 import { contains, overlaps, parseRange, type IpRange } from '../../net/ip';
 import { metallbOf } from './defaults';
 
+/** Address blocks a pool must never include (0.0.0.0/0 includes them all). */
+const RESERVED = ([
+  ['0.0.0.0/8', 'the unspecified "this network" block'],
+  ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local'],
+  ['224.0.0.0/4', 'multicast'],
+  ['::/128', 'the unspecified address'],
+  ['::1/128', 'loopback'],
+  ['fe80::/10', 'link-local'],
+  ['ff00::/8', 'multicast'],
+] as const).map(([cidr, what]) => ({ cidr, what, range: parseRange(cidr)! }));
+
 export function metallbRules(fleet: Fleet, add: AddProblem): void {
   const pools: { range: IpRange; path: Segment[]; text: string }[] = [];
   fleet.clusters.forEach((c, i) => {
@@ -15,6 +27,12 @@ export function metallbRules(fleet: Fleet, add: AddProblem): void {
       const range = parseRange(text);
       if (!range) {
         add(path, text, 'must be a CIDR or a first-last address range', 'use e.g. "203.0.113.10/32" or "203.0.113.10-203.0.113.20"');
+        return;
+      }
+      const reserved = RESERVED.find((r) => overlaps(r.range, range));
+      if (reserved) {
+        add(path, text, `includes ${reserved.cidr} (${reserved.what}), which no LoadBalancer Service can be given: MetalLB would hand such addresses out`,
+          'use only the routable addresses set aside for LoadBalancer Services on this cluster\'s network, e.g. "203.0.113.10-203.0.113.20"');
         return;
       }
       const clash = pools.find((p) => overlaps(p.range, range));

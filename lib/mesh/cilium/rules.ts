@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { AddProblem, AddWarning, Segment } from '../../fleet/parse';
 import { ignoredServiceTypes } from '../../fleet/rules';
 import type { Fleet, RawFleet } from '../../fleet/types';
-import { overlaps, parseRange, type IpRange } from '../../net/ip';
+import { overlaps, parseRange, unreachableAddress, type IpRange } from '../../net/ip';
 import { ciliumClusterOf, ciliumOf } from './defaults';
 
 /** cluster.name: Cilium's limit (pkg/clustermesh/types: ClusterNameMaxLength). */
@@ -97,6 +97,10 @@ export function ciliumRules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: 
       }
       m.nodeAddresses.forEach((a, j) => {
         if (isIP(a) === 0) add(at(i, 'cilium', 'nodeAddresses', j), a, 'must be an IPv4 or IPv6 address', 'use a node IP address, e.g. "172.30.1.89"');
+        else if (unreachableAddress(a)) {
+          add(at(i, 'cilium', 'nodeAddresses', j), a, `must be reachable from the other clusters; ${unreachableAddress(a)} only works on this machine`,
+            'list the node IPs the other clusters reach, e.g. "172.30.1.89"');
+        }
       });
       const explicit = (rc.cilium as { nodePort?: number } | undefined)?.nodePort !== undefined;
       const portPath = explicit ? at(i, 'cilium', 'nodePort') : at(i, 'cilium');

@@ -227,6 +227,11 @@ describe('fleet.yaml under mesh type cilium', () => {
       problem: { path: 'spec.clusters[1].cilium.nodeAddresses[0]', value: 'node1.example.com', rule: 'must be an IPv4 or IPv6 address', fix: 'use a node IP address, e.g. "172.30.1.89"' },
     },
     {
+      name: 'node address on loopback (issue 21 item 9)',
+      text: () => edit((d) => d.setIn(['spec', 'clusters', 1, 'cilium', 'nodeAddresses', 0], '127.0.0.1')),
+      problem: { path: 'spec.clusters[1].cilium.nodeAddresses[0]', value: '127.0.0.1', rule: 'must be reachable from the other clusters; a loopback address only works on this machine', fix: 'list the node IPs the other clusters reach, e.g. "172.30.1.89"' },
+    },
+    {
       name: 'NodePort repeated',
       text: () => edit((d) => d.setIn(['spec', 'clusters', 1, 'cilium', 'nodePort'], 32379)),
       problem: { path: 'spec.clusters[1].cilium.nodePort', value: 32379, rule: 'clustermesh-apiserver NodePorts must be distinct per cluster (Cilium\'s kube-proxy replacement misroutes a shared one, cilium/cilium#24692); spec.clusters[0] uses 32379 already', fix: 'set cilium.nodePort to a port no other cluster uses, e.g. 32380' },
