@@ -19,14 +19,4 @@ describe('warnings', () => {
     const text = editFleet((d) => d.setIn(['spec', 'clusters', 2, 'metallb'], d.createNode({ addresses: ['192.0.2.10/32'] })), editFleet((d) => d.setIn(['spec', 'clusters', 2, 'gateway'], d.createNode({ address: '192.0.2.10' }))));
     expect(loadFleetWithModules(text).warnings).toEqual([]);
   });
-
-  it('gateway settings under mesh type none are ignored, and said so (issue 21 item 9)', () => {
-    const text = editFleet((d) => {
-      d.setIn(['spec', 'mesh'], d.createNode({ type: 'none' }));
-      d.setIn(['spec', 'clusters', 2, 'gateway'], d.createNode({ address: '192.0.2.10' }));
-    });
-    expect(loadFleetWithModules(text).warnings).toContainEqual(
-      expect.stringMatching(/^fleet.yaml:\d+:\d+ {2}spec.clusters\[2\].gateway: is ignored: mesh type none runs no mesh gateway/),
-    );
-  });
 });

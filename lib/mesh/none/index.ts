@@ -19,12 +19,7 @@ export const none: MeshModule = {
   clusterSchema: { samples: bookinfoPlacementSchema },
   resolve: () => ({}),
   resolveCluster: (raw, rank, fleet): NoneCluster => ({ samples: resolveBookinfoPlacement(raw.samples, rank, fleet.spec.clusters.length) }),
-  rules: (_fleet, raw, _add, warn) => {
-    // No mesh, no gateway: an address or Service type there would silently do nothing.
-    raw.spec.clusters.forEach((c, i) => {
-      if (c.gateway !== undefined) warn(['spec', 'clusters', i, 'gateway'], 'is ignored: mesh type none runs no mesh gateway; remove it, or set spec.mesh.type to the mesh it is meant for');
-    });
-  },
+  rules: () => {},
   plan(plan) {
     addBookinfo(plan, noneClusterOf(plan.cluster).samples, {});
   },
