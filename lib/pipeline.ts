@@ -138,6 +138,7 @@ export function resolve(loaded: Loaded): Fleet {
     mesh: { type: modules.mesh.type, settings: modules.mesh.resolve(raw) },
     clusterMesh: (c, i) => modules.mesh.resolveCluster(c, i, raw),
     ...(modules.mesh.cni ? { cni: modules.mesh.cni } : {}),
+    ...(modules.mesh.gatewayServiceType ? { gatewayServiceType: true } : {}),
     clusterAddons: (c) => {
       const out: Record<string, unknown> = {};
       for (const addon of modules.addons) {
@@ -169,7 +170,7 @@ export function check(fleet: Fleet, loaded: Loaded): string[] {
       const path = ['spec', 'clusters', i, 'gateway', 'address'];
       if (c.gateway.address === undefined || warned.has(formatPath(path)) || loaded.modules.addons.some((a) => a.assignsGatewayAddress?.(c))) return;
       // A NodePort gateway says so: the NAT in front forwards the address to the nodes.
-      if (c.gateway.serviceType === 'NodePort' && (loaded.modules.mesh.type === 'istio' || loaded.modules.mesh.type === 'linkerd')) return;
+      if (c.gateway.serviceType === 'NodePort') return;
       warn(path, `is announced to the other clusters, but nothing in ${c.name} assigns it to the gateway's LoadBalancer Service: ` +
         'if a cloud load balancer gets this address, nothing to do; if nothing in the cluster assigns LoadBalancer addresses, ' +
         `Helm waits for one forever and the mesh stage never becomes Ready: set ${loaded.modules.mesh.type === 'cilium' ? 'cilium.apiserverService: NodePort with cilium.nodeAddresses' : 'gateway.serviceType: NodePort (a NAT in front forwards the address to the NodePorts)'}, ` +

@@ -28,6 +28,8 @@ export interface ModuleResolution {
   readonly clusterAddons: (raw: RawCluster, rank: number) => Record<string, unknown>;
   /** The CNI the mesh installs, if it is one: the default of every cluster's `cni`. */
   readonly cni?: Cluster['cni'];
+  /** Whether the mesh's gateway Service follows gateway.serviceType (MeshModule.gatewayServiceType). */
+  readonly gatewayServiceType?: boolean;
 }
 
 /**
@@ -64,7 +66,7 @@ export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
       cni: c.cni ?? modules.cni ?? CORE_DEFAULTS.cni,
       gateway: {
         ...(c.gateway?.address === undefined ? {} : { address: c.gateway.address }),
-        serviceType: c.gateway?.serviceType ?? CORE_DEFAULTS.gatewayServiceType,
+        ...(modules.gatewayServiceType ? { serviceType: c.gateway?.serviceType ?? CORE_DEFAULTS.gatewayServiceType } : {}),
       },
       mesh: modules.clusterMesh(c, ranks.get(c.name)!),
       addons: modules.clusterAddons(c, ranks.get(c.name)!),

@@ -71,9 +71,9 @@ export interface Gateway {
    * The type of the gateway's Service: LoadBalancer where something assigns LoadBalancer addresses
    * (a cloud provider's controller, MetalLB), NodePort where nothing does and a NAT or load balancer
    * in front forwards to the nodes (a LoadBalancer Service nothing serves never gets an address, and
-   * Helm's wait never ends).
+   * Helm's wait never ends). Undefined where the mesh runs no such gateway (MeshModule.gatewayServiceType).
    */
-  readonly serviceType: GatewayServiceType;
+  readonly serviceType?: GatewayServiceType;
 }
 
 /** fleet.yaml after schema validation: required fields are present, optional ones may not be. */

@@ -39,6 +39,12 @@ export interface MeshModule {
    * in the list: defaults derived from it survive reordering spec.clusters.
    */
   resolveCluster(raw: RawCluster, rank: number, fleet: RawFleet): unknown;
+  /**
+   * Whether the mesh's cross-cluster gateway is a Service whose type follows
+   * spec.clusters[].gateway.serviceType. Only then is a cluster's `gateway.serviceType` resolved
+   * (elsewhere it stays undefined, and the mesh's rules say it is ignored). @default false
+   */
+  readonly gatewayServiceType?: boolean;
   /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
   rules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void;
   /** What pki/ holds for this mesh; undefined when it needs no CA (synth then makes no pki/). */

@@ -43,8 +43,8 @@ export function metallbRules(fleet: Fleet, add: AddProblem): void {
       pools.push({ range, path, text });
       ranges.push(range);
     });
-    // Under Cilium and no mesh gateway.serviceType is ignored (with a warning of their own).
-    if (c.gateway.serviceType === 'NodePort' && (fleet.mesh.type === 'istio' || fleet.mesh.type === 'linkerd')) {
+    // Resolved only for a mesh whose gateway Service follows it (elsewhere it is ignored, with a warning of the mesh's own).
+    if (c.gateway.serviceType === 'NodePort') {
       add(['spec', 'clusters', i, 'gateway', 'serviceType'], 'NodePort',
         'MetalLB assigns addresses to LoadBalancer Services only: with a metallb block the gateway Service must be a LoadBalancer',
         'remove gateway.serviceType (LoadBalancer is the default), or remove the metallb block where a NAT in front forwards to the NodePorts');

@@ -21,6 +21,7 @@ import { istioClusterSchema, istioSchema } from './schema';
 
 export const istio: MeshModule = {
   type: 'istio',
+  gatewayServiceType: true,
   schema: istioSchema,
   clusterSchema: istioClusterSchema,
   resolve: resolveIstio,

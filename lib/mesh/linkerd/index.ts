@@ -18,6 +18,7 @@ import { linkerdSamplesSchema, linkerdSchema } from './schema';
 
 export const linkerd: MeshModule = {
   type: 'linkerd',
+  gatewayServiceType: true,
   pins: { 'Linkerd (charts linkerd-crds, -control-plane, -multicluster)': Object.entries(LINKERD_RELEASES).map(([v, r]) => `${v} = ${r.edge}, charts ${r.chart}`).join('; ') },
   charts: [
     ...Object.values(LINKERD_RELEASES).flatMap((r) => ['linkerd-crds', 'linkerd-control-plane', 'linkerd-multicluster'].map((chart) => ({ chart, version: r.chart }))),
