@@ -5,7 +5,7 @@
  * that is gone (same host, pid not running) is taken over with a note. Commands that only read
  * (check, diff, synth --check, pki status) take no lock.
  */
-import { closeSync, existsSync, linkSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
@@ -97,6 +97,9 @@ function stale(path: string, h: LockHolder): boolean {
   return !alive(h.pid);
 }
 
+const describeHolder = (h: LockHolder): string =>
+  `another meshfleet command (${h.command}, pid ${h.pid}${h.hostname === hostname() ? '' : ` on ${h.hostname}`})`;
+
 const foreignMessage = (path: string, why: string): string =>
   `${displayPath(path)} is not a meshfleet lock: it ${why}; if no meshfleet command is running in this repository, delete it`;
 
@@ -138,13 +141,10 @@ function create(path: string, content: string): boolean {
 /** The holder of the lock in `dir`, when a live meshfleet process holds it (for read-only commands' messages). */
 export function lockHolder(dir: string): string | undefined {
   const path = join(dir, LOCK_FILE);
-  if (!existsSync(path)) return undefined;
   const f = readLock(path);
-  // A file that is not a meshfleet lock holds nothing a read-only command must wait for.
-  if (f.kind !== 'holder') return undefined;
-  const h = f.holder;
-  if (stale(path, h)) return undefined;
-  return `another meshfleet command (${h.command}, pid ${h.pid}${h.hostname === hostname() ? '' : ` on ${h.hostname}`})`;
+  // No lock, or a file that is not a meshfleet lock: nothing a read-only command must wait for.
+  if (f.kind !== 'holder' || stale(path, f.holder)) return undefined;
+  return describeHolder(f.holder);
 }
 
 /**
@@ -187,9 +187,7 @@ export function acquireLock(dir: string, command: string): Lock {
       // gone between create and read: the holder just released it; one more try.
       acquired = holder === undefined ? create(path, content) : stale(path, holder) && takeOver(path, holder, content);
       if (!acquired) {
-        const who = holder
-          ? `another meshfleet command (${holder.command}, pid ${holder.pid}${holder.hostname === mine.hostname ? '' : ` on ${holder.hostname}`})`
-          : 'another meshfleet command';
+        const who = holder ? describeHolder(holder) : 'another meshfleet command';
         throw new UsageError(`${who} is working in this repository; wait for it, or if it is gone delete ${displayPath(path)}`);
       }
       if (holder) note = `note: took over ${displayPath(path)} from ${holder.command} (pid ${holder.pid}), which is no longer running`;

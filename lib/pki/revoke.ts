@@ -229,7 +229,9 @@ export function reviewPki(input: ReviewInput): PkiReview {
   // which names it without git. Keys of fleet-wide files (the root or anchor key) are operators', never a cluster's.
   const fleetWide = new Set([...recipients].filter(([f]) => ca.clustersOf(f).length === 0).flatMap(([, r]) => r));
   const inferred = new Map<string, Inferred>();
-  for (const [f, have] of [...recipients].sort(([a], [b]) => (orphanSet.has(a) === orphanSet.has(b) ? (a < b ? -1 : 1) : orphanSet.has(a) ? -1 : 1))) {
+  // Removed clusters' files first: a key found there too is named "left the fleet", not "replaced".
+  const orphansFirst = ([a]: [string, unknown], [b]: [string, unknown]): number => Number(!orphanSet.has(a)) - Number(!orphanSet.has(b)) || (a < b ? -1 : a > b ? 1 : 0);
+  for (const [f, have] of [...recipients].sort(orphansFirst)) {
     // Only the cluster's own folder is encrypted to its key; links are for its peers.
     const owners = ca.clustersOf(f);
     if (owners.length !== 1 || !f.startsWith(`${owners[0]}/`)) continue;
