@@ -355,7 +355,7 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   if (!inMemoryOnly) assertOwned(p.outDir);
   if (mesh.ca) assertPkiInRepo(p);
   // An interrupted pki/ change: a synth (under the lock) completes or rolls it back; a read-only command reports it.
-  const recovered = inMemoryOnly ? (assertNoPendingPki(p.pkiDir, lockHolder(p.fleetDir)), undefined) : recoverPki(p.pkiDir);
+  const recovered = inMemoryOnly ? (assertNoPendingPki(p.pkiDir, lockHolder(p.fleetDir)), undefined) : recoverPki(p.pkiDir, trustRoot(mesh, fleet));
   let newPki: Map<string, string> | undefined;
   if (mesh.ca && !existsSync(p.pkiDir)) {
     if (inMemoryOnly) throw new UsageError(`${pkiLabel} does not exist; run \`npm run synth\` once to create the CA store`);
@@ -631,16 +631,22 @@ async function run(command: Command, options: SynthOptions, review: ReviewOption
   const p = paths(options);
   // Before recovery or the lock: nothing is read from or written to a store outside the repository.
   assertPkiInRepo(p);
+  const loaded = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
   if (command.name === 'link' || command.action !== 'status') {
     const label = command.name === 'link' ? 'npm run link' : `npm run pki -- ${command.action}${command.cluster ? ` ${command.cluster}` : ''}`;
     return locked(p, label, err, async () => {
-      const recovered = recoverPki(p.pkiDir);
+      const recovered = recoverPki(p.pkiDir, trustRoot(loaded.modules.mesh, loaded.fleet));
       if (recovered) err(`note: ${recovered}`);
-      return runPkiOrLink(command, options, p, out);
+      return runPkiOrLink(command, loaded, p, out);
     });
   }
   assertNoPendingPki(p.pkiDir, lockHolder(p.fleetDir));
-  return runPkiOrLink(command, options, p, out);
+  return runPkiOrLink(command, loaded, p, out);
+}
+
+/** The store's fleet-wide files (root, trust anchor, ClusterMesh CA): recovery never deletes them. */
+function trustRoot(mesh: Modules['mesh'], fleet: Fleet): string[] {
+  return (mesh.ca?.files(fleet) ?? []).filter((f) => f.cluster === undefined).map((f) => f.path);
 }
 
 /** Runs `fn` holding the repository's lock (.meshfleet.lock beside fleet.yaml): one writing command at a time. */
@@ -654,8 +660,8 @@ async function locked<T>(p: Paths, command: string, err: (s: string) => void, fn
   }
 }
 
-async function runPkiOrLink(command: Extract<Command, { name: 'pki' | 'link' }>, options: SynthOptions, p: Paths, out: (s: string) => void): Promise<number> {
-  const { fleet, modules } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
+async function runPkiOrLink(command: Extract<Command, { name: 'pki' | 'link' }>, loaded: { fleet: Fleet; modules: Modules }, p: Paths, out: (s: string) => void): Promise<number> {
+  const { fleet, modules } = loaded;
   if (command.name === 'link') {
     if (!modules.mesh.link) {
       out(`mesh type ${modules.mesh.type} has nothing to link.`);

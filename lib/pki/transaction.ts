@@ -155,12 +155,23 @@ function readJournal(pkiDir: string): Journal | undefined {
   return { writes: j.writes.map((p) => checkedPath(String(p))), deletes: j.deletes.map((p) => checkedPath(String(p))) };
 }
 
-/** Completes or rolls back an interrupted transaction found in pkiDir; returns a sentence to print, or undefined when there was none. */
-export function recoverPki(pkiDir: string): string | undefined {
+/**
+ * Completes or rolls back an interrupted transaction found in pkiDir; returns a sentence to print, or
+ * undefined when there was none. `trustRoot`: the store's fleet-wide files (the root key and
+ * certificate, the trust anchor, the ClusterMesh CA; the CA profile's `files` without a cluster).
+ * No meshfleet command deletes one, so a journal that would is not rolled forward: it was altered.
+ */
+export function recoverPki(pkiDir: string, trustRoot: readonly string[] = []): string | undefined {
   const txn = join(pkiDir, TXN_DIR);
   if (!existsSync(txn)) return undefined;
   const label = displayPath(pkiDir);
   const journal = readJournal(pkiDir);
+  const rootDeletes = journal ? trustRoot.map(checkedPath).filter((f) => journal.deletes.some((d) => d === f || f.startsWith(`${d}/`))) : [];
+  if (rootDeletes.length > 0) {
+    throw new UsageError(`${join(label, TXN_DIR, COMMITTED)} would delete the root of trust (${rootDeletes.map((f) => `${label}/${f}`).join(', ')}); ` +
+      'no meshfleet command deletes it, so this journal was altered or is not meshfleet\'s. Nothing was changed: ' +
+      `inspect ${join(label, TXN_DIR)}, remove it by hand (\`rm -r ${join(label, TXN_DIR)}\`), and check \`git status ${label}\``);
+  }
   if (!journal) {
     const staged = hasFiles(txn);
     rmSync(txn, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileReader } from '../../lib/pki/files';
 import { assertNoPendingPki, commitPkiChanges, pendingPki, recoverPki, TXN_DIR } from '../../lib/pki/transaction';
-import { hashTree, tempDir } from '../helpers';
+import { fixtureDir, hashTree, runMain, tempDir } from '../helpers';
 
 const OLD = new Map([
   ['root-cert.pem', 'root v1\n'],
@@ -170,6 +170,34 @@ describe('recoverPki', () => {
     writeFileSync(join(dir, TXN_DIR, 'journal'), '{"writes": ["../../x"], "deletes": []}');
     expect(() => recoverPki(dir)).toThrow(/not a path inside the CA store/);
     expect(contents(dir)).toEqual(before());
+  });
+
+  it('refuses a committed journal that would delete the root of trust, changing nothing', () => {
+    for (const deletes of [['root-cert.pem'], ['links/b.sops.yaml', 'root-cert.pem']]) {
+      const dir = store();
+      mkdirSync(join(dir, TXN_DIR, 'files'), { recursive: true });
+      writeFileSync(join(dir, TXN_DIR, 'journal'), JSON.stringify({ writes: [], deletes }));
+      expect(() => recoverPki(dir, ['root-cert.pem'])).toThrow(/journal would delete the root of trust \(\S*pki\/root-cert\.pem\); no meshfleet command deletes it, so this journal was altered .* Nothing was changed: inspect \S*\.meshfleet-txn, remove it by hand/);
+      expect(contents(dir)).toEqual(before());
+      expect(existsSync(join(dir, TXN_DIR, 'journal'))).toBe(true);
+      // Without the root named it is an ordinary journal (the unit's contract), rolled forward.
+      expect(recoverPki(dir)).toMatch(/^completed an interrupted change/);
+    }
+  });
+
+  it('synth and pki rekey refuse a journal deleting the root key, exit 1, the store untouched', async () => {
+    const dir = fixtureDir();
+    const pki = join(dir, 'pki');
+    mkdirSync(join(pki, TXN_DIR, 'files'), { recursive: true });
+    writeFileSync(join(pki, TXN_DIR, 'journal'), JSON.stringify({ writes: [], deletes: ['root-key.sops.yaml'] }));
+    const tree = hashTree(dir);
+    for (const argv of [['--fleet', join(dir, 'fleet.yaml')], ['pki', 'rekey', '--fleet', join(dir, 'fleet.yaml')]]) {
+      const r = await runMain(argv);
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toMatch(/would delete the root of trust \(\S*pki\/root-key\.sops\.yaml\)/);
+      expect(r.err).not.toMatch(/\n\s+at /);
+      expect(hashTree(dir)).toEqual(tree);
+    }
   });
 });
 
