@@ -372,6 +372,8 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   let pkiChange: Prepared['pkiChange'];
   // A file the store implies that is gone (a deleted root key, a cluster's chain) stops every command that reads the store.
   if (mesh.ca && !newPki) assertStoreComplete(mesh.ca.files(fleet), reader, pkiLabel);
+  // Before the review: a swapped cluster folder must not be "repaired" by re-encrypting it.
+  if (mesh.ca && !newPki) assertPlaced(mesh.ca, fleet, reader, pkiLabel);
   if (mesh.ca && !newPki && reviewStore) {
     review = reviewPki({ fleet, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules, read: reader });
     if (needsChange(review)) {
@@ -644,6 +646,12 @@ async function run(command: Command, options: SynthOptions, review: ReviewOption
   return runPkiOrLink(command, loaded, p, out);
 }
 
+/** Throws a UsageError listing the CA profile's misplaced certificates, if any. */
+function assertPlaced(ca: NonNullable<Modules['mesh']['ca']>, fleet: Fleet, read: FileReader, label: string): void {
+  const lines = ca.misplaced?.(fleet, read, label) ?? [];
+  if (lines.length > 0) throw new UsageError(`${label} has certificate(s) in another cluster's folder; nothing was changed:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
+}
+
 /** The store's fleet-wide files (root, trust anchor, ClusterMesh CA): recovery never deletes them. */
 function trustRoot(mesh: Modules['mesh'], fleet: Fleet): string[] {
   return (mesh.ca?.files(fleet) ?? []).filter((f) => f.cluster === undefined).map((f) => f.path);
@@ -687,8 +695,8 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
         out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);
       }
       const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS || r.keyMatch === 'NO');
-      const missing = missingStoreFiles(ca.files(fleet), fileReader(pkiDir), displayPath(pkiDir));
-      if (missing.length > 0) out(`\n${missing.length} file(s) the CA store needs are missing:${missing.map((l) => `\n  - ${l}`).join('')}`);
+      const missing = [...missingStoreFiles(ca.files(fleet), fileReader(pkiDir), displayPath(pkiDir)), ...(ca.misplaced?.(fleet, fileReader(pkiDir), displayPath(pkiDir)) ?? [])];
+      if (missing.length > 0) out(`\n${missing.length} file(s) the CA store needs are missing or misplaced:${missing.map((l) => `\n  - ${l}`).join('')}`);
       if (bad.length > 0) {
         const label = displayPath(pkiDir);
         out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, expiring within ${EXPIRY_WARNING_DAYS} days, or not matching their key): ` +
@@ -704,6 +712,7 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
       // issue, rotate, rekey: what a key no longer in the fleet could read goes on the revocation
       // checklist, as when synth re-encrypts (these commands replace the files that show it).
       const pkiLabel = displayPath(pkiDir);
+      if (existsSync(pkiDir)) assertPlaced(ca, fleet, fileReader(pkiDir), pkiLabel);
       const rules = ca.sopsRules(fleet, posixPath(relative(p.fleetDir, pkiDir)), posixPath(relative(p.fleetDir, p.outDir)));
       const review = existsSync(pkiDir) ? reviewPki({ fleet, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
       out(command.action === 'rekey' ? await ca.rekey(fleet, pkiDir) : await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));

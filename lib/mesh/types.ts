@@ -87,6 +87,14 @@ export interface CaProfile {
    */
   files(fleet: Fleet): StoreFile[];
   /**
+   * Certificates that sit in another cluster's folder (swapped or copied folders), told from what
+   * they contain: one line each, with the repair. Checked before the store is reviewed, so that a
+   * swapped folder is never "repaired" by re-encrypting it to the folder's cluster. Istio names the
+   * cluster in each intermediate's subject (`L=<cluster>`); Linkerd's issuers all share the subject
+   * `identity.linkerd.cluster.local` and Cilium's clusters share one CA, so they have none.
+   */
+  misplaced?(fleet: Fleet, read: FileReader, label: string): string[];
+  /**
    * The clusters a store-relative path belongs to, read from the path alone (Istio:
    * `nhn-nks/cacerts.sops.yaml` → nhn-nks; Linkerd: `links/kt-k2p/link-nhn-nks.yaml` → both);
    * empty for fleet-wide files. A file of a cluster no longer in the fleet is an orphan synth removes.

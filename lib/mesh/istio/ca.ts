@@ -15,6 +15,7 @@
  * first and says which command repairs a mismatch. `pki issue|rotate|rekey` need the root key, so
  * they read the operator's identity (SOPS_AGE_KEY_FILE).
  */
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
@@ -244,8 +245,35 @@ export function istioFiles(fleet: Fleet): StoreFile[] {
     ...fleet.clusters.flatMap((c) => [caCertPath(c.name), chainPath(c.name), cacertsPath(c.name)].map((path) => ({ path, cluster: c.name })))];
 }
 
+/**
+ * Intermediates whose subject names another cluster than their folder (`L=<cluster>`, as
+ * lib/pki/certs.ts writes it): a folder swapped with or copied from another cluster's.
+ */
+export function istioMisplaced(fleet: Fleet, read: FileReader, label: string): string[] {
+  const lines: string[] = [];
+  for (const c of fleet.clusters) {
+    const pem = read(caCertPath(c.name));
+    if (pem === undefined) continue;
+    let subject: string;
+    try {
+      subject = new X509Certificate(pem).subject;
+    } catch {
+      continue; // not a certificate: the store's reader names the file
+    }
+    const owner = subject.split('\n').find((l) => l.startsWith('L='))?.slice(2);
+    if (owner === undefined || owner === c.name) continue;
+    const peer = fleet.clusters.some((o) => o.name === owner);
+    lines.push(`${label}/${caCertPath(c.name)} is cluster ${owner}'s intermediate (subject ${subject.split('\n').join(', ')}), not ${c.name}'s: ` +
+      `${label}/${c.name}/ holds the files of ${peer ? `${label}/${owner}/` : `cluster ${owner}, which is not in fleet.yaml`} (swapped or copied folders). ` +
+      `Restore from git (\`git checkout -- ${label}/${c.name}${peer ? ` ${label}/${owner}` : ''}\`); ` +
+      `if ${c.name}'s own files are lost, delete ${label}/${c.name}/ and run \`npm run pki -- issue ${c.name}\``);
+  }
+  return lines;
+}
+
 export const istioCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
   files: istioFiles,
+  misplaced: istioMisplaced,
   create: (fleet) => createIstioPki(fleet),
   read: readIstioPki,
   issue: issueIntermediate,
