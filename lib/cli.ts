@@ -16,7 +16,7 @@ import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
 import { loadFleetWithModules, plan, pruneNotices, SchemaError, validate, write, type Modules } from './pipeline';
 import { assertStoreComplete, fileReader, missingStoreFiles, readOnce, type FileReader } from './pki/files';
-import { applyReview, markRevoked, needsChange, readRevocations, recordRevocations, reviewPki, reviewProblem, reviewReport, revocationsSection, type PkiReview } from './pki/revoke';
+import { applyReview, markRevoked, misplacedFiles, needsChange, readRevocations, recordRevocations, reviewPki, reviewProblem, reviewReport, revocationsSection, type PkiReview } from './pki/revoke';
 import { checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, withKeyChecks } from './pki/status';
 import { assertNoPendingPki, commitPkiChanges, recoverPki, TXN_DIR } from './pki/transaction';
 import { render, type Rendered } from './render/render';
@@ -373,7 +373,7 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   // A file the store implies that is gone (a deleted root key, a cluster's chain) stops every command that reads the store.
   if (mesh.ca && !newPki) assertStoreComplete(mesh.ca.files(fleet), reader, pkiLabel);
   // Before the review: a swapped cluster folder must not be "repaired" by re-encrypting it.
-  if (mesh.ca && !newPki) assertPlaced(mesh.ca, fleet, reader, pkiLabel);
+  if (mesh.ca && !newPki) assertPlaced(mesh.ca, fleet, p.pkiDir, reader, pkiLabel);
   if (mesh.ca && !newPki && reviewStore) {
     review = reviewPki({ fleet, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules, read: reader });
     if (needsChange(review)) {
@@ -647,9 +647,14 @@ async function run(command: Command, options: SynthOptions, review: ReviewOption
 }
 
 /** Throws a UsageError listing the CA profile's misplaced certificates, if any. */
-function assertPlaced(ca: NonNullable<Modules['mesh']['ca']>, fleet: Fleet, read: FileReader, label: string): void {
-  const lines = ca.misplaced?.(fleet, read, label) ?? [];
+function assertPlaced(ca: NonNullable<Modules['mesh']['ca']>, fleet: Fleet, pkiDir: string, read: FileReader, label: string): void {
+  const lines = misplaced(ca, fleet, pkiDir, read, label);
   if (lines.length > 0) throw new UsageError(`${label} has certificate(s) in another cluster's folder; nothing was changed:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
+}
+
+/** Files in another cluster's folder: by their SOPS recipients (any mesh), then by what the CA profile reads in them. */
+function misplaced(ca: NonNullable<Modules['mesh']['ca']>, fleet: Fleet, pkiDir: string, read: FileReader, label: string): string[] {
+  return [...misplacedFiles(fleet, ca, pkiDir, read, label), ...(ca.misplaced?.(fleet, read, label) ?? [])];
 }
 
 /** The store's fleet-wide files (root, trust anchor, ClusterMesh CA): recovery never deletes them. */
@@ -695,7 +700,7 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
         out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);
       }
       const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS || r.keyMatch === 'NO');
-      const missing = [...missingStoreFiles(ca.files(fleet), fileReader(pkiDir), displayPath(pkiDir)), ...(ca.misplaced?.(fleet, fileReader(pkiDir), displayPath(pkiDir)) ?? [])];
+      const missing = [...missingStoreFiles(ca.files(fleet), fileReader(pkiDir), displayPath(pkiDir)), ...misplaced(ca, fleet, pkiDir, fileReader(pkiDir), displayPath(pkiDir))];
       if (missing.length > 0) out(`\n${missing.length} file(s) the CA store needs are missing or misplaced:${missing.map((l) => `\n  - ${l}`).join('')}`);
       if (bad.length > 0) {
         const label = displayPath(pkiDir);
@@ -712,7 +717,7 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
       // issue, rotate, rekey: what a key no longer in the fleet could read goes on the revocation
       // checklist, as when synth re-encrypts (these commands replace the files that show it).
       const pkiLabel = displayPath(pkiDir);
-      if (existsSync(pkiDir)) assertPlaced(ca, fleet, fileReader(pkiDir), pkiLabel);
+      if (existsSync(pkiDir)) assertPlaced(ca, fleet, pkiDir, fileReader(pkiDir), pkiLabel);
       const rules = ca.sopsRules(fleet, posixPath(relative(p.fleetDir, pkiDir)), posixPath(relative(p.fleetDir, p.outDir)));
       const review = existsSync(pkiDir) ? reviewPki({ fleet, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
       out(command.action === 'rekey' ? await ca.rekey(fleet, pkiDir) : await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));

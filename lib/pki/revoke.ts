@@ -204,6 +204,32 @@ class KeyNames {
   }
 }
 
+/**
+ * A cluster's own SOPS files (`<cluster>/…`) encrypted to another cluster of the fleet and not to
+ * their own: a folder swapped with or copied from that cluster's. Re-encrypting such a file to its
+ * folder's cluster would hand it the other's CA key, so every command that reads the store refuses
+ * first (any mesh: this reads recipients only). One line per file, with the repair.
+ */
+export function misplacedFiles(fleet: Fleet, ca: Pick<CaProfile, 'clustersOf'>, pkiDir: string, read: FileReader, label: string): string[] {
+  const lines: string[] = [];
+  for (const f of storeFiles(pkiDir)) {
+    if (!f.endsWith('.sops.yaml')) continue;
+    const owners = ca.clustersOf(f);
+    if (owners.length !== 1 || !f.startsWith(`${owners[0]}/`)) continue;
+    const own = fleet.clusters.find((c) => c.name === owners[0]);
+    const text = read(f);
+    if (!own || text === undefined) continue;
+    const have = recipientsOf(readSopsFile(text, `${label}/${f}`));
+    if (have.includes(own.ageRecipient)) continue;
+    const other = fleet.clusters.find((c) => c.name !== own.name && have.includes(c.ageRecipient));
+    if (!other) continue;
+    lines.push(`${label}/${f} is encrypted to cluster ${other.name}'s key, not ${own.name}'s: ${label}/${own.name}/ holds files of ${label}/${other.name}/ ` +
+      `(swapped or copied folders). Restore from git (\`git checkout -- ${label}/${own.name} ${label}/${other.name}\`); ` +
+      `if ${own.name}'s own files are lost, delete ${label}/${own.name}/ and run \`npm run pki -- issue ${own.name}\``);
+  }
+  return lines;
+}
+
 /** Looks at the store before a synth: stale recipients, orphans, revocations. Reads no secret. */
 export function reviewPki(input: ReviewInput): PkiReview {
   const { fleet, ca, pkiDir, pkiLabel } = input;

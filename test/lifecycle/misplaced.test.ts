@@ -4,17 +4,20 @@
  * re-encrypting each to its folder's cluster, handing each cluster the other's CA key. Every command
  * that reads the store refuses instead, naming the files and the repair, and changes nothing.
  */
-import { renameSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixture, fixtureDir, hashTree, runMain } from '../helpers';
+import { editFleet, fixture, fixtureDir, hashTree, ROOT, runMain, tempDir } from '../helpers';
+
+function swap(pki: string, a: string, b: string): void {
+  renameSync(join(pki, a), join(pki, 'swap'));
+  renameSync(join(pki, b), join(pki, a));
+  renameSync(join(pki, 'swap'), join(pki, b));
+}
 
 function swapped(): string {
   const dir = fixtureDir();
-  const pki = join(dir, 'pki');
-  renameSync(join(pki, 'kt-k2p'), join(pki, 'swap'));
-  renameSync(join(pki, 'nhn-nks'), join(pki, 'kt-k2p'));
-  renameSync(join(pki, 'swap'), join(pki, 'nhn-nks'));
+  swap(join(dir, 'pki'), 'kt-k2p', 'nhn-nks');
   return dir;
 }
 
@@ -40,7 +43,8 @@ describe('swapped cluster folders in pki/', () => {
     const dir = swapped();
     const r = await runMain(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')], env);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/file\(s\) the CA store needs are missing or misplaced:\n {2}- \S*pki\/kt-k2p\/ca-cert\.pem is cluster nhn-nks's intermediate/);
+    expect(r.out).toMatch(/file\(s\) the CA store needs are missing or misplaced:\n {2}- \S*pki\/kt-k2p\/cacerts\.sops\.yaml is encrypted to cluster nhn-nks's key, not kt-k2p's/);
+    expect(r.out).toMatch(/\n {2}- \S*pki\/kt-k2p\/ca-cert\.pem is cluster nhn-nks's intermediate/);
   });
 
   it('an unswapped store passes (the check names no file of a store in place)', async () => {
@@ -48,5 +52,24 @@ describe('swapped cluster folders in pki/', () => {
     const r = await runMain(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')], env);
     expect(r.out).not.toMatch(/misplaced:/);
     expect(r.code, r.out).toBe(0);
+  });
+
+  it('Linkerd (issuers share one subject): told by the SOPS recipients, refused before re-encryption', async () => {
+    const fx = fixture();
+    const text = editFleet((d) => {
+      d.setIn(['spec', 'secrets', 'operators'], d.createNode([fx.operator.recipient]));
+      d.setIn(['spec', 'clusters', 0, 'ageRecipient'], fx.clusters['kt-k2p']!.recipient);
+      d.setIn(['spec', 'clusters', 1, 'ageRecipient'], fx.clusters['ncloud-nks']!.recipient);
+    }, readFileSync(join(ROOT, 'examples', 'linkerd-kpaas.yaml'), 'utf8'));
+    const dir = tempDir();
+    writeFileSync(join(dir, 'fleet.yaml'), text);
+    const at = ['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')];
+    expect((await runMain(at, env)).code).toBe(0);
+    swap(join(dir, 'pki'), 'cluster1', 'cluster2');
+    const tree = hashTree(dir);
+    const r = await runMain(at, env);
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(/pki\/cluster1\/identity-issuer\.sops\.yaml is encrypted to cluster cluster2's key, not cluster1's: \S*pki\/cluster1\/ holds files of \S*pki\/cluster2\/ \(swapped or copied folders\)/);
+    expect(hashTree(dir)).toEqual(tree);
   });
 });
