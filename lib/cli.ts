@@ -6,7 +6,7 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FleetError, redact, UsageError } from './errors';
+import { ArgumentError, argumentError, didYouMean, FleetError, redact, UsageError } from './errors';
 import type { Fleet } from './fleet/types';
 import type { MeshModule } from './mesh/types';
 import { acquireLock, lockHolder } from './output/lock';
@@ -84,8 +84,10 @@ Options:
   -h, --help       show this help (with a command: that command's help)
 
 Exit codes: 0 done (or, with --check, up to date); 1 invalid input, refused
-output folder, --check found drift, or a failed command. On exit 1 nothing
-on disk has changed. diff: 0 no difference, 1 differences, 2 failed.
+output folder, --check found drift, or a failed command; 2 a wrong command
+line (unknown command or option, a missing value: the command's usage is
+printed, with "did you mean" for a near miss). On exit 1 or 2 nothing on
+disk has changed. diff: 0 no difference, 1 differences, 2 failed.
 
 The output folder holds exactly what fleet.yaml describes: files of clusters
 that left the fleet are removed; clusters/<cluster>/flux-system/ (written by
@@ -217,7 +219,23 @@ export interface SynthResult {
   readonly warnings: readonly string[];
 }
 
-/** Parses argv; throws UsageError on unknown options and on another command's flags. Returns the text for --help and --version. */
+const STRING_OPTIONS = new Set(['fleet', 'out', 'pki', 'base']);
+
+/** The command argv names (skipping option values), for the usage an argument error prints. */
+function commandOf(argv: readonly string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      if (!a.includes('=') && STRING_OPTIONS.has(a.replace(/^-+/, ''))) i++;
+      continue;
+    }
+    return a;
+  }
+  return 'synth';
+}
+
+/** Parses argv; throws ArgumentError on unknown options and on another command's flags. Returns the text for --help and --version. */
 export function parseCli(argv: string[]): { command: Command; options: SynthOptions; review: ReviewOptions } | { help: string } {
   let parsed;
   try {
@@ -239,38 +257,40 @@ export function parseCli(argv: string[]): { command: Command; options: SynthOpti
       tokens: true,
     });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
+    const verb = commandOf(argv);
+    const command = verb in COMMAND_FLAGS ? verb : 'synth';
+    throw argumentError(err as Error, argv, command, [...COMMAND_FLAGS[command]!, 'help', 'version']);
   }
   const [verb, action, cluster, ...extra] = parsed.positionals;
   if (parsed.values.help) return { help: verb === undefined ? HELP : COMMAND_HELP[verb] ?? HELP };
   if (parsed.values.version) return { help: versionText() };
+  const name = verb ?? 'synth';
+  if (!(name in COMMAND_FLAGS)) throw new ArgumentError(`unknown command ${JSON.stringify(verb)}${didYouMean(name, Object.keys(COMMAND_FLAGS))}`);
   // Each command takes only its own flags: a flag another command has is an error, not ignored.
   const given = new Set(parsed.tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])));
-  const allowed = COMMAND_FLAGS[verb ?? 'synth'] ?? COMMAND_FLAGS.synth!;
-  const stray = [...given].filter((f) => !allowed.includes(f));
+  const allowed = COMMAND_FLAGS[name]!;
+  const stray = [...given].filter((f) => !allowed.includes(f) && f !== 'help' && f !== 'version');
   if (stray.length > 0) {
-    throw new UsageError(`${verb ?? 'synth'} does not take --${stray[0]}\n\n${COMMAND_HELP[verb ?? 'synth'] ?? HELP}`);
+    const owners = Object.keys(COMMAND_FLAGS).filter((c) => COMMAND_FLAGS[c]!.includes(stray[0]!));
+    throw new ArgumentError(`${name} does not take --${stray[0]}${owners.length > 0 ? ` (that is an option of ${owners.join(', ')})` : ''}`, name);
   }
   const options: SynthOptions = {
     fleet: parsed.values.fleet!, out: parsed.values.out!, check: parsed.values.check!, ...(parsed.values.pki ? { pki: parsed.values.pki } : {}),
   };
-  const usage = (what: string): UsageError => new UsageError(`${what}\n\n${HELP}`);
+  const usage = (what: string): ArgumentError => new ArgumentError(what, name);
   const review: ReviewOptions = {
     ...(parsed.values.base !== undefined ? { base: parsed.values.base } : {}), markdown: parsed.values.markdown!, strict: parsed.values.strict!,
   };
-  const name = verb ?? 'synth';
   if (name === 'synth' || name === 'link' || name === 'diff' || name === 'check') {
     if (action !== undefined) throw usage(`unexpected argument ${JSON.stringify(action)}`);
     return { command: { name }, options, review };
   }
-  if (verb === 'pki') {
-    const needsCluster = action === 'issue' || action === 'rotate' || action === 'revoked';
-    if (!['status', 'issue', 'rotate', 'rekey', 'revoked'].includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked (got ${JSON.stringify(action ?? '')})`);
-    if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a ${action === 'revoked' ? 'holder (a cluster name, "operator <n>", or an age recipient)' : 'cluster name'}`);
-    if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
-    return { command: { name: 'pki', action: action!, ...(cluster ? { cluster } : {}) }, options, review };
-  }
-  throw usage(`unknown command ${JSON.stringify(verb)}`);
+  const actions = ['status', 'issue', 'rotate', 'rekey', 'revoked'];
+  const needsCluster = action === 'issue' || action === 'rotate' || action === 'revoked';
+  if (!actions.includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked (got ${JSON.stringify(action ?? '')})${action ? didYouMean(action, actions) : ''}`);
+  if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a ${action === 'revoked' ? 'holder (a cluster name, "operator <n>", or an age recipient)' : 'cluster name'}`);
+  if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
+  return { command: { name: 'pki', action: action!, ...(cluster ? { cluster } : {}) }, options, review };
 }
 
 interface Paths {
@@ -745,6 +765,11 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     failCode = parsed.command.name === 'diff' ? 2 : 1;
     return await run(parsed.command, parsed.options, parsed.review, out, err);
   } catch (e) {
+    // A wrong command line: exit 2 (for diff too, whose 1 means "differences"), with the command's usage.
+    if (e instanceof ArgumentError) {
+      err(`error: ${e.message}\n\n${e.command ? COMMAND_HELP[e.command] ?? HELP : HELP}`);
+      return 2;
+    }
     err(`error: ${describeError(e)}\n\nNothing was written.${debug || !(e instanceof Error) || isExpected(e) ? '' : ' (Run again with --debug for the stack trace.)'}`);
     if (debug && e instanceof Error && e.stack) err(e.stack);
     return failCode;

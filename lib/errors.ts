@@ -36,6 +36,58 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A wrong command line (unknown command or option, a missing or extra argument): exit 2, with the
+ * command's own usage. `command` is the command it was meant for, when one was named.
+ */
+export class ArgumentError extends UsageError {
+  constructor(message: string, readonly command?: string) {
+    super(message);
+    this.name = 'ArgumentError';
+  }
+}
+
+/** The candidate closest to `word` (edit distance ≤ 2, or a prefix of one another), for "did you mean". */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row = next;
+    }
+    return row[b.length]!;
+  };
+  const scored = candidates.map((c) => ({ c, d: word.length >= 3 && (c.startsWith(word) || word.startsWith(c)) ? 0.5 : distance(word, c) }));
+  const best = scored.filter((x) => x.d <= 2).sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : 1))[0];
+  return best?.c;
+}
+
+export const didYouMean = (word: string, candidates: readonly string[], prefix = ''): string => {
+  const c = closest(word, candidates);
+  return c === undefined ? '' : ` (did you mean ${prefix}${c}?)`;
+};
+
+/**
+ * node:util parseArgs' errors in meshfleet's words (what, the value, the fix), for `command`,
+ * whose options are `flags` (without dashes).
+ */
+export function argumentError(e: Error & { code?: string }, argv: readonly string[], command: string, flags: readonly string[]): ArgumentError {
+  const named = /'(-{1,2}[^' =]+)/.exec(e.message)?.[1] ?? '';
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return new ArgumentError(`unknown option ${named} for ${command}${didYouMean(named.replace(/^-+/, ''), flags, '--')}`, command);
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/does not take an argument/.test(e.message)) return new ArgumentError(`${named} takes no value (write ${named} alone)`, command);
+    const next = argv[argv.indexOf(named) + 1];
+    if (next !== undefined && next.startsWith('-')) {
+      return new ArgumentError(`${named} needs a value, and ${JSON.stringify(next)} after it looks like an option: write ${named}=${next} if that is the value`, command);
+    }
+    return new ArgumentError(`${named} needs a value`, command);
+  }
+  return new ArgumentError(e.message, command);
+}
+
 export function formatProblems(file: string, problems: readonly Problem[]): string {
   const head = `${file} is not valid (${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}):`;
   const body = problems.map((p) => {

@@ -202,10 +202,10 @@ describe('the command line', () => {
     for (const option of ['--fleet', '--out', '--check', '--help']) expect(r.stdout).toContain(option);
   });
 
-  it('an unknown option is a usage error', () => {
+  it('an unknown option is a usage error: exit 2, the usage, did you mean', () => {
     const r = runCli(['--flet', 'x.yaml']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain("Unknown option '--flet'");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error: unknown option --flet for synth (did you mean --fleet?)\n\nUsage: npm run synth -- ');
   });
 
   it('one checkout renders several fleets side by side', () => {

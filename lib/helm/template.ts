@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FleetError, UsageError } from '../errors';
+import { ArgumentError, argumentError, FleetError, UsageError } from '../errors';
 import { loadFleet, renderFleet, SchemaError } from '../pipeline';
 import type { KubeObject } from '../render/validate';
 import { findTool } from '../tools/binaries';
@@ -193,14 +193,14 @@ export async function helmTemplateCommand(
         },
       });
     } catch (e) {
-      throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+      throw argumentError(e as Error, argv, 'helm-template', ['fleet', 'charts', 'kube-version', 'help']);
     }
     const { values: opts, positionals } = parsed;
     if (opts.help) {
       out(`${USAGE}\n`);
       return 0;
     }
-    if (positionals.length < 1 || positionals.length > 2) throw new UsageError(USAGE);
+    if (positionals.length < 1 || positionals.length > 2) throw new ArgumentError(positionals.length < 1 ? 'helm-template needs a cluster name' : `too many arguments (${JSON.stringify(positionals[2])})`);
     const [cluster, releaseName] = positionals as [string, string | undefined];
 
     let text: string;
@@ -247,6 +247,11 @@ export async function helmTemplateCommand(
     }
     return 0;
   } catch (e) {
+    // A wrong command line: exit 2 with the usage, as every meshfleet command.
+    if (e instanceof ArgumentError) {
+      err(`error: ${e.message}\n${USAGE}`);
+      return 2;
+    }
     if (e instanceof FleetError || e instanceof UsageError || e instanceof SchemaError) {
       err(`error: ${e.message}`);
       return 1;

@@ -17,6 +17,8 @@ interface Case {
   setup: (dir: string) => string[];
   env?: (dir: string) => NodeJS.ProcessEnv;
   message: RegExp;
+  /** The exit code: 1, or 2 for a wrong command line (usage errors). */
+  code?: number;
   /** Text that must not appear in the output (secrets). */
   hidden?: string;
 }
@@ -30,12 +32,18 @@ const badChecksum = (id: string): string => id.slice(0, -1) + (id.endsWith('Q') 
 const replaceIn = (file: string, from: string | RegExp, to: string): void => writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
 
 const cases: Case[] = [
-  { name: 'unknown flag', setup: (d) => [...synthArgs(d), '--chek'], message: /Unknown option '--chek'/ },
-  { name: 'a flag of another command (link --check)', setup: (d) => ['link', ...fleet(d), '--check'], message: /link does not take --check\n\nUsage: npm run link/ },
-  { name: 'unknown command', setup: (d) => ['synthesize', ...fleet(d)], message: /unknown command "synthesize"/ },
-  { name: 'extra argument to synth', setup: (d) => ['synth', 'now', ...fleet(d)], message: /unexpected argument "now"/ },
-  { name: 'pki without an action', setup: (d) => ['pki', ...fleet(d)], message: /pki needs one of status, issue, rotate, rekey/ },
-  { name: 'pki issue without a cluster', setup: (d) => ['pki', 'issue', ...fleet(d)], message: /pki issue needs a cluster name/ },
+  { name: 'unknown flag', setup: (d) => [...synthArgs(d), '--chek'], code: 2, message: /^error: unknown option --chek for synth \(did you mean --check\?\)\n\nUsage: npm run synth -- / },
+  { name: 'a flag of another command (link --check)', setup: (d) => ['link', ...fleet(d), '--check'], code: 2, message: /link does not take --check \(that is an option of synth\)\n\nUsage: npm run link/ },
+  { name: 'unknown command', setup: (d) => ['synthesize', ...fleet(d)], code: 2, message: /unknown command "synthesize" \(did you mean synth\?\)/ },
+  { name: 'extra argument to synth', setup: (d) => ['synth', 'now', ...fleet(d)], code: 2, message: /unexpected argument "now"\n\nUsage: npm run synth/ },
+  { name: 'pki without an action', setup: (d) => ['pki', ...fleet(d)], code: 2, message: /pki needs one of status, issue, rotate, rekey.*\n\nUsage: npm run pki/ },
+  { name: 'a mistyped pki action', setup: (d) => ['pki', 'rekye', ...fleet(d)], code: 2, message: /\(got "rekye"\) \(did you mean rekey\?\)/ },
+  // diff's 1 means "differences", which CI reads as a clean result: an argument error must not look like it.
+  { name: 'diff with an option where --base wants its value', setup: (d) => ['diff', ...fleet(d), '--base', '-h'], code: 2, message: /--base needs a value, and "-h" after it looks like an option: write --base=-h if that is the value\n\nUsage: npm run diff/ },
+  { name: 'diff with an unknown option', setup: (d) => ['diff', ...fleet(d), '--markdwn'], code: 2, message: /unknown option --markdwn for diff \(did you mean --markdown\?\)\n\nUsage: npm run diff/ },
+  { name: 'diff --base without a value', setup: (d) => ['diff', ...fleet(d), '--base'], code: 2, message: /--base needs a value\n\nUsage: npm run diff/ },
+  { name: 'a boolean option given a value', setup: (d) => ['check', ...fleet(d), '--strict=yes'], code: 2, message: /--strict takes no value \(write --strict alone\)\n\nUsage: npm run check/ },
+  { name: 'pki issue without a cluster', setup: (d) => ['pki', 'issue', ...fleet(d)], code: 2, message: /pki issue needs a cluster name\n\nUsage: npm run pki/ },
   { name: 'pki rotate of an unknown cluster', setup: (d) => ['pki', 'rotate', 'nope', ...fleet(d)], env: operatorKey, message: /no cluster named "nope" in fleet.yaml \(clusters: kt-k2p, ncloud-nks, nhn-nks\)/ },
   { name: '--fleet is a folder', setup: (d) => ['--fleet', d, '--out', join(d, 'dist')], message: /is a folder: pass the fleet.yaml file itself/ },
   {
@@ -132,7 +140,7 @@ describe('failures outside fleet.yaml', () => {
     ({ dir: template } = await synthFleet());
   });
 
-  it.each(cases)('$name: exit 1, one message, no stack, nothing changed', async ({ setup, env, message, hidden }) => {
+  it.each(cases)('$name: exit 1 (2 for usage), one message, no stack, nothing changed', async ({ setup, env, message, hidden, code: want = 1 }) => {
     const dir = tempDir();
     execFileSync('cp', ['-a', `${template}/.`, dir]);
     execFileSync('git', ['init', '-q'], { cwd: dir });
@@ -149,7 +157,7 @@ describe('failures outside fleet.yaml', () => {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);
     }
-    expect(code, out + err).toBe(1);
+    expect(code, out + err).toBe(want);
     expect(err).toMatch(message);
     expect(err).not.toMatch(/\n\s+at /);
     expect(err).not.toContain('unexpected failure');

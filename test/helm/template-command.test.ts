@@ -53,6 +53,15 @@ describe('npm run helm-template', () => {
     expect(missing.err).toEqual([`error: chart istiod 1.26.8 not found: no istiod-1.26.8/ in ${ROOT}`]);
   });
 
+  it('a wrong command line exits 2 with the usage and a did-you-mean', async () => {
+    const typo = await run(['kt-k2p', '--chart', CHARTS, '--fleet', FLEET]);
+    expect(typo.code).toBe(2);
+    expect(typo.err.join('\n')).toMatch(/^error: unknown option --chart for helm-template \(did you mean --charts\?\)\nusage: npm run helm-template -- <cluster>/);
+    const none = await run(['--fleet', FLEET]);
+    expect(none.code).toBe(2);
+    expect(none.err.join('\n')).toMatch(/^error: helm-template needs a cluster name\nusage: /);
+  });
+
   it('says how to get helm when there is none', async () => {
     const before = process.env.HELM;
     process.env.HELM = join(ROOT, 'no-such-helm');
