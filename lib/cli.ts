@@ -413,7 +413,7 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
     throw e;
   }
   if (mesh.ca && !newPki) {
-    const mismatches = mismatchLines(await checkKeys(mesh.ca.keyPairs(fleet), reader, availableIdentities()), pkiLabel);
+    const mismatches = mismatchLines(await checkKeys(mesh.ca.keyPairs(fleet), reader, availableIdentities(), pkiLabel), pkiLabel);
     if (mismatches.length > 0) throw new UsageError(`a certificate in ${pkiLabel} does not match its private key:\n${mismatches.map((m) => `  - ${m}`).join('\n')}`);
   }
   const pendingRevocations = mesh.ca ? revocationsSection(readRevocations(reader, pkiLabel)) : [];
@@ -713,7 +713,7 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
   switch (command.action) {
     case 'status': {
       const identities = availableIdentities();
-      const checks = await checkKeys(ca.keyPairs(fleet), fileReader(pkiDir), identities);
+      const checks = await checkKeys(ca.keyPairs(fleet), fileReader(pkiDir), identities, displayPath(pkiDir));
       const rows = withKeyChecks(ca.status(fleet, pkiDir), checks);
       out(formatStatus(rows));
       if (rows.some((r) => r.keyMatch === 'unknown')) {

@@ -381,7 +381,7 @@ export async function applyReview(r: PkiReview, pkiDir: string, pkiLabel: string
     const header = /^(?:#[^\n]*\n)*/.exec(text)![0];
     let plain;
     try {
-      plain = await decryptObject(readSopsFile(text, `${pkiLabel}/${s.path}`), ids);
+      plain = await decryptObject(readSopsFile(text, `${pkiLabel}/${s.path}`), ids, `${pkiLabel}/${s.path}`);
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       throw new UsageError(`${pkiLabel}/${s.path} cannot be opened with the identity in SOPS_AGE_KEY_FILE/SOPS_AGE_KEY: re-encrypting needs the key of someone who can read it now ` +

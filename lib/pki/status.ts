@@ -1,7 +1,7 @@
 /** `npm run pki -- status`: one row per certificate, whatever mesh's CA store it is; and whether each certificate's key matches it. */
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { parse } from 'yaml';
-import { dataKey, decryptWithKey, type Tree } from '../sops/sops';
+import { AlteredFileError, dataKey, decryptWithKey, type Tree } from '../sops/sops';
 import { CERT_SHA256_ANNOTATION, type FileReader } from './files';
 
 export const EXPIRY_WARNING_DAYS = 30;
@@ -48,7 +48,7 @@ const spki = (key: ReturnType<typeof createPublicKey>): string => key.export({ t
  * the certificate and the public half of the private key inside it are compared too, and the MAC
  * is verified. Pairs whose files are missing are left out (the stores report missing files themselves).
  */
-export async function checkKeys(pairs: readonly KeyPairFiles[], read: FileReader, identities?: readonly string[]): Promise<KeyCheck[]> {
+export async function checkKeys(pairs: readonly KeyPairFiles[], read: FileReader, identities?: readonly string[], label = 'pki'): Promise<KeyCheck[]> {
   const out: KeyCheck[] = [];
   for (const pair of pairs) {
     const certPem = read(pair.cert);
@@ -78,7 +78,7 @@ export async function checkKeys(pairs: readonly KeyPairFiles[], read: FileReader
       }
       if (key) {
         try {
-          const data = (decryptWithKey(obj, key).stringData ?? {}) as Record<string, string>;
+          const data = (decryptWithKey(obj, key, `${label}/${pair.secret}`).stringData ?? {}) as Record<string, string>;
           const inner = data[pair.certField];
           const priv = data[pair.keyField];
           if (!inner || !priv) {
@@ -95,6 +95,7 @@ export async function checkKeys(pairs: readonly KeyPairFiles[], read: FileReader
             detail = 'decrypted and compared';
           }
         } catch (e) {
+          if (e instanceof AlteredFileError) throw e; // tampered, not mismatched: restore it, do not rotate
           match = 'NO';
           detail = `${pair.secret}: ${(e as Error).message}`;
         }

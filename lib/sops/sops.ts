@@ -114,7 +114,7 @@ export async function encryptObject(obj: Tree, recipients: readonly string[], no
 }
 
 /** The data key of a SOPS object, unwrapped with any of the given age identities. */
-export async function dataKey(obj: Tree, identities: readonly string[]): Promise<Buffer> {
+export async function dataKey(obj: Tree, identities: readonly string[], file?: string): Promise<Buffer> {
   const meta = obj.sops as SopsMetadata | undefined;
   if (!meta?.age?.length) throw new UsageError('sops: the file has no age recipients (is it SOPS-encrypted with age?)');
   const { armor, Decrypter } = await ageLib();
@@ -134,29 +134,50 @@ export async function dataKey(obj: Tree, identities: readonly string[]): Promise
       // not for these identities; try the next stanza
     }
   }
-  throw new UsageError(`sops: none of the given identities can decrypt this file (recipients: ${meta.age.map((a) => a.recipient).join(', ')})`);
+  throw new UsageError(`sops: none of the given identities can decrypt this file${file ? `, ${file}` : ''} (recipients: ${meta.age.map((a) => a.recipient).join(', ')}): ` +
+    'set SOPS_AGE_KEY_FILE to the identity of one of them (`age-keygen -y <file>` prints the recipient an identity belongs to)');
 }
 
-/** Decrypts a SOPS object and verifies its MAC; returns the object without `sops`. */
-export async function decryptObject(obj: Tree, identities: readonly string[]): Promise<Tree> {
-  const key = await dataKey(obj, identities);
-  return decryptWithKey(obj, key);
+/** Decrypts a SOPS object and verifies its MAC; returns the object without `sops`. `file` names it in errors. */
+export async function decryptObject(obj: Tree, identities: readonly string[], file?: string): Promise<Tree> {
+  const key = await dataKey(obj, identities, file);
+  return decryptWithKey(obj, key, file);
 }
 
-export function decryptWithKey(obj: Tree, key: Buffer): Tree {
+/** A SOPS file whose content was changed after it was encrypted: callers that tolerate an unreadable file still stop on this. */
+export class AlteredFileError extends UsageError {}
+
+const altered = (file: string | undefined, what: string): AlteredFileError => new AlteredFileError(
+  `sops: ${file ?? 'the file'} was altered after it was encrypted (${what}): restore it from git` +
+  `${file ? ` (\`git checkout -- ${file}\`; \`git log --oneline -- ${file}\` finds a good version)` : ''}, or re-create it with the command that made it`);
+
+export function decryptWithKey(obj: Tree, key: Buffer, file?: string): Tree {
   const { sops, ...rest } = obj as Tree & { sops: SopsMetadata };
   const regex = new RegExp(sops.encrypted_regex ?? ENCRYPTED_REGEX);
   const unencryptedSuffix = typeof sops.unencrypted_suffix === 'string' ? sops.unencrypted_suffix : undefined;
   const hash = createHash('sha512');
   const plain = mapLeaves(rest, [], regex, (value, path, matches) => {
     const encrypted = sops.encrypted_regex ? matches : !path.some((p) => unencryptedSuffix !== undefined && p.endsWith(unencryptedSuffix));
-    const out = encrypted && typeof value === 'string' ? decryptValue(value, key, `${path.join(':')}:`) : value;
+    let out = value;
+    if (encrypted && typeof value === 'string') {
+      try {
+        out = decryptValue(value, key, `${path.join(':')}:`);
+      } catch (e) {
+        // AES-GCM: a changed value, nonce, tag or key path fails authentication.
+        throw altered(file, `the value at ${path.join('.')} fails authentication${/authenticate/.test((e as Error).message) ? '' : `: ${(e as Error).message}`}`);
+      }
+    }
     hash.update(leafBytes(out).text, 'utf8');
     return out;
   }) as Tree;
-  const mac = decryptValue(sops.mac, key, sops.lastmodified) as string;
+  let mac: string;
+  try {
+    mac = decryptValue(sops.mac, key, sops.lastmodified) as string;
+  } catch {
+    throw altered(file, 'its MAC, or the lastmodified time that authenticates it, was changed');
+  }
   const computed = hash.digest('hex').toUpperCase();
-  if (mac !== computed) throw new UsageError('sops: MAC mismatch: the file was changed after it was encrypted (restore it from git, or re-create it with the command that made it)');
+  if (mac !== computed) throw altered(file, 'MAC mismatch: a value or a key was changed');
   return plain;
 }
 

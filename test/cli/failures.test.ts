@@ -29,7 +29,10 @@ const SECRET = `AGE-SECRET-KEY-1${'QQPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L'.repeat(2).
 const operatorKey = (): NodeJS.ProcessEnv => ({ SOPS_AGE_KEY_FILE: join(fixture().dir, 'operator.agekey') });
 /** The identity with its last character changed: bech32's checksum catches every single-character change. */
 const badChecksum = (id: string): string => id.slice(0, -1) + (id.endsWith('Q') ? 'P' : 'Q');
-const replaceIn = (file: string, from: string | RegExp, to: string): void => writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
+const replaceIn = (file: string, from: string | RegExp, to: string | ((...m: string[]) => string)): void => writeFileSync(file, readFileSync(file, 'utf8').replace(from, to as string));
+/** Flips one base64 character of an encrypted value in a SOPS file, as a hand edit or a bad merge would. */
+const alterValue = (file: string, field = 'ca-key.pem'): void =>
+  replaceIn(file, new RegExp(`(${field.replace('.', '\\.')}: ENC\\[AES256_GCM,data:)(.)`), (_m: string, head: string, c: string) => `${head}${c === 'A' ? 'B' : 'A'}`);
 
 const cases: Case[] = [
   { name: 'unknown flag', setup: (d) => [...synthArgs(d), '--chek'], code: 2, message: /^error: unknown option --chek for synth \(did you mean --check\?\)\n\nUsage: npm run synth -- / },
@@ -123,7 +126,13 @@ const cases: Case[] = [
     message: /none of the given identities can decrypt this file/,
     hidden: fixture().extra.identity,
   },
-  { name: 'root key tampered with', setup: (d) => { replaceIn(join(d, 'pki', 'root-key.sops.yaml'), 'istio-root-ca', 'istio-root-cb'); return ['pki', 'rotate', 'kt-k2p', ...fleet(d)]; }, env: operatorKey, message: /MAC mismatch/ },
+  { name: 'root key tampered with', setup: (d) => { replaceIn(join(d, 'pki', 'root-key.sops.yaml'), 'istio-root-ca', 'istio-root-cb'); return ['pki', 'rotate', 'kt-k2p', ...fleet(d)]; }, env: operatorKey, message: /pki\/root-key\.sops\.yaml was altered after it was encrypted \(MAC mismatch.*git checkout -- \S*pki\/root-key\.sops\.yaml/ },
+  {
+    name: 'a cluster CA key altered (pki status says restore, not rotate)',
+    setup: (d) => { alterValue(join(d, 'pki', 'kt-k2p', 'cacerts.sops.yaml')); return ['pki', 'status', ...fleet(d)]; },
+    env: operatorKey,
+    message: /pki\/kt-k2p\/cacerts\.sops\.yaml was altered after it was encrypted \(the value at stringData\.ca-key\.pem fails authentication\): restore it from git/,
+  },
   { name: 'kubectl missing for link', setup: (d) => ['link', ...fleet(d)], env: () => ({ KUBECTL: '/nonexistent/kubectl' }), message: /\/nonexistent\/kubectl not found on PATH: install kubectl/ },
   {
     name: 'an age secret key pasted as a recipient is named, never printed',

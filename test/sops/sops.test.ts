@@ -63,6 +63,19 @@ describe('our encryption', () => {
     await expect(decryptObject(enc, [fixture().extra.identity])).rejects.toThrow(/none of the given identities/);
   });
 
+  it('names the file and says how to restore it when a value, or the MAC, was altered', async () => {
+    const enc = await encryptObject(secret, [fixture().operator.recipient]);
+    const data = enc.stringData as Record<string, string>;
+    const flipped = data['key.pem']!.replace(/data:(.)/, (_, c: string) => `data:${c === 'A' ? 'B' : 'A'}`);
+    const tampered = { ...enc, stringData: { ...data, 'key.pem': flipped } };
+    await expect(decryptObject(tampered, [fixture().operator.identity], 'pki/a/key.sops.yaml')).rejects.toThrow(
+      /^sops: pki\/a\/key\.sops\.yaml was altered after it was encrypted \(the value at stringData\.key\.pem fails authentication\): restore it from git \(`git checkout -- pki\/a\/key\.sops\.yaml`/);
+    const sops = enc.sops as { lastmodified: string };
+    const retimed = { ...enc, sops: { ...sops, lastmodified: '2020-01-01T00:00:00Z' } };
+    await expect(decryptObject(retimed, [fixture().operator.identity], 'k.yaml')).rejects.toThrow(/k\.yaml was altered after it was encrypted \(its MAC, or the lastmodified time/);
+    await expect(decryptObject(enc, [fixture().extra.identity], 'k.yaml')).rejects.toThrow(/can decrypt this file, k\.yaml \(recipients: age1.*\): set SOPS_AGE_KEY_FILE/);
+  });
+
   it('the independent sops-age package decrypts our file to the original Secret', async () => {
     const enc = await encryptObject(secret, [fixture().operator.recipient]);
     const decoded = await decryptSops(toYaml(enc), { secretKey: fixture().operator.identity, fileType: 'yaml' });

@@ -28,6 +28,7 @@ import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { ciliumOf } from './defaults';
 import { CILIUM_CA_SECRET, CILIUM_NAMESPACE } from './values';
+import { displayPath } from '../../output/paths';
 
 export const CA_CERT = 'cilium-ca.pem';
 export const CA_KEY = 'cilium-ca-key.sops.yaml';
@@ -100,7 +101,7 @@ export function readCiliumPki(read: FileReader, fleet: Fleet, label: string): Ci
 async function caKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
   const text = fileReader(pkiDir)(CA_KEY);
   if (!text) throw new UsageError(`${pkiDir}/${CA_KEY} is missing: without the Cilium CA key no cluster can get a copy`);
-  const data = (await decryptObject(parse(text) as Tree, identities)).stringData as Record<string, string>;
+  const data = (await decryptObject(parse(text) as Tree, identities, `${displayPath(pkiDir)}/${CA_KEY}`)).stringData as Record<string, string>;
   return { certPem: data['ca.crt']!, keyPem: data['ca.key']! };
 }
 

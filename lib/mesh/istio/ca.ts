@@ -30,6 +30,7 @@ import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { istioOf, watchersOf } from './defaults';
 import { ISTIO_NAMESPACE } from './values';
+import { displayPath } from '../../output/paths';
 
 export const ROOT_CERT = 'root-cert.pem';
 export const ROOT_KEY = 'root-key.sops.yaml';
@@ -167,7 +168,7 @@ export function istioPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): 
 async function rootKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
   const text = fileReader(pkiDir)(ROOT_KEY);
   if (!text) throw new UsageError(`${pkiDir}/${ROOT_KEY} is missing: without the root key no cluster can be issued`);
-  const plain = await decryptObject(readSopsFile(text, `${pkiDir}/${ROOT_KEY}`), identities);
+  const plain = await decryptObject(readSopsFile(text, `${pkiDir}/${ROOT_KEY}`), identities, `${displayPath(pkiDir)}/${ROOT_KEY}`);
   const data = plain.stringData as Record<string, string>;
   return { certPem: data['root-cert.pem']!, keyPem: data['root-key.pem']! };
 }
@@ -198,7 +199,7 @@ export async function rekeyIstioPki(fleet: Fleet, pkiDir: string): Promise<strin
   const again = async (path: string, header: string, recipients: readonly string[], certField?: string): Promise<void> => {
     const text = read(path);
     if (text === undefined) return;
-    const plain = await decryptObject(readSopsFile(text, `${pkiDir}/${path}`), identities);
+    const plain = await decryptObject(readSopsFile(text, `${pkiDir}/${path}`), identities, `${displayPath(pkiDir)}/${path}`);
     // A store written before meshfleet recorded certificate fingerprints gets them now.
     const cert = certField ? (plain.stringData as Record<string, string> | undefined)?.[certField] : undefined;
     files.set(path, await encryptedFile(header, cert ? withCertFingerprint(plain, cert) : plain, recipients));

@@ -31,6 +31,7 @@ import { recipientsMismatch } from '../../sops/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { linkerdOf, peersOf } from './defaults';
+import { displayPath } from '../../output/paths';
 
 export const LINKERD_NAMESPACE = 'linkerd';
 export const MULTICLUSTER_NAMESPACE = 'linkerd-multicluster';
@@ -182,7 +183,7 @@ export function linkerdPkiStatus(fleet: Fleet, pkiDir: string, now = new Date())
 async function anchorKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
   const text = fileReader(pkiDir)(ANCHOR_KEY);
   if (!text) throw new UsageError(`${pkiDir}/${ANCHOR_KEY} is missing: without the trust anchor key no cluster can be issued`);
-  const data = (await decryptObject(parse(text) as Tree, identities)).stringData as Record<string, string>;
+  const data = (await decryptObject(parse(text) as Tree, identities, `${displayPath(pkiDir)}/${ANCHOR_KEY}`)).stringData as Record<string, string>;
   return { certPem: data['tls.crt']!, keyPem: data['tls.key']! };
 }
 
@@ -209,7 +210,7 @@ export async function rekeyLinkerdPki(fleet: Fleet, pkiDir: string): Promise<str
   const again = async (path: string, header: string, recipients: readonly string[], certField?: string): Promise<void> => {
     const text = read(path);
     if (text === undefined) return;
-    const plain = await decryptObject(parse(text) as Tree, identities);
+    const plain = await decryptObject(parse(text) as Tree, identities, `${displayPath(pkiDir)}/${path}`);
     // A store written before meshfleet recorded certificate fingerprints gets them now.
     const cert = certField ? (plain.stringData as Record<string, string> | undefined)?.[certField] : undefined;
     files.set(path, await encryptedFile(header, cert ? withCertFingerprint(plain, cert) : plain, recipients));
