@@ -27,7 +27,7 @@ import { gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './revi
 import { sopsConfig } from './sops/config';
 import { identityNamed, operatorIdentities } from './sops/identity';
 import { PROJECT_ROOT } from './root';
-import { displayPath, posixPath } from './output/paths';
+import { displayPath, fileKind, posixPath } from './output/paths';
 
 export { SchemaError };
 
@@ -310,7 +310,7 @@ function paths(options: SynthOptions): Paths {
   if (!existsSync(fleetPath)) throw new UsageError(`fleet file not found: ${options.fleet} (pass --fleet <file>)`);
   const stat = statSync(fleetPath);
   if (!stat.isFile()) {
-    throw new UsageError(`--fleet ${options.fleet} is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}: pass the fleet.yaml file itself`);
+    throw new UsageError(`--fleet ${options.fleet} is ${fileKind(stat)}: pass the fleet.yaml file itself`);
   }
   if (stat.size > MAX_FLEET_BYTES) throw new UsageError(`--fleet ${options.fleet} is ${stat.size} bytes; a fleet file is at most ${MAX_FLEET_BYTES} bytes`);
   const fleetDir = dirname(fleetPath);

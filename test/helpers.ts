@@ -56,6 +56,7 @@ export function hashTree(dir: string): Record<string, string> {
       const full = join(d, e.name);
       if (e.isSymbolicLink()) out[relative(dir, full).split(sep).join('/')] = `symlink → ${readlinkSync(full)}`;
       else if (e.isDirectory()) walk(full);
+      else if (!e.isFile()) out[relative(dir, full).split(sep).join('/')] = 'not a regular file'; // a FIFO would block the read
       else out[relative(dir, full).split(sep).join('/')] = createHash('sha256').update(readFileSync(full)).digest('hex');
     }
   };

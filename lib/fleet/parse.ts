@@ -29,12 +29,7 @@ export function parseFleetText(text: string, file = 'fleet.yaml'): ParsedFleet {
   if (doc.errors.length > 0) {
     throw new FleetError(file, doc.errors.map((e) => {
       const pos = lineCounter.linePos(e.pos[0]);
-      return {
-        path: '',
-        rule: `YAML syntax: ${e.message.split('\n')[0]}`,
-        fix: 'correct the YAML at the position shown (indentation, quotes, duplicate keys)',
-        position: `${pos.line}:${pos.col}`,
-      };
+      return { path: '', ...yamlProblem(e.code, e.message.split('\n')[0]!), position: `${pos.line}:${pos.col}` };
     }));
   }
   let data: unknown;
@@ -49,6 +44,26 @@ export function parseFleetText(text: string, file = 'fleet.yaml'): ParsedFleet {
     }]);
   }
   return { file, data, at: (path, key = false) => locate(doc, lineCounter, path, key) };
+}
+
+/** A YAML parser error in meshfleet's words: the library's own wording names its API, not the user's file. */
+function yamlProblem(code: string, message: string): { rule: string; fix: string } {
+  if (code === 'MULTIPLE_DOCS') {
+    return {
+      rule: 'holds more than one YAML document (the `---` line at the position shown starts another): a fleet.yaml is one fleet',
+      fix: 'remove the `---` line and the document after it, or move that fleet to a file of its own and pass it with --fleet',
+    };
+  }
+  if (/Maximum call stack size exceeded/.test(message)) {
+    return {
+      rule: 'is nested too deeply to read (brackets or indentation hundreds of levels deep)',
+      fix: 'a fleet.yaml is a few levels deep: remove the extra nesting that starts at the position shown',
+    };
+  }
+  return {
+    rule: `YAML syntax: ${message.replace(/ at line \d+, column \d+:?$/, '')}`,
+    fix: 'correct the YAML at the position shown (indentation, quotes, duplicate keys)',
+  };
 }
 
 /** Aliases a fleet.yaml may use; more is an alias bomb, not a fleet. */

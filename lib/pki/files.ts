@@ -1,9 +1,10 @@
 /** Helpers every mesh's CA store uses: encrypted files, reading a store, recipient sets. */
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../errors';
+import { displayPath, fileKind } from '../output/paths';
 import { toYaml } from '../render/yaml';
 import { encryptObject, type Tree } from '../sops/sops';
 import { pemDer } from './pem';
@@ -78,7 +79,18 @@ export function fileReader(dir: string): FileReader {
   return (path) => {
     if (path.split('/')[0] === TXN_DIR) return undefined;
     const full = join(dir, path);
-    return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
+    let stat: Stats;
+    try {
+      stat = statSync(full);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    if (!stat.isFile()) {
+      // A folder would fail the read with no path in the error; a named pipe would block it forever.
+      throw new UsageError(`${displayPath(full)} is ${fileKind(stat)} where the CA store keeps a file: move it out of the way and restore the file from git (\`git checkout -- ${displayPath(full)}\`)`);
+    }
+    return readFileSync(full, 'utf8');
   };
 }
 

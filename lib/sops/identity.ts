@@ -1,6 +1,7 @@
 /** The operator's age identities, found the way sops finds them: SOPS_AGE_KEY or SOPS_AGE_KEY_FILE. */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors';
+import { fileKind } from '../output/paths';
 
 /** Whether the environment names an operator identity the way sops finds one (without reading it). */
 export const identityNamed = (env: NodeJS.ProcessEnv = process.env): boolean => !!(env.SOPS_AGE_KEY || env.SOPS_AGE_KEY_FILE);
@@ -39,8 +40,7 @@ function readKeyFile(file: string): string {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
-      const what = stat.isDirectory() ? 'a folder' : stat.isFIFO() ? 'a named pipe' : stat.isSocket() ? 'a socket' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : 'not a regular file';
-      throw new UsageError(`SOPS_AGE_KEY_FILE points at ${file}, which is ${what}: point it at the identity file \`age-keygen\` wrote`);
+      throw new UsageError(`SOPS_AGE_KEY_FILE points at ${file}, which is ${fileKind(stat)}: point it at the identity file \`age-keygen\` wrote`);
     }
     if (stat.size > MAX_KEY_FILE_BYTES) {
       throw new UsageError(`SOPS_AGE_KEY_FILE points at ${file}, which is ${stat.size} bytes; an age identity file is at most ${MAX_KEY_FILE_BYTES} bytes: point it at the identity file \`age-keygen\` wrote`);

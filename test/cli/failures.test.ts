@@ -5,7 +5,7 @@
  * the real CLI to prove the process prints no stack either.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli';
@@ -53,7 +53,7 @@ const cases: Case[] = [
     name: '--fleet is a FIFO (would hang a reader)',
     // Outside the repository: reading the FIFO to snapshot the folder would block the test itself.
     setup: (d) => { const fifo = join(tempDir(), 'fifo.yaml'); execFileSync('mkfifo', [fifo]); return ['--fleet', fifo, '--out', join(d, 'dist')]; },
-    message: /is not a regular file/,
+    message: /fifo.yaml is a named pipe: pass the fleet.yaml file itself/,
   },
   { name: '--fleet does not exist', setup: (d) => ['--fleet', join(d, 'nope.yaml')], message: /fleet file not found/ },
   {
@@ -132,6 +132,16 @@ const cases: Case[] = [
     setup: (d) => { alterValue(join(d, 'pki', 'kt-k2p', 'cacerts.sops.yaml')); return ['pki', 'status', ...fleet(d)]; },
     env: operatorKey,
     message: /pki\/kt-k2p\/cacerts\.sops\.yaml was altered after it was encrypted \(the value at stringData\.ca-key\.pem fails authentication\): restore it from git/,
+  },
+  {
+    name: 'a CA store file that is a folder (names it)',
+    setup: (d) => { const f = join(d, 'pki', 'kt-k2p', 'cacerts.sops.yaml'); rmSync(f); mkdirSync(f); return synthArgs(d); },
+    message: /pki\/kt-k2p\/cacerts\.sops\.yaml is a folder where the CA store keeps a file: move it out of the way and restore the file from git/,
+  },
+  {
+    name: 'a CA store file that is a named pipe (refused, not read forever)',
+    setup: (d) => { const f = join(d, 'pki', 'root-cert.pem'); rmSync(f); execFileSync('mkfifo', [f]); return synthArgs(d); },
+    message: /pki\/root-cert\.pem is a named pipe where the CA store keeps a file/,
   },
   { name: 'kubectl missing for link', setup: (d) => ['link', ...fleet(d)], env: () => ({ KUBECTL: '/nonexistent/kubectl' }), message: /\/nonexistent\/kubectl not found on PATH: install kubectl/ },
   {

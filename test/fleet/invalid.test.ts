@@ -74,6 +74,8 @@ const cases: Case[] = [
   { name: 'password in an ssh repoURL', edit: set(['spec', 'gitops', 'repoURL'], 'ssh://git:hunter2@git.example.com/fleet.git'), path: 'spec.gitops.repoURL', rule: /carries a password or token/ },
   { name: 'password-only API server credentials', edit: set(['spec', 'clusters', 0, 'apiServer'], 'https://:hunter2@203.0.113.1:6443'), path: 'spec.clusters[0].apiServer', rule: /"https:\/\/\*\*\*@203[\s\S]*no path, query or credentials/ },
   { name: 'YAML syntax error', text: DEFAULT_FLEET.replace('  clusters:\n', '  clusters:\n   - : [\n'), path: '(top level)', rule: /YAML syntax/ },
+  { name: 'two YAML documents (issue 21 item 14)', text: `${DEFAULT_FLEET}---\n${DEFAULT_FLEET}`, path: '(top level)', rule: /rule:  holds more than one YAML document \(the `---` line at the position shown starts another\): a fleet.yaml is one fleet\n/ },
+  { name: 'nested a thousand levels deep (issue 21 item 14)', text: `${DEFAULT_FLEET}x: ${'['.repeat(1000)}${']'.repeat(1000)}\n`, path: '(top level)', rule: /rule:  is nested too deeply to read/ },
 ];
 
 describe('invalid fleet.yaml', () => {
