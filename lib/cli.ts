@@ -788,7 +788,8 @@ export function describeError(e: unknown): string {
   }
   const sys = e as NodeJS.ErrnoException;
   if (sys && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
-    const where = sys.path ? ` ${sys.path}` : '';
+    const dest = (sys as { dest?: unknown }).dest;
+    const where = (sys.path ? ` ${sys.path}` : '') + (typeof dest === 'string' ? ` -> ${dest}` : '');
     const why: Record<string, string> = {
       ENOENT: 'does not exist',
       EACCES: 'permission denied: check the file and folder permissions',
@@ -798,6 +799,13 @@ export function describeError(e: unknown): string {
       EROFS: 'the file system is read-only',
       ENOSPC: 'no space left on the device',
       EEXIST: 'already exists',
+      EXDEV:
+        'the two paths are on different file systems (a mount point inside the output folder or the repository): ' +
+        'meshfleet stages output beside the folder and renames it in, so keep --out and pki/ plain folders on the repository\'s own file system',
+      ELOOP: 'too many symbolic links (a link that points back at itself): replace it with a plain folder or file',
+      ENAMETOOLONG: 'the path is longer than the file system allows: use a shorter --out or a shallower folder',
+      EBUSY: 'the file or folder is busy (a mount point, or open in another program): unmount it or close the program and run the command again',
+      EMFILE: 'too many open files: raise the limit (ulimit -n) and run the command again',
     };
     return `${sys.syscall}${where}: ${why[sys.code] ?? sys.code}`;
   }

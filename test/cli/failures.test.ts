@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli';
+import { describeError, main } from '../../lib/cli';
 import { fixture, hashTree, runCli, synthFleet, tempDir } from '../helpers';
 
 interface Case {
@@ -194,5 +194,28 @@ describe('failures outside fleet.yaml', () => {
     const bad = runCli(['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist'), '--debug']);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/fleet.yaml is not valid/);
+  });
+});
+
+describe('system errors in meshfleet words', () => {
+  const sysError = (code: string, syscall: string, path: string, dest?: string): Error =>
+    Object.assign(new Error(`${code}: raw library text`), { code, syscall, path, ...(dest ? { dest } : {}) });
+
+  it('a rename across file systems (a mount point inside dist/) names both paths and the fix', () => {
+    const msg = describeError(sysError('EXDEV', 'rename', '/r/dist.meshfleet-staging-1/README.md', '/r/dist/README.md'));
+    expect(msg).toContain('/r/dist.meshfleet-staging-1/README.md -> /r/dist/README.md');
+    expect(msg).toMatch(/different file systems.*keep --out and pki\/ plain folders/);
+    expect(msg).not.toMatch(/^rename .*: EXDEV$/);
+  });
+
+  it.each([
+    ['ELOOP', /too many symbolic links/],
+    ['ENAMETOOLONG', /longer than the file system allows/],
+    ['EBUSY', /busy/],
+    ['EMFILE', /ulimit -n/],
+  ])('%s is explained, not printed as a bare code', (code, want) => {
+    const msg = describeError(sysError(code, 'open', '/r/pki/x'));
+    expect(msg).toMatch(want);
+    expect(msg).toContain('/r/pki/x');
   });
 });
