@@ -21,6 +21,19 @@ export const AGE_RECIPIENT = '^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$';
 export const SEMVER = '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$';
 const DURATION = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
 
+/**
+ * The shortest certificate lifetime fleet.yaml accepts: twice `check`'s 30-day expiry warning
+ * (EXPIRY_WARNING_DAYS in lib/pki/status.ts), so a new certificate passes `check` and leaves a month
+ * to rotate in before it fails. test/fleet/invalid.test.ts keeps the two in step.
+ */
+export const MIN_VALIDITY_DAYS = 60;
+
+/** A certificate lifetime in days. */
+export const validityDays = (example: string, more = ''): JsonSchema => ({
+  type: 'integer', minimum: MIN_VALIDITY_DAYS, maximum: 36500,
+  description: `use a number of days from ${MIN_VALIDITY_DAYS} (twice check's 30-day expiry warning) to 36500${more}, e.g. ${example}`,
+});
+
 export const BOOLEAN: JsonSchema = { type: 'boolean', description: 'use true or false' };
 
 const ageRecipient = {

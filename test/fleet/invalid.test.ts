@@ -9,6 +9,8 @@ import type { Document } from 'yaml';
 import { synth } from '../../lib/cli';
 import { FleetError } from '../../lib/errors';
 import { loadFleet } from '../../lib/pipeline';
+import { MIN_VALIDITY_DAYS } from '../../lib/fleet/schema';
+import { EXPIRY_WARNING_DAYS } from '../../lib/pki/status';
 import { DEFAULT_FLEET, editFleet, fixture, hashTree, runCli, synthFleet } from '../helpers';
 
 type Edit = (doc: Document) => void;
@@ -57,6 +59,8 @@ const cases: Case[] = [
   { name: 'unknown CNI', edit: set(['spec', 'clusters', 2, 'cni'], 'flannel'), path: 'spec.clusters[2].cni', rule: /must be one of "calico", "cilium", "other"/ },
   { name: 'unknown mesh type', edit: set(['spec', 'mesh', 'type'], 'consul'), path: 'spec.mesh.type', rule: /must be one of "istio", "linkerd", "cilium", "none"/ },
   { name: 'unsupported Linkerd version', edit: (d) => d.setIn(['spec', 'mesh'], d.createNode({ type: 'linkerd', linkerd: { version: '2.14' } })), path: 'spec.mesh.linkerd.version', rule: /must be one of "2.18"/ },
+  { name: 'root valid for less than check\'s warning window (issue 21 item 9)', edit: set(['spec', 'mesh', 'istio', 'ca'], { rootValidityDays: 30 }), path: 'spec.mesh.istio.ca.rootValidityDays', rule: /must be at least 60|from 60 \(twice check's 30-day expiry warning\)/ },
+  { name: 'Linkerd issuer valid for 31 days (issue 21 item 9)', edit: (d) => d.setIn(['spec', 'mesh'], d.createNode({ type: 'linkerd', linkerd: { ca: { issuerValidityDays: 31 } } })), path: 'spec.mesh.linkerd.ca.issuerValidityDays', rule: /from 60/ },
   { name: 'unsupported GitOps engine', edit: set(['spec', 'gitops', 'engine'], 'jenkins'), path: 'spec.gitops.engine', rule: /must be one of "flux", "argocd"/ },
   { name: 'interval not a duration', edit: set(['spec', 'gitops', 'interval'], 'ten minutes'), path: 'spec.gitops.interval', rule: /required format/ },
   { name: 'unknown reviews version', edit: set(['spec', 'clusters', 0, 'samples'], { reviews: ['v4'] }), path: 'spec.clusters[0].samples.reviews[0]', rule: /must be one of "v1", "v2", "v3"/ },
@@ -102,6 +106,10 @@ describe('invalid fleet.yaml', () => {
     expect(message).toMatch(/fix: {3}\S/);
     writeFileSync(join(dir, 'fleet.yaml'), fixture().fleetText);
     expect(hashTree(dir)).toEqual(before);
+  });
+
+  it('the shortest lifetime accepted passes check for a month (MIN_VALIDITY_DAYS keeps pace with EXPIRY_WARNING_DAYS)', () => {
+    expect(MIN_VALIDITY_DAYS).toBeGreaterThanOrEqual(EXPIRY_WARNING_DAYS * 2);
   });
 
   it('prints where, value, rule and fix exactly', () => {

@@ -1,5 +1,5 @@
 /** spec.mesh.cilium, Cilium's fields of spec.clusters[] and its field of spec.samples. */
-import { BOOLEAN, SEMVER, type JsonSchema } from '../../fleet/schema';
+import { BOOLEAN, SEMVER, validityDays, type JsonSchema } from '../../fleet/schema';
 
 export const ciliumSchema: JsonSchema = {
   type: 'object',
@@ -21,7 +21,7 @@ export const ciliumSchema: JsonSchema = {
       additionalProperties: false,
       properties: {
         keyType: { type: 'string', enum: ['ecdsa-p256', 'rsa-4096'], description: 'use ecdsa-p256 or rsa-4096' },
-        validityDays: { type: 'integer', minimum: 30, maximum: 36500, description: 'use a number of days from 30 to 36500, e.g. 3650' },
+        validityDays: validityDays('3650'),
       },
     },
   },

@@ -1,5 +1,5 @@
 /** spec.mesh.istio and Istio's fields of spec.clusters[]. */
-import { DNS_LABEL, LABEL_VALUE, SEMVER, type JsonSchema } from '../../fleet/schema';
+import { DNS_LABEL, LABEL_VALUE, SEMVER, validityDays, type JsonSchema } from '../../fleet/schema';
 import { helloworldVersionsSchema } from '../../samples/helloworld';
 import { bookinfoPlacementSchema } from '../../samples/placement';
 
@@ -28,8 +28,8 @@ export const istioSchema: JsonSchema = {
       additionalProperties: false,
       properties: {
         keyType: { type: 'string', enum: ['rsa-4096', 'ecdsa-p256'], description: 'use rsa-4096 (Istio\'s tools/certs default) or ecdsa-p256' },
-        rootValidityDays: { type: 'integer', minimum: 30, maximum: 36500, description: 'use a number of days from 30 to 36500, e.g. 3650' },
-        intermediateValidityDays: { type: 'integer', minimum: 30, maximum: 36500, description: 'use a number of days from 30 to 36500, no longer than the root\'s' },
+        rootValidityDays: validityDays('3650'),
+        intermediateValidityDays: validityDays('3650', ", no longer than the root's"),
       },
     },
   },

@@ -1,10 +1,6 @@
 /** spec.mesh.linkerd and the fields Linkerd's samples add to spec.samples. Linkerd has no per-cluster fields of its own. */
-import { DNS_LABEL, type JsonSchema } from '../../fleet/schema';
+import { DNS_LABEL, validityDays, type JsonSchema } from '../../fleet/schema';
 import { SUPPORTED_LINKERD_VERSIONS } from './defaults';
-
-const days = (example: string): JsonSchema => ({
-  type: 'integer', minimum: 30, maximum: 36500, description: `use a number of days from 30 to 36500, e.g. ${example}`,
-});
 
 export const linkerdSchema: JsonSchema = {
   type: 'object',
@@ -24,8 +20,8 @@ export const linkerdSchema: JsonSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        anchorValidityDays: days('3650'),
-        issuerValidityDays: { ...days('365'), description: 'use a number of days from 30 to 36500, no longer than the trust anchor\'s, e.g. 365' },
+        anchorValidityDays: validityDays('3650'),
+        issuerValidityDays: validityDays('365', ", no longer than the trust anchor's"),
       },
     },
   },
