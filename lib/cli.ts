@@ -3,7 +3,7 @@
  * only; every command runs the steps of lib/pipeline.ts, and every check runs before the first
  * byte is written, so a failing command leaves the disk as it was.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArgumentError, argumentError, didYouMean, FleetError, redact, UsageError } from './errors';
@@ -15,15 +15,15 @@ import { ADDONS } from './addons/registry';
 import { ENGINES } from './gitops/registry';
 import { MESHES } from './mesh/registry';
 import { loadFleetWithModules, plan, pruneNotices, SchemaError, validate, write, type Modules } from './pipeline';
-import { assertStoreComplete, fileReader, missingStoreFiles, readOnce, type FileReader } from './pki/files';
+import { assertOwnStore, assertStoreComplete, fileReader, missingStoreFiles, readOnce, type FileReader, type StoreKind } from './pki/files';
 import { applyReview, markRevoked, misplacedFiles, needsChange, readRevocations, recordRevocations, reviewPki, reviewProblem, reviewReport, revocationsSection, type PkiReview } from './pki/revoke';
-import { checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, withKeyChecks } from './pki/status';
+import { attentionLines, checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, needsAttention, withKeyChecks } from './pki/status';
 import { assertNoPendingPki, commitPkiChanges, recoverPki, TXN_DIR } from './pki/transaction';
 import { render, type Rendered } from './render/render';
 import { toYaml } from './render/yaml';
 import { diffTrees, isEmpty } from './review/diff';
 import { formatMarkdown, formatText, objectId } from './review/format';
-import { gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './review/tree';
+import { filesAtHead, gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './review/tree';
 import { sopsConfig } from './sops/config';
 import { identityNamed, operatorIdentities } from './sops/identity';
 import { PROJECT_ROOT } from './root';
@@ -367,9 +367,27 @@ interface Prepared {
  * The CA store is reviewed first (lib/pki/revoke.ts): a synth plans its re-encryptions and removals
  * (refusing stale recipients without an operator identity), `--check`/`check` refuse any, `diff` skips it.
  */
+/**
+ * Whether `pkiDir` is an empty folder: a new store is made in it, as where there is none. A folder
+ * emptied of a store git still has at HEAD is not new: that is every file lost, so restore it.
+ */
+function emptyStore(pkiDir: string, label: string): boolean {
+  if (!existsSync(pkiDir) || !statSync(pkiDir).isDirectory() || readdirSync(pkiDir).length > 0) return false;
+  const committed = filesAtHead(pkiDir);
+  if (committed > 0) {
+    throw new UsageError(`${label} is empty, but the last commit has ${committed} file(s) in it: the CA store was deleted, not never made. ` +
+      `Restore it (\`git checkout HEAD -- ${label}\`); a new store would be a new root of trust that no running cluster shares.`);
+  }
+  return true;
+}
+
+const storeKind = (mesh: MeshModule, fleet: Fleet): StoreKind => ({ type: mesh.type, files: mesh.ca?.files(fleet) ?? [] });
+const otherStores = (mesh: MeshModule, fleet: Fleet): StoreKind[] =>
+  Object.values(MESHES).filter((m) => m !== mesh && m.ca).map((m) => storeKind(m, fleet));
+
 async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSchemas = true, reviewStore = true): Promise<Prepared> {
   const p = paths(options);
-  const { fleet, modules, warnings } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
+  const { fleet, modules, warnings, locate } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
   const { mesh } = modules;
   const pkiLabel = displayPath(p.pkiDir);
   if (!inMemoryOnly) assertOwned(p.outDir);
@@ -377,8 +395,8 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   // An interrupted pki/ change: a synth (under the lock) completes or rolls it back; a read-only command reports it.
   const recovered = inMemoryOnly ? (assertNoPendingPki(p.pkiDir, lockHolder(p.fleetDir)), undefined) : recoverPki(p.pkiDir, trustRoot(mesh, fleet));
   let newPki: Map<string, string> | undefined;
-  if (mesh.ca && !existsSync(p.pkiDir)) {
-    if (inMemoryOnly) throw new UsageError(`${pkiLabel} does not exist; run \`npm run synth\` once to create the CA store`);
+  if (mesh.ca && !existsSync(p.pkiDir) || mesh.ca && emptyStore(p.pkiDir, pkiLabel)) {
+    if (inMemoryOnly) throw new UsageError(`${pkiLabel} ${existsSync(p.pkiDir) ? 'is empty' : 'does not exist'}; run \`npm run synth\` once to create the CA store`);
     // Key generation can take seconds (RSA 4096, many clusters): say so on a terminal.
     if (process.stderr.isTTY) process.stderr.write(`creating the CA store ${pkiLabel} for ${fleet.clusters.length} cluster(s): generating keys…\n`);
     newPki = await mesh.ca.create(fleet);
@@ -391,6 +409,7 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   let review: PkiReview | undefined;
   let pkiChange: Prepared['pkiChange'];
   // A file the store implies that is gone (a deleted root key, a cluster's chain) stops every command that reads the store.
+  if (mesh.ca && !newPki) assertOwnStore(storeKind(mesh, fleet), otherStores(mesh, fleet), reader, pkiLabel);
   if (mesh.ca && !newPki) assertStoreComplete(mesh.ca.files(fleet), reader, pkiLabel);
   // Before the review: a swapped cluster folder must not be "repaired" by re-encrypting it.
   if (mesh.ca && !newPki) assertPlaced(mesh.ca, fleet, p.pkiDir, reader, pkiLabel);
@@ -418,7 +437,7 @@ async function prepare(options: SynthOptions, inMemoryOnly: boolean, validateSch
   }
   const pendingRevocations = mesh.ca ? revocationsSection(readRevocations(reader, pkiLabel)) : [];
   const repo = repoPath(p.fleetPath, p.outDir);
-  const rendered = render({ fleet, plan: plan(fleet, modules, pki, options.fleet), ...modules, pki, repoPath: repo, notices: pendingRevocations });
+  const rendered = render({ fleet, plan: plan(fleet, modules, pki, options.fleet, undefined, locate), ...modules, pki, repoPath: repo, notices: pendingRevocations });
   if (validateSchemas) validate(rendered);
   const sopsPath = join(p.fleetDir, '.sops.yaml');
   const sopsText = sopsConfig(rules);
@@ -620,10 +639,10 @@ async function checkCommand(options: SynthOptions, review: ReviewOptions, out: (
   }
   const ca = x.modules.mesh.ca;
   if (ca) {
-    const bad = ca.status(x.fleet, x.p.pkiDir).filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS);
+    const bad = attentionLines(ca.status(x.fleet, x.p.pkiDir), displayPath(x.p.pkiDir));
     if (bad.length > 0) {
-      problems.push(`certificate(s) missing, not chaining to the root, or expiring within ${EXPIRY_WARNING_DAYS} days (run \`npm run pki -- rotate <cluster>\`, or \`issue\` for a missing one, then \`npm run synth\`):\n` +
-        bad.map((r) => `    ${r.file}: ${r.subject}, not after ${r.notAfter} (${r.daysLeft < 0 ? 'expired or missing' : `${r.daysLeft} days left`})${r.chainOk ? '' : ', does not chain to the root'}`).join('\n'));
+      problems.push(`certificate(s) missing, not chaining to the root, or expiring within ${EXPIRY_WARNING_DAYS} days (fix each as it says, then \`npm run synth\`):\n` +
+        bad.map((l) => `    ${l}`).join('\n'));
     }
   }
   const pending = pendingLinks(x.modules.mesh, x.fleet, x.pki).trim();
@@ -710,6 +729,7 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
   const { pkiDir } = p;
   const ca = modules.mesh.ca;
   if (!ca) throw new UsageError(`mesh type ${modules.mesh.type} keeps no CA store: there is nothing for \`pki ${command.action}\` to do`);
+  if (existsSync(pkiDir)) assertOwnStore(storeKind(modules.mesh, fleet), otherStores(modules.mesh, fleet), fileReader(pkiDir), displayPath(pkiDir));
   switch (command.action) {
     case 'status': {
       const identities = availableIdentities();
@@ -719,13 +739,13 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
       if (rows.some((r) => r.keyMatch === 'unknown')) {
         out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);
       }
-      const bad = rows.filter((r) => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS || r.keyMatch === 'NO');
+      const bad = rows.filter((r) => needsAttention(r) || r.keyMatch === 'NO');
       const missing = [...missingStoreFiles(ca.files(fleet), fileReader(pkiDir), displayPath(pkiDir)), ...misplaced(ca, fleet, pkiDir, fileReader(pkiDir), displayPath(pkiDir))];
       if (missing.length > 0) out(`\n${missing.length} file(s) the CA store needs are missing or misplaced:${missing.map((l) => `\n  - ${l}`).join('')}`);
       if (bad.length > 0) {
         const label = displayPath(pkiDir);
-        out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, expiring within ${EXPIRY_WARNING_DAYS} days, or not matching their key): ` +
-          'run `npm run pki -- rotate <cluster>` (or `issue` for a missing one).' + mismatchLines(checks, label).map((l) => `\n  - ${l}`).join(''));
+        out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, expiring within ${EXPIRY_WARNING_DAYS} days, or not matching their key):` +
+          [...attentionLines(rows, label), ...mismatchLines(checks, label)].map((l) => `\n  - ${l}`).join(''));
         return 1;
       }
       return missing.length > 0 ? 1 : 0;

@@ -18,7 +18,7 @@ import type { AddOn } from './addons/types';
 import { FleetError } from './errors';
 import type { ChartPin } from './helm/chart';
 import { compareNames, resolveCore } from './fleet/defaults';
-import { formatPath, parseFleetText, problemCollector, schemaProblems, type AddWarning, type ParsedFleet } from './fleet/parse';
+import { formatPath, parseFleetText, problemCollector, schemaProblems, segmentsOf, sortByPosition, type AddWarning, type ParsedFleet } from './fleet/parse';
 import { coreRules } from './fleet/rules';
 import { composeFleetSchema, fleetValidator, type JsonSchema } from './fleet/schema';
 import type { Fleet, RawFleet } from './fleet/types';
@@ -183,14 +183,15 @@ export function check(fleet: Fleet, loaded: Loaded): string[] {
 }
 
 /** Steps 1–3: fleet.yaml text → a valid, resolved Fleet, and the modules it uses. */
-export function loadFleetWithModules(text: string, file = 'fleet.yaml'): { fleet: Fleet; modules: Modules; warnings: readonly string[] } {
+export function loadFleetWithModules(text: string, file = 'fleet.yaml'): { fleet: Fleet; modules: Modules; warnings: readonly string[]; locate: LocatePath } {
   const loaded = load(text, file);
   const resolved = resolve(loaded);
   const warnings = check(resolved, loaded);
   // From here on clusters are in name order (rules above report in file order): nothing rendered
   // depends on where a cluster sits in spec.clusters, so reordering the list changes no output.
   const fleet: Fleet = { ...resolved, clusters: [...resolved.clusters].sort((a, b) => compareNames(a.name, b.name)) };
-  return { fleet, modules: loaded.modules, warnings: [...loaded.warnings, ...warnings] };
+  const locate: LocatePath = (path) => loaded.parsed.at(segmentsOf(loaded.parsed.data, path), true);
+  return { fleet, modules: loaded.modules, warnings: [...loaded.warnings, ...warnings], locate };
 }
 
 /** Steps 1–3, for callers that only need the Fleet. */
@@ -214,7 +215,10 @@ function defaultValidator(): SchemaValidator {
   return (sharedValidator ??= new SchemaValidator());
 }
 
-export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'fleet.yaml', validator: SchemaValidator = defaultValidator()): FleetPlan {
+/** line:column in fleet.yaml of a path as problems write it (`spec.overrides.istiod.resourcez`). */
+export type LocatePath = (path: string) => string | undefined;
+
+export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'fleet.yaml', validator: SchemaValidator = defaultValidator(), locate?: LocatePath): FleetPlan {
   const steps: PlanStep[] = [...modules.addons.map((a) => (p: Parameters<PlanStep>[0]) => a.plan(p)), (p) => modules.mesh.plan(p)];
   const planned = planClusters(fleet, modules.engine, steps, pki);
   // Overrides are checked here, where the releases exist: one that changes what meshfleet derives,
@@ -246,7 +250,13 @@ export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'flee
       }
     }
   }
-  if (problems.length > 0) throw new FleetError(file, problems);
+  if (problems.length > 0) {
+    // A problem about several places (`a / b`) is shown at the first.
+    throw new FleetError(file, sortByPosition(problems.map((p) => {
+      const position = p.position ?? locate?.(p.path.split(' / ')[0]!);
+      return position ? { ...p, position } : p;
+    })));
+  }
   return planned;
 }
 

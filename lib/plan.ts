@@ -11,6 +11,7 @@ import { STAGES, type StageName } from './gitops/stages';
 import type { GitOpsEngine, HelmInstall } from './gitops/types';
 import type { Problem } from './errors';
 import { undeclaredOverrideKeys } from './helm/declared';
+import { derivedOverridePaths } from './helm/derived';
 import { changedPaths, mergeValues } from './helm/overrides';
 
 export class ClusterPlan {
@@ -86,6 +87,15 @@ export class ClusterPlan {
           path: `${where}.overrides.${props.name}.${path}`,
           rule: `meshfleet derives ${props.name}'s value ${path} from fleet.yaml for the mesh to work; an override may add values, not change this one`,
           fix: 'remove the override and change the fleet.yaml field it comes from (README: fleet.yaml reference), or override a value meshfleet does not set',
+        });
+      }
+      // An env entry, label or annotation the chart derives from a value meshfleet sets: the chart
+      // would render the override's as a second entry, and the last one wins.
+      for (const { path, from } of derivedOverridePaths(props.chart, generated, override)) {
+        this.problems.push({
+          path: `${where}.overrides.${props.name}.${path}`,
+          rule: `chart ${props.chart} sets ${path} itself, from ${from}, which meshfleet derives from fleet.yaml; an override would render a second entry beside the chart's (for env, the last one wins)`,
+          fix: 'remove the override and change the fleet.yaml field it comes from (README: fleet.yaml reference)',
         });
       }
       // Helm ignores a key the chart does not declare: a misspelt override would do nothing, silently.

@@ -208,6 +208,33 @@ function pointerToSegments(pointer: string): Segment[] {
   });
 }
 
+/**
+ * The segments of a path as formatPath writes it (`spec.clusters[0].overrides.istiod.env.X`), read
+ * against the data so that keys holding dots (`sidecar.istio.io/inject`) stay one segment: at each
+ * map the longest key that the rest of the path starts with. Stops at the first part not in the data.
+ */
+export function segmentsOf(data: unknown, path: string): Segment[] {
+  const out: Segment[] = [];
+  let node = data;
+  let rest = path;
+  while (rest) {
+    const index = /^\[(\d+)\]\.?/.exec(rest);
+    if (index && Array.isArray(node)) {
+      out.push(Number(index[1]));
+      node = node[Number(index[1])];
+      rest = rest.slice(index[0].length);
+      continue;
+    }
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) break;
+    const key = Object.keys(node).filter((k) => rest === k || rest.startsWith(`${k}.`) || rest.startsWith(`${k}[`)).sort((a, b) => b.length - a.length)[0];
+    if (key === undefined) break;
+    out.push(key);
+    node = (node as Record<string, unknown>)[key];
+    rest = rest.slice(key.length).replace(/^\./, '');
+  }
+  return out;
+}
+
 export function formatPath(path: Segment[]): string {
   return path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
 }

@@ -11,7 +11,7 @@
 
 export type Values = Record<string, unknown>;
 
-const isMap = (v: unknown): v is Values => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const isMap = (v: unknown): v is Values => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Helm's coalescing of `override` onto `base`. */
 export function mergeValues(base: unknown, override: unknown): unknown {

@@ -65,6 +65,28 @@ export function missingStoreFiles(files: readonly StoreFile[], read: FileReader,
   return out;
 }
 
+/** The fleet-wide files of one mesh type's CA store: what tells its store from another's. */
+export interface StoreKind {
+  readonly type: string;
+  readonly files: readonly StoreFile[];
+}
+
+/**
+ * Throws a UsageError when the store holds none of `own`'s fleet-wide files but all of another mesh
+ * type's: fleet.yaml's mesh type changed under a store made for the old one. Restoring files from
+ * git (what a lost root file asks for) cannot help; the way out is the old type or a new store.
+ */
+export function assertOwnStore(own: StoreKind, others: readonly StoreKind[], read: FileReader, label: string): void {
+  const fleetWide = (k: StoreKind) => k.files.filter((f) => f.cluster === undefined).map((f) => f.path);
+  if (fleetWide(own).some((f) => read(f) !== undefined)) return;
+  const other = others.find((k) => k.type !== own.type && fleetWide(k).length > 0 && fleetWide(k).every((f) => read(f) !== undefined));
+  if (!other) return;
+  throw new UsageError(`${label} is the CA store of mesh type ${other.type} (${fleetWide(other).join(', ')}), but fleet.yaml's spec.mesh.type is ${own.type}, ` +
+    `whose store starts from ${fleetWide(own).join(' and ')}. Either set spec.mesh.type back to ${other.type}, or start a new store for ${own.type}: ` +
+    `move the old one aside (\`git mv ${label} ${label}-${other.type}\`), run \`npm run synth\` (it creates ${label} for ${own.type}), ` +
+    `and keep ${label}-${other.type} until no cluster runs the ${other.type} mesh any more.`);
+}
+
 /** Throws a UsageError listing missingStoreFiles, if any. */
 export function assertStoreComplete(files: readonly StoreFile[], read: FileReader, label: string): void {
   const missing = missingStoreFiles(files, read, label);

@@ -15,6 +15,8 @@ export interface StatusRow {
   chainOk: boolean;
   /** Whether the certificate's private key (in the encrypted files) matches it; set by withKeyChecks. */
   keyMatch?: KeyMatch;
+  /** The store's root of trust (Istio's root, Linkerd's trust anchor, Cilium's fleet CA): `rotate` cannot renew it. */
+  root?: true;
 }
 
 /** yes: checked and matching; NO: does not match; unknown: nothing to check it with (no fingerprint recorded, no operator identity). */
@@ -142,6 +144,38 @@ export function certRow(file: string, pem: string | undefined, chainOk: (c: X509
     daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000),
     chainOk: chainOk(cert),
   };
+}
+
+/** The row of a store's self-signed root of trust at `file`. */
+export function rootRow(file: string, pem: string | undefined, now: Date): StatusRow {
+  return { ...certRow(file, pem, (c) => c.checkIssued(c) && c.verify(c.publicKey), now), root: true };
+}
+
+/** Rows that fail `check` and `pki status`: missing, not chaining, or expiring within the warning window. */
+export const needsAttention = (r: StatusRow): boolean => !r.chainOk || r.daysLeft <= EXPIRY_WARNING_DAYS;
+
+/**
+ * One line per row that needs attention, with the fix that applies to it. A cluster's certificate is
+ * renewed by `pki rotate <cluster>` (`issue` when missing); the root of trust is not: a new root is
+ * a new CA store, and every cluster moves to it.
+ */
+export function attentionLines(rows: readonly StatusRow[], label: string): string[] {
+  const endingRoot = rows.find((r) => r.root && r.keyType !== '-' && r.chainOk && r.daysLeft <= EXPIRY_WARNING_DAYS);
+  return rows.filter(needsAttention).map((r) => {
+    const when = r.keyType === '-' ? r.subject : `${r.subject}, not after ${r.notAfter} (${r.daysLeft < 0 ? 'expired' : `${r.daysLeft} days left`})`;
+    const where = `${label}/${r.file}: ${when}`;
+    if (r.root) {
+      if (r.keyType === '-') return `${where}: the root of trust is missing or unreadable: restore it from git (\`git checkout <commit> -- ${label}/${r.file}\`)`;
+      if (!r.chainOk) return `${where}: the root of trust is not self-signed: restore it from git (\`git checkout <commit> -- ${label}\`)`;
+      return `${where}: this is the root of trust itself, which \`pki rotate\` cannot renew; a new root is a new CA store that every cluster moves to ` +
+        `(move ${label} aside, synth, \`npm run link\`, restart the mesh's control plane and workloads on every cluster: README, "What git cannot revoke")`;
+    }
+    const cluster = r.file.split('/')[0]!;
+    // a re-issued certificate cannot outlive the root that signs it: renewing the root renews it too
+    if (endingRoot && r.keyType !== '-') return `${where}: no certificate outlives the root of trust (not after ${endingRoot.notAfter}): the new CA store renews it`;
+    if (r.keyType === '-') return `${where}: run \`npm run pki -- issue ${cluster}\` (or restore it from git)`;
+    return `${where}${r.chainOk ? '' : ', does not chain to the root'}: run \`npm run pki -- rotate ${cluster}\``;
+  });
 }
 
 export function formatStatus(rows: StatusRow[]): string {

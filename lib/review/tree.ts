@@ -35,6 +35,14 @@ export function gitRoot(path: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
+/** How many files git has at HEAD below `dir` (0 outside git, or before the first commit). */
+export function filesAtHead(dir: string): number {
+  const root = gitRoot(dir);
+  if (!root) return 0;
+  const r = spawnSync('git', ['ls-tree', '-r', '--name-only', '-z', 'HEAD', '--', posixPath(relative(root, dir)) || '.'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30 });
+  return r.status === 0 ? r.stdout.split('\0').filter(Boolean).length : 0;
+}
+
 /** Whether `ref` names a commit in the repository at `root`. */
 export function refExists(root: string, ref: string): boolean {
   return spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: root, stdio: 'ignore' }).status === 0;

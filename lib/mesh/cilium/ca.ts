@@ -19,7 +19,7 @@ import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createRoot, type KeyPairPem } from '../../pki/certs';
 import { encryptedFile, fileReader, unique, withCertFingerprint, type FileReader, type StoreFile } from '../../pki/files';
-import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
+import { rootRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
@@ -133,7 +133,7 @@ export async function rekeyCiliumPki(fleet: Fleet, pkiDir: string): Promise<stri
 
 export function ciliumPkiStatus(_fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
   const pem = fileReader(pkiDir)(CA_CERT);
-  return [certRow(CA_CERT, pem, (c) => c.checkIssued(c) && c.verify(c.publicKey), now)];
+  return [rootRow(CA_CERT, pem, now)];
 }
 
 export function ciliumSopsRules(fleet: Fleet, pkiDir: string, distDir: string): SopsRule[] {

@@ -21,7 +21,7 @@ import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createIntermediate, createRoot, type KeyPairPem } from '../../pki/certs';
 import { encryptedFile, fileReader, readCert, readSopsFile, unique, withCertFingerprint, type FileReader, type StoreFile } from '../../pki/files';
-import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
+import { certRow, rootRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { pathPrefix, escapeRegex, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
@@ -158,7 +158,7 @@ export function istioPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): 
   const read = fileReader(pkiDir);
   const rootPem = read(ROOT_CERT);
   const root = rootPem ? readCert(rootPem, `${pkiDir}/${ROOT_CERT}`) : undefined;
-  const rows = [certRow(ROOT_CERT, rootPem, (c) => c.checkIssued(c) && c.verify(c.publicKey), now)];
+  const rows = [rootRow(ROOT_CERT, rootPem, now)];
   for (const c of fleet.clusters) {
     rows.push(certRow(caCertPath(c.name), read(caCertPath(c.name)), (cert) => !!root && cert.checkIssued(root) && cert.verify(root.publicKey), now));
   }

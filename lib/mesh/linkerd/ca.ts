@@ -23,7 +23,7 @@ import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createSigningCa, type KeyPairPem } from '../../pki/certs';
 import { encryptedFile, fileReader, unique, withCertFingerprint, type FileReader, type StoreFile } from '../../pki/files';
-import { certRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
+import { certRow, rootRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
@@ -172,7 +172,7 @@ export function linkerdPkiStatus(fleet: Fleet, pkiDir: string, now = new Date())
   const read = fileReader(pkiDir);
   const anchorPem = read(ANCHOR_CERT);
   const anchor = anchorPem ? new X509Certificate(anchorPem) : undefined;
-  const rows = [certRow(ANCHOR_CERT, anchorPem, (c) => signedBy(c, c), now)];
+  const rows = [rootRow(ANCHOR_CERT, anchorPem, now)];
   for (const c of fleet.clusters) {
     rows.push(certRow(issuerCertPath(c.name), read(issuerCertPath(c.name)), (cert) => !!anchor && signedBy(cert, anchor)
       && new Date(cert.validTo) <= new Date(anchor.validTo), now));

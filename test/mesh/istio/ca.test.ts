@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { synth } from '../../../lib/cli';
 import { loadFleet } from '../../../lib/pipeline';
 import { createIntermediate, createRoot } from '../../../lib/pki/certs';
-import { cacertsPath, issueIntermediate as issue, istioPkiStatus as pkiStatus, rekeyIstioPki as rekey, ROOT_KEY } from '../../../lib/mesh/istio/ca';
+import { cacertsPath, createIstioPki, issueIntermediate as issue, istioPkiStatus as pkiStatus, rekeyIstioPki as rekey, ROOT_KEY } from '../../../lib/mesh/istio/ca';
 import { certFingerprint } from '../../../lib/pki/files';
 import { formatStatus } from '../../../lib/pki/status';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
@@ -256,5 +256,21 @@ describe('pki status', () => {
     const r = runCli(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('2 certificate(s) need attention');
+  });
+
+  it('a root of trust about to expire is not sent to `rotate <cluster>`: a new root is a new CA store (issue 21 item 14)', async () => {
+    const dir = fixtureDir();
+    // the whole store made 3645 days ago with the default ten-year lifetimes: root and intermediates expire in 5 days
+    const files = await createIstioPki(loadFleet(fixture().fleetText), new Date(Date.now() - 3645 * 86_400_000));
+    for (const [file, content] of files) writeFileSync(join(dir, 'pki', file), content);
+    const r = runCli(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/pki\/root-cert\.pem: O=Istio, CN=Root CA, not after \d{4}-\d\d-\d\d \([45] days left\): this is the root of trust itself, which `pki rotate` cannot renew; a new root is a new CA store/);
+    expect(r.stdout).toMatch(/pki\/kt-k2p\/ca-cert\.pem: O=Istio, CN=Intermediate CA, L=kt-k2p, not after .*: no certificate outlives the root of trust \(not after \d{4}-\d\d-\d\d\): the new CA store renews it/);
+    expect(r.stdout).not.toContain('rotate <cluster>');
+    const c = runCli(['check', '--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')]);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/pki\/root-cert\.pem: .*this is the root of trust itself, which `pki rotate` cannot renew/);
+    expect(c.stderr).not.toContain('rotate <cluster>');
   });
 });
