@@ -122,7 +122,7 @@ export function load(text: string, file = 'fleet.yaml'): Loaded {
   const foreign = foreignFields(mesh.type);
   const ignored = [
     ...foreign.blocks.filter((b) => raw.spec.mesh[b] !== undefined).map((b) => `spec.mesh.${b}`),
-    ...raw.spec.clusters.flatMap((c, i) => foreign.cluster.filter((f) => c[f] !== undefined).map((f) => `spec.clusters[${i}].${f}`)),
+    ...raw.spec.clusters.flatMap((c, i) => [...(mesh.noGateway ? ['gateway'] : []), ...foreign.cluster].filter((f) => c[f] !== undefined).map((f) => `spec.clusters[${i}].${f}`)),
     ...foreign.samples.filter((f) => raw.spec.samples?.[f] !== undefined).map((f) => `spec.samples.${f}`),
   ];
   const warnings = ignored.length === 0 ? [] : [

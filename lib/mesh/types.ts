@@ -45,6 +45,11 @@ export interface MeshModule {
    * (elsewhere it stays undefined, and the mesh's rules say it is ignored). @default false
    */
   readonly gatewayServiceType?: boolean;
+  /**
+   * The mesh runs no cross-cluster gateway at all (mesh type none): spec.clusters[].gateway is
+   * then ignored, and said so in the same warning as other mesh types' fields. @default false
+   */
+  readonly noGateway?: boolean;
   /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
   rules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void;
   /** What pki/ holds for this mesh; undefined when it needs no CA (synth then makes no pki/). */

@@ -16,6 +16,7 @@ const noneClusterOf = (cluster: { readonly mesh: unknown }): NoneCluster => clus
 export const none: MeshModule = {
   type: 'none',
   charts: [],
+  noGateway: true,
   clusterSchema: { samples: bookinfoPlacementSchema },
   resolve: () => ({}),
   resolveCluster: (raw, rank, fleet): NoneCluster => ({ samples: resolveBookinfoPlacement(raw.samples, rank, fleet.spec.clusters.length) }),
