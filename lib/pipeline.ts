@@ -160,7 +160,7 @@ export function check(fleet: Fleet, loaded: Loaded): string[] {
     const position = loaded.parsed.at(path);
     warnings.push(`${loaded.parsed.file}${position ? `:${position}` : ''}  ${formatPath(path)}: ${message}`);
   };
-  coreRules(fleet, loaded.raw, add);
+  coreRules(fleet, loaded.raw, add, !loaded.modules.mesh.noGateway);
   loaded.modules.mesh.rules(fleet, loaded.raw, add, warn);
   for (const addon of loaded.modules.addons) addon.rules(fleet, loaded.raw, add, warn);
   // A pinned address nothing here assigns must be forwarded by something in front (a NAT, a cloud

@@ -2,6 +2,7 @@
  * Rules of the core fields that JSON Schema cannot express: uniqueness across clusters and value
  * formats with logic. Mesh modules and add-ons check their own fields in their rules.ts.
  */
+import { isIP } from 'node:net';
 import { unreachableAddress } from '../net/ip';
 import type { Cluster, Fleet, RawFleet } from './types';
 import { isAddress, type AddProblem, type AddWarning } from './parse';
@@ -55,7 +56,35 @@ export function ignoredServiceTypes(raw: RawFleet, warn: AddWarning, why: string
   });
 }
 
-export function coreRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
+/**
+ * Every gateway announces its own address: two clusters announcing one would have the others send
+ * each one's cross-cluster traffic to whichever answers there.
+ */
+function uniqueGatewayAddresses(fleet: Fleet, add: AddProblem): void {
+  const first = new Map<string, number>();
+  fleet.clusters.forEach((c, i) => {
+    const address = c.gateway.address;
+    if (address === undefined) return;
+    const key = isIP(address) === 6 ? ipv6Key(address) : address.toLowerCase();
+    const earlier = first.get(key);
+    if (earlier === undefined) {
+      first.set(key, i);
+      return;
+    }
+    const owner = fleet.clusters[earlier]!.name;
+    add(['spec', 'clusters', i, 'gateway', 'address'], address,
+      `is already ${owner}'s gateway address (spec.clusters[${earlier}].gateway.address): the other clusters would send ${c.name}'s cross-cluster traffic to whichever of the two answers there`,
+      'give every cluster\'s gateway its own address: the one its load balancer or the NAT in front forwards to that gateway');
+  });
+}
+
+/** An IPv6 address in one spelling (`2001:db8::1` and `2001:0db8:0:0::1` are one address). */
+function ipv6Key(address: string): string {
+  return new URL(`http://[${address}]/`).hostname;
+}
+
+export function coreRules(fleet: Fleet, raw: RawFleet, add: AddProblem, gateways = true): void {
+  if (gateways) uniqueGatewayAddresses(fleet, add);
   uniqueAcrossClusters(fleet, raw, add, 'name', (c) => c.name, 'give every cluster its own name');
   uniqueAcrossClusters(fleet, raw, add, 'context', (c) => c.context, 'point every cluster at its own kubeconfig context');
   const keyFix = 'copy the public key again from `age-keygen -y <identity file>` (it starts with age1)';

@@ -17,7 +17,7 @@ const RESERVED = ([
 ] as const).map(([cidr, what]) => ({ cidr, what, range: parseRange(cidr)! }));
 
 export function metallbRules(fleet: Fleet, add: AddProblem): void {
-  const pools: { range: IpRange; path: Segment[]; text: string }[] = [];
+  const pools: { range: IpRange; path: Segment[]; text: string; cluster: number }[] = [];
   fleet.clusters.forEach((c, i) => {
     const metallb = metallbOf(c);
     if (!metallb) return;
@@ -40,7 +40,7 @@ export function metallbRules(fleet: Fleet, add: AddProblem): void {
         add(path, text, `overlaps ${formatPath(clash.path)} (${clash.text}); MetalLB pools must not overlap across the fleet`,
           'give every cluster its own addresses');
       }
-      pools.push({ range, path, text });
+      pools.push({ range, path, text, cluster: i });
       ranges.push(range);
     });
     // Resolved only for a mesh whose gateway Service follows it (elsewhere it is ignored, with a warning of the mesh's own).
@@ -55,5 +55,17 @@ export function metallbRules(fleet: Fleet, add: AddProblem): void {
         `must lie inside this cluster's MetalLB pool (${metallb.addresses.join(', ')}), which assigns it to the mesh gateway`,
         'add the address to metallb.addresses, or pin an address from the pool');
     }
+  });
+  // The address the other clusters dial must not be one another cluster's MetalLB may hand out:
+  // that cluster would reach its own Service there, never this gateway.
+  fleet.clusters.forEach((c, i) => {
+    const address = c.gateway.address;
+    if (address === undefined) return;
+    const other = pools.find((p) => p.cluster !== i && contains(p.range, address));
+    if (!other) return;
+    const owner = fleet.clusters[other.cluster]!.name;
+    add(['spec', 'clusters', i, 'gateway', 'address'], address,
+      `lies inside ${owner}'s MetalLB pool (${formatPath(other.path)}: ${other.text}): ${owner}'s MetalLB may give it to one of ${owner}'s own Services, and ${owner} would then reach that Service there instead of ${c.name}'s gateway`,
+      `announce an address outside the other clusters' pools, or take it out of ${owner}'s pool`);
   });
 }
