@@ -3,10 +3,10 @@
  * only; every command runs the steps of lib/pipeline.ts, and every check runs before the first
  * byte is written, so a failing command leaves the disk as it was.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ArgumentError, argumentError, didYouMean, FleetError, redact, UsageError } from './errors';
+import { ArgumentError, argumentError, didYouMean, FleetError, PartlyWritten, redact, UsageError } from './errors';
 import type { Fleet } from './fleet/types';
 import type { MeshModule } from './mesh/types';
 import { acquireLock, lockHolder } from './output/lock';
@@ -476,11 +476,31 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   // Said before anything is written: what the change makes Flux / Argo CD delete on live clusters.
   const onDisk = outTree(p.outDir);
   const notices = pruneNotices(onDisk, rendered.files, fleet);
-  if (newPki) writeNewDir(p.pkiDir, newPki);
-  if (x.pkiChange) commitPkiChanges(p.pkiDir, x.pkiChange.writes, x.pkiChange.deletes);
-  const result = write(p.outDir, rendered, onDisk);
-  if (sopsStale(x)) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', x.sopsText]]));
-  writeCdk8sOutput(rendered);
+  // Each step is atomic on its own; when a later one fails (a full disk), the error says which
+  // earlier ones are on disk. A CA store this synth made and nobody has seen yet is taken back.
+  const written: string[] = [];
+  const pkiFolderWas = newPki !== undefined && existsSync(p.pkiDir);
+  let result: ReturnType<typeof write>;
+  try {
+    if (newPki) writeNewDir(p.pkiDir, newPki);
+    if (x.pkiChange) {
+      commitPkiChanges(p.pkiDir, x.pkiChange.writes, x.pkiChange.deletes);
+      written.push(`${pkiLabel}: ${x.pkiChange.writes.size} file(s) re-encrypted or recorded, ${x.pkiChange.deletes.length} removed (the change is complete: keep it)`);
+    }
+    result = write(p.outDir, rendered, onDisk);
+    written.push(`${options.out}: the rendered output (complete)`);
+    if (sopsStale(x)) writeFilesAtomically(p.fleetDir, new Map([['.sops.yaml', x.sopsText]]));
+    written.push('.sops.yaml');
+    writeCdk8sOutput(rendered);
+  } catch (e) {
+    if (newPki && written.length === 0) {
+      rmSync(p.pkiDir, { recursive: true, force: true });
+      if (pkiFolderWas) mkdirSync(p.pkiDir);
+    }
+    else if (newPki) written.unshift(`${pkiLabel}: the new CA store (${newPki.size} files; commit it)`);
+    if (written.length > 0) throw new PartlyWritten(e, written);
+    throw e;
+  }
   const names = someOf(fleet.clusters.map((c) => c.name), 12);
   const elsewhere = x.modules.mesh.ca && p.outDir !== join(p.fleetDir, DEFAULT_OUT)
     ? `\n.sops.yaml describes ${DEFAULT_OUT}/ beside ${basename(p.fleetPath)} (the default output), not ${options.out}: the encrypted files in ${options.out} are byte-for-byte copies of ${pkiLabel}'s, which it covers` : '';
@@ -760,6 +780,14 @@ async function pkiCommand(command: Extract<Command, { name: 'pki' }>, fleet: Fle
       if (existsSync(pkiDir)) assertPlaced(ca, fleet, pkiDir, fileReader(pkiDir), pkiLabel);
       const rules = ca.sopsRules(fleet, posixPath(relative(p.fleetDir, pkiDir)), posixPath(relative(p.fleetDir, p.outDir)));
       const review = existsSync(pkiDir) ? reviewPki({ fleet, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
+      // A store already encrypted to fleet.yaml's recipients, with every fingerprint recorded, has
+      // nothing to re-encrypt: a second rekey (or one whose interrupted run recovery just completed)
+      // says so, rather than decrypting with an identity the files may no longer be encrypted to.
+      if (command.action === 'rekey' && review && review.stale.length === 0 && review.revocations.length === 0 &&
+        (await checkKeys(ca.keyPairs(fleet), fileReader(pkiDir), undefined, pkiLabel)).every((k) => k.match === 'yes')) {
+        out(`every encrypted file in ${pkiLabel} is already encrypted to the recipients fleet.yaml names, with its certificate's fingerprint recorded: nothing to re-encrypt.`);
+        return 0;
+      }
       out(command.action === 'rekey' ? await ca.rekey(fleet, pkiDir) : await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));
       if (review && review.revocations.length > 0) {
         const record = recordRevocations(review);
@@ -790,8 +818,12 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       err(`error: ${e.message}\n\n${e.command ? COMMAND_HELP[e.command] ?? HELP : HELP}`);
       return 2;
     }
-    err(`error: ${describeError(e)}\n\nNothing was written.${debug || !(e instanceof Error) || isExpected(e) ? '' : ' (Run again with --debug for the stack trace.)'}`);
-    if (debug && e instanceof Error && e.stack) err(e.stack);
+    const failure = e instanceof PartlyWritten ? e.failure : e;
+    const what = e instanceof PartlyWritten
+      ? `Written before the failure:${e.written.map((w) => `\n  - ${w}`).join('')}\nRun the command again once the cause is fixed: it completes the rest.`
+      : 'Nothing was written.';
+    err(`error: ${describeError(failure)}\n\n${what}${debug || !(failure instanceof Error) || isExpected(failure) ? '' : ' (Run again with --debug for the stack trace.)'}`);
+    if (debug && failure instanceof Error && failure.stack) err(failure.stack);
     return failCode;
   }
 }

@@ -28,6 +28,20 @@ export class FleetError extends Error {
   }
 }
 
+/**
+ * A failure after a command had already written something (a new CA store, a re-encrypted file):
+ * "Nothing was written" would not be true, so the CLI lists `written` instead.
+ */
+export class PartlyWritten extends Error {
+  constructor(
+    readonly failure: unknown,
+    readonly written: readonly string[],
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure));
+    this.name = 'PartlyWritten';
+  }
+}
+
 /** A failure that is not about fleet.yaml's content (missing files, refused output folder...). */
 export class UsageError extends Error {
   constructor(message: string) {

@@ -5,11 +5,11 @@
  * the real CLI to prove the process prints no stack either.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeError, main } from '../../lib/cli';
-import { fixture, hashTree, runCli, synthFleet, tempDir } from '../helpers';
+import { editFleet, fixture, hashTree, runCli, runMain, synthFleet, tempDir } from '../helpers';
 
 interface Case {
   name: string;
@@ -217,5 +217,59 @@ describe('system errors in meshfleet words', () => {
     const msg = describeError(sysError(code, 'open', '/r/pki/x'));
     expect(msg).toMatch(want);
     expect(msg).toContain('/r/pki/x');
+  });
+});
+
+/** A small tmpfs at a new folder, or undefined where mounting is not allowed (not root, no tmpfs). */
+function smallDisk(bytes: number): string | undefined {
+  const dir = tempDir('meshfleet-full-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+const canMount = (() => {
+  const d = smallDisk(4096);
+  if (d) execFileSync('umount', [d]);
+  return d !== undefined;
+})();
+const NO_MOUNT = canMount ? '' : ' — SKIPPED: mounting a small tmpfs needs root';
+
+describe('a disk that fills up during synth (issue 21 item 10)', () => {
+  it.skipIf(!canMount)(`a first synth takes its new CA store back, so "Nothing was written" is true${NO_MOUNT}`, async () => {
+    const dir = smallDisk(64 * 1024)!;
+    try {
+      writeFileSync(join(dir, 'fleet.yaml'), readFileSync(join(__dirname, '..', '..', 'examples', 'linkerd-kpaas.yaml'), 'utf8'));
+      const r = await runMain(synthArgs(dir));
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/no space left on the device/);
+      expect(r.err).toContain('Nothing was written.');
+      expect(readdirSync(dir)).toEqual(['fleet.yaml']);
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  });
+
+  it.skipIf(!canMount)(`a synth that re-encrypted the store before the disk filled says so, not "Nothing was written"${NO_MOUNT}`, async () => {
+    const f = fixture();
+    const src = tempDir();
+    cpSync(join(f.dir, 'pki'), join(src, 'pki'), { recursive: true });
+    // A new operator: synth re-encrypts the store's files to it (small), then writes dist/ (large).
+    // Room for the store twice over (its journal) and some, not for dist/ (86 files, ~500 KiB).
+    const pages = Object.keys(hashTree(join(src, 'pki'))).reduce((n, file) => n + Math.ceil(statSync(join(src, 'pki', file)).size / 4096), 0);
+    const dir = smallDisk((2 * pages + 16) * 4096)!;
+    try {
+      cpSync(join(src, 'pki'), join(dir, 'pki'), { recursive: true });
+      writeFileSync(join(dir, 'fleet.yaml'), editFleet((d) => d.setIn(['spec', 'secrets', 'operators'], d.createNode([f.operator.recipient, f.extra.recipient])), f.fleetText));
+      const r = await runMain(synthArgs(dir), operatorKey());
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toMatch(/no space left on the device/);
+      expect(r.err).not.toContain('Nothing was written');
+      expect(r.err).toMatch(/Written before the failure:\n {2}- \S*pki: \d+ file\(s\) re-encrypted or recorded, 0 removed \(the change is complete: keep it\)\nRun the command again once the cause is fixed/);
+    } finally {
+      execFileSync('umount', [dir]);
+    }
   });
 });

@@ -297,6 +297,10 @@ describe('the Linkerd CA store lifecycle (pki issue, rotate, rekey, status)', ()
     expect(status.status, status.stdout + status.stderr).toBe(0);
     expect(status.stdout).not.toContain('NO');
 
+    // Nothing to do while the recipients are fleet.yaml's; a second operator gets every file.
+    const noop = runCli(['pki', 'rekey', '--fleet', fleet], env);
+    expect([noop.status, noop.stdout]).toEqual([0, expect.stringContaining('nothing to re-encrypt')]);
+    writeFileSync(fleet, editFleet((d) => d.setIn(['spec', 'secrets', 'operators'], d.createNode([fixture().operator.recipient, fixture().extra.recipient])), linkerdFleet()));
     const rekey = runCli(['pki', 'rekey', '--fleet', fleet], env);
     expect(rekey.status, rekey.stderr).toBe(0);
     expect(rekey.stdout).toMatch(/re-encrypted 4 file\(s\)/);
