@@ -480,9 +480,13 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   // earlier ones are on disk. A CA store this synth made and nobody has seen yet is taken back.
   const written: string[] = [];
   const pkiFolderWas = newPki !== undefined && existsSync(p.pkiDir);
+  let pkiCreated = false;
   let result: ReturnType<typeof write>;
   try {
-    if (newPki) writeNewDir(p.pkiDir, newPki);
+    if (newPki) {
+      writeNewDir(p.pkiDir, newPki);
+      pkiCreated = true;
+    }
     if (x.pkiChange) {
       commitPkiChanges(p.pkiDir, x.pkiChange.writes, x.pkiChange.deletes);
       written.push(`${pkiLabel}: ${x.pkiChange.writes.size} file(s) re-encrypted or recorded, ${x.pkiChange.deletes.length} removed (the change is complete: keep it)`);
@@ -493,11 +497,16 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     written.push('.sops.yaml');
     writeCdk8sOutput(rendered);
   } catch (e) {
-    if (newPki && written.length === 0) {
-      rmSync(p.pkiDir, { recursive: true, force: true });
-      if (pkiFolderWas) mkdirSync(p.pkiDir);
+    if (pkiCreated && written.length === 0) {
+      try {
+        rmSync(p.pkiDir, { recursive: true, force: true });
+        if (pkiFolderWas) mkdirSync(p.pkiDir);
+      } catch {
+        written.unshift(`${pkiLabel}: the new CA store (${newPki!.size} files), which could not be taken back: delete it before the next synth, or commit it`);
+      }
+    } else if (pkiCreated) {
+      written.unshift(`${pkiLabel}: the new CA store (${newPki!.size} files; commit it)`);
     }
-    else if (newPki) written.unshift(`${pkiLabel}: the new CA store (${newPki.size} files; commit it)`);
     if (written.length > 0) throw new PartlyWritten(e, written);
     throw e;
   }
