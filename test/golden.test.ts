@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { isSeq, parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { exampleNames, GOLDEN, readTree, renderExample } from '../scripts/golden';
+import { loadFleet } from '../lib/pipeline';
+import { MESHES } from '../lib/mesh/registry';
+import { ENGINES } from '../lib/gitops/registry';
 import { ROOT } from './helpers';
 
 describe.each(exampleNames())('example %s', (name) => {
@@ -32,6 +35,29 @@ describe.each(exampleNames())('example %s', (name) => {
 });
 
 describe('examples/', () => {
+  it('cover every mesh type under every GitOps engine (issue 20 item 9)', () => {
+    const pairs = new Set(exampleNames().map((name) => {
+      const fleet = loadFleet(readFileSync(join(ROOT, 'examples', `${name}.yaml`), 'utf8'));
+      return `${fleet.mesh.type} × ${fleet.gitops.engine}`;
+    }));
+    const want = Object.keys(MESHES).flatMap((m) => Object.keys(ENGINES).map((e) => `${m} × ${e}`));
+    expect(want.filter((p) => !pairs.has(p)), 'add an example (and its golden) for each missing pair').toEqual([]);
+  });
+
+  it('speak only of their own engine: no Flux words in an Argo CD output, no Argo CD words in a Flux one', () => {
+    const words: Record<string, RegExp> = {
+      argocd: /\bFlux\b|\bflux\b|kustomize-controller|helm-controller|HelmRelease|HelmRepository|GitRepository/,
+      flux: /Argo CD|argocd|ApplicationSet|\bApplication\b/,
+    };
+    for (const name of exampleNames()) {
+      const engine = loadFleet(readFileSync(join(ROOT, 'examples', `${name}.yaml`), 'utf8')).gitops.engine;
+      for (const [path, text] of readTree(join(GOLDEN, name))) {
+        const line = text.split('\n').find((l) => words[engine]!.test(l));
+        expect(line, `test/golden/${name}/${path} (engine ${engine}) names another engine`).toBeUndefined();
+      }
+    }
+  });
+
   it('holds the default fleet unchanged, so its golden tree is the default output', () => {
     expect(readFileSync(join(ROOT, 'examples', 'kpaas-csp.yaml'), 'utf8')).toBe(readFileSync(join(ROOT, 'fleet.yaml'), 'utf8'));
   });

@@ -117,4 +117,12 @@ export interface EngineReadme {
   readonly stagesIntro: string;
   /** The bootstrap commands, one block for the whole fleet. */
   bootstrap(fleet: Fleet, dist: string): string[];
+  /** The field manager of the engine's server-side apply: objects applied by hand before it, with this manager, are taken over without a conflict. */
+  readonly fieldManager: string;
+  /** What installs a chart, as the README names it ("HelmRelease", "Application"). */
+  readonly chartObject: string;
+  /** Whether the engine runs in every cluster (Flux) rather than on a hub (Argo CD). */
+  readonly inCluster: boolean;
+  /** One sentence: how the engine takes over a release installed by hand with `helm install` before it (`release`: namespace/name). */
+  adoptsRelease(release: string): string;
 }

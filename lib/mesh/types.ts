@@ -8,6 +8,7 @@ import type { AddProblem, AddWarning } from '../fleet/parse';
 import type { JsonSchema } from '../fleet/schema';
 import type { Cni, Fleet, RawCluster, RawFleet } from '../fleet/types';
 import type { StageName } from '../gitops/stages';
+import type { GitOpsEngine } from '../gitops/types';
 import type { ChartPin } from '../helm/chart';
 import type { FileReader, StoreFile } from '../pki/files';
 import type { KeyPairFiles, StatusRow } from '../pki/status';
@@ -167,9 +168,9 @@ export interface MeshReadme {
    * Sections after the cluster tables (e.g. "Remote secrets"), before the engine's bootstrap:
    * also where a step that must precede it goes. `dist` is dist/'s path in the repository, with a trailing "/".
    */
-  sections(fleet: Fleet, pki: unknown, dist: string): string[];
-  /** What the mesh's stages apply, for the stage table. */
-  readonly stageSummaries: Partial<Record<StageName, string>>;
+  sections(fleet: Fleet, pki: unknown, dist: string, engine: GitOpsEngine): string[];
+  /** What the mesh's stages apply, for the stage table, in the words of the fleet's engine. */
+  stageSummaries(engine: GitOpsEngine): Partial<Record<StageName, string>>;
   /** The "Firewall" section's body. */
   firewall(fleet: Fleet): string[];
   /** Lines after the bootstrap commands; `engine` is the GitOps engine's title. */

@@ -58,14 +58,14 @@ export function renderReadme(input: ReadmeInput): string {
     out.push(`### ${c.name}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
   }
   out.push(
-    ...mesh.readme.sections(fleet, input.pki, dist),
+    ...mesh.readme.sections(fleet, input.pki, dist, engine),
     '## Stages',
     '',
     engine.readme.stagesIntro,
     '',
     '| stage | what it applies |',
     '|---|---|',
-    ...STAGES.map((s) => `| \`${s.name}\` | ${mesh.readme.stageSummaries[s.name] ?? s.summary} |`),
+    ...STAGES.map((s) => `| \`${s.name}\` | ${mesh.readme.stageSummaries(engine)[s.name] ?? s.summary} |`),
     '',
     '## Firewall',
     '',

@@ -90,6 +90,12 @@ export const argocd: GitOpsEngine = {
   stageKustomization,
   readme: {
     clusterPath: (cluster) => `clusters/${cluster}`,
+    fieldManager: 'argocd-controller',
+    chartObject: 'Application',
+    inCluster: false,
+    adoptsRelease: (release) => `The chart's Application renders the same chart and applies it over the installed objects (server-side), ` +
+      `managing them from then on. The bootstrap's Helm release record \`${release}\` stays behind, unused: never \`helm upgrade\` or ` +
+      '`helm uninstall` it (an uninstall would delete what Argo CD now manages).',
     stagesIntro: 'Every cluster\'s stages are Argo CD Applications on the hub, children of the cluster\'s root Application ' +
       '`argocd/<cluster>.yaml`, ordered by sync wave: stage index × 10, in this order; a stage\'s Helm charts are ' +
       'Applications of their own one wave after its manifests, each after the charts it depends on; a chart whose workloads ' +

@@ -52,6 +52,10 @@ export const flux: GitOpsEngine = {
   pins: { 'Flux APIs': [Kustomization.GVK, HelmRelease.GVK, HelmRepository.GVK].map((g) => `${g.apiVersion} ${g.kind}`).join(', ') },
   readme: {
     clusterPath: (cluster) => `clusters/${cluster}`,
+    fieldManager: 'kustomize-controller',
+    chartObject: 'HelmRelease',
+    inCluster: true,
+    adoptsRelease: (release) => `Its HelmRelease \`${release}\` adopts that release (same name and namespace) and upgrades it from then on.`,
     stagesIntro: 'Every cluster applies its stages in this order; each is a Flux Kustomization with `wait: true`, so a stage starts only when the one before it is healthy. Stages with nothing to apply on a cluster are left out and the order skips over them.',
     bootstrap: (fleet, dist) => [
       'Once per cluster, with the cluster\'s kubeconfig context. `<cluster>.agekey` is the age identity whose public key is the cluster\'s `ageRecipient` (keep it out of git):',

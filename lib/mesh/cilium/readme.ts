@@ -50,15 +50,15 @@ export const ciliumReadme: MeshReadme = {
       ['bootstrap values', `\`${dist}${valuesFilePath(c.name)}\``],
     ];
   },
-  sections(fleet, pki, dist) {
+  sections(fleet, pki, dist, engine) {
     const cilium = ciliumOf(fleet);
     const [first, second] = [fleet.clusters[0]!, fleet.clusters[1]];
     return [
       '## Install Cilium first',
       '',
-      'Cilium is every cluster\'s CNI: without it no pod, Flux\'s included, gets a network. So each cluster starts without a CNI, ' +
-        'gets Cilium from one `helm install` with the values meshfleet wrote, and only then is bootstrapped with Flux, which adopts the ' +
-        `same release (\`${CILIUM_NAMESPACE}/${CILIUM_RELEASE}\`) and manages it from then on.`,
+      `Cilium is every cluster's CNI: without it no pod${engine.readme.inCluster ? `, ${engine.title}'s included,` : ''} gets a network. So each cluster starts without a CNI, ` +
+        `gets Cilium from one \`helm install\` with the values meshfleet wrote, and only then is bootstrapped with ${engine.title}. ` +
+        engine.readme.adoptsRelease(`${CILIUM_NAMESPACE}/${CILIUM_RELEASE}`),
       '',
       '1. Start every K3s server without its own CNI and network policy controller, with the cluster\'s pod (and Service) range from fleet.yaml. ' +
         'meshfleet keeps kube-proxy (it does not turn on Cilium\'s kube-proxy replacement), so do not pass `--disable-kube-proxy`. ' +
@@ -73,13 +73,13 @@ export const ciliumReadme: MeshReadme = {
       '',
       '2. Put the fleet\'s Cilium CA into each cluster, then install Cilium. The CA Secret comes first: the chart\'s certgen Job signs the ' +
         'clustermesh and Hubble certificates with `cilium-ca` when it exists and would make a CA of its own otherwise. Decrypting needs an operator ' +
-        'key; the Secret is applied with Flux\'s field manager so that Flux takes it over without a conflict.',
+        'key; the Secret is applied with ' + `${engine.title}'s field manager (\`${engine.readme.fieldManager}\`) so that ${engine.title} takes it over without a conflict.`,
       '',
       '```sh',
       'export SOPS_AGE_KEY_FILE=<operator key file>',
       `helm repo add ${CILIUM_HELM_REPOSITORY} ${cilium.chartRepository} && helm repo update ${CILIUM_HELM_REPOSITORY}`,
       ...fleet.clusters.flatMap((c) => [
-        `sops --decrypt ${dist}manifests/${c.name}/infrastructure/${CA_SECRET_FILE} | kubectl --context ${shellWord(c.context)} apply --server-side --field-manager=kustomize-controller -f -`,
+        `sops --decrypt ${dist}manifests/${c.name}/infrastructure/${CA_SECRET_FILE} | kubectl --context ${shellWord(c.context)} apply --server-side --field-manager=${engine.readme.fieldManager} -f -`,
         `helm install ${CILIUM_RELEASE} ${CILIUM_HELM_REPOSITORY}/cilium --kube-context ${shellWord(c.context)} --namespace ${CILIUM_NAMESPACE} --version ${cilium.version} -f ${dist}${valuesFilePath(c.name)}`,
         `cilium status --context ${shellWord(c.context)} --wait`,
       ]),
@@ -113,14 +113,14 @@ export const ciliumReadme: MeshReadme = {
       '```',
       '',
       'The service list shows the backends of every cluster; with affinity `local` or `remote` the preferred ones are marked `(preferred)`. ' +
-        'Change the affinity with `spec.samples.affinity` in fleet.yaml, not with `kubectl annotate` (Flux would revert it).',
+        `Change the affinity with \`spec.samples.affinity\` in fleet.yaml, not with \`kubectl annotate\` (${engine.title} would revert it).`,
       '',
     ];
   },
-  stageSummaries: {
-    infrastructure: 'Cilium (the CNI, with ClusterMesh) as the HelmRelease that adopts the bootstrap install, its CA Secret `cilium-ca` (SOPS-encrypted, applied in the same step, before helm-controller acts), and other add-ons',
+  stageSummaries: (engine) => ({
+    infrastructure: `Cilium (the CNI, with ClusterMesh) as the ${engine.readme.chartObject} that takes over the bootstrap install, its CA Secret \`cilium-ca\` (SOPS-encrypted, applied before the chart), and other add-ons`,
     apps: 'the userlist sample: namespace `song`, the global Service `userlist-svc`, `userlist` and `curltest` where placed',
-  },
+  }),
   firewall: (fleet) => [
     '| from | to | port | why |',
     '|---|---|---|---|',

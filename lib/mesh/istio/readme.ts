@@ -65,11 +65,11 @@ export const istioReadme: MeshReadme = {
       ...(isPrimaryRemote(fleet) ? primaryRemoteSections(fleet) : multiPrimaryVerify(fleet)),
     ];
   },
-  stageSummaries: {
+  stageSummaries: () => ({
     'mesh-prereqs': 'what must exist before istiod first starts: the istio-system Namespace with its network label, the plug-in CA',
     mesh: 'Istio Helm releases: istio-base → istiod → istio-eastwestgateway',
     'mesh-config': 'Istio custom resources (cross-network Gateway) and remote secrets',
-  },
+  }),
   firewall: (fleet) => isPrimaryRemote(fleet) ? primaryRemoteFirewall(fleet) : [
     '| from | to | port | why |',
     '|---|---|---|---|',

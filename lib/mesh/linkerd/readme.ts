@@ -92,11 +92,11 @@ export const linkerdReadme: MeshReadme = {
     }
     return out;
   },
-  stageSummaries: {
+  stageSummaries: () => ({
     'mesh-prereqs': 'what must exist before Linkerd first starts: the linkerd and linkerd-multicluster Namespaces (with the labels `linkerd install` sets), the identity issuer Secret',
     mesh: 'Linkerd Helm releases: linkerd-crds → linkerd-control-plane → linkerd-multicluster (gateway, a service-mirror controller per peer)',
     'mesh-config': 'the Links to the other clusters and their credentials (from `npm run link`)',
-  },
+  }),
   firewall: () => [
     '| from | to | port | why |',
     '|---|---|---|---|',

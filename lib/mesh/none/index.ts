@@ -44,7 +44,7 @@ export const none: MeshModule = {
       ['stages', core.stages],
     ],
     sections: () => [],
-    stageSummaries: {},
+    stageSummaries: () => ({}),
     firewall: () => ['Nothing crosses between the clusters, so meshfleet needs no firewall opening.'],
     afterBootstrap: (_fleet, _dist, engine) => [`${engine} then applies the stages above.`],
   },
