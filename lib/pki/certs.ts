@@ -13,7 +13,7 @@
  * (every key, digest and signature a thread-pool job, every certificate parsed back after
  * signing), which made a 100-cluster store miss its second. Private keys are PKCS#8 PEM.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type Forge from 'node-forge';
 import { pemDer, toPem } from './pem';
@@ -80,8 +80,12 @@ export async function createRoot(opts: CertOptions, subject: Subject = ROOT_SUBJ
 }
 
 export async function createIntermediate(cluster: string, root: KeyPairPem, opts: CertOptions): Promise<KeyPairPem> {
+  // No intermediate outlives its root: a rotate late in the root's life gets what is left of it.
+  const { notBefore, notAfter } = validity(opts);
+  const rootEnd = new Date(new X509Certificate(root.certPem).validTo);
   return caCertificate({
-    subject: intermediateSubject(cluster), ...validity(opts), keyType: opts.keyType, pathLen: 0, usages: ISTIO_USAGES, issuer: root, dnsName: INTERMEDIATE_SAN,
+    subject: intermediateSubject(cluster), notBefore, notAfter: rootEnd < notAfter ? rootEnd : notAfter,
+    keyType: opts.keyType, pathLen: 0, usages: ISTIO_USAGES, issuer: root, dnsName: INTERMEDIATE_SAN,
   });
 }
 

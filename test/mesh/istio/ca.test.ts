@@ -95,6 +95,17 @@ it.skipIf(!hasOpenssl)(`the ecdsa-p256 option makes P-256 certificates with the 
   expect(rootText).not.toContain('Authority Key Identifier');
 });
 
+it.skipIf(!hasOpenssl)(`no intermediate outlives its root: one issued late in the root's life ends with it (issue 20 item 8)${hasOpenssl ? '' : ' — SKIPPED: openssl is not installed'}`, async () => {
+  const root = await createRoot({ keyType: 'ecdsa-p256', days: 100 });
+  const inter = await createIntermediate('kt-k2p', root, { keyType: 'ecdsa-p256', days: 3650 });
+  const dir = tempDir();
+  writeFileSync(join(dir, 'root.pem'), root.certPem);
+  writeFileSync(join(dir, 'ca.pem'), inter.certPem);
+  const end = (f: string) => execFileSync('openssl', ['x509', '-noout', '-enddate', '-in', join(dir, f)], { encoding: 'utf8' }).trim();
+  expect(end('ca.pem')).toBe(end('root.pem'));
+  expect(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'root.pem'), join(dir, 'ca.pem')], { encoding: 'utf8' })).toContain(': OK');
+});
+
 it('fingerprints a certificate as X509Certificate does, from its PEM alone', async () => {
   const ecdsa = (await createRoot({ keyType: 'ecdsa-p256', days: 1 })).certPem;
   const rsa = readFileSync(join(ROOT, 'pki', 'root-cert.pem'), 'utf8');
