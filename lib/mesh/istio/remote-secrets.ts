@@ -14,7 +14,7 @@ import type { Fleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
 import type { LinkStatus } from '../types';
 import type { IstioPki } from './ca';
-import { watchersOf } from './defaults';
+import { isRemote, watchersOf } from './defaults';
 import { ISTIO_NAMESPACE } from './values';
 
 export const READER_ACCOUNT = 'istio-reader-service-account';
@@ -65,6 +65,9 @@ function addReaderToken(plan: ClusterPlan): void {
  * istiod — istiod reads cacerts only when it first starts, and self-signs without it.
  */
 export function addCacerts(plan: ClusterPlan): void {
+  // A remote runs no istiod: its workloads get their certificates from the primary's, so a copy of
+  // a CA key there would only widen who can read one.
+  if (isRemote(plan.cluster)) return;
   const ca = (plan.pki as IstioPki | undefined)?.clusters.get(plan.cluster.name);
   if (ca) plan.verbatim('mesh-prereqs', 'secret-cacerts.yaml', ca.cacerts);
 }
