@@ -44,6 +44,9 @@ export function remoteIstiodValues(fleet: Fleet, cluster: Cluster): Record<strin
   return {
     profile: 'remote',
     global: {
+      // As upstream's Helm steps for a remote set it: with it the remote profile keeps istiod's
+      // service account, roles and validating webhook in the cluster (for the primary's istiod).
+      configCluster: true,
       multiCluster: { clusterName: cluster.name },
       network,
       remotePilotAddress: primaryOf(fleet, cluster).gateway.address,

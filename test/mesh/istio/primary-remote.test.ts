@@ -143,7 +143,7 @@ describe('seed 001: cluster1 primary on network1, cluster2 remote on network2', 
     expect(objectAt(files, 'manifests/cluster2/mesh/helmrelease-istio-base.yaml').spec.values).toEqual({ profile: 'remote' });
     expect(objectAt(files, 'manifests/cluster2/mesh/helmrelease-istiod.yaml').spec.values).toEqual({
       profile: 'remote',
-      global: { multiCluster: { clusterName: 'cluster2' }, network: 'network2', remotePilotAddress: '203.0.113.10' },
+      global: { configCluster: true, multiCluster: { clusterName: 'cluster2' }, network: 'network2', remotePilotAddress: '203.0.113.10' },
       istiodRemote: { injectionPath: '/inject/cluster/cluster2/net/network2' },
     });
     const gw = objectAt(files, 'manifests/cluster2/mesh/helmrelease-istio-eastwestgateway.yaml');
