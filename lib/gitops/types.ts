@@ -12,6 +12,23 @@ import type { LocatedObject } from '../review/diff';
 import type { Tree } from '../review/tree';
 import type { StageName } from './stages';
 
+/** Fields of some objects (by group, kind and, optionally, name) that the cluster owns after an install. */
+export interface RuntimeField {
+  readonly group: string;
+  readonly kind: string;
+  readonly name?: string;
+  /** JSON pointers (`/data`) or jq path expressions (`.webhooks[]?.clientConfig.caBundle`). */
+  readonly jsonPointers?: readonly string[];
+  readonly jqPathExpressions?: readonly string[];
+}
+
+/** The webhook fields a controller patches after install: its caBundle (and, for Istio's validator, failurePolicy). */
+export const WEBHOOK_CA_BUNDLE = {
+  validating: { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
+  mutating: { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
+  crdConversion: { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', jsonPointers: ['/spec/conversion/webhook/clientConfig/caBundle'] },
+} as const satisfies Record<string, RuntimeField>;
+
 /** A Helm chart to install, as features ask for it. */
 export interface HelmInstall {
   /** The release name (and the name of the engine's object for it). */
@@ -38,6 +55,13 @@ export interface HelmInstall {
    * stage's manifests, so nothing that stage holds waits for it. @default - none
    */
   readonly readyAfter?: StageName;
+  /**
+   * Fields of the chart's objects that something in the cluster sets after the install (a
+   * controller patching a webhook's caBundle, a certgen Job filling a Secret, a template that
+   * generates a certificate on every render): an engine that compares what git renders with the
+   * live objects (Argo CD) must ignore them, or the Application never stays in sync. @default none
+   */
+  readonly runtimeFields?: readonly RuntimeField[];
 }
 
 export interface DeliveryInput {

@@ -15,6 +15,7 @@ import type { AddOn } from '../types';
 import { METALLB_DEFAULTS, metallbOf, resolveMetalLB, type MetalLB } from './defaults';
 import { metallbRules } from './rules';
 import { metallbSchema } from './schema';
+import { WEBHOOK_CA_BUNDLE } from '../../gitops/types';
 
 export const METALLB_NAMESPACE = 'metallb-system';
 export const METALLB_POOL = 'istio-eastwest';
@@ -51,6 +52,8 @@ function addMetalLB(plan: ClusterPlan): void {
     });
     plan.helmChart('infrastructure', {
       name: 'metallb', namespace: METALLB_NAMESPACE, repository: { name: 'metallb', url: METALLB_CHARTS }, chart: 'metallb', version: settings.version,
+      // MetalLB's cert rotator patches the caBundle of its webhook and of its CRDs' conversion webhook.
+      runtimeFields: [{ ...WEBHOOK_CA_BUNDLE.validating }, { ...WEBHOOK_CA_BUNDLE.crdConversion }],
     });
   }
   new EastWestPool(plan.stage('infrastructure-config'), 'metallb-pool', settings);

@@ -24,16 +24,12 @@
  * the hub's repo-server: a stage folder lists them in a KSOPS generator, not under resources.
  */
 import { Chart, type App } from 'cdk8s';
-import {
-  Application,
-  type ApplicationSpec,
-  type ApplicationSpecIgnoreDifferences,
-} from '../../../imports/argocd-application-argoproj.io';
+import { Application, type ApplicationSpec, type ApplicationSpecIgnoreDifferences } from '../../../imports/argocd-application-argoproj.io';
 import type { KubeObject } from '../../kube';
 import { STAGES, type StageName } from '../stages';
 import { shellWord } from '../../render/shell';
 import { argocdPruneNotices } from './prune';
-import type { DeliveryInput, GitOpsEngine, HelmInstall, StageKustomization } from '../types';
+import type { DeliveryInput, GitOpsEngine, HelmInstall, RuntimeField, StageKustomization } from '../types';
 
 /** The namespace Argo CD runs in on the hub, and the project its Applications belong to. */
 export const ARGOCD_NAMESPACE = 'argocd';
@@ -53,20 +49,6 @@ export const KSOPS_GENERATOR = 'ksops-generator.yaml';
  * by providing a partial YAML"), never pruned, never deleted with the Application.
  */
 export const MERGE_NEVER_PRUNE = { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true,Prune=false,Delete=false' } as const;
-
-/**
- * Fields controllers change at run time in what charts install; Argo CD renders charts with `helm
- * template` on every refresh and would otherwise report them OutOfSync forever (and selfHeal would
- * fight the controller). istiod patches its webhooks' caBundle and flips the validating webhook's
- * failurePolicy to Fail once it is ready (MetalLB's cert rotator patches its caBundle too); the
- * Cilium chart generates clustermesh and Hubble certificates on every render.
- */
-export const RUNTIME_FIELDS: readonly ApplicationSpecIgnoreDifferences[] = [
-  { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'] },
-  { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
-  ...['cilium-ca', 'clustermesh-apiserver-server-cert', 'clustermesh-apiserver-admin-cert', 'clustermesh-apiserver-remote-cert', 'clustermesh-apiserver-local-cert', 'hubble-server-certs']
-    .map((name) => ({ group: '', kind: 'Secret', name, jsonPointers: ['/data'] })),
-];
 
 const STAGE_WAVE_STEP = 10;
 
@@ -183,7 +165,8 @@ function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
           },
         },
         destination: { name: cluster, namespace: c.namespace },
-        ignoreDifferences: [...RUNTIME_FIELDS],
+        // Only what this chart's objects need: the fields something in the cluster sets after the install.
+        ...(c.runtimeFields && c.runtimeFields.length > 0 ? { ignoreDifferences: c.runtimeFields.map(ignoreDifference) } : {}),
         // RespectIgnoreDifferences: a sync leaves the fields above as the controllers set them.
         syncPolicy: syncPolicy(['RespectIgnoreDifferences=true']),
       }, { [HELM_REPOSITORY_LABEL]: c.repository.name });
@@ -203,6 +186,14 @@ function deliver(app: App, input: DeliveryInput): [string, KubeObject][] {
     },
   });
   return [[`argocd/${cluster}.yaml`, (root.toJson() as KubeObject[])[0]!], ...children];
+}
+
+function ignoreDifference(f: RuntimeField): ApplicationSpecIgnoreDifferences {
+  return {
+    group: f.group, kind: f.kind, ...(f.name ? { name: f.name } : {}),
+    ...(f.jsonPointers ? { jsonPointers: [...f.jsonPointers] } : {}),
+    ...(f.jqPathExpressions ? { jqPathExpressions: [...f.jqPathExpressions] } : {}),
+  };
 }
 
 /** SOPS-encrypted files go to a KSOPS generator (decrypted in the repo-server), the rest under resources. */

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { IntOrString, KubeNamespace, KubeService } from '../../../imports/k8s';
 import { Gateway, GatewaySpecServersTlsMode, VirtualService } from '../../../imports/istio-networking.istio.io';
 import type { StageName } from '../../gitops/stages';
+import { WEBHOOK_CA_BUNDLE, type RuntimeField } from '../../gitops/types';
 import type { ClusterPlan } from '../../plan';
 import { hasEastWestGateway, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import {
@@ -44,13 +45,17 @@ export function addIstio(plan: ClusterPlan): void {
   });
 
   const repository = { name: ISTIO_HELM_REPOSITORY, url: istio.chartRepository };
-  const chart = (name: string, chartName: string, values: Record<string, unknown>, dependsOn: string[], readyAfter?: StageName): void => {
+  const chart = (name: string, chartName: string, values: Record<string, unknown>, dependsOn: string[], readyAfter?: StageName, runtimeFields?: RuntimeField[]): void => {
     plan.helmChart('mesh', {
       name, namespace: ISTIO_NAMESPACE, repository, chart: chartName, version: istio.version, values, dependsOn, ...(readyAfter ? { readyAfter } : {}),
+      ...(runtimeFields ? { runtimeFields } : {}),
     });
   };
-  chart('istio-base', 'base', remote ? { profile: 'remote' } : {}, []);
-  chart('istiod', 'istiod', remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) }, ['istio-base']);
+  // istiod patches its webhooks' caBundle, and flips the validating webhook's failurePolicy to
+  // Fail once it is ready.
+  const validator: RuntimeField = { ...WEBHOOK_CA_BUNDLE.validating, jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'] };
+  chart('istio-base', 'base', remote ? { profile: 'remote' } : {}, [], undefined, [validator]);
+  chart('istiod', 'istiod', remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) }, ['istio-base'], undefined, [validator, { ...WEBHOOK_CA_BUNDLE.mutating }]);
   if (hasEastWestGateway(fleet, cluster)) {
     // Gateway pods are injected by istiod's webhook (`image: auto`), so istiod must be up first.
     // On a remote the proxy gets its certificate from the primary's istiod, which can only verify

@@ -13,6 +13,7 @@ import { KubeNamespace } from '../../../imports/k8s';
 import type { ClusterPlan } from '../../plan';
 import { ISSUER_SECRET, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE, type LinkerdPki } from './ca';
 import { LINKERD_SMI, linkerdOf, peersOf } from './defaults';
+import { WEBHOOK_CA_BUNDLE } from '../../gitops/types';
 
 export const LINKERD_HELM_REPOSITORY = 'linkerd-edge';
 export const SMI_NAMESPACE = 'linkerd-smi';
@@ -59,6 +60,15 @@ export function addLinkerd(plan: ClusterPlan): void {
   plan.helmChart('mesh', {
     name: 'linkerd-control-plane', namespace: LINKERD_NAMESPACE, repository, chart: 'linkerd-control-plane', version: linkerd.chartVersion,
     values: controlPlaneValues(pki), dependsOn: ['linkerd-crds'],
+    // Without externally managed webhook certificates the chart generates a CA and certificate for
+    // each admission webhook on every render, and a checksum of them on the two Deployments that
+    // serve the webhooks: the live ones are what the first install made, or every refresh would
+    // restart linkerd-destination and linkerd-proxy-injector.
+    runtimeFields: [
+      { ...WEBHOOK_CA_BUNDLE.mutating }, { ...WEBHOOK_CA_BUNDLE.validating },
+      ...['linkerd-proxy-injector-k8s-tls', 'linkerd-sp-validator-k8s-tls', 'linkerd-policy-validator-k8s-tls'].map((name) => ({ group: '', kind: 'Secret', name, jsonPointers: ['/data'] })),
+      ...['linkerd-destination', 'linkerd-proxy-injector'].map((name) => ({ group: 'apps', kind: 'Deployment', name, jsonPointers: ['/spec/template/metadata/annotations/checksum~1config'] })),
+    ],
   });
   // Its pods are meshed by the proxy injector, which must be running first.
   plan.helmChart('mesh', {

@@ -3,7 +3,7 @@
  * Kubernetes objects (only delivery objects differ); Applications must pass the Argo CD CRD schema,
  * follow the stage order with sync waves, and install the same Helm releases as Flux would.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -11,8 +11,9 @@ import { STAGES } from '../../../lib/gitops/stages';
 import { loadFleet, renderFleet } from '../../../lib/pipeline';
 import { SchemaValidator } from '../../../lib/render/validate';
 import { readDiskTree } from '../../../lib/review/tree';
-import { editFleet, fixture, hasKubectl, kubectlKustomize, renderObjects, synthFleet } from '../../helpers';
-import { helmTemplate, releaseCases } from '../../helm/harness';
+import { templateRelease } from '../../../lib/helm/template';
+import { editFleet, fixture, HELM, hasHelm, hasKubectl, kubectlKustomize, renderObjects, ROOT, synthFleet } from '../../helpers';
+import { CHARTS, helmTemplate, parseManifests, releaseCases } from '../../helm/harness';
 
 const argo = (text: string): string => editFleet((d) => d.setIn(['spec', 'gitops', 'engine'], 'argocd'), text);
 const FLUX_TEXT = fixture().fleetText;
@@ -84,7 +85,10 @@ describe('engine argocd', () => {
       group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'],
     });
     expect(istiod.spec.ignoreDifferences).toContainEqual({ group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] });
-    expect(istiod.spec.ignoreDifferences).toContainEqual({ group: '', kind: 'Secret', name: 'clustermesh-apiserver-server-cert', jsonPointers: ['/data'] });
+    // Only what istiod's chart needs: no Cilium certificate Secret, nothing on the gateway or metrics-server.
+    expect(istiod.spec.ignoreDifferences).toHaveLength(2);
+    expect(files.get('clusters/kt-k2p/mesh-istio-eastwestgateway.yaml')![0]!.spec.ignoreDifferences).toBeUndefined();
+    expect(files.get('clusters/kt-k2p/infrastructure-metrics-server.yaml')![0]!.spec.ignoreDifferences).toBeUndefined();
     expect(istiod.spec.syncPolicy.syncOptions).toEqual(['ServerSideApply=true', 'RespectIgnoreDifferences=true']);
     const patch = files.get('manifests/ncloud-nks/infrastructure/configmap-cilium-config.yaml')![0]!;
     expect(patch.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'ServerSideApply=true,Prune=false,Delete=false' });
@@ -186,4 +190,69 @@ describe('engine argocd', () => {
     expect(readme).toContain('argocd app wait -l meshfleet.io/cluster=kt-k2p --sync --health --timeout 1800');
     expect(readme).not.toContain('flux bootstrap');
   });
+});
+
+/** Removes what a JSON pointer (`/data`) names. */
+function dropPointer(obj: Obj, pointer: string): void {
+  const keys = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let at: any = obj;
+  for (const k of keys.slice(0, -1)) { at = at?.[k]; if (at === undefined) return; }
+  if (at && typeof at === 'object') delete at[keys[keys.length - 1]!];
+}
+/** Removes what a jq path of the form `.a[]?.b.c` names (the only form meshfleet emits). */
+function dropJq(obj: Obj, path: string): void {
+  const steps = path.slice(1).split('.');
+  const walk = (at: any, i: number): void => {
+    if (at === null || typeof at !== 'object') return;
+    const m = /^([^[]+)(\[\]\??)?$/.exec(steps[i]!);
+    if (!m) throw new Error(`unsupported jq path ${path}`);
+    if (i === steps.length - 1 && !m[2]) { delete at[m[1]!]; return; }
+    const next = at[m[1]!];
+    if (m[2]) { for (const item of Array.isArray(next) ? next : []) walk(item, i + 1); } else walk(next, i + 1);
+  };
+  walk(obj, 0);
+}
+const groupOf = (o: Obj): string => (String(o.apiVersion).includes('/') ? String(o.apiVersion).split('/')[0]! : '');
+const matches = (d: Obj, o: Obj): boolean => d.group === groupOf(o) && d.kind === o.kind && (d.name === undefined || d.name === o.metadata?.name);
+
+const SKIP_HELM = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm; or set HELM)'
+  : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
+const ARGO_FLEETS = [{ file: 'fleet.yaml (engine argocd)', text: ARGO_TEXT }, ...['istio-argocd', 'istio-primary-remote-argocd', 'linkerd-kpaas-argocd', 'cilium-clustermesh-argocd', 'no-mesh-argocd']
+  .map((n) => ({ file: `examples/${n}.yaml`, text: readFileSync(join(ROOT, 'examples', `${n}.yaml`), 'utf8') }))];
+
+describe('Argo CD ignoreDifferences: exactly what each chart\'s objects need', () => {
+  for (const { file, text } of ARGO_FLEETS) {
+    it.skipIf(SKIP_HELM !== undefined)(`${file}: every ignored field is on an object the chart renders; every field that changes between two renders, and every webhook caBundle, is ignored${SKIP_HELM ? ` — SKIPPED: ${SKIP_HELM}` : ''}`, async () => {
+      const cases = releaseCases(file, text).filter((c) => c.object.kind === 'Application');
+      expect(cases.length).toBeGreaterThan(0);
+      for (const c of cases) {
+        if (!c.chartDir) continue;
+        const where = `${file} ${c.cluster} ${c.ref.name} (${c.ref.chart} ${c.ref.version})`;
+        const ignores = ((c.object.spec as Obj).ignoreDifferences ?? []) as Obj[];
+        // Helm's random functions run again on every render, as in Argo CD's repo-server on every refresh.
+        const [first, second] = await Promise.all([helmTemplate(c.ref, c.chartDir), templateRelease(HELM!, c.ref, { chartsDir: join(c.chartDir, '..'), includeCrds: true })]);
+        expect(first.code, first.stderr).toBe(0);
+        const [a, b] = [parseManifests(first.stdout), parseManifests(second.stdout)] as Obj[][];
+        for (const d of ignores) expect(a!.some((o) => matches(d, o)), `${where}: ignoreDifferences ${JSON.stringify(d)} names nothing the chart renders`).toBe(true);
+        const strip = (o: Obj): Obj => {
+          const copy = structuredClone(o);
+          for (const d of ignores.filter((x) => matches(x, o))) {
+            for (const p of d.jsonPointers ?? []) dropPointer(copy, p);
+            for (const p of d.jqPathExpressions ?? []) dropJq(copy, p);
+          }
+          return copy;
+        };
+        expect(a!.map(strip), `${where}: what changes between two renders is ignored`).toEqual(b!.map(strip));
+        for (const o of a!) {
+          const s = strip(o);
+          const caBundles = o.kind.endsWith('WebhookConfiguration')
+            ? (s.webhooks ?? []).filter((w: Obj) => w.clientConfig?.caBundle !== undefined || w.clientConfig?.service !== undefined).filter((w: Obj) => w.clientConfig?.caBundle !== undefined)
+            : o.kind === 'CustomResourceDefinition' && s.spec?.conversion?.strategy === 'Webhook' ? [s.spec.conversion.webhook?.clientConfig].filter((x: Obj | undefined) => x?.caBundle !== undefined) : [];
+          const patched = o.kind.endsWith('WebhookConfiguration') || (o.kind === 'CustomResourceDefinition' && o.spec?.conversion?.strategy === 'Webhook');
+          if (patched) expect(ignores.some((d) => matches(d, o)), `${where}: ${o.kind} ${o.metadata.name} gets its caBundle in the cluster`).toBe(true);
+          expect(caBundles, `${where}: ${o.kind} ${o.metadata.name}`).toEqual([]);
+        }
+      }
+    }, 300_000);
+  }
 });
