@@ -139,6 +139,7 @@ export function resolve(loaded: Loaded): Fleet {
     clusterMesh: (c, i) => modules.mesh.resolveCluster(c, i, raw),
     ...(modules.mesh.cni ? { cni: modules.mesh.cni } : {}),
     ...(modules.mesh.gatewayServiceType ? { gatewayServiceType: true } : {}),
+    ...(modules.mesh.networkOf ? { networkOf: (m: unknown, name: string) => modules.mesh.networkOf!(m, name) } : {}),
     clusterAddons: (c) => {
       const out: Record<string, unknown> = {};
       for (const addon of modules.addons) {
@@ -165,6 +166,15 @@ export function check(fleet: Fleet, loaded: Loaded): string[] {
   for (const addon of loaded.modules.addons) addon.rules(fleet, loaded.raw, add, warn);
   // A pinned address nothing here assigns must be forwarded by something in front (a NAT, a cloud
   // LB); said once per field, unless a module already warned about it (e.g. an unused address).
+  if (!loaded.modules.mesh.noGateway) {
+    // Only MetalLB gives a Service the address it asks for; a cloud load balancer picks its own.
+    fleet.clusters.forEach((c, i) => {
+      const asked = loaded.raw.spec.clusters[i]?.gateway?.serviceAddress;
+      if (asked === undefined || c.gateway.serviceType === 'NodePort' || loaded.modules.addons.some((a) => a.assignsGatewayAddress?.(c))) return;
+      add(['spec', 'clusters', i, 'gateway', 'serviceAddress'], asked, `nothing in ${c.name} assigns the gateway's LoadBalancer Service the address it asks for`,
+        'add a metallb block whose pool holds the address, or remove gateway.serviceAddress where a cloud load balancer gives the Service its address');
+    });
+  }
   if (loaded.modules.mesh.type !== 'none') {
     fleet.clusters.forEach((c, i) => {
       const path = ['spec', 'clusters', i, 'gateway', 'address'];
@@ -220,7 +230,7 @@ export type LocatePath = (path: string) => string | undefined;
 
 export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'fleet.yaml', validator: SchemaValidator = defaultValidator(), locate?: LocatePath): FleetPlan {
   const steps: PlanStep[] = [...modules.addons.map((a) => (p: Parameters<PlanStep>[0]) => a.plan(p)), (p) => modules.mesh.plan(p)];
-  const planned = planClusters(fleet, modules.engine, steps, pki);
+  const planned = planClusters(fleet, modules.engine, steps, pki, modules.mesh.gatewayName);
   // Overrides are checked here, where the releases exist: one that changes what meshfleet derives,
   // or names a release nothing installs, is refused like any other invalid field.
   // A fleet-wide override is checked on every cluster that installs the release: said once.

@@ -44,6 +44,11 @@ export class ClusterPlan {
     readonly engine: GitOpsEngine,
     /** What the mesh's CA store holds for synth (its own type); undefined renders without those secrets. */
     readonly pki?: unknown,
+    /**
+     * The mesh's cross-cluster gateway (MeshModule.gatewayName), which names what add-ons make for
+     * it (MetalLB's address pool); undefined where the mesh runs none.
+     */
+    readonly gatewayName?: string,
   ) {}
 
   /**
@@ -154,9 +159,9 @@ export interface FleetPlan {
  * resolves dependencies over the whole App every time a chart is synthesized, so one App for the
  * fleet made rendering quadratic in the number of clusters.
  */
-export function planClusters(fleet: Fleet, engine: GitOpsEngine, steps: readonly PlanStep[], pki?: unknown): FleetPlan {
+export function planClusters(fleet: Fleet, engine: GitOpsEngine, steps: readonly PlanStep[], pki?: unknown, gatewayName?: string): FleetPlan {
   const clusters = fleet.clusters.map((cluster) => {
-    const plan = new ClusterPlan(new App({ outdir: '.cdk8s.unused' }), fleet, cluster, engine, pki);
+    const plan = new ClusterPlan(new App({ outdir: '.cdk8s.unused' }), fleet, cluster, engine, pki, gatewayName);
     for (const step of steps) step(plan);
     return plan;
   });

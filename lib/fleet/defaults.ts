@@ -3,7 +3,8 @@
  * shares). Mesh modules and add-ons declare theirs in their own `defaults.ts`; the README's
  * fleet.yaml reference lists every one of them (test/docs.test.ts checks it against the schema).
  */
-import type { Cluster, Fleet, MeshSettings, RawCluster, RawFleet } from './types';
+import { isIP } from 'node:net';
+import { SHARED_NETWORK, type Cluster, type Fleet, type MeshSettings, type RawCluster, type RawFleet } from './types';
 
 export const CORE_DEFAULTS = {
   /** spec.gitops.engine. @default 'flux' */
@@ -30,6 +31,8 @@ export interface ModuleResolution {
   readonly cni?: Cluster['cni'];
   /** Whether the mesh's gateway Service follows gateway.serviceType (MeshModule.gatewayServiceType). */
   readonly gatewayServiceType?: boolean;
+  /** A cluster's network from its resolved mesh fields (MeshModule.networkOf); undefined: one shared network. */
+  readonly networkOf?: (clusterMesh: unknown, name: string) => string;
 }
 
 /**
@@ -57,7 +60,9 @@ export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
     },
     secrets: { operators: [...spec.secrets.operators] },
     mesh: modules.mesh,
-    clusters: spec.clusters.map((c, index): Cluster => ({
+    clusters: spec.clusters.map((c, index): Cluster => {
+      const mesh = modules.clusterMesh(c, ranks.get(c.name)!);
+      return {
       name: c.name,
       index,
       context: c.context ?? c.name,
@@ -66,12 +71,16 @@ export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
       cni: c.cni ?? modules.cni ?? CORE_DEFAULTS.cni,
       gateway: {
         ...(c.gateway?.address === undefined ? {} : { address: c.gateway.address }),
+        ...(c.gateway?.serviceAddress !== undefined ? { serviceAddress: c.gateway.serviceAddress }
+          : c.gateway?.address !== undefined && isIP(c.gateway.address) !== 0 ? { serviceAddress: c.gateway.address } : {}),
         ...(modules.gatewayServiceType ? { serviceType: c.gateway?.serviceType ?? CORE_DEFAULTS.gatewayServiceType } : {}),
       },
-      mesh: modules.clusterMesh(c, ranks.get(c.name)!),
+      network: modules.networkOf ? modules.networkOf(mesh, c.name) : SHARED_NETWORK,
+      mesh,
       addons: modules.clusterAddons(c, ranks.get(c.name)!),
       overrides: { ...(c.overrides ?? {}) },
-    })),
+      };
+    }),
     samples: { enabled: spec.samples?.enabled ?? CORE_DEFAULTS.samplesEnabled },
     overrides: { ...(spec.overrides ?? {}) },
   };

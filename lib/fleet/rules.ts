@@ -100,6 +100,21 @@ export function coreRules(fleet: Fleet, raw: RawFleet, add: AddProblem, gateways
     if (apiProblem) add(['spec', 'clusters', i, 'apiServer'], redactURL(c.apiServer), apiProblem, 'use the https:// URL the other clusters reach this API server at, e.g. "https://203.0.113.1:6443"');
     const address = c.gateway.address;
     const gatewayFix = 'use the address the other clusters reach this cluster\'s mesh gateway at, e.g. "203.0.113.10"';
+    const serviceAddress = raw.spec.clusters[i]?.gateway?.serviceAddress;
+    if (gateways && serviceAddress !== undefined) {
+      const at = ['spec', 'clusters', i, 'gateway', 'serviceAddress'];
+      const fix = 'use the address from metallb.addresses that the floating IP or NAT in front forwards gateway.address to, e.g. "10.0.0.240"';
+      if (isIP(serviceAddress) === 0) add(at, serviceAddress, 'must be an IPv4 or IPv6 address: the gateway Service asks MetalLB for it', fix);
+      else if (unreachableAddress(serviceAddress)) add(at, serviceAddress, `must be an address the nodes announce; ${unreachableAddress(serviceAddress)} is not`, fix);
+      if (address === undefined) {
+        add(at, serviceAddress, 'is only needed where the other clusters dial a different address (gateway.address) that is forwarded to it',
+          'set gateway.address to the floating IP or NAT address the other clusters dial, or pin this address as gateway.address instead');
+      }
+      if (c.gateway.serviceType === 'NodePort') {
+        add(at, serviceAddress, 'is what a LoadBalancer Service asks for; a NodePort gateway Service asks for no address',
+          'remove gateway.serviceAddress (the NAT in front forwards gateway.address to the NodePorts), or use a LoadBalancer Service with metallb');
+      }
+    }
     if (address !== undefined && !isAddress(address)) {
       add(['spec', 'clusters', i, 'gateway', 'address'], address, 'must be an IPv4 or IPv6 address or a DNS name', gatewayFix);
     } else if (address !== undefined && (unreachableAddress(address) || address.toLowerCase() === 'localhost')) {

@@ -88,6 +88,10 @@ const coreClusterProperties: Record<string, JsonSchema> = {
         type: 'string',
         description: 'use the IP address or DNS name the other clusters reach this cluster\'s mesh gateway at, or leave it out',
       },
+      serviceAddress: {
+        type: 'string',
+        description: 'use the IP address the gateway\'s LoadBalancer Service asks MetalLB for, inside metallb.addresses, where it differs from gateway.address (a floating IP or NAT in front forwards gateway.address to it), or leave it out',
+      },
       serviceType: {
         type: 'string',
         enum: ['LoadBalancer', 'NodePort'],

@@ -44,6 +44,9 @@ export interface Secrets {
   readonly operators: readonly string[];
 }
 
+/** Cluster.network where the mesh puts every cluster on one network. */
+export const SHARED_NETWORK = '';
+
 export interface Cluster {
   /** Folder name, the mesh's cluster name and remote-secret key. */
   readonly name: string;
@@ -54,6 +57,13 @@ export interface Cluster {
   readonly ageRecipient: string;
   readonly cni: Cni;
   readonly gateway: Gateway;
+  /**
+   * The network the cluster's nodes and LoadBalancer addresses are on, as the mesh sees it
+   * (MeshModule.networkOf): clusters on different networks reach each other only through their
+   * gateways' announced addresses, so their private address ranges may repeat. One shared network
+   * (SHARED_NETWORK) where the mesh does not separate them.
+   */
+  readonly network: string;
   /** The mesh module's per-cluster fields, resolved by it; read through its accessor. */
   readonly mesh: unknown;
   /** Each add-on's per-cluster settings by add-on name; absent when the cluster does not use it. */
@@ -67,6 +77,12 @@ export type GatewayServiceType = 'LoadBalancer' | 'NodePort';
 export interface Gateway {
   /** Pinned external address of the mesh's cross-cluster gateway; undefined = taken from the Service status. */
   readonly address?: string;
+  /**
+   * The address the gateway's LoadBalancer Service asks for (MetalLB's pool), where a floating IP
+   * or NAT in front forwards `address` to it; defaults to `address` when that is an IP.
+   * Undefined: the Service takes whatever address it is given.
+   */
+  readonly serviceAddress?: string;
   /**
    * The type of the gateway's Service: LoadBalancer where something assigns LoadBalancer addresses
    * (a cloud provider's controller, MetalLB), NodePort where nothing does and a NAT or load balancer
@@ -96,7 +112,7 @@ export interface RawCluster {
   apiServer: string;
   ageRecipient: string;
   cni?: Cni;
-  gateway?: { address?: string; serviceType?: GatewayServiceType };
+  gateway?: { address?: string; serviceAddress?: string; serviceType?: GatewayServiceType };
   overrides?: Record<string, Record<string, unknown>>;
   [field: string]: unknown;
 }

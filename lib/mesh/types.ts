@@ -51,6 +51,17 @@ export interface MeshModule {
    * then ignored, and said so in the same warning as other mesh types' fields. @default false
    */
   readonly noGateway?: boolean;
+  /**
+   * A short name for the mesh's cross-cluster gateway (Istio: istio-eastwest), which names what
+   * add-ons make for it, such as MetalLB's address pool. Undefined where the mesh runs none.
+   */
+  readonly gatewayName?: string;
+  /**
+   * The network a cluster is on (Cluster.network), from its resolved mesh fields: where clusters
+   * are on different networks they reach each other only through their gateways' announced
+   * addresses, and may reuse one private address range (MetalLB pools). @default one network for all
+   */
+  networkOf?(clusterMesh: unknown, name: string): string;
   /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
   rules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void;
   /** What pki/ holds for this mesh; undefined when it needs no CA (synth then makes no pki/). */

@@ -71,6 +71,7 @@ export function renderReadme(input: ReadmeInput): string {
     '',
     ...mesh.readme.firewall(fleet),
     '',
+    ...(mesh.noGateway ? [] : forwarding(fleet)),
     '## Bootstrap',
     '',
     ...engine.readme.bootstrap(fleet, dist),
@@ -79,6 +80,35 @@ export function renderReadme(input: ReadmeInput): string {
     '',
   );
   return out.join('\n');
+}
+
+/**
+ * Where a cluster's gateway Service gets one address (gateway.serviceAddress, from its MetalLB pool)
+ * and the other clusters dial another (gateway.address: a floating IP, a NAT): the forwarding
+ * between them is the operator's, before anything dials it (seed 004 §3.5).
+ */
+function forwarding(fleet: Fleet): string[] {
+  const forwarded = fleet.clusters.filter((c) => c.gateway.address !== undefined && c.gateway.serviceAddress !== undefined && c.gateway.address !== c.gateway.serviceAddress);
+  if (forwarded.length === 0) return [];
+  return [
+    '## Forward the gateway addresses',
+    '',
+    'These gateways\' Services get a private address from their MetalLB pool, and the other clusters dial another one. ' +
+      'Before the bootstrap, make each dialled address forward to its Service address, on every port the Firewall section lists for that gateway:',
+    '',
+    '| cluster | the other clusters dial (`gateway.address`) | forwarded to the Service at (`gateway.serviceAddress`) |',
+    '|---|---|---|',
+    ...forwarded.map((c) => `| ${c.name} | \`${c.gateway.address}\` | \`${c.gateway.serviceAddress}\` |`),
+    '',
+    '- **A floating IP** (NHN Cloud, Ncloud, OpenStack K-PaaS): create a port (interface) with the Service address on the nodes\' subnet, ' +
+      'allow that address on the nodes\' own ports (allowed address pairs), and associate the floating IP with the new port. ' +
+      'OpenStack: `openstack port create --network <subnet network> --fixed-ip ip-address=<service address> <name>`, then `openstack floating ip set --port <name> <dialled address>`.',
+    '- **A Linux router or NAT host in front:** `sudo iptables -t nat -A PREROUTING -d <dialled address> -j DNAT --to-destination <service address>` (and make it survive a reboot).',
+    '',
+    'The other clusters dial the forwarded address itself (meshfleet writes it wherever they learn the gateway), ' +
+      'so the seed guide\'s PREROUTING rule on every node of the peer clusters, which rewrote the private address to the floating one, is not needed.',
+    '',
+  ];
 }
 
 function addOnSummary(addons: readonly AddOn[], cluster: Cluster): string {

@@ -115,15 +115,17 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
       expect(ports, 'east-west gateway Service ports').toContain(15443);
       // A primary's remotes reach istiod's xDS/CA and webhook ports through it.
       if (remotesOf(fleet, cluster).length > 0) expect(ports, 'east-west gateway of a primary with remotes exposes istiod').toEqual(expect.arrayContaining([15012, 15017]));
-      expect(svc.metadata.labels?.['topology.istio.io/network'], 'east-west gateway Service network label').toBe(istioClusterOf(cluster).network);
+      // istiod announces every Service so labelled at its LoadBalancer address: not where peers dial another one.
+      const forwarded = cluster.gateway.address !== undefined && cluster.gateway.serviceAddress !== undefined && cluster.gateway.address !== cluster.gateway.serviceAddress;
+      expect(svc.metadata.labels?.['topology.istio.io/network'], 'east-west gateway Service network label').toBe(forwarded ? undefined : istioClusterOf(cluster).network);
       const annotations = (svc.metadata.annotations ?? {}) as Record<string, string>;
       const metallbKeys = Object.keys(annotations).filter((k) => k.endsWith('/loadBalancerIPs'));
       const metallb = metallbOf(cluster);
-      if (metallb && cluster.gateway.address) {
+      if (metallb && cluster.gateway.serviceAddress) {
         const [maj, min, patch] = metallb.version.split('.').map(Number) as [number, number, number];
         const key = maj > 0 || min > 14 || (min === 14 && patch >= 9) ? 'metallb.io/loadBalancerIPs' : 'metallb.universe.tf/loadBalancerIPs';
         expect(metallbKeys, 'MetalLB annotation on the east-west gateway Service').toEqual([key]);
-        expect(annotations[key]).toBe(cluster.gateway.address);
+        expect(annotations[key]).toBe(cluster.gateway.serviceAddress);
       } else {
         expect(metallbKeys, 'no MetalLB annotation without MetalLB and a pinned address').toEqual([]);
       }
@@ -148,10 +150,10 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
       expect((svc.spec.ports as { port: number }[]).map((p) => p.port).sort(), 'gateway ports').toEqual([4143, 4191]);
       const annotations = (svc.metadata.annotations ?? {}) as Record<string, string>;
       const metallbKeys = Object.keys(annotations).filter((k) => k.endsWith('/loadBalancerIPs'));
-      if (metallbOf(cluster) && cluster.gateway.address) {
-        expect(metallbKeys.map((k) => annotations[k]), 'the gateway Service carries the pinned address').toEqual([cluster.gateway.address]);
+      if (metallbOf(cluster) && cluster.gateway.serviceAddress) {
+        expect(metallbKeys.map((k) => annotations[k]), 'the gateway Service asks for gateway.serviceAddress').toEqual([cluster.gateway.serviceAddress]);
       } else {
-        expect(metallbKeys, 'no MetalLB annotation without MetalLB and a pinned address').toEqual([]);
+        expect(metallbKeys, 'no MetalLB annotation without MetalLB and an address to ask for').toEqual([]);
       }
       for (const peer of fleet.clusters.filter((c) => c.name !== cluster.name)) {
         expect(container(find(objs, 'Deployment', `controller-${peer.name}`), 'controller').args, `service-mirror controller for ${peer.name}`).toContain(peer.name);

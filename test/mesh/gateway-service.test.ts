@@ -47,6 +47,7 @@ describe.skipIf(!hasHelm || !existsSync(CHARTS))('gateway.serviceType, rendered 
   it('Linkerd: a NodePort linkerd-gateway where the fleet says so', async () => {
     const text = editFleet((d) => {
       d.deleteIn(['spec', 'clusters', 1, 'metallb']);
+      d.deleteIn(['spec', 'clusters', 1, 'gateway', 'serviceAddress']);
       d.setIn(['spec', 'clusters', 1, 'gateway', 'serviceType'], 'NodePort');
     }, LINKERD);
     const files = renderObjects(text);

@@ -18,14 +18,15 @@ import { metallbSchema } from './schema';
 import { WEBHOOK_CA_BUNDLE } from '../../gitops/types';
 
 export const METALLB_NAMESPACE = 'metallb-system';
-export const METALLB_POOL = 'istio-eastwest';
+/** The pool's name where the mesh runs no cross-cluster gateway (mesh type none). */
+export const METALLB_POOL = 'meshfleet';
 const METALLB_CHARTS = 'https://metallb.github.io/metallb';
 
 export const metallb: AddOn = {
   name: 'metallb',
   clusterSchema: { metallb: metallbSchema },
   resolveCluster: resolveMetalLB,
-  rules: (fleet, _raw, add) => metallbRules(fleet, add),
+  rules: (fleet, raw, add) => metallbRules(fleet, raw, add),
   plan: addMetalLB,
   assignsGatewayAddress: (cluster) => metallbOf(cluster) !== undefined,
   pins: { 'MetalLB chart (default)': METALLB_DEFAULTS.metallbVersion },
@@ -56,24 +57,26 @@ function addMetalLB(plan: ClusterPlan): void {
       runtimeFields: [{ ...WEBHOOK_CA_BUNDLE.validating }, { ...WEBHOOK_CA_BUNDLE.crdConversion }],
     });
   }
-  new EastWestPool(plan.stage('infrastructure-config'), 'metallb-pool', settings);
-  const address = plan.cluster.gateway.address;
+  // Named after the gateway it serves (istio-eastwest, linkerd-gateway, clustermesh-apiserver).
+  new EastWestPool(plan.stage('infrastructure-config'), 'metallb-pool', settings, plan.gatewayName ?? METALLB_POOL);
+  // The address the Service asks for (gateway.serviceAddress, which defaults to gateway.address).
+  const address = plan.cluster.gateway.serviceAddress;
   if (address !== undefined) plan.gatewayServiceAnnotations[loadBalancerIPsAnnotation(settings.version)] = address;
 }
 
 export class EastWestPool extends Construct {
-  constructor(scope: Construct, id: string, settings: MetalLB) {
+  constructor(scope: Construct, id: string, settings: MetalLB, name: string) {
     super(scope, id);
     new IpAddressPool(this, 'Pool', {
-      metadata: { name: METALLB_POOL, namespace: METALLB_NAMESPACE },
+      metadata: { name, namespace: METALLB_NAMESPACE },
       spec: { addresses: [...settings.addresses], autoAssign: settings.autoAssign, avoidBuggyIPs: settings.avoidBuggyIPs },
     });
     // Without an advertisement MetalLB still assigns the address (the mesh reads it from the Service
     // status) but does not announce it: right when a NAT or cloud LB in front forwards to the nodes.
     if (settings.announce === 'l2') {
       new L2Advertisement(this, 'L2', {
-        metadata: { name: METALLB_POOL, namespace: METALLB_NAMESPACE },
-        spec: { ipAddressPools: [METALLB_POOL] },
+        metadata: { name, namespace: METALLB_NAMESPACE },
+        spec: { ipAddressPools: [name] },
       });
     }
   }

@@ -1,6 +1,10 @@
-/** MetalLB pools: valid ranges, no overlap across the fleet, and the pinned gateway inside its pool. */
+/**
+ * MetalLB pools: valid ranges, no overlap between clusters on one network (clusters on different
+ * networks, reached only through their gateways' announced addresses, may reuse one private
+ * range), and the address the gateway Service asks for inside its own pool.
+ */
 import { formatPath, type AddProblem, type Segment } from '../../fleet/parse';
-import type { Fleet } from '../../fleet/types';
+import type { Fleet, RawFleet } from '../../fleet/types';
 import { contains, overlaps, parseRange, type IpRange } from '../../net/ip';
 import { metallbOf } from './defaults';
 
@@ -16,7 +20,7 @@ const RESERVED = ([
   ['ff00::/8', 'multicast'],
 ] as const).map(([cidr, what]) => ({ cidr, what, range: parseRange(cidr)! }));
 
-export function metallbRules(fleet: Fleet, add: AddProblem): void {
+export function metallbRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
   const pools: { range: IpRange; path: Segment[]; text: string; cluster: number }[] = [];
   fleet.clusters.forEach((c, i) => {
     const metallb = metallbOf(c);
@@ -35,10 +39,12 @@ export function metallbRules(fleet: Fleet, add: AddProblem): void {
           'use only the routable addresses set aside for LoadBalancer Services on this cluster\'s network, e.g. "203.0.113.10-203.0.113.20"');
         return;
       }
-      const clash = pools.find((p) => overlaps(p.range, range));
+      const clash = pools.find((p) => overlaps(p.range, range) && fleet.clusters[p.cluster]!.network === c.network);
       if (clash) {
-        add(path, text, `overlaps ${formatPath(clash.path)} (${clash.text}); MetalLB pools must not overlap across the fleet`,
-          'give every cluster its own addresses');
+        const same = clash.cluster === i;
+        add(path, text, `overlaps ${formatPath(clash.path)} (${clash.text}); ` + (same ? 'a pool\'s ranges must not overlap'
+          : `${fleet.clusters[clash.cluster]!.name} and ${c.name} are on one network, where two MetalLB pools handing out one address make it answer on both clusters`),
+          same ? 'list each address once' : 'give every cluster on a network its own addresses');
       }
       pools.push({ range, path, text, cluster: i });
       ranges.push(range);
@@ -49,11 +55,14 @@ export function metallbRules(fleet: Fleet, add: AddProblem): void {
         'MetalLB assigns addresses to LoadBalancer Services only: with a metallb block the gateway Service must be a LoadBalancer',
         'remove gateway.serviceType (LoadBalancer is the default), or remove the metallb block where a NAT in front forwards to the NodePorts');
     }
-    const address = c.gateway.address;
-    if (address !== undefined && ranges.length === metallb.addresses.length && !ranges.some((r) => contains(r, address))) {
-      add(['spec', 'clusters', i, 'gateway', 'address'], address,
-        `must lie inside this cluster's MetalLB pool (${metallb.addresses.join(', ')}), which assigns it to the mesh gateway`,
-        'add the address to metallb.addresses, or pin an address from the pool');
+    // What the gateway Service asks MetalLB for: gateway.serviceAddress, else gateway.address.
+    const asked = c.gateway.serviceAddress;
+    if (asked !== undefined && ranges.length === metallb.addresses.length && !ranges.some((r) => contains(r, asked))) {
+      const own = raw.spec.clusters[i]?.gateway?.serviceAddress !== undefined;
+      add(['spec', 'clusters', i, 'gateway', own ? 'serviceAddress' : 'address'], asked,
+        `must lie inside this cluster's MetalLB pool (${metallb.addresses.join(', ')}), which assigns it to the mesh gateway's Service`,
+        own ? 'add the address to metallb.addresses, or ask for one from the pool'
+          : 'add the address to metallb.addresses, or pin an address from the pool; where a floating IP or NAT forwards this address to one from the pool, set that one as gateway.serviceAddress');
     }
   });
   // The address the other clusters dial must not be one another cluster's MetalLB may hand out:

@@ -24,6 +24,7 @@ export const cilium: MeshModule = {
   cni: 'cilium',
   resolve: resolveCilium,
   resolveCluster: (raw) => resolveCiliumCluster(raw),
+  gatewayName: 'clustermesh-apiserver',
   rules: ciliumRules,
   ca: { ...ciliumCa, clustersOf: ciliumClustersOf, revocationSteps: ciliumRevocationSteps },
   plan(plan) {

@@ -84,12 +84,34 @@ export function eastWestGatewayValues(plan: ClusterPlan): Record<string, unknown
     ...(nodePort ? { type: 'NodePort' } : {}),
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
+  const network = istioClusterOf(plan.cluster).network;
+  const { address, serviceAddress } = plan.cluster.gateway;
+  if (address !== undefined && serviceAddress !== undefined && address !== serviceAddress) {
+    // istiod learns a network's gateways from meshNetworks and, as well, from every Service labelled
+    // topology.istio.io/network (its LoadBalancer status): it would hand the peers this Service's
+    // private address beside the forwarded one, and send part of the traffic where it cannot arrive.
+    // So the chart's networkGateway (which puts that label on the Service) is spelt out without it:
+    // its four ports and the gateway's network view; the pods take the network from istio-system's label.
+    return {
+      name: EASTWEST_GATEWAY,
+      service: { ...service, ports: NETWORK_GATEWAY_PORTS.map((p) => ({ ...p })) },
+      env: { ISTIO_META_REQUESTED_NETWORK_VIEW: network },
+    };
+  }
   return {
     name: EASTWEST_GATEWAY,
-    networkGateway: istioClusterOf(plan.cluster).network,
+    networkGateway: network,
     ...(Object.keys(service).length > 0 ? { service } : {}),
   };
 }
+
+/** The Service ports the gateway chart gives a network gateway (templates/service.yaml). */
+const NETWORK_GATEWAY_PORTS = [
+  { name: 'status-port', port: 15021, targetPort: 15021 },
+  { name: 'tls', port: EASTWEST_PORT, targetPort: EASTWEST_PORT },
+  { name: 'tls-istiod', port: ISTIOD_XDS_PORT, targetPort: ISTIOD_XDS_PORT },
+  { name: 'tls-webhook', port: ISTIOD_WEBHOOK_PORT, targetPort: ISTIOD_WEBHOOK_PORT },
+] as const;
 
 /**
  * A fixed NodePort for the east-west gateway's 15443, for a NAT or load balancer in front that

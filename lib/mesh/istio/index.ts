@@ -11,7 +11,7 @@ import { addHelloworldWithSleep } from '../../samples/helloworld';
 import { istioCa, type IstioPki } from './ca';
 import { istioClustersOf, istioRevocationSteps } from './revoke';
 import { addIstio } from './control-plane';
-import { isPrimaryRemote, istioClusterOf, resolveIstio, resolveIstioCluster } from './defaults';
+import { isPrimaryRemote, istioClusterOf, resolveIstio, resolveIstioCluster, type IstioCluster } from './defaults';
 import { addIstioctlFile } from './istioctl';
 import { linkIstio } from './link';
 import { istioReadme } from './readme';
@@ -26,6 +26,9 @@ export const istio: MeshModule = {
   clusterSchema: istioClusterSchema,
   resolve: resolveIstio,
   resolveCluster: resolveIstioCluster,
+  gatewayName: 'istio-eastwest',
+  // Its own network (an Istio network: seed 000's network1, network2); a remote on its primary's shares it.
+  networkOf: (m) => (m as IstioCluster).network,
   rules: istioRules,
   ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps },
   plan(plan) {

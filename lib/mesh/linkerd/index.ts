@@ -29,6 +29,9 @@ export const linkerd: MeshModule = {
   samplesSchema: linkerdSamplesSchema,
   resolve: resolveLinkerd,
   resolveCluster: () => ({}),
+  gatewayName: 'linkerd-gateway',
+  // Linkerd's gateway-based multicluster: every cluster its own network, reached through its gateway.
+  networkOf: (_m, name) => name,
   rules: linkerdRules,
   ca: { ...linkerdCa, clustersOf: linkerdClustersOf, revocationSteps: linkerdRevocationSteps },
   plan(plan) {
