@@ -24,6 +24,12 @@ export interface MetalLB {
   readonly autoAssign: boolean;
   readonly avoidBuggyIPs: boolean;
   readonly announce: Announce;
+  /**
+   * An IPAddressPool the cluster's own MetalLB has already, holding the gateway's address: meshfleet
+   * then writes no pool (MetalLB's webhook refuses one that overlaps it) and `addresses` describes
+   * that pool for the rules. Only with install: false.
+   */
+  readonly existingPool?: string;
 }
 
 export interface RawMetalLB {
@@ -33,6 +39,7 @@ export interface RawMetalLB {
   autoAssign?: boolean;
   avoidBuggyIPs?: boolean;
   announce?: Announce;
+  existingPool?: string;
 }
 
 export function resolveMetalLB(raw: RawCluster): MetalLB | undefined {
@@ -45,6 +52,7 @@ export function resolveMetalLB(raw: RawCluster): MetalLB | undefined {
     autoAssign: m.autoAssign ?? METALLB_DEFAULTS.metallbAutoAssign,
     avoidBuggyIPs: m.avoidBuggyIPs ?? METALLB_DEFAULTS.metallbAvoidBuggyIPs,
     announce: m.announce ?? METALLB_DEFAULTS.metallbAnnounce,
+    ...(m.existingPool !== undefined ? { existingPool: m.existingPool } : {}),
   };
 }
 

@@ -34,6 +34,7 @@ export const metallb: AddOn = {
   summary(cluster) {
     const m = metallbOf(cluster);
     if (!m) return undefined;
+    if (m.existingPool !== undefined) return `MetalLB ${m.version} (already installed): its own pool \`${m.existingPool}\` (${m.addresses.join(', ')})`;
     return `MetalLB ${m.version}${m.install ? '' : ' (already installed)'}: pool ${m.addresses.join(', ')}, ${m.announce === 'l2' ? 'announced over L2' : 'assigned, not announced'}`;
   },
 };
@@ -57,8 +58,9 @@ function addMetalLB(plan: ClusterPlan): void {
       runtimeFields: [{ ...WEBHOOK_CA_BUNDLE.validating }, { ...WEBHOOK_CA_BUNDLE.crdConversion }],
     });
   }
-  // Named after the gateway it serves (istio-eastwest, linkerd-gateway, clustermesh-apiserver).
-  new EastWestPool(plan.stage('infrastructure-config'), 'metallb-pool', settings, plan.gatewayName ?? METALLB_POOL);
+  // Named after the gateway it serves (istio-eastwest, linkerd-gateway, clustermesh-apiserver);
+  // none where the cluster's MetalLB has a pool holding the address already.
+  if (settings.existingPool === undefined) new EastWestPool(plan.stage('infrastructure-config'), 'metallb-pool', settings, plan.gatewayName ?? METALLB_POOL);
   // The address the Service asks for (gateway.serviceAddress, which defaults to gateway.address).
   const address = plan.cluster.gateway.serviceAddress;
   if (address !== undefined) plan.gatewayServiceAnnotations[loadBalancerIPsAnnotation(settings.version)] = address;

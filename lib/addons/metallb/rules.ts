@@ -5,6 +5,7 @@
  */
 import { formatPath, type AddProblem, type Segment } from '../../fleet/parse';
 import type { Fleet, RawFleet } from '../../fleet/types';
+import { compareVersions } from '../../fleet/semver';
 import { contains, overlaps, parseRange, type IpRange } from '../../net/ip';
 import { metallbOf } from './defaults';
 
@@ -26,6 +27,27 @@ export function metallbRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void
     const metallb = metallbOf(c);
     if (!metallb) return;
     const ranges: IpRange[] = [];
+    const rawMetallb = (raw.spec.clusters[i]?.metallb ?? {}) as { install?: boolean; version?: string; existingPool?: string; announce?: string };
+    const at = (field: string): Segment[] => ['spec', 'clusters', i, 'metallb', field];
+    if (!metallb.install && rawMetallb.version === undefined) {
+      add(['spec', 'clusters', i, 'metallb'], undefined,
+        'install: false needs metallb.version, the release the cluster runs: meshfleet cannot read it from a chart it does not install, and the gateway Service\'s annotation depends on it (metallb.universe.tf/loadBalancerIPs before 0.14.9, metallb.io/loadBalancerIPs from 0.14.9)',
+        'set metallb.version to the running release, as `kubectl -n metallb-system get deploy controller -o jsonpath=\'{.spec.template.spec.containers[0].image}\'` shows it, e.g. "0.13.9"');
+    }
+    if (compareVersions(metallb.version, '0.13.0') < 0) {
+      add(at('version'), metallb.version, 'is configured by a ConfigMap; meshfleet writes IPAddressPool and L2Advertisement objects (metallb.io/v1beta1), which MetalLB reads from 0.13.0',
+        'upgrade the cluster\'s MetalLB to 0.13.0 or later (`metallb.install: true` installs a supported one)');
+    }
+    if (rawMetallb.existingPool !== undefined && metallb.install) {
+      add(at('existingPool'), rawMetallb.existingPool, 'names a pool of a MetalLB the cluster runs already, but install: true installs MetalLB here',
+        'set install: false where the cluster runs MetalLB with that pool, or remove existingPool and let meshfleet write the pool');
+    }
+    for (const field of ['announce', 'autoAssign', 'avoidBuggyIPs'] as const) {
+      const value = (rawMetallb as Record<string, unknown>)[field];
+      if (rawMetallb.existingPool === undefined || value === undefined) continue;
+      add(at(field), value, 'has no effect with existingPool: that pool and its advertisements are the cluster\'s own, and meshfleet writes neither',
+        `remove ${field}, or remove existingPool and let meshfleet write the pool${field === 'announce' ? ' and its L2Advertisement' : ''}`);
+    }
     metallb.addresses.forEach((text, j) => {
       const path: Segment[] = ['spec', 'clusters', i, 'metallb', 'addresses', j];
       const range = parseRange(text);

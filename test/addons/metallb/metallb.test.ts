@@ -22,11 +22,24 @@ describe('MetalLB', () => {
       .toEqual({ 'metallb.universe.tf/loadBalancerIPs': '203.0.113.10' });
   });
 
-  it('install: false keeps the pool and drops the chart', () => {
-    const existing = renderObjects(editFleet((d) => d.setIn(['spec', 'clusters', 0, 'metallb', 'install'], false)));
+  it('install: false keeps the pool and drops the chart; existingPool drops the pool too, and the release decides the annotation', () => {
+    const running = (d: Parameters<Parameters<typeof editFleet>[0]>[0]): void => {
+      d.setIn(['spec', 'clusters', 0, 'metallb', 'install'], false);
+      d.setIn(['spec', 'clusters', 0, 'metallb', 'version'], '0.13.9');
+    };
+    const existing = renderObjects(editFleet(running));
     const infra = [...existing.keys()].filter((p) => p.startsWith('manifests/kt-k2p/infrastructure/'));
     expect(infra.some((p) => p.includes('metallb'))).toBe(false);
     expect(existing.has('manifests/kt-k2p/infrastructure-config/ipaddresspool-istio-eastwest.yaml')).toBe(true);
+    expect(objectAt(existing, 'manifests/kt-k2p/mesh/helmrelease-istio-eastwestgateway.yaml').spec.values.service.annotations)
+      .toEqual({ 'metallb.universe.tf/loadBalancerIPs': '203.0.113.10' });
+    const reused = renderObjects(editFleet((d) => { running(d);
+      d.setIn(['spec', 'clusters', 0, 'metallb', 'existingPool'], 'primary');
+      for (const f of ['autoAssign', 'avoidBuggyIPs', 'announce']) d.deleteIn(['spec', 'clusters', 0, 'metallb', f]);
+    }));
+    expect([...reused.keys()].filter((p) => p.startsWith('manifests/kt-k2p/infrastructure-config/'))).toEqual([]);
+    expect(objectAt(reused, 'manifests/kt-k2p/mesh/helmrelease-istio-eastwestgateway.yaml').spec.values.service.annotations)
+      .toEqual({ 'metallb.universe.tf/loadBalancerIPs': '203.0.113.10' });
   });
 
   it('chart values are validated against the chart schema merged with its defaults', () => {
