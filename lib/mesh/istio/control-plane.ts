@@ -63,8 +63,10 @@ export function addIstio(plan: ClusterPlan): void {
     // of `mesh-config`): nothing up to that stage may wait for those pods, or the stages would
     // deadlock (Flux: the release does not wait; Argo CD: its wave follows mesh-config's manifests).
     chart(EASTWEST_GATEWAY, 'gateway', eastWestGatewayValues(plan), ['istiod'], remote ? 'mesh-config' : undefined);
-    const nodePort = istioClusterOf(cluster).eastWestNodePort;
-    if (nodePort !== undefined) new EastWestNodePort(plan.stage('mesh-config'), 'eastwest-nodeport', nodePort);
+    const { eastWestNodePort, eastWestStatusNodePort } = istioClusterOf(cluster);
+    if (eastWestNodePort !== undefined || eastWestStatusNodePort !== undefined) {
+      new EastWestNodePort(plan.stage('mesh-config'), 'eastwest-nodeport', { tls: eastWestNodePort, status: eastWestStatusNodePort });
+    }
   }
 
   // Istio resources are read by the istiod of the primary only (a remote has no istiod); they
@@ -105,29 +107,37 @@ export function eastWestGatewayValues(plan: ClusterPlan): Record<string, unknown
   };
 }
 
+/** The gateway's status port: readiness, and what a load balancer in front health-checks. */
+const STATUS_PORT = 15021;
+
 /** The Service ports the gateway chart gives a network gateway (templates/service.yaml). */
 const NETWORK_GATEWAY_PORTS = [
-  { name: 'status-port', port: 15021, targetPort: 15021 },
+  { name: 'status-port', port: STATUS_PORT, targetPort: STATUS_PORT },
   { name: 'tls', port: EASTWEST_PORT, targetPort: EASTWEST_PORT },
   { name: 'tls-istiod', port: ISTIOD_XDS_PORT, targetPort: ISTIOD_XDS_PORT },
   { name: 'tls-webhook', port: ISTIOD_WEBHOOK_PORT, targetPort: ISTIOD_WEBHOOK_PORT },
 ] as const;
 
 /**
- * A fixed NodePort for the east-west gateway's 15443, for a NAT or load balancer in front that
- * forwards to the nodes (KT's static NAT). The gateway chart hard-codes a network gateway's ports,
- * so the chart's own Service gets random NodePorts; this Service selects the same pods with a port
- * that survives re-creating either Service.
+ * Fixed NodePorts for the east-west gateway's 15443 and its status port 15021, for a NAT or load
+ * balancer in front that forwards to the nodes and health-checks them (KT's console load balancer,
+ * one per port). The gateway chart hard-codes a network gateway's ports, so the chart's own Service
+ * gets random NodePorts, new on every re-create; this Service selects the same pods with ports that
+ * survive re-creating either Service.
  */
 export class EastWestNodePort extends Construct {
-  constructor(scope: Construct, id: string, nodePort: number) {
+  constructor(scope: Construct, id: string, nodePorts: { readonly tls?: number; readonly status?: number }) {
     super(scope, id);
+    const ports = [
+      ...(nodePorts.status !== undefined ? [{ name: 'status-port', port: STATUS_PORT, targetPort: IntOrString.fromNumber(STATUS_PORT), nodePort: nodePorts.status, protocol: 'TCP' }] : []),
+      ...(nodePorts.tls !== undefined ? [{ name: 'tls', port: EASTWEST_PORT, targetPort: IntOrString.fromNumber(EASTWEST_PORT), nodePort: nodePorts.tls, protocol: 'TCP' }] : []),
+    ];
     new KubeService(this, 'Resource', {
       metadata: { name: `${EASTWEST_GATEWAY}-nodeport`, namespace: ISTIO_NAMESPACE, labels: { ...EASTWEST_SELECTOR, app: EASTWEST_GATEWAY } },
       spec: {
         type: 'NodePort',
         selector: { ...EASTWEST_SELECTOR },
-        ports: [{ name: 'tls', port: EASTWEST_PORT, targetPort: IntOrString.fromNumber(EASTWEST_PORT), nodePort, protocol: 'TCP' }],
+        ports,
       },
     });
   }

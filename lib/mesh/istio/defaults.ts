@@ -57,6 +57,11 @@ export interface IstioCluster {
    * extra NodePort Service beside the chart's gateway Service. @default - none
    */
   readonly eastWestNodePort?: number;
+  /**
+   * A fixed NodePort for the gateway's status port 15021, which a load balancer in front
+   * health-checks (KT's console load balancer), on the same extra Service. @default - none
+   */
+  readonly eastWestStatusNodePort?: number;
 }
 
 export interface RawIstio {
@@ -97,6 +102,7 @@ export function resolveIstioCluster(raw: RawCluster, rank: number, fleet: RawFle
     samples: resolveBookinfoPlacement(raw.samples, rank, fleet.spec.clusters.length),
     helloworld: resolveHelloworldPlacement(raw.samples, role),
     ...(typeof raw.eastWestNodePort === 'number' ? { eastWestNodePort: raw.eastWestNodePort } : {}),
+    ...(typeof raw.eastWestStatusNodePort === 'number' ? { eastWestStatusNodePort: raw.eastWestStatusNodePort } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ import type { IstioPki } from './ca';
 import { hasEastWestGateway, isPrimaryRemote, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import { istioctlPath } from './istioctl';
 import { linkStatus } from './remote-secrets';
-import { EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT } from './values';
+import { EASTWEST_GATEWAY, EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT } from './values';
 
 export const istioReadme: MeshReadme = {
   summary(fleet) {
@@ -41,6 +41,7 @@ export const istioReadme: MeshReadme = {
       ['east-west gateway', c.gateway.address
         ? `\`${c.gateway.address}:${EASTWEST_PORT}\` (pinned in fleet.yaml, announced to every istiod through meshNetworks)${c.gateway.serviceType === 'NodePort' ? '; a NodePort Service: the NAT in front forwards it to the nodes' : ''}`
         : 'address taken from the LoadBalancer Service status'],
+      ...fixedNodePorts(plan),
       ['add-ons', core.addOns],
       ['sample apps', plan.fleet.samples.enabled ? placementSummary(istioClusterOf(c).samples) : 'disabled'],
       [core.gitopsPathLabel, core.gitopsPath],
@@ -112,6 +113,17 @@ function mermaid(fleet: Fleet): string[] {
     }
   }
   return lines;
+}
+
+/** The fixed NodePorts a load balancer or NAT in front is pointed at (eastWestNodePort, eastWestStatusNodePort). */
+function fixedNodePorts(plan: ClusterPlan): [string, string][] {
+  const { eastWestNodePort, eastWestStatusNodePort } = istioClusterOf(plan.cluster);
+  if (!hasEastWestGateway(plan.fleet, plan.cluster) || (eastWestNodePort === undefined && eastWestStatusNodePort === undefined)) return [];
+  const parts = [
+    ...(eastWestNodePort !== undefined ? [`\`${eastWestNodePort}\` → ${EASTWEST_PORT} (cross-network traffic)`] : []),
+    ...(eastWestStatusNodePort !== undefined ? [`\`${eastWestStatusNodePort}\` → 15021 (the health check)`] : []),
+  ];
+  return [['fixed NodePorts', `${parts.join(', ')} on every node, from \`${EASTWEST_GATEWAY}-nodeport\` in \`mesh-config\`: point the load balancer or NAT in front at these; they survive re-creating the gateway`]];
 }
 
 const gatewayAddress = (c: Fleet['clusters'][number]): string => `${c.gateway.address ?? 'LB'}`;

@@ -19,6 +19,7 @@ export const SUPPORTED_ISTIO_VERSIONS = ['1.26.8'] as const;
 
 export function istioRules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void {
   const istio = istioOf(fleet);
+  eastWestNodePorts(fleet, raw, add, warn);
   if (istio.model === 'primary-remote') {
     // Several clusters may share a network (pod IPs reachable between them, no east-west hop):
     // Istio's "same network" primary-remote. Networks only have to be consistent, which they are by name.
@@ -97,6 +98,24 @@ function primaryRemoteRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void 
     if (primary.gateway.address === undefined) {
       add(at('primary'), ic.primary, `primary cluster ${primary.name} has no pinned gateway.address; this remote reaches its istiod (15012, 15017) through that address (global.remotePilotAddress)`,
         `pin ${primary.name}'s east-west gateway address: spec.clusters[${primary.index}].gateway.address, e.g. "203.0.113.10"`);
+    }
+  });
+}
+
+/** Fixed NodePorts of the east-west gateway: two ports of one Service cannot share one. */
+function eastWestNodePorts(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void {
+  fleet.clusters.forEach((c, i) => {
+    const { eastWestNodePort, eastWestStatusNodePort } = istioClusterOf(c);
+    if (eastWestNodePort === undefined && eastWestStatusNodePort === undefined) return;
+    if (!hasEastWestGateway(fleet, c)) {
+      for (const f of ['eastWestNodePort', 'eastWestStatusNodePort']) {
+        if (raw.spec.clusters[i]?.[f] !== undefined) warn(['spec', 'clusters', i, f], `is ignored: ${c.name} runs no east-west gateway`);
+      }
+      return;
+    }
+    if (eastWestNodePort !== undefined && eastWestNodePort === eastWestStatusNodePort) {
+      add(['spec', 'clusters', i, 'eastWestStatusNodePort'], eastWestStatusNodePort, `is eastWestNodePort too: 15021 and 15443 need a NodePort each`,
+        'give the status port its own NodePort, e.g. 30021 beside 30043');
     }
   });
 }

@@ -40,7 +40,13 @@ export const istioClusterSchema: Readonly<Record<string, JsonSchema>> = {
     type: 'integer',
     minimum: 30000,
     maximum: 32767,
-    description: 'use a NodePort from 30000 to 32767 that the NAT or load balancer in front forwards 15443/TCP to, e.g. 31443',
+    description: 'use a NodePort from 30000 to 32767 that the NAT or load balancer in front forwards 15443/TCP to, best from 30000-30085 (the band Kubernetes keeps for fixed NodePorts), e.g. 30043',
+  },
+  eastWestStatusNodePort: {
+    type: 'integer',
+    minimum: 30000,
+    maximum: 32767,
+    description: 'use a NodePort from 30000 to 32767 that the load balancer in front health-checks (the gateway\'s status port 15021), best from 30000-30085, e.g. 30021',
   },
   network: {
     type: 'string',

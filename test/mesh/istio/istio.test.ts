@@ -93,7 +93,19 @@ describe('eastWestNodePort', () => {
       selector: { istio: 'eastwestgateway' },
       ports: [{ name: 'tls', port: 15443, targetPort: 15443, nodePort: 31443, protocol: 'TCP' }],
     });
-    expect(pinned.has('manifests/kt-k2p/mesh-config/service-istio-eastwestgateway-nodeport.yaml')).toBe(false);
+    expect(pinned.has('manifests/ncloud-nks/mesh-config/service-istio-eastwestgateway-nodeport.yaml')).toBe(false);
+  });
+
+  it('with eastWestStatusNodePort, the status port 15021 (the load balancer\'s health check) is fixed on the same Service; the default fleet pins both for kt-k2p', () => {
+    const both = renderObjects(editFleet((d) => { d.setIn(['spec', 'clusters', 2, 'eastWestNodePort'], 30043); d.setIn(['spec', 'clusters', 2, 'eastWestStatusNodePort'], 30021); }));
+    expect(objectAt(both, 'manifests/nhn-nks/mesh-config/service-istio-eastwestgateway-nodeport.yaml').spec.ports).toEqual([
+      { name: 'status-port', port: 15021, targetPort: 15021, nodePort: 30021, protocol: 'TCP' },
+      { name: 'tls', port: 15443, targetPort: 15443, nodePort: 30043, protocol: 'TCP' },
+    ]);
+    const kt = objectAt(renderObjects(DEFAULT_FLEET), 'manifests/kt-k2p/mesh-config/service-istio-eastwestgateway-nodeport.yaml');
+    expect(kt.spec.ports.map((p: { port: number; nodePort: number }) => [p.port, p.nodePort])).toEqual([[15021, 30021], [15443, 30043]]);
+    expect(() => renderObjects(editFleet((d) => { d.setIn(['spec', 'clusters', 2, 'eastWestNodePort'], 30043); d.setIn(['spec', 'clusters', 2, 'eastWestStatusNodePort'], 30043); })))
+      .toThrow(/spec.clusters\[2\].eastWestStatusNodePort[\s\S]*is eastWestNodePort too/);
   });
 
   it('must be a NodePort', () => {

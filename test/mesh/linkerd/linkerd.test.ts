@@ -56,7 +56,7 @@ describe('the default fleet switched to mesh.type linkerd', () => {
     const { warnings } = loadFleetWithModules(linkerdFleet());
     const foreign = warnings.filter((w) => w.includes('fields of other mesh types'));
     expect(foreign).toHaveLength(1);
-    expect(foreign[0]).toContain('mesh type linkerd ignores spec.clusters[0].network, spec.clusters[1].network, spec.clusters[2].network');
+    expect(foreign[0]).toContain('mesh type linkerd ignores spec.clusters[0].eastWestNodePort, spec.clusters[0].eastWestStatusNodePort, spec.clusters[0].network, spec.clusters[1].network, spec.clusters[2].network');
     // Cilium's settings for Istio are the add-on's own warning.
     expect(warnings.filter((w) => !w.includes('fields of other mesh types'))).toEqual([expect.stringContaining('these settings configure Cilium for Istio; mesh type linkerd ignores them')]);
     const files = renderObjects(linkerdFleet());

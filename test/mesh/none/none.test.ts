@@ -30,7 +30,7 @@ describe('mesh type none', () => {
     const { warnings } = loadFleetWithModules(text);
     expect(warnings[0]).toMatch(/spec.clusters\[0\].network, spec.clusters\[1\].network, spec.clusters\[2\].network/);
     // no mesh, no gateway: the address kt-k2p announces is ignored, and said so (issue 21 item 9)
-    expect(warnings[0]).toMatch(/ignores spec.clusters\[0\].gateway, spec.clusters\[0\].network/);
+    expect(warnings[0]).toMatch(/ignores spec.clusters\[0\].gateway, spec.clusters\[0\].eastWestNodePort, spec.clusters\[0\].eastWestStatusNodePort, spec.clusters\[0\].network/);
     expect(warnings[1]).toMatch(/ignores them/);
     expect(renderObjects(text).size).toBeGreaterThan(10);
   });
