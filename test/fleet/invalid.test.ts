@@ -130,7 +130,7 @@ describe('invalid fleet.yaml', () => {
       [
         'fleet.yaml is not valid (1 problem):',
         '',
-        '  fleet.yaml:44:16  spec.clusters[1].network',
+        '  fleet.yaml:46:16  spec.clusters[1].network',
         '    value: "network1"',
         '    rule:  network must be unique across clusters; spec.clusters[0] has network "network1" already',
         '    fix:   give every cluster its own network (multi-primary on different networks), e.g. network1, network2, ...',

@@ -29,7 +29,7 @@ describe('pruneNotices (Flux)', () => {
   });
 
   it('a removed stage and a removed Helm release name the cluster, the object and the command', () => {
-    const noMetallb = editFleet((doc) => doc.setIn(['spec', 'clusters', 0, 'metallb', 'install'], false));
+    const noMetallb = editFleet((doc) => { doc.setIn(['spec', 'clusters', 0, 'metallb', 'install'], false); doc.setIn(['spec', 'clusters', 0, 'metallb', 'version'], '0.14.9'); });
     const n = notices(DEFAULT_FLEET, noMetallb);
     expect(n.some((x) => x.startsWith('Flux: on kt-k2p, HelmRelease metallb-system/metallb is removed: helm-controller uninstalls the release'))).toBe(true);
     const noSamples = editFleet((doc) => doc.setIn(['spec', 'samples', 'enabled'], false));
