@@ -332,6 +332,7 @@ export function pruneNotices(old: Tree, next: Tree, fleet: Fleet): string[] {
     old, new: next, removed, added,
     clustersLeft: [...clustersOf(old)].filter((c) => !now.has(c)).sort(),
     contextOf: (cluster) => fleet.clusters.find((c) => c.name === cluster)?.context,
+    chartOf: (chart, version) => pinnedCharts().find((c) => c.chart === chart && c.version === version),
   };
   return Object.values(ENGINES).flatMap((e) => e.pruneNotices(change));
 }

@@ -10,6 +10,7 @@ import type { Cluster, Fleet } from '../fleet/types';
 import type { KubeObject } from '../kube';
 import type { LocatedObject } from '../review/diff';
 import type { Tree } from '../review/tree';
+import type { ChartPin } from '../helm/chart';
 import type { StageName } from './stages';
 
 /** Fields of some objects (by group, kind and, optionally, name) that the cluster owns after an install. */
@@ -125,6 +126,22 @@ export interface DeliveryChange {
   readonly clustersLeft: readonly string[];
   /** A cluster's kubeconfig context when it is still in the fleet, for the commands. */
   contextOf(cluster: string): string | undefined;
+  /** What meshfleet knows of a chart it delivers (the CRDs its removal deletes); undefined for another chart. */
+  chartOf(chart: string, version: string): ChartPin | undefined;
+}
+
+/**
+ * What removing a chart's release also deletes: its CRDs that Helm does not keep, and every object
+ * of those kinds in the cluster. Engines add it to their removal notices.
+ */
+/** Whether removing the chart's release deletes CRDs (an unknown chart: it may). */
+export const losesCrds = (pin: ChartPin | undefined): boolean => pin === undefined || (pin.uninstallDeletes?.length ?? 0) > 0;
+
+export function crdLoss(pin: ChartPin | undefined, chart: string): string {
+  if (!pin) return `, and the CustomResourceDefinitions chart ${chart} renders as templates without helm.sh/resource-policy: keep, with every object of their kinds`;
+  const kinds = pin.uninstallDeletes ?? [];
+  if (kinds.length === 0) return '; any CRDs it has stay (crds/ folder, resource-policy keep, or made at run time)';
+  return `, including the CustomResourceDefinitions of ${kinds.join(', ')} (templates without helm.sh/resource-policy: keep): every ${kinds.length === 1 ? kinds[0] : 'object of those kinds'} in the cluster goes with them, whoever made it`;
 }
 
 export interface StageKustomization {

@@ -11,6 +11,14 @@ import { chartDefaults } from './keys';
 export interface ChartPin {
   readonly chart: string;
   readonly version: string;
+  /**
+   * Kinds of the CustomResourceDefinitions the chart renders as templates without
+   * `helm.sh/resource-policy: keep`, at meshfleet's values: uninstalling the release (Flux) or
+   * deleting its Application (Argo CD) deletes them, and with them every object of those kinds in
+   * the cluster, whoever made it. CRDs in crds/ or marked keep stay. test/helm/crds.test.ts checks
+   * this list against what Helm renders. @default none
+   */
+  readonly uninstallDeletes?: readonly string[];
 }
 
 export interface ChartInfo {

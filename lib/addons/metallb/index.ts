@@ -30,7 +30,8 @@ export const metallb: AddOn = {
   plan: addMetalLB,
   assignsGatewayAddress: (cluster) => metallbOf(cluster) !== undefined,
   pins: { 'MetalLB chart (default)': METALLB_DEFAULTS.metallbVersion },
-  charts: [{ chart: 'metallb', version: METALLB_DEFAULTS.metallbVersion }],
+  // Its CRDs are templates of a subchart, none marked keep.
+  charts: [{ chart: 'metallb', version: METALLB_DEFAULTS.metallbVersion, uninstallDeletes: ['BFDProfile', 'BGPAdvertisement', 'BGPPeer', 'Community', 'IPAddressPool', 'L2Advertisement', 'ServiceL2Status'] }],
   summary(cluster) {
     const m = metallbOf(cluster);
     if (!m) return undefined;

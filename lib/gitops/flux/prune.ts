@@ -8,7 +8,13 @@
 import { compareNames } from '../../fleet/defaults';
 import { objectsUnder, type LocatedObject } from '../../review/diff';
 import { shellFlag, shellWord } from '../../render/shell';
-import type { DeliveryChange } from '../types';
+import { crdLoss, losesCrds, type DeliveryChange } from '../types';
+
+/** The chart and version a HelmRelease installs (spec.chart.spec, or a chartRef's name). */
+function chartOfRelease(o: LocatedObject): { chart: string; version: string } {
+  const spec = ((o.object.spec ?? {}) as { chart?: { spec?: { chart?: string; version?: string } } }).chart?.spec ?? {};
+  return { chart: spec.chart ?? o.ref.name, version: spec.version ?? '' };
+}
 
 const isKustomization = (o: LocatedObject): boolean =>
   o.ref.stage === 'delivery' && o.ref.kind === 'Kustomization' && o.ref.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/');
@@ -65,7 +71,12 @@ export function fluxPruneNotices(change: DeliveryChange): string[] {
         renamed.push([o, successor]);
         continue;
       }
-      notes.push(`Flux: on ${cluster}, Kustomization ${o.ref.name} is removed: Flux deletes it and its prune deletes ${describeObjects(change, folder)}. ` +
+      // Its HelmReleases go with it: each is uninstalled, with the CRDs its chart does not keep.
+      const losses = change.removed.filter((r) => isHelmRelease(r) && r.ref.cluster === cluster && folder === `manifests/${r.ref.cluster}/${r.ref.stage}`)
+        .map((r) => ({ r, ...chartOfRelease(r) })).map(({ r, chart, version }) => ({ r, pin: change.chartOf(chart, version), chart }))
+        .filter(({ pin }) => losesCrds(pin))
+        .map(({ r, pin, chart }) => `HelmRelease ${r.ref.name} is uninstalled with it${crdLoss(pin, chart)}. `).join('');
+      notes.push(`Flux: on ${cluster}, Kustomization ${o.ref.name} is removed: Flux deletes it and its prune deletes ${describeObjects(change, folder)}. ${losses}` +
         `To keep them, \`flux ${ctx(change, cluster)} suspend kustomization ${shellWord(o.ref.name)}\` before you merge.`);
     }
     if (renamed.length > 0) {
@@ -81,7 +92,11 @@ export function fluxPruneNotices(change: DeliveryChange): string[] {
   for (const o of change.removed.filter(isHelmRelease)) {
     if (left.has(o.ref.cluster) || goneFolders.has(`manifests/${o.ref.cluster}/${o.ref.stage}`)) continue;
     if (change.added.some((a) => isHelmRelease(a) && a.ref.cluster === o.ref.cluster && a.ref.name === o.ref.name && a.ref.namespace === o.ref.namespace)) continue;
-    notes.push(`Flux: on ${o.ref.cluster}, HelmRelease ${o.ref.namespace ?? 'default'}/${o.ref.name} is removed: helm-controller uninstalls the release, deleting what its chart installed (CRDs excepted).`);
+    const { chart, version } = chartOfRelease(o);
+    const pin = change.chartOf(chart, version);
+    const loses = losesCrds(pin);
+    notes.push(`Flux: on ${o.ref.cluster}, HelmRelease ${o.ref.namespace ?? 'default'}/${o.ref.name} is removed: helm-controller uninstalls the release, deleting what its chart installed${crdLoss(pin, chart)}.` +
+      (loses ? ` To keep all of it, \`flux ${ctx(change, o.ref.cluster)} suspend helmrelease -n ${shellWord(o.ref.namespace ?? 'default')} ${shellWord(o.ref.name)}\` before you merge: a suspended HelmRelease is deleted without uninstalling, and the objects stay for you to remove.` : ''));
   }
   return notes;
 }

@@ -47,5 +47,6 @@ export const istio: MeshModule = {
   },
   readme: istioReadme,
   pins: { 'Istio (charts base, istiod, gateway)': SUPPORTED_ISTIO_VERSIONS.join(', ') },
-  charts: SUPPORTED_ISTIO_VERSIONS.flatMap((version) => ['base', 'istiod', 'gateway'].map((chart) => ({ chart, version }))),
+  // base marks every CRD keep but WorkloadGroup's.
+  charts: SUPPORTED_ISTIO_VERSIONS.flatMap((version) => ['base', 'istiod', 'gateway'].map((chart) => ({ chart, version, ...(chart === 'base' ? { uninstallDeletes: ['WorkloadGroup'] } : {}) }))),
 };

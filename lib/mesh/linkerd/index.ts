@@ -21,8 +21,13 @@ export const linkerd: MeshModule = {
   gatewayServiceType: true,
   pins: { 'Linkerd (charts linkerd-crds, -control-plane, -multicluster)': Object.entries(LINKERD_RELEASES).map(([v, r]) => `${v} = ${r.edge}, charts ${r.chart}`).join('; ') },
   charts: [
-    ...Object.values(LINKERD_RELEASES).flatMap((r) => ['linkerd-crds', 'linkerd-control-plane', 'linkerd-multicluster'].map((chart) => ({ chart, version: r.chart }))),
-    { chart: LINKERD_SMI.chart, version: LINKERD_SMI.version },
+    ...Object.values(LINKERD_RELEASES).flatMap((r) => [
+      // The Gateway API CRDs it installs are marked keep; Linkerd's own are not.
+      { chart: 'linkerd-crds', version: r.chart, uninstallDeletes: ['AuthorizationPolicy', 'EgressNetwork', 'ExternalWorkload', 'HTTPLocalRateLimitPolicy', 'HTTPRoute', 'MeshTLSAuthentication', 'NetworkAuthentication', 'Server', 'ServerAuthorization', 'ServiceProfile'] },
+      { chart: 'linkerd-control-plane', version: r.chart },
+      { chart: 'linkerd-multicluster', version: r.chart, uninstallDeletes: ['Link'] },
+    ]),
+    { chart: LINKERD_SMI.chart, version: LINKERD_SMI.version, uninstallDeletes: ['TrafficSplit'] },
   ],
   schema: linkerdSchema,
   clusterSchema: {},
