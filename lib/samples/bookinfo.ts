@@ -27,7 +27,7 @@ export function addBookinfo(plan: ClusterPlan, placement: BookinfoPlacement, nam
     metadata: { name: SAMPLE_NAMESPACE, ...(Object.keys(namespaceLabels).length > 0 ? { labels: namespaceLabels } : {}) },
   });
   new ReviewsService(apps, 'reviews');
-  for (const version of placement.reviews) new ReviewsDeployment(apps, `reviews-${version}`, version);
+  for (const version of placement.reviews) new ReviewsDeployment(apps, `reviews-${version}`, version, plan.cluster.name);
   if (placement.sleep) new Sleep(apps, 'sleep');
 }
 
@@ -46,7 +46,8 @@ export class ReviewsService extends Construct {
 }
 
 export class ReviewsDeployment extends Construct {
-  constructor(scope: Construct, id: string, version: ReviewsVersion) {
+  /** `cluster` goes into CLUSTER_NAME, which reviews prints beside its pod name ("clustername"). */
+  constructor(scope: Construct, id: string, version: ReviewsVersion, cluster: string) {
     super(scope, id);
     const labels = { app: 'reviews', version };
     sampleDeployment(this, 'Resource', `reviews-${version}`, labels, true, {
@@ -55,7 +56,7 @@ export class ReviewsDeployment extends Construct {
         name: 'reviews',
         image: `docker.io/istio/examples-bookinfo-reviews-${version}:${BOOKINFO_TAG}`,
         imagePullPolicy: 'IfNotPresent',
-        env: [{ name: 'LOG_DIR', value: '/tmp/logs' }],
+        env: [{ name: 'LOG_DIR', value: '/tmp/logs' }, { name: 'CLUSTER_NAME', value: cluster }],
         ports: [{ containerPort: 9080 }],
         volumeMounts: [
           { name: 'tmp', mountPath: '/tmp' },

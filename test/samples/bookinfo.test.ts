@@ -1,5 +1,6 @@
 /** Sample app placement (seed 000 §4) and its overrides. */
 import { describe, expect, it } from 'vitest';
+import { loadFleet, renderFleet } from '../../lib/pipeline';
 import { DEFAULT_FLEET, editFleet, objectAt, renderObjects } from '../helpers';
 
 const apps = (files: Map<string, Record<string, any>[]>, cluster: string): string[] =>
@@ -13,6 +14,19 @@ describe('sample apps', () => {
     expect(apps(files, 'ncloud-nks')).toEqual(['deployment-reviews-v2.yaml', ...common].sort());
     expect(apps(files, 'nhn-nks')).toEqual(['deployment-reviews-v3.yaml', 'deployment-sleep.yaml', ...common, 'service-sleep.yaml', 'serviceaccount-sleep.yaml'].sort());
     expect(objectAt(files, 'manifests/kt-k2p/apps/namespace-sample.yaml').metadata.labels).toEqual({ 'istio-injection': 'enabled' });
+  });
+
+  it('the check tells the versions apart by what reviews prints: its pod and cluster, not stars no ratings service can give (issue 20 item 7)', () => {
+    const files = renderObjects(DEFAULT_FLEET);
+    for (const [cluster, version] of [['kt-k2p', 'v1'], ['ncloud-nks', 'v2'], ['nhn-nks', 'v3']]) {
+      const reviews = objectAt(files, `manifests/${cluster}/apps/deployment-reviews-${version}.yaml`).spec.template.spec.containers[0];
+      expect(reviews.env, cluster).toContainEqual({ name: 'CLUSTER_NAME', value: cluster });
+    }
+    expect([...files.keys()].some((p) => p.includes('ratings'))).toBe(false);
+    const readme = renderFleet(loadFleet(DEFAULT_FLEET), { repoPath: 'dist' }).files.get('README.md')!;
+    expect(readme).not.toMatch(/black stars, v3: red stars\)/);
+    expect(readme).toContain(`curl -sS reviews.sample:9080/reviews/1 | grep -o '"podname": "[^"]*","clustername": "[^"]*"'`);
+    expect(readme).toContain('"rating": {"error": "Ratings service is currently unavailable"}');
   });
 
   it('cycles v1, v2, v3 for more clusters', () => {

@@ -10,6 +10,17 @@ import { CILIUM_HELM_REPOSITORY, CILIUM_NAMESPACE, CILIUM_RELEASE, peerOf, type 
 
 const endpoint = (p: MeshPeer): string => `${p.address ?? p.ips!.join(', ')} port ${p.port}`;
 
+/**
+ * Which userlist pods answer a curltest pod under each `service.cilium.io/affinity` (Cilium's
+ * service affinity: `local` and `remote` prefer one side's backends and use the other side's only
+ * when the preferred ones have none healthy; `none` balances over all).
+ */
+const AFFINITY_ANSWERS = {
+  none: 'the answers come from the userlist pods of every cluster, round robin.',
+  local: 'the answers come from the userlist pods of the caller\'s own cluster only; the other clusters\' pods answer only when it has no healthy one (scale its userlist to 0 to see the failover).',
+  remote: 'the answers come from the userlist pods of the other clusters only; the caller\'s own pods answer only when no other cluster has a healthy one.',
+} as const;
+
 export const ciliumReadme: MeshReadme = {
   summary(fleet) {
     return `Cilium ${ciliumOf(fleet).version} ClusterMesh (Cilium as every cluster's CNI, one shared Cilium CA)`;
@@ -103,8 +114,8 @@ export const ciliumReadme: MeshReadme = {
         '```',
         '',
       ] : []),
-      `Then, with \`spec.samples.enabled\`, call the global Service from a curltest pod; the answers come from the userlist pods of every cluster ` +
-        `(affinity \`${cilium.affinity}\`), and the service list shows which backends each cluster prefers:`,
+      `Then, with \`spec.samples.enabled\`, call the global Service from a curltest pod (affinity \`${cilium.affinity}\`): ${AFFINITY_ANSWERS[cilium.affinity]} ` +
+        'The service list shows which backends each cluster prefers:',
       '',
       '```sh',
       ...fleet.clusters.filter((c) => ciliumClusterOf(c).samples.curl).map((c) =>

@@ -113,6 +113,13 @@ describe('the userlist sample (seed 003 §4)', () => {
     }
   });
 
+  it('dist/README says which pods answer under each affinity: with local, the other clusters\' only on failover (issue 20 item 7)', () => {
+    const readme = (affinity: string): string => renderFleet(loadFleet(edit((d) => d.setIn(['spec', 'samples', 'affinity'], affinity))), { repoPath: 'dist' }).files.get('README.md')!;
+    expect(readme('local')).toContain('(affinity `local`): the answers come from the userlist pods of the caller\'s own cluster only; the other clusters\' pods answer only when it has no healthy one');
+    expect(readme('remote')).toContain('(affinity `remote`): the answers come from the userlist pods of the other clusters only');
+    expect(readme('none')).toContain('(affinity `none`): the answers come from the userlist pods of every cluster, round robin.');
+  });
+
   it('takes the affinity from spec.samples.affinity and the placement per cluster', () => {
     const text = edit((d) => {
       d.setIn(['spec', 'samples', 'affinity'], 'remote');
