@@ -6,33 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FleetError } from '../../lib/errors';
-import { releaseRef } from '../../lib/helm/template';
-import { loadFleet, loadFleetWithModules } from '../../lib/pipeline';
-import type { KubeObject } from '../../lib/render/validate';
+import { loadFleetWithModules } from '../../lib/pipeline';
 import { editFleet, hasHelm, objectAt, renderObjects, ROOT } from '../helpers';
-import { CHARTS, helmTemplate, parseManifests } from '../helm/harness';
+import { CHARTS } from '../helm/harness';
+import { problemsOf, renderedServices } from './gateway';
 
 export const ALL_OPTIONS = readFileSync(join(ROOT, 'examples', 'istio-all-options.yaml'), 'utf8');
 export const LINKERD = readFileSync(join(ROOT, 'examples', 'linkerd-kpaas.yaml'), 'utf8');
-
-/** The Services `helm template` renders for a HelmRelease of a rendered fleet. */
-export async function renderedServices(files: Map<string, Record<string, any>[]>, path: string): Promise<KubeObject[]> {
-  const ref = releaseRef(objectAt(files, path) as KubeObject);
-  const result = await helmTemplate(ref, join(CHARTS, `${ref.chart}-${ref.version}`));
-  expect(result.code, result.stderr).toBe(0);
-  return parseManifests(result.stdout).filter((o) => o.kind === 'Service');
-}
-
-function problemsOf(text: string): string {
-  try {
-    loadFleet(text);
-  } catch (e) {
-    if (e instanceof FleetError) return e.message;
-    throw e;
-  }
-  return '';
-}
 
 describe.skipIf(!hasHelm || !existsSync(CHARTS))('gateway.serviceType, rendered by the pinned charts', () => {
   it('Istio: the plain cluster (no LoadBalancer implementation, a NAT in front) gets a NodePort east-west Service; the others LoadBalancer', async () => {

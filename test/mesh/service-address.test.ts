@@ -6,12 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FleetError } from '../../lib/errors';
-import { releaseRef } from '../../lib/helm/template';
-import { loadFleet } from '../../lib/pipeline';
-import type { KubeObject } from '../../lib/render/validate';
 import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, renderObjects, ROOT } from '../helpers';
-import { CHARTS, helmTemplate, parseManifests } from '../helm/harness';
+import { CHARTS } from '../helm/harness';
+import { problemsOf, renderedServices } from './gateway';
 
 const LINKERD = readFileSync(join(ROOT, 'examples', 'linkerd-kpaas.yaml'), 'utf8');
 
@@ -19,22 +16,7 @@ const CILIUM = readFileSync(join(ROOT, 'examples', 'cilium-clustermesh.yaml'), '
 const NO_MESH = readFileSync(join(ROOT, 'examples', 'no-mesh.yaml'), 'utf8');
 const SKIP = !hasHelm ? 'helm is not installed' : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
 
-async function renderedServices(files: Map<string, Record<string, any>[]>, path: string): Promise<KubeObject[]> {
-  const ref = releaseRef(objectAt(files, path) as KubeObject);
-  const result = await helmTemplate(ref, join(CHARTS, `${ref.chart}-${ref.version}`));
-  expect(result.code, result.stderr).toBe(0);
-  return parseManifests(result.stdout).filter((o) => o.kind === 'Service');
-}
 
-function problemsOf(text: string): string {
-  try {
-    loadFleet(text);
-  } catch (e) {
-    if (e instanceof FleetError) return e.message;
-    throw e;
-  }
-  return '';
-}
 
 /** kt-k2p's Service asks MetalLB for a private address; the others dial a floating IP in front of it. */
 const FLOATING = editFleet((d) => {
