@@ -131,8 +131,8 @@ export interface DeliveryChange {
 }
 
 /**
- * What removing a chart's release also deletes: its CRDs that Helm does not keep, and every object
- * of those kinds in the cluster. Engines add it to their removal notices.
+ * What uninstalling a chart's release (Helm, as Flux's helm-controller does) also deletes: its CRDs
+ * that Helm does not keep, and every object of those kinds in the cluster.
  */
 /** Whether removing the chart's release deletes CRDs (an unknown chart: it may). */
 export const losesCrds = (pin: ChartPin | undefined): boolean => pin === undefined || (pin.uninstallDeletes?.length ?? 0) > 0;

@@ -13,9 +13,9 @@ export interface ChartPin {
   readonly version: string;
   /**
    * Kinds of the CustomResourceDefinitions the chart renders as templates without
-   * `helm.sh/resource-policy: keep`, at meshfleet's values: uninstalling the release (Flux) or
-   * deleting its Application (Argo CD) deletes them, and with them every object of those kinds in
-   * the cluster, whoever made it. CRDs in crds/ or marked keep stay. test/helm/crds.test.ts checks
+   * `helm.sh/resource-policy: keep`, at meshfleet's values: uninstalling the release (Flux's
+   * helm-controller) deletes them, and with them every object of those kinds in the cluster, whoever
+   * made it. Argo CD never deletes CRDs with an Application; its notice says they stay. CRDs in crds/ or marked keep stay. test/helm/crds.test.ts checks
    * this list against what Helm renders. @default none
    */
   readonly uninstallDeletes?: readonly string[];

@@ -43,7 +43,7 @@ describe('the CRDs a release\'s removal deletes', () => {
     expect(present.filter((p) => !checked.has(p))).toEqual([]);
   }, 300_000);
 
-  it('a removed MetalLB release says its IPAddressPools and L2Advertisements go with its CRDs, and how to keep them (Flux)', () => {
+  it('a removed MetalLB release says its IPAddressPools and L2Advertisements go with its CRDs under Flux, and how to keep them; under Argo CD the CRDs stay', () => {
     const before = editFleet((d) => d.setIn(['spec', 'clusters', 0, 'metallb', 'version'], '0.14.9'));
     const after = editFleet((d) => d.setIn(['spec', 'clusters', 0, 'metallb', 'install'], false), before);
     const tree = (t: string): Map<string, string> => renderFleet(loadFleet(t), { repoPath: 'dist' }).files;
@@ -53,10 +53,11 @@ describe('the CRDs a release\'s removal deletes', () => {
     expect(metallb).toContain('every object of those kinds in the cluster goes with them, whoever made it');
     expect(metallb).toContain('`flux --context=kt suspend helmrelease -n metallb-system metallb` before you merge');
     expect(metallb).not.toContain('CRDs excepted');
-    // Argo CD: the Application's cascade deletes the same CRDs.
+    // Argo CD: the Application's cascade leaves CRDs (Argo CD does not track them), and says so.
     const argo = (t: string): string => editFleet((d) => d.setIn(['spec', 'gitops', 'engine'], 'argocd'), t);
     const argoNotes = pruneNotices(tree(argo(before)), tree(argo(after)), loadFleet(argo(after)));
-    expect(argoNotes.find((n) => n.includes('Application kt-k2p-infrastructure-metallb is removed'))).toContain('including the CustomResourceDefinitions of BFDProfile');
+    expect(argoNotes.find((n) => n.includes('Application kt-k2p-infrastructure-metallb is removed')))
+      .toContain('deletes everything it deployed except its CustomResourceDefinitions (BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement, ServiceL2Status): Argo CD never deletes a CRD');
     // A chart whose CRDs all stay says so.
     const noMetricsServer = editFleet((d) => d.deleteIn(['spec', 'clusters', 0, 'metricsServer']), before);
     const ms = pruneNotices(tree(before), tree(noMetricsServer), loadFleet(noMetricsServer)).find((n) => n.includes('metrics-server is removed'));

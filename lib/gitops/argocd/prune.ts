@@ -8,7 +8,7 @@
  */
 import type { LocatedObject } from '../../review/diff';
 import { shellWord } from '../../render/shell';
-import { crdLoss, type DeliveryChange } from '../types';
+import type { DeliveryChange } from '../types';
 
 const FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 const isApplication = (o: LocatedObject): boolean => o.ref.kind === 'Application' && o.ref.apiVersion.startsWith('argoproj.io/');
@@ -27,9 +27,11 @@ export function argocdPruneNotices(change: DeliveryChange): string[] {
       `Then \`argocd cluster rm ${shellWord(cluster)}\`.`);
   }
   for (const o of change.removed.filter((a) => isApplication(a) && a.ref.stage === 'delivery' && cascades(a) && !left.has(a.ref.cluster))) {
-    // A chart's Application deploys its CRDs too: the cascade deletes those Helm does not keep (Argo CD honours resource-policy keep).
+    // Argo CD never deletes a CRD (it does not track them): unlike a Helm uninstall, the cascade
+    // leaves a chart's CRDs, and with them the objects of those kinds it did not deploy.
     const source = ((o.object.spec ?? {}) as { source?: { chart?: string; targetRevision?: string } }).source ?? {};
-    const crds = source.chart ? crdLoss(change.chartOf(source.chart, source.targetRevision ?? ''), source.chart) : '';
+    const kinds = source.chart ? change.chartOf(source.chart, source.targetRevision ?? '')?.uninstallDeletes ?? [] : [];
+    const crds = kinds.length > 0 ? ` except its CustomResourceDefinitions (${kinds.join(', ')}): Argo CD never deletes a CRD, so objects of those kinds it did not deploy stay` : '';
     notes.push(`Argo CD: on ${o.ref.cluster}, Application ${o.ref.name} is removed: the root Application ${o.ref.cluster} prunes it, and its ${FINALIZER} deletes everything it deployed${crds}. ` +
       `To keep them, drop the finalizer before you merge: \`kubectl -n argocd patch application ${shellWord(o.ref.name)} --type=json -p='[{"op":"remove","path":"/metadata/finalizers"}]'\`.`);
   }
