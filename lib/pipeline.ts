@@ -164,10 +164,8 @@ export function check(fleet: Fleet, loaded: Loaded): string[] {
   coreRules(fleet, loaded.raw, add, !loaded.modules.mesh.noGateway);
   loaded.modules.mesh.rules(fleet, loaded.raw, add, warn);
   for (const addon of loaded.modules.addons) addon.rules(fleet, loaded.raw, add, warn);
-  // A pinned address nothing here assigns must be forwarded by something in front (a NAT, a cloud
-  // LB); said once per field, unless a module already warned about it (e.g. an unused address).
+  // Only an add-on (MetalLB) gives a Service the address it asks for; a cloud load balancer picks its own.
   if (!loaded.modules.mesh.noGateway) {
-    // Only MetalLB gives a Service the address it asks for; a cloud load balancer picks its own.
     fleet.clusters.forEach((c, i) => {
       const asked = loaded.raw.spec.clusters[i]?.gateway?.serviceAddress;
       if (asked === undefined || c.gateway.serviceType === 'NodePort' || loaded.modules.addons.some((a) => a.assignsGatewayAddress?.(c))) return;
@@ -175,6 +173,8 @@ export function check(fleet: Fleet, loaded: Loaded): string[] {
         'add a metallb block whose pool holds the address, or remove gateway.serviceAddress where a cloud load balancer gives the Service its address');
     });
   }
+  // A pinned address nothing here assigns must be forwarded by something in front (a NAT, a cloud
+  // LB); said once per field, unless a module already warned about it (e.g. an unused address).
   if (loaded.modules.mesh.type !== 'none') {
     fleet.clusters.forEach((c, i) => {
       const path = ['spec', 'clusters', i, 'gateway', 'address'];
@@ -328,11 +328,12 @@ export function pruneNotices(old: Tree, next: Tree, fleet: Fleet): string[] {
   const clustersOf = (tree: Tree): Set<string> => new Set([...tree.keys()].map((p) => locate(p).cluster).filter((c) => c !== '(fleet)'));
   const now = clustersOf(next);
   const { removed, added } = objectChanges(old, next);
+  const pins = pinnedCharts();
   const change: DeliveryChange = {
     old, new: next, removed, added,
     clustersLeft: [...clustersOf(old)].filter((c) => !now.has(c)).sort(),
     contextOf: (cluster) => fleet.clusters.find((c) => c.name === cluster)?.context,
-    chartOf: (chart, version) => pinnedCharts().find((c) => c.chart === chart && c.version === version),
+    chartOf: (chart, version) => pins.find((c) => c.chart === chart && c.version === version),
   };
   return Object.values(ENGINES).flatMap((e) => e.pruneNotices(change));
 }

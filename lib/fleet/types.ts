@@ -44,6 +44,13 @@ export interface Secrets {
   readonly operators: readonly string[];
 }
 
+/**
+ * Whether the other clusters dial an address (a floating IP, a NAT) that something in front forwards
+ * to another one, the one the gateway's Service asks for.
+ */
+export const isForwarded = (gateway: Gateway): boolean =>
+  gateway.address !== undefined && gateway.serviceAddress !== undefined && gateway.address !== gateway.serviceAddress;
+
 /** Cluster.network where the mesh puts every cluster on one network. */
 export const SHARED_NETWORK = '';
 

@@ -7,28 +7,10 @@
 import type { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Cluster, Fleet } from '../fleet/types';
-import type { KubeObject } from '../kube';
+import type { KubeObject, RuntimeField } from '../kube';
 import type { LocatedObject } from '../review/diff';
 import type { Tree } from '../review/tree';
-import type { ChartPin } from '../helm/chart';
 import type { StageName } from './stages';
-
-/** Fields of some objects (by group, kind and, optionally, name) that the cluster owns after an install. */
-export interface RuntimeField {
-  readonly group: string;
-  readonly kind: string;
-  readonly name?: string;
-  /** JSON pointers (`/data`) or jq path expressions (`.webhooks[]?.clientConfig.caBundle`). */
-  readonly jsonPointers?: readonly string[];
-  readonly jqPathExpressions?: readonly string[];
-}
-
-/** The webhook fields a controller patches after install: its caBundle (and, for Istio's validator, failurePolicy). */
-export const WEBHOOK_CA_BUNDLE = {
-  validating: { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
-  mutating: { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
-  crdConversion: { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', jsonPointers: ['/spec/conversion/webhook/clientConfig/caBundle'] },
-} as const satisfies Record<string, RuntimeField>;
 
 /** A Helm chart to install, as features ask for it. */
 export interface HelmInstall {
@@ -127,17 +109,23 @@ export interface DeliveryChange {
   /** A cluster's kubeconfig context when it is still in the fleet, for the commands. */
   contextOf(cluster: string): string | undefined;
   /** What meshfleet knows of a chart it delivers (the CRDs its removal deletes); undefined for another chart. */
-  chartOf(chart: string, version: string): ChartPin | undefined;
+  chartOf(chart: string, version: string): ChartFacts | undefined;
 }
+
+/** What a removal notice reads of a chart meshfleet delivers (a ChartPin, lib/helm/chart.ts). */
+export interface ChartFacts {
+  /** Kinds of the CRDs a Helm uninstall of the chart deletes. */
+  readonly uninstallDeletes?: readonly string[];
+}
+
+/** Whether uninstalling the chart's release deletes CRDs (an unknown chart: it may). */
+export const losesCrds = (pin: ChartFacts | undefined): boolean => pin === undefined || (pin.uninstallDeletes?.length ?? 0) > 0;
 
 /**
  * What uninstalling a chart's release (Helm, as Flux's helm-controller does) also deletes: its CRDs
  * that Helm does not keep, and every object of those kinds in the cluster.
  */
-/** Whether removing the chart's release deletes CRDs (an unknown chart: it may). */
-export const losesCrds = (pin: ChartPin | undefined): boolean => pin === undefined || (pin.uninstallDeletes?.length ?? 0) > 0;
-
-export function crdLoss(pin: ChartPin | undefined, chart: string): string {
+export function crdLoss(pin: ChartFacts | undefined, chart: string): string {
   if (!pin) return `, and the CustomResourceDefinitions chart ${chart} renders as templates without helm.sh/resource-policy: keep, with every object of their kinds`;
   const kinds = pin.uninstallDeletes ?? [];
   if (kinds.length === 0) return '; any CRDs it has stay (crds/ folder, resource-policy keep, or made at run time)';

@@ -15,8 +15,8 @@ export interface ChartPin {
    * Kinds of the CustomResourceDefinitions the chart renders as templates without
    * `helm.sh/resource-policy: keep`, at meshfleet's values: uninstalling the release (Flux's
    * helm-controller) deletes them, and with them every object of those kinds in the cluster, whoever
-   * made it. Argo CD never deletes CRDs with an Application; its notice says they stay. CRDs in crds/ or marked keep stay. test/helm/crds.test.ts checks
-   * this list against what Helm renders. @default none
+   * made it; CRDs in crds/ or marked keep stay. Argo CD never deletes CRDs with an Application.
+   * test/helm/crds.test.ts checks this list against what Helm renders. @default none
    */
   readonly uninstallDeletes?: readonly string[];
 }

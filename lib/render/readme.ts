@@ -4,7 +4,7 @@
  * sections and the firewall, the GitOps engine the bootstrap, and each add-on its phrase.
  */
 import type { AddOn } from '../addons/types';
-import type { Cluster, Fleet } from '../fleet/types';
+import { isForwarded, type Cluster, type Fleet } from '../fleet/types';
 import { STAGES } from '../gitops/stages';
 import type { GitOpsEngine } from '../gitops/types';
 import type { MeshModule } from '../mesh/types';
@@ -88,7 +88,7 @@ export function renderReadme(input: ReadmeInput): string {
  * between them is the operator's, before anything dials it (seed 004 §3.5).
  */
 function forwarding(fleet: Fleet): string[] {
-  const forwarded = fleet.clusters.filter((c) => c.gateway.address !== undefined && c.gateway.serviceAddress !== undefined && c.gateway.address !== c.gateway.serviceAddress);
+  const forwarded = fleet.clusters.filter((c) => isForwarded(c.gateway));
   if (forwarded.length === 0) return [];
   return [
     '## Forward the gateway addresses',

@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadFleet } from '../../lib/pipeline';
-import type { Cluster, Fleet } from '../../lib/fleet/types';
+import { isForwarded, type Cluster, type Fleet } from '../../lib/fleet/types';
 import { alsoDeclaredPaths, freeFormPaths } from '../../lib/helm/free-form';
 import { undeclaredKeys } from '../../lib/helm/keys';
 import { metallbOf } from '../../lib/addons/metallb/defaults';
@@ -116,8 +116,7 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
       // A primary's remotes reach istiod's xDS/CA and webhook ports through it.
       if (remotesOf(fleet, cluster).length > 0) expect(ports, 'east-west gateway of a primary with remotes exposes istiod').toEqual(expect.arrayContaining([15012, 15017]));
       // istiod announces every Service so labelled at its LoadBalancer address: not where peers dial another one.
-      const forwarded = cluster.gateway.address !== undefined && cluster.gateway.serviceAddress !== undefined && cluster.gateway.address !== cluster.gateway.serviceAddress;
-      expect(svc.metadata.labels?.['topology.istio.io/network'], 'east-west gateway Service network label').toBe(forwarded ? undefined : istioClusterOf(cluster).network);
+      expect(svc.metadata.labels?.['topology.istio.io/network'], 'east-west gateway Service network label').toBe(isForwarded(cluster.gateway) ? undefined : istioClusterOf(cluster).network);
       const annotations = (svc.metadata.annotations ?? {}) as Record<string, string>;
       const metallbKeys = Object.keys(annotations).filter((k) => k.endsWith('/loadBalancerIPs'));
       const metallb = metallbOf(cluster);

@@ -15,7 +15,7 @@ import type { AddOn } from '../types';
 import { METALLB_DEFAULTS, metallbOf, resolveMetalLB, type MetalLB } from './defaults';
 import { metallbRules } from './rules';
 import { metallbSchema } from './schema';
-import { WEBHOOK_CA_BUNDLE } from '../../gitops/types';
+import { WEBHOOK_CA_BUNDLE } from '../../kube';
 
 export const METALLB_NAMESPACE = 'metallb-system';
 /** The pool's name where the mesh runs no cross-cluster gateway (mesh type none). */
@@ -56,7 +56,7 @@ function addMetalLB(plan: ClusterPlan): void {
     plan.helmChart('infrastructure', {
       name: 'metallb', namespace: METALLB_NAMESPACE, repository: { name: 'metallb', url: METALLB_CHARTS }, chart: 'metallb', version: settings.version,
       // MetalLB's cert rotator patches the caBundle of its webhook and of its CRDs' conversion webhook.
-      runtimeFields: [{ ...WEBHOOK_CA_BUNDLE.validating }, { ...WEBHOOK_CA_BUNDLE.crdConversion }],
+      runtimeFields: [WEBHOOK_CA_BUNDLE.validating, WEBHOOK_CA_BUNDLE.crdConversion],
     });
   }
   // Named after the gateway it serves (istio-eastwest, linkerd-gateway, clustermesh-apiserver);

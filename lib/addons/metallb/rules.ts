@@ -7,7 +7,7 @@ import { formatPath, type AddProblem, type Segment } from '../../fleet/parse';
 import type { Fleet, RawFleet } from '../../fleet/types';
 import { compareVersions } from '../../fleet/semver';
 import { contains, overlaps, parseRange, type IpRange } from '../../net/ip';
-import { metallbOf } from './defaults';
+import { metallbOf, type RawMetalLB } from './defaults';
 
 /** Address blocks a pool must never include (0.0.0.0/0 includes them all). */
 const RESERVED = ([
@@ -27,7 +27,7 @@ export function metallbRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void
     const metallb = metallbOf(c);
     if (!metallb) return;
     const ranges: IpRange[] = [];
-    const rawMetallb = (raw.spec.clusters[i]?.metallb ?? {}) as { install?: boolean; version?: string; existingPool?: string; announce?: string };
+    const rawMetallb = (raw.spec.clusters[i]?.metallb ?? {}) as Partial<RawMetalLB>;
     const at = (field: string): Segment[] => ['spec', 'clusters', i, 'metallb', field];
     if (!metallb.install && rawMetallb.version === undefined) {
       add(['spec', 'clusters', i, 'metallb'], undefined,
@@ -43,7 +43,7 @@ export function metallbRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void
         'set install: false where the cluster runs MetalLB with that pool, or remove existingPool and let meshfleet write the pool');
     }
     for (const field of ['announce', 'autoAssign', 'avoidBuggyIPs'] as const) {
-      const value = (rawMetallb as Record<string, unknown>)[field];
+      const value = rawMetallb[field];
       if (rawMetallb.existingPool === undefined || value === undefined) continue;
       add(at(field), value, 'has no effect with existingPool: that pool and its advertisements are the cluster\'s own, and meshfleet writes neither',
         `remove ${field}, or remove existingPool and let meshfleet write the pool${field === 'announce' ? ' and its L2Advertisement' : ''}`);

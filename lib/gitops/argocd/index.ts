@@ -25,11 +25,11 @@
  */
 import { Chart, type App } from 'cdk8s';
 import { Application, type ApplicationSpec, type ApplicationSpecIgnoreDifferences } from '../../../imports/argocd-application-argoproj.io';
-import type { KubeObject } from '../../kube';
+import type { KubeObject, RuntimeField } from '../../kube';
 import { STAGES, type StageName } from '../stages';
 import { shellWord } from '../../render/shell';
 import { argocdPruneNotices } from './prune';
-import type { DeliveryInput, GitOpsEngine, HelmInstall, RuntimeField, StageKustomization } from '../types';
+import type { DeliveryInput, GitOpsEngine, HelmInstall, StageKustomization } from '../types';
 
 /** The namespace Argo CD runs in on the hub, and the project its Applications belong to. */
 export const ARGOCD_NAMESPACE = 'argocd';

@@ -73,9 +73,11 @@ export function fluxPruneNotices(change: DeliveryChange): string[] {
       }
       // Its HelmReleases go with it: each is uninstalled, with the CRDs its chart does not keep.
       const losses = change.removed.filter((r) => isHelmRelease(r) && r.ref.cluster === cluster && folder === `manifests/${r.ref.cluster}/${r.ref.stage}`)
-        .map((r) => ({ r, ...chartOfRelease(r) })).map(({ r, chart, version }) => ({ r, pin: change.chartOf(chart, version), chart }))
-        .filter(({ pin }) => losesCrds(pin))
-        .map(({ r, pin, chart }) => `HelmRelease ${r.ref.name} is uninstalled with it${crdLoss(pin, chart)}. `).join('');
+        .map((r) => {
+          const { chart, version } = chartOfRelease(r);
+          const pin = change.chartOf(chart, version);
+          return losesCrds(pin) ? `HelmRelease ${r.ref.name} is uninstalled with it${crdLoss(pin, chart)}. ` : '';
+        }).join('');
       notes.push(`Flux: on ${cluster}, Kustomization ${o.ref.name} is removed: Flux deletes it and its prune deletes ${describeObjects(change, folder)}. ${losses}` +
         `To keep them, \`flux ${ctx(change, cluster)} suspend kustomization ${shellWord(o.ref.name)}\` before you merge.`);
     }

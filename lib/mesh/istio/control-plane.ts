@@ -10,7 +10,8 @@ import { Construct } from 'constructs';
 import { IntOrString, KubeNamespace, KubeService } from '../../../imports/k8s';
 import { Gateway, GatewaySpecServersTlsMode, VirtualService } from '../../../imports/istio-networking.istio.io';
 import type { StageName } from '../../gitops/stages';
-import { WEBHOOK_CA_BUNDLE, type RuntimeField } from '../../gitops/types';
+import { WEBHOOK_CA_BUNDLE, type RuntimeField } from '../../kube';
+import { isForwarded } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
 import { hasEastWestGateway, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import {
@@ -25,6 +26,7 @@ import {
   ISTIOD_XDS_PORT,
   NETWORK_LABEL,
   remoteIstiodValues,
+  STATUS_PORT,
 } from './values';
 
 export const ISTIO_HELM_REPOSITORY = 'istio';
@@ -55,7 +57,7 @@ export function addIstio(plan: ClusterPlan): void {
   // Fail once it is ready.
   const validator: RuntimeField = { ...WEBHOOK_CA_BUNDLE.validating, jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'] };
   chart('istio-base', 'base', remote ? { profile: 'remote' } : {}, [], undefined, [validator]);
-  chart('istiod', 'istiod', remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) }, ['istio-base'], undefined, [validator, { ...WEBHOOK_CA_BUNDLE.mutating }]);
+  chart('istiod', 'istiod', remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) }, ['istio-base'], undefined, [validator, WEBHOOK_CA_BUNDLE.mutating]);
   if (hasEastWestGateway(fleet, cluster)) {
     // Gateway pods are injected by istiod's webhook (`image: auto`), so istiod must be up first.
     // On a remote the proxy gets its certificate from the primary's istiod, which can only verify
@@ -87,8 +89,7 @@ export function eastWestGatewayValues(plan: ClusterPlan): Record<string, unknown
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
   const network = istioClusterOf(plan.cluster).network;
-  const { address, serviceAddress } = plan.cluster.gateway;
-  if (address !== undefined && serviceAddress !== undefined && address !== serviceAddress) {
+  if (isForwarded(plan.cluster.gateway)) {
     // istiod learns a network's gateways from meshNetworks and, as well, from every Service labelled
     // topology.istio.io/network (its LoadBalancer status): it would hand the peers this Service's
     // private address beside the forwarded one, and send part of the traffic where it cannot arrive.
@@ -106,9 +107,6 @@ export function eastWestGatewayValues(plan: ClusterPlan): Record<string, unknown
     ...(Object.keys(service).length > 0 ? { service } : {}),
   };
 }
-
-/** The gateway's status port: readiness, and what a load balancer in front health-checks. */
-const STATUS_PORT = 15021;
 
 /** The Service ports the gateway chart gives a network gateway (templates/service.yaml). */
 const NETWORK_GATEWAY_PORTS = [

@@ -10,7 +10,7 @@ import type { IstioPki } from './ca';
 import { hasEastWestGateway, isPrimaryRemote, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import { istioctlPath } from './istioctl';
 import { linkStatus } from './remote-secrets';
-import { EASTWEST_GATEWAY, EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT } from './values';
+import { EASTWEST_GATEWAY, EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT, STATUS_PORT } from './values';
 
 export const istioReadme: MeshReadme = {
   summary(fleet) {
@@ -121,7 +121,7 @@ function fixedNodePorts(plan: ClusterPlan): [string, string][] {
   if (!hasEastWestGateway(plan.fleet, plan.cluster) || (eastWestNodePort === undefined && eastWestStatusNodePort === undefined)) return [];
   const parts = [
     ...(eastWestNodePort !== undefined ? [`\`${eastWestNodePort}\` → ${EASTWEST_PORT} (cross-network traffic)`] : []),
-    ...(eastWestStatusNodePort !== undefined ? [`\`${eastWestStatusNodePort}\` → 15021 (the health check)`] : []),
+    ...(eastWestStatusNodePort !== undefined ? [`\`${eastWestStatusNodePort}\` → ${STATUS_PORT} (the health check)`] : []),
   ];
   return [['fixed NodePorts', `${parts.join(', ')} on every node, from \`${EASTWEST_GATEWAY}-nodeport\` in \`mesh-config\`: point the load balancer or NAT in front at these; they survive re-creating the gateway`]];
 }

@@ -12,6 +12,8 @@ export const EASTWEST_GATEWAY = 'istio-eastwestgateway';
 export const EASTWEST_SELECTOR = { istio: 'eastwestgateway' } as const;
 /** istiod's default network gateway port (AUTO_PASSTHROUGH mTLS). */
 export const EASTWEST_PORT = 15443;
+/** The gateway's status port: readiness, and what a load balancer in front health-checks. */
+export const STATUS_PORT = 15021;
 export const NETWORK_LABEL = 'topology.istio.io/network';
 /** On a remote's istio-system: the cluster whose istiod manages it (istiod with externalIstiod reads it). */
 export const CONTROL_PLANE_CLUSTERS_ANNOTATION = 'topology.istio.io/controlPlaneClusters';

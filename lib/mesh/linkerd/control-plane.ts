@@ -13,7 +13,7 @@ import { KubeNamespace } from '../../../imports/k8s';
 import type { ClusterPlan } from '../../plan';
 import { ISSUER_SECRET, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE, type LinkerdPki } from './ca';
 import { LINKERD_SMI, linkerdOf, peersOf } from './defaults';
-import { WEBHOOK_CA_BUNDLE } from '../../gitops/types';
+import { WEBHOOK_CA_BUNDLE } from '../../kube';
 
 export const LINKERD_HELM_REPOSITORY = 'linkerd-edge';
 export const SMI_NAMESPACE = 'linkerd-smi';
@@ -65,7 +65,7 @@ export function addLinkerd(plan: ClusterPlan): void {
     // serve the webhooks: the live ones are what the first install made, or every refresh would
     // restart linkerd-destination and linkerd-proxy-injector.
     runtimeFields: [
-      { ...WEBHOOK_CA_BUNDLE.mutating }, { ...WEBHOOK_CA_BUNDLE.validating },
+      WEBHOOK_CA_BUNDLE.mutating, WEBHOOK_CA_BUNDLE.validating,
       ...['linkerd-proxy-injector-k8s-tls', 'linkerd-sp-validator-k8s-tls', 'linkerd-policy-validator-k8s-tls'].map((name) => ({ group: '', kind: 'Secret', name, jsonPointers: ['/data'] })),
       ...['linkerd-destination', 'linkerd-proxy-injector'].map((name) => ({ group: 'apps', kind: 'Deployment', name, jsonPointers: ['/spec/template/metadata/annotations/checksum~1config'] })),
     ],
