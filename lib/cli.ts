@@ -20,14 +20,14 @@ import { applyReview, markRevoked, misplacedFiles, needsChange, readRevocations,
 import { attentionLines, checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, needsAttention, withKeyChecks } from './pki/status';
 import { assertNoPendingPki, commitPkiChanges, recoverPki, TXN_DIR } from './pki/transaction';
 import { render, type Rendered } from './render/render';
-import { toYaml } from './render/yaml';
+import { toYaml } from './format/yaml';
 import { diffTrees, isEmpty } from './review/diff';
 import { formatMarkdown, formatText, objectId } from './review/format';
 import { filesAtHead, gitRoot, readDiskTree, readGitTree, refExists, type Tree } from './review/tree';
 import { sopsConfig } from './sops/config';
 import { identityNamed, operatorIdentities } from './sops/identity';
 import { PROJECT_ROOT } from './root';
-import { displayPath, fileKind, posixPath } from './output/paths';
+import { displayPath, fileKind, posixPath } from './format/paths';
 
 export { SchemaError };
 

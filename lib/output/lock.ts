@@ -9,7 +9,7 @@ import { closeSync, linkSync, openSync, readFileSync, rmSync, unlinkSync, writeF
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
-import { displayPath } from './paths';
+import { displayPath } from '../format/paths';
 
 export const LOCK_FILE = '.meshfleet.lock';
 

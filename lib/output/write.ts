@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync
 import { basename, dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors';
 import { alive } from './lock';
-import { README_MARKER } from '../render/yaml';
-import { posixPath } from './paths';
+import { README_MARKER } from '../format/yaml';
+import { posixPath } from '../format/paths';
 
 export interface WriteResult {
   readonly written: string[];

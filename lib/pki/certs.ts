@@ -16,7 +16,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type Forge from 'node-forge';
-import { pemDer, toPem } from './pem';
+import { pemDer, toPem } from '../format/pem';
 
 export type KeyType = 'rsa-4096' | 'ecdsa-p256';
 

@@ -4,10 +4,10 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../errors';
-import { displayPath, fileKind } from '../output/paths';
-import { toYaml } from '../render/yaml';
+import { displayPath, fileKind } from '../format/paths';
+import { toYaml } from '../format/yaml';
 import { encryptObject, type Tree } from '../sops/sops';
-import { pemDer } from './pem';
+import { pemDer } from '../format/pem';
 import { TXN_DIR } from './transaction';
 
 /**

@@ -22,12 +22,12 @@ import { parse } from 'yaml';
 import { UsageError } from '../errors';
 import type { Fleet } from '../fleet/types';
 import type { CaProfile } from '../mesh/types';
-import { toYaml } from '../render/yaml';
+import { toYaml } from '../format/yaml';
 import type { SopsRule } from '../sops/config';
 import { andList, shortKey } from '../sops/recipients';
 import { decryptObject, recipientsOf } from '../sops/sops';
 import { encryptedFile, fileReader, readSopsFile, type FileReader } from './files';
-import { posixPath } from '../output/paths';
+import { posixPath } from '../format/paths';
 
 export const REVOCATIONS_FILE = 'revocations.yaml';
 const REVOCATIONS_HEADER = '# Written by meshfleet (`npm run synth`, `npm run pki`): access that left the fleet and is still valid on live clusters.\n' +

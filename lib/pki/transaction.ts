@@ -16,7 +16,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { UsageError } from '../errors';
-import { displayPath, posixPath } from '../output/paths';
+import { displayPath, posixPath } from '../format/paths';
 
 /** The transaction folder inside pki/ (ignored by git and by every pki/ reader). */
 export const TXN_DIR = '.meshfleet-txn';

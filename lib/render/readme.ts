@@ -9,7 +9,7 @@ import { STAGES } from '../gitops/stages';
 import type { GitOpsEngine } from '../gitops/types';
 import type { MeshModule } from '../mesh/types';
 import type { ClusterPlan } from '../plan';
-import { README_MARKER } from './yaml';
+import { README_MARKER } from '../format/yaml';
 
 
 export interface ReadmeInput {

@@ -17,7 +17,7 @@ import type { KubeObject } from '../kube';
 import type { MeshModule } from '../mesh/types';
 import type { FleetPlan } from '../plan';
 import { renderReadme } from './readme';
-import { GENERATED_HEADER, toYaml } from './yaml';
+import { GENERATED_HEADER, toYaml } from '../format/yaml';
 
 export interface RenderInput {
   readonly fleet: Fleet;

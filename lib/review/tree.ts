@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors';
-import { posixPath } from '../output/paths';
+import { posixPath } from '../format/paths';
 
 export type Tree = Map<string, string>;
 

@@ -19,7 +19,7 @@
  * tests.
  */
 import { createCipheriv, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
-import { toPem } from '../pki/pem';
+import { toPem } from '../format/pem';
 import { recipientBytes } from './recipients';
 
 const CHUNK = 64 * 1024;

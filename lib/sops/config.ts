@@ -4,7 +4,7 @@
  * meshfleet does. The mesh's CA store says which files it encrypts to whom; rules match paths
  * relative to the fleet's folder, or anywhere below it.
  */
-import { toYaml } from '../render/yaml';
+import { toYaml } from '../format/yaml';
 import { ENCRYPTED_REGEX } from './sops';
 
 export interface SopsRule {

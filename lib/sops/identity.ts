@@ -1,7 +1,7 @@
 /** The operator's age identities, found the way sops finds them: SOPS_AGE_KEY or SOPS_AGE_KEY_FILE. */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors';
-import { fileKind } from '../output/paths';
+import { fileKind } from '../format/paths';
 
 /** Whether the environment names an operator identity the way sops finds one (without reading it). */
 export const identityNamed = (env: NodeJS.ProcessEnv = process.env): boolean => !!(env.SOPS_AGE_KEY || env.SOPS_AGE_KEY_FILE);

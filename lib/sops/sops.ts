@@ -17,7 +17,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 
 /** age-encryption (and the curve libraries under it) loads only when a command decrypts (lib/sops/age.ts encrypts). */
 const ageLib = (): Promise<typeof import('age-encryption')> => import('age-encryption');
-import { canonical } from '../render/yaml';
+import { canonical } from '../format/yaml';
 import { ageEncrypt } from './age';
 
 export const ENCRYPTED_REGEX = '^(data|stringData)$';

@@ -14,7 +14,7 @@ import { clusterRecipients, CREDENTIAL_NAMESPACES, CREDENTIALS_HEADER, credentia
 import { linkerdClustersOf } from '../../lib/mesh/linkerd/revoke';
 import { istioClustersOf } from '../../lib/mesh/istio/revoke';
 import { encryptedFile } from '../../lib/pki/files';
-import { toYaml } from '../../lib/render/yaml';
+import { toYaml } from '../../lib/format/yaml';
 import { recipientProblem, shortKey } from '../../lib/sops/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';
 import { editFleet, fixture, fixtureDir, hashTree, ROOT, tempDir } from '../helpers';

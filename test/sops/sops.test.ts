@@ -9,7 +9,7 @@ import { decryptSops } from 'sops-age';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { dataKey, decryptObject, decryptWithKey, encryptObject, recipientsOf, sopsTimestamp, type Tree } from '../../lib/sops/sops';
-import { toYaml } from '../../lib/render/yaml';
+import { toYaml } from '../../lib/format/yaml';
 import { fixture, hasCommand, hashTree, SHARED, synthFleet, tempDir } from '../helpers';
 
 const VECTOR = join(SHARED, 'upstream', 'sops');

@@ -15,7 +15,7 @@ import { KubeConfigMap, KubeJob, KubeRole, KubeRoleBinding, KubeServiceAccount, 
 import { BOOLEAN, type JsonSchema } from '../../fleet/schema';
 import type { RawCluster, RawFleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
-import { toYaml } from '../../render/yaml';
+import { toYaml } from '../../format/yaml';
 import type { AddOn } from '../types';
 
 const NAMESPACE = 'kube-system';

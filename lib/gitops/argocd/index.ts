@@ -27,7 +27,7 @@ import { Chart, type App } from 'cdk8s';
 import { Application, type ApplicationSpec, type ApplicationSpecIgnoreDifferences } from '../../../imports/argocd-application-argoproj.io';
 import type { KubeObject, RuntimeField } from '../../kube';
 import { STAGES, type StageName } from '../stages';
-import { shellWord } from '../../render/shell';
+import { shellWord } from '../../format/shell';
 import { argocdPruneNotices } from './prune';
 import type { DeliveryInput, GitOpsEngine, HelmInstall, StageKustomization } from '../types';
 

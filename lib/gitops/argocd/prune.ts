@@ -7,7 +7,7 @@
  * nothing until someone deletes the Applications.
  */
 import type { LocatedObject } from '../../review/diff';
-import { shellWord } from '../../render/shell';
+import { shellWord } from '../../format/shell';
 import type { DeliveryChange } from '../types';
 
 const FINALIZER = 'resources-finalizer.argocd.argoproj.io';

@@ -16,7 +16,7 @@ import {
   KustomizationSpecSourceRefKind,
 } from '../../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
 import type { KubeObject } from '../../kube';
-import { shellFlag, shellWord } from '../../render/shell';
+import { shellFlag, shellWord } from '../../format/shell';
 import { effectiveDependencies } from '../stages';
 import { fluxPruneNotices } from './prune';
 import type { DeliveryInput, GitOpsEngine, HelmInstall } from '../types';

@@ -7,7 +7,7 @@
  */
 import { compareNames } from '../../fleet/defaults';
 import { objectsUnder, type LocatedObject } from '../../review/diff';
-import { shellFlag, shellWord } from '../../render/shell';
+import { shellFlag, shellWord } from '../../format/shell';
 import { crdLoss, losesCrds, type DeliveryChange } from '../types';
 
 /** The chart and version a HelmRelease installs (spec.chart.spec, or a chartRef's name). */

@@ -28,7 +28,7 @@ import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { ciliumOf } from './defaults';
 import { CILIUM_CA_SECRET, CILIUM_NAMESPACE } from './values';
-import { displayPath } from '../../output/paths';
+import { displayPath } from '../../format/paths';
 
 export const CA_CERT = 'cilium-ca.pem';
 export const CA_KEY = 'cilium-ca-key.sops.yaml';

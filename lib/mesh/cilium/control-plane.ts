@@ -6,7 +6,7 @@
  * adopts that release (same name and namespace).
  */
 import type { ClusterPlan } from '../../plan';
-import { toYaml } from '../../render/yaml';
+import { toYaml } from '../../format/yaml';
 import type { CiliumPki } from './ca';
 import { ciliumOf } from './defaults';
 import { CILIUM_HELM_REPOSITORY, CILIUM_NAMESPACE, CILIUM_RELEASE, ciliumValues } from './values';

@@ -1,6 +1,6 @@
 /** Cilium ClusterMesh's parts of dist/README.md: topology, install-Cilium-first, verification, firewall. */
 import type { ClusterPlan } from '../../plan';
-import { shellWord } from '../../render/shell';
+import { shellWord } from '../../format/shell';
 import type { CoreRows, MeshReadme } from '../types';
 import { caSummary, type CiliumPki } from './ca';
 import { CA_SECRET_FILE, valuesFilePath } from './control-plane';

@@ -3,7 +3,7 @@
  * client certificates every clustermesh-apiserver accepts, so every cluster moves to a new CA.
  */
 import { X509Certificate } from 'node:crypto';
-import { shellFlag } from '../../render/shell';
+import { shellFlag } from '../../format/shell';
 import type { RevocationInput } from '../types';
 import { CA_CERT } from './ca';
 import { CILIUM_CA_SECRET, CILIUM_NAMESPACE } from './values';

@@ -30,7 +30,7 @@ import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { istioOf, watchersOf } from './defaults';
 import { ISTIO_NAMESPACE } from './values';
-import { displayPath } from '../../output/paths';
+import { displayPath } from '../../format/paths';
 
 export const ROOT_CERT = 'root-cert.pem';
 export const ROOT_KEY = 'root-key.sops.yaml';

@@ -11,7 +11,7 @@ import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { encryptedFile } from '../../pki/files';
 import { commitPkiChanges } from '../../pki/transaction';
-import { toYaml } from '../../render/yaml';
+import { toYaml } from '../../format/yaml';
 import type { Tree } from '../../sops/sops';
 import { kubectl } from '../../tools/kubectl';
 import { LINK_HEADER, linkPath, linkRecipients } from './ca';

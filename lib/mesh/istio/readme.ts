@@ -1,6 +1,6 @@
 /** Istio's parts of dist/README.md: topology, cluster rows, remote secrets, firewall, istioctl. */
 import type { Fleet } from '../../fleet/types';
-import { shellWord } from '../../render/shell';
+import { shellWord } from '../../format/shell';
 import type { ClusterPlan } from '../../plan';
 import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { helloworldSummary, HELLOWORLD_PORT } from '../../samples/helloworld';

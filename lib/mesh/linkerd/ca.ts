@@ -31,7 +31,7 @@ import { recipientsMismatch } from '../../sops/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { linkerdOf, peersOf } from './defaults';
-import { displayPath } from '../../output/paths';
+import { displayPath } from '../../format/paths';
 
 export const LINKERD_NAMESPACE = 'linkerd';
 export const MULTICLUSTER_NAMESPACE = 'linkerd-multicluster';

@@ -17,7 +17,7 @@ import type { Cluster, Fleet } from '../../fleet/types';
 import { encryptedFile } from '../../pki/files';
 import { commitPkiChanges } from '../../pki/transaction';
 import type { ClusterPlan } from '../../plan';
-import { toYaml } from '../../render/yaml';
+import { toYaml } from '../../format/yaml';
 import type { Tree } from '../../sops/sops';
 import { kubectl } from '../../tools/kubectl';
 import type { LinkStatus } from '../types';

@@ -1,7 +1,7 @@
 /** Linkerd's parts of dist/README.md: topology, cluster rows, links, how to verify, firewall. */
 import type { Fleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../plan';
-import { shellWord } from '../../render/shell';
+import { shellWord } from '../../format/shell';
 import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { HELLOWORLD, HELLOWORLD_PORT } from '../../samples/helloworld';
 import type { CoreRows, MeshReadme } from '../types';

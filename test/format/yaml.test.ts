@@ -1,17 +1,17 @@
 /**
- * The fast YAML printer (lib/render/yaml.ts, issue 13) prints exactly what the `yaml` library
+ * The fast YAML printer (lib/format/yaml.ts, issue 13) prints exactly what the `yaml` library
  * prints: on every object every example fleet renders, and on a seeded generator of thousands of
  * tricky values. Both sides are compared as bytes, and the fast path must actually be taken (a
  * comparison with a fallback to the library itself would prove nothing).
  */
 import { describe, expect, it, vi } from 'vitest';
 import { exampleNames, renderExample } from '../../scripts/golden';
-import { fastYaml, library, toYaml } from '../../lib/render/yaml';
+import { fastYaml, library, toYaml } from '../../lib/format/yaml';
 import { seededRandom } from '../helpers';
 
 const seen: unknown[] = [];
-vi.mock('../../lib/render/yaml', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../lib/render/yaml')>();
+vi.mock('../../lib/format/yaml', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../lib/format/yaml')>();
   return {
     ...real,
     toYaml: (value: unknown): string => {

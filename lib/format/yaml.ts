@@ -65,7 +65,7 @@ export function fastYaml(value: unknown): string | undefined {
 
 /**
  * The `yaml` library's printing, the reference the fast printer below must match byte for byte
- * (test/render/yaml.test.ts compares them on every object the example fleets render and on
+ * (test/format/yaml.test.ts compares them on every object the example fleets render and on
  * thousands of generated tricky values).
  */
 export function library(value: unknown): string {
