@@ -30,7 +30,8 @@ import { STAGES } from './gitops/stages';
 import { diffTree, writeTree, type WriteResult } from './output/write';
 import { planClusters, type FleetPlan, type PlanStep } from './plan';
 import { render, type Rendered } from './render/render';
-import { SchemaValidator } from './render/validate';
+import type { KubeObject } from './kube';
+import { SchemaValidator } from './schema/validate';
 import { locate, objectChanges } from './review/diff';
 import type { Tree } from './review/tree';
 
@@ -222,7 +223,12 @@ export function modulesOf(fleet: Fleet): Modules {
  */
 let sharedValidator: SchemaValidator | undefined;
 function defaultValidator(): SchemaValidator {
-  return (sharedValidator ??= new SchemaValidator());
+  return (sharedValidator ??= outputValidator());
+}
+
+/** A validator of what meshfleet writes, reading chart values the way every GitOps engine carries them. */
+export function outputValidator(precompiled = true): SchemaValidator {
+  return new SchemaValidator(Object.values(ENGINES).map((engine) => (obj: KubeObject) => engine.chartValues(obj)), precompiled);
 }
 
 /** line:column in fleet.yaml of a path as problems write it (`spec.overrides.istiod.resourcez`). */

@@ -7,10 +7,10 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument, YAMLMap } from 'yaml';
-import { SchemaValidator, type KubeObject } from '../lib/render/validate';
+import type { KubeObject } from '../lib/kube';
 import { editFleet, fixture, fixtureDir, hashTree, hasKubectl, kubectlKustomize, ROOT, runCli, synthFleet, tempDir, withOperator } from './helpers';
 import { issueIntermediate as issue } from '../lib/mesh/istio/ca';
-import { loadFleet } from '../lib/pipeline';
+import { loadFleet, outputValidator } from '../lib/pipeline';
 
 function stageDirs(out: string): string[] {
   const root = join(out, 'manifests');
@@ -38,7 +38,7 @@ describe('the default fleet', () => {
   });
 
   it('every emitted object passes its upstream schema', () => {
-    const validator = new SchemaValidator();
+    const validator = outputValidator();
     let count = 0;
     for (const file of yamlFiles(out)) {
       if (file.endsWith('kustomization.yaml')) continue;
@@ -53,7 +53,7 @@ describe('the default fleet', () => {
   });
 
   it('the validator rejects a misspelt field and a bad chart value', () => {
-    const validator = new SchemaValidator();
+    const validator = outputValidator();
     const gateway = parseDocument(readFileSync(join(out, 'manifests/kt-k2p/mesh/helmrelease-istio-eastwestgateway.yaml'), 'utf8')).toJS() as KubeObject;
     const typo = structuredClone(gateway);
     (typo.spec as Record<string, unknown>).intervall = '5m';

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { unreachableAddress } from '../net/ip';
 import type { Cluster, Fleet, RawFleet } from './types';
 import { isAddress, type AddProblem, type AddWarning } from './parse';
-import { recipientProblem } from '../sops/recipients';
+import { recipientProblem } from '../format/recipients';
 
 /**
  * Reports every cluster after the first whose `valueOf` repeats an earlier one. `field` is the

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Options, ValidateFunction } from 'ajv';
-import { loadValidator, validatorIndex } from '../render/precompiled';
+import { loadValidator, validatorIndex } from '../schema/precompiled';
 
 /** A JSON Schema object (the subset ajv compiles in strict mode). */
 export type JsonSchema = Readonly<Record<string, unknown>>;

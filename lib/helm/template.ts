@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArgumentError, argumentError, FleetError, UsageError } from '../errors';
 import { loadFleet, renderFleet, SchemaError } from '../pipeline';
-import type { KubeObject } from '../render/validate';
+import type { KubeObject } from '../kube';
 import { findTool } from '../tools/binaries';
 import { chartDir } from './chart';
 

@@ -24,7 +24,7 @@ import type { Fleet } from '../fleet/types';
 import type { CaProfile } from '../mesh/types';
 import { toYaml } from '../format/yaml';
 import type { SopsRule } from '../sops/config';
-import { andList, shortKey } from '../sops/recipients';
+import { andList, shortKey } from '../format/recipients';
 import { decryptObject, recipientsOf } from '../sops/sops';
 import { encryptedFile, fileReader, readSopsFile, type FileReader } from './files';
 import { posixPath } from '../format/paths';

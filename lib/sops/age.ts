@@ -20,7 +20,7 @@
  */
 import { createCipheriv, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { toPem } from '../format/pem';
-import { recipientBytes } from './recipients';
+import { recipientBytes } from '../format/recipients';
 
 const CHUNK = 64 * 1024;
 

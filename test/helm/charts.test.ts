@@ -19,7 +19,7 @@ import { isRemote, istioClusterOf, istioOf, primaryOf, remotesOf } from '../../l
 import { ciliumClusterOf, ciliumOf } from '../../lib/mesh/cilium/defaults';
 import { peerOf } from '../../lib/mesh/cilium/values';
 import { templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
-import type { KubeObject } from '../../lib/render/validate';
+import type { KubeObject } from '../../lib/kube';
 import { editFleet, HELM, hasHelm } from '../helpers';
 import { CHARTS, chartInfo, clusterStages, renderedFleet, crdKinds, fleetFiles, helmTemplate, K8S_KINDS, kindKey, parseManifests, releaseCases, type ReleaseCase } from './harness';
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pinnedCharts, pruneNotices, loadFleet, renderFleet } from '../../lib/pipeline';
-import type { KubeObject } from '../../lib/render/validate';
+import type { KubeObject } from '../../lib/kube';
 import { editFleet, hasHelm } from '../helpers';
 import { CHARTS, fleetFiles, helmTemplate, parseManifests, releaseCases } from './harness';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { readChart, type ChartInfo } from '../../lib/helm/chart';
 import { applicationReleaseRef, isHelmApplication, isHelmRelease, releaseRef, repositoryOf, templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
-import type { KubeObject } from '../../lib/render/validate';
+import type { KubeObject } from '../../lib/kube';
 import { HELM, renderObjects, ROOT, SHARED } from '../helpers';
 
 export const CHARTS = join(SHARED, 'upstream', 'helm-charts');

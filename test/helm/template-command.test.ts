@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { helmTemplateCommand, helmTemplateArgs, releaseRef } from '../../lib/helm/template';
-import type { KubeObject } from '../../lib/render/validate';
+import type { KubeObject } from '../../lib/kube';
 import { hasHelm, objectAt, renderObjects, DEFAULT_FLEET, ROOT } from '../helpers';
 import { CHARTS } from './harness';
 

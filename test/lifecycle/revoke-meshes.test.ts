@@ -15,7 +15,7 @@ import { linkerdClustersOf } from '../../lib/mesh/linkerd/revoke';
 import { istioClustersOf } from '../../lib/mesh/istio/revoke';
 import { encryptedFile } from '../../lib/pki/files';
 import { toYaml } from '../../lib/format/yaml';
-import { recipientProblem, shortKey } from '../../lib/sops/recipients';
+import { recipientProblem, shortKey } from '../../lib/format/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';
 import { editFleet, fixture, fixtureDir, hashTree, ROOT, tempDir } from '../helpers';
 import { fixtureExample as ciliumExample, withThird } from '../mesh/cilium/fleet';

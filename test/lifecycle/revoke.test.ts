@@ -16,7 +16,7 @@ import { loadFleet } from '../../lib/pipeline';
 import { LINK_HEADER, linkPath, linkRecipients } from '../../lib/mesh/istio/ca';
 import { remoteSecret } from '../../lib/mesh/istio/link';
 import { encryptedFile } from '../../lib/pki/files';
-import { shortKey } from '../../lib/sops/recipients';
+import { shortKey } from '../../lib/format/recipients';
 import { fixture, hashTree, hasCommand, ROOT, tempDir } from '../helpers';
 
 const hasAge = hasCommand('age', ['--version']);

@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { FleetError } from '../../lib/errors';
 import { releaseRef } from '../../lib/helm/template';
 import { loadFleet } from '../../lib/pipeline';
-import type { KubeObject } from '../../lib/render/validate';
+import type { KubeObject } from '../../lib/kube';
 import { objectAt } from '../helpers';
 import { CHARTS, helmTemplate, parseManifests } from '../helm/harness';
 

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../lib/cli';
-import { SchemaValidator } from '../../lib/render/validate';
+import { SchemaValidator } from '../../lib/schema/validate';
 import { synthFleet } from '../helpers';
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { armor, Decrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { ageEncrypt } from '../../lib/sops/age';
-import { recipientBytes } from '../../lib/sops/recipients';
+import { recipientBytes } from '../../lib/format/recipients';
 import { hasCommand, seededRandom, tempDir } from '../helpers';
 
 const hasAge = hasCommand('age', ['--version']);

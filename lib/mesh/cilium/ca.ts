@@ -23,7 +23,7 @@ import { rootRow, type KeyPairFiles, type StatusRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
-import { recipientsMismatch } from '../../sops/recipients';
+import { recipientsMismatch } from '../../format/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { ciliumOf } from './defaults';

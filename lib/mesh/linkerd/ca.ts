@@ -27,7 +27,7 @@ import { certRow, rootRow, type KeyPairFiles, type StatusRow } from '../../pki/s
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix, type SopsRule } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
-import { recipientsMismatch } from '../../sops/recipients';
+import { recipientsMismatch } from '../../format/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
 import type { CaProfile } from '../types';
 import { linkerdOf, peersOf } from './defaults';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ciliumConfig, restartJobName } from '../../../lib/addons/cilium-istio';
-import { SchemaValidator } from '../../../lib/render/validate';
+import { outputValidator } from '../../../lib/pipeline';
 import { DEFAULT_FLEET, editFleet, objectAt, renderObjects } from '../../helpers';
 
 const files = renderObjects(DEFAULT_FLEET);
@@ -55,7 +55,7 @@ describe('Cilium settings', () => {
     ]);
     const cm = objectAt(own, 'manifests/ncloud-nks/infrastructure/configmap-cilium-istio-values.yaml');
     expect(parse(cm.data['values.yaml'])).toEqual({ socketLB: { hostNamespaceOnly: true }, cni: { exclusive: false }, l7Proxy: false, rollOutCiliumPods: true });
-    const validator = new SchemaValidator();
+    const validator = outputValidator();
     expect(validator.validate(cm as never)).toEqual([]);
     const bad = structuredClone(cm);
     bad.data['values.yaml'] = 'l7Proxy: "no"\n';

@@ -1,7 +1,7 @@
 /** MetalLB: chart, pool, L2 announcement and the annotation that pins the gateway address. */
 import { describe, expect, it } from 'vitest';
 import { loadBalancerIPsAnnotation } from '../../../lib/addons/metallb';
-import { SchemaValidator } from '../../../lib/render/validate';
+import { outputValidator } from '../../../lib/pipeline';
 import { DEFAULT_FLEET, editFleet, objectAt, renderObjects } from '../../helpers';
 
 const files = renderObjects(DEFAULT_FLEET);
@@ -43,7 +43,7 @@ describe('MetalLB', () => {
   });
 
   it('chart values are validated against the chart schema merged with its defaults', () => {
-    const validator = new SchemaValidator();
+    const validator = outputValidator();
     const release = objectAt(files, 'manifests/kt-k2p/infrastructure/helmrelease-metallb.yaml');
     expect(validator.validate(release as never)).toEqual([]);
     const bad = structuredClone(release);

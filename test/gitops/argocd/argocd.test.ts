@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { STAGES } from '../../../lib/gitops/stages';
-import { loadFleet, renderFleet } from '../../../lib/pipeline';
-import { SchemaValidator } from '../../../lib/render/validate';
+import { loadFleet, outputValidator, renderFleet } from '../../../lib/pipeline';
 import { readDiskTree } from '../../../lib/review/tree';
 import { templateRelease } from '../../../lib/helm/template';
 import { editFleet, fixture, HELM, hasHelm, hasKubectl, kubectlKustomize, renderObjects, ROOT, synthFleet } from '../../helpers';
@@ -49,7 +48,7 @@ describe('engine argocd', () => {
   });
 
   it('every Application passes the Argo CD v3.0.23 CRD schema (and the validator rejects a misspelt field)', () => {
-    const validator = new SchemaValidator();
+    const validator = outputValidator();
     for (const { path, o } of apps) expect(validator.validate(o as never), path).toEqual([]);
     const bad = structuredClone(files.get('clusters/kt-k2p/mesh.yaml') ?? files.get('clusters/kt-k2p/mesh-istiod.yaml')!)[0]!;
     bad.spec.syncPolicy.automatic = bad.spec.syncPolicy.automated;

@@ -15,7 +15,7 @@ import { loadFleet, loadFleetWithModules } from '../../../lib/pipeline';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
 import { releaseRef } from '../../../lib/helm/template';
 import { undeclaredKeys } from '../../../lib/helm/keys';
-import type { KubeObject } from '../../../lib/render/validate';
+import type { KubeObject } from '../../../lib/kube';
 import { editFleet, fixture, hasCommand, hashTree, hasHelm, hasKubectl, kubectlKustomize, renderObjects, runCli, tempDir } from '../../helpers';
 import { CHARTS, chartInfo, crdKinds, helmTemplate, parseManifests } from '../../helm/harness';
 

@@ -14,7 +14,7 @@ const requireCjs = createRequire(import.meta.url);
 
 /** imports/validators/index.json: which module validates what. */
 export interface ValidatorIndex {
-  /** sha256 of everything the modules are generated from (test/render/validators.test.ts recomputes it). */
+  /** sha256 of everything the modules are generated from (test/schema/validators.test.ts recomputes it). */
   readonly inputs: string;
   /** "apiVersion/Kind" → module file. */
   readonly kinds: Readonly<Record<string, string>>;

@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fleetSchemaFor, loadFleet, renderFleet } from '../../lib/pipeline';
+import { fleetSchemaFor, loadFleet, outputValidator, renderFleet } from '../../lib/pipeline';
 import { FLEET_AJV_OPTIONS, fleetValidator, schemaHash } from '../../lib/fleet/schema';
 import { MESHES } from '../../lib/mesh/registry';
-import { validatorIndex, VALIDATORS } from '../../lib/render/precompiled';
-import { SchemaValidator, VALUES_SCHEMAS, type KubeObject } from '../../lib/render/validate';
+import { validatorIndex, VALIDATORS } from '../../lib/schema/precompiled';
+import type { KubeObject } from '../../lib/kube';
+import { VALUES_SCHEMAS } from '../../lib/schema/validate';
 import { ensureBuilt } from '../../scripts/build.mjs';
 import { inputsHash } from '../../scripts/validators';
 import { editFleet, ROOT, tempDir } from '../helpers';
@@ -57,8 +58,8 @@ function broken(obj: KubeObject): KubeObject[] {
 }
 
 describe('a precompiled validator', () => {
-  const precompiled = new SchemaValidator();
-  const runtime = new SchemaValidator(false);
+  const precompiled = outputValidator();
+  const runtime = outputValidator(false);
   const emitted = new Map<string, KubeObject>();
   beforeAll(() => {
     for (const example of examples) {
