@@ -4,9 +4,9 @@
  * Usage: npm run helm-template -- <cluster> [release] [--fleet fleet.yaml] [--charts <dir>]
  *
  * With --charts (a folder of unpacked `<chart>-<version>/` charts) it renders offline; otherwise
- * Helm fetches the pinned chart version from the release's HelmRepository. See lib/helm/template.ts.
+ * Helm fetches the pinned chart version from the release's HelmRepository. See lib/cli/helm-template.ts.
  */
-import { helmTemplateCommand } from '../lib/helm/template';
+import { helmTemplateCommand } from '../lib/cli/helm-template';
 
 // `npm run helm-template -- ... | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

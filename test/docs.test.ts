@@ -12,7 +12,7 @@ import { ISTIO_DEFAULTS } from '../lib/mesh/istio/defaults';
 import { LINKERD_DEFAULTS } from '../lib/mesh/linkerd/defaults';
 import { CILIUM_DEFAULTS } from '../lib/mesh/cilium/defaults';
 import { fleetSchemaFor } from '../lib/pipeline';
-import { STAGES } from '../lib/gitops/stages';
+import { STAGES } from '../lib/contracts/stages';
 import { ROOT } from './helpers';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

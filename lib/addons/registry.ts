@@ -2,6 +2,6 @@
 import { ciliumIstio } from './cilium-istio';
 import { metallb } from './metallb';
 import { metricsServer } from './metrics-server';
-import type { AddOn } from './types';
+import type { AddOn } from '../contracts/addon';
 
 export const ADDONS: readonly AddOn[] = [metallb, metricsServer, ciliumIstio];

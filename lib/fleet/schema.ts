@@ -42,7 +42,7 @@ const ageRecipient = {
   description: 'use the public key printed by `age-keygen` (age1 followed by 58 lower-case bech32 characters)',
 };
 
-/** Helm values per release name, merged into what meshfleet generates (lib/helm/overrides.ts). */
+/** Helm values per release name, merged into what meshfleet generates (lib/format/values.ts). */
 export const OVERRIDES: JsonSchema = {
   type: 'object',
   propertyNames: { pattern: DNS_LABEL },

@@ -1,7 +1,7 @@
 /** The GitOps engines by spec.gitops.engine. The only file that imports an engine's folder. */
 import { argocd } from './argocd';
 import { flux } from './flux';
-import type { GitOpsEngine } from './types';
+import type { GitOpsEngine } from '../contracts/engine';
 
 export const ENGINES: Readonly<Record<string, GitOpsEngine>> = { flux, argocd };
 

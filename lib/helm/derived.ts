@@ -1,12 +1,12 @@
 /**
  * Entries a chart's templates derive from values meshfleet sets, in maps an override may otherwise
- * extend (env, labels, annotations), by chart name. `changedPaths` (lib/helm/overrides.ts) catches an
+ * extend (env, labels, annotations), by chart name. `changedPaths` (lib/format/values.ts) catches an
  * override that changes a value meshfleet sets; it cannot see these, because the value (say the
  * gateway's `networkGateway`) stays as it is while an override adds `env.ISTIO_META_REQUESTED_NETWORK_VIEW`,
  * which the chart renders as a second env entry after its own, and the last one wins. Entries were
  * chosen by reading each chart's templates at the pinned versions.
  */
-import { isMap } from './overrides';
+import { isMap } from '../format/values';
 
 interface Derived {
   /** The key path an override must not set. */

@@ -3,7 +3,7 @@ import { cilium } from './cilium';
 import { istio } from './istio';
 import { linkerd } from './linkerd';
 import { none } from './none';
-import type { MeshModule } from './types';
+import type { MeshModule } from '../contracts/mesh';
 
 export const MESHES: Readonly<Record<string, MeshModule>> = { istio, linkerd, cilium, none };
 

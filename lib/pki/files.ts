@@ -9,6 +9,7 @@ import { toYaml } from '../format/yaml';
 import { encryptObject, type Tree } from '../sops/sops';
 import { pemDer } from '../format/pem';
 import { TXN_DIR } from './transaction';
+import type { FileReader, StoreFile } from '../contracts/store';
 
 /**
  * The annotation on every Secret meshfleet writes with a CA key: the SHA-256 fingerprint of the
@@ -34,12 +35,6 @@ export function certFingerprint(pem: string): string {
 export function withCertFingerprint(secret: Tree, certPem: string): Tree {
   const metadata = (secret.metadata ?? {}) as { annotations?: Record<string, string> };
   return { ...secret, metadata: { ...metadata, annotations: { ...metadata.annotations, [CERT_SHA256_ANNOTATION]: certFingerprint(certPem) } } };
-}
-
-/** A file the store implies: store-relative path, and the cluster it belongs to (none: fleet-wide). */
-export interface StoreFile {
-  readonly path: string;
-  readonly cluster?: string;
 }
 
 /**
@@ -92,9 +87,6 @@ export function assertStoreComplete(files: readonly StoreFile[], read: FileReade
   const missing = missingStoreFiles(files, read, label);
   if (missing.length > 0) throw new UsageError(`${label} has lost file(s) the CA store needs:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
 }
-
-/** Reads a store-relative path; undefined when the file does not exist. */
-export type FileReader = (path: string) => string | undefined;
 
 /** Reads the store's files; the transaction folder (lib/pki/transaction.ts) is never read. */
 export function fileReader(dir: string): FileReader {

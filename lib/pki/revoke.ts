@@ -21,13 +21,14 @@ import { basename, dirname, join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../errors';
 import type { Fleet } from '../fleet/types';
-import type { CaProfile } from '../mesh/types';
+import type { CaProfile } from '../contracts/mesh';
 import { toYaml } from '../format/yaml';
-import type { SopsRule } from '../sops/config';
 import { andList, shortKey } from '../format/recipients';
 import { decryptObject, recipientsOf } from '../sops/sops';
-import { encryptedFile, fileReader, readSopsFile, type FileReader } from './files';
+import { encryptedFile, fileReader, readSopsFile } from './files';
 import { posixPath } from '../format/paths';
+import type { FileReader } from '../contracts/store';
+import type { SopsRule } from '../contracts/store';
 
 export const REVOCATIONS_FILE = 'revocations.yaml';
 const REVOCATIONS_HEADER = '# Written by meshfleet (`npm run synth`, `npm run pki`): access that left the fleet and is still valid on live clusters.\n' +

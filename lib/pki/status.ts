@@ -2,38 +2,10 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { parse } from 'yaml';
 import { AlteredFileError, dataKey, decryptWithKey, type Tree } from '../sops/sops';
-import { CERT_SHA256_ANNOTATION, type FileReader } from './files';
+import { CERT_SHA256_ANNOTATION } from './files';
+import type { FileReader, KeyMatch, KeyPairFiles, StatusRow } from '../contracts/store';
 
 export const EXPIRY_WARNING_DAYS = 30;
-
-export interface StatusRow {
-  subject: string;
-  file: string;
-  keyType: string;
-  notAfter: string;
-  daysLeft: number;
-  chainOk: boolean;
-  /** Whether the certificate's private key (in the encrypted files) matches it; set by withKeyChecks. */
-  keyMatch?: KeyMatch;
-  /** The store's root of trust (Istio's root, Linkerd's trust anchor, Cilium's fleet CA): `rotate` cannot renew it. */
-  root?: true;
-}
-
-/** yes: checked and matching; NO: does not match; unknown: nothing to check it with (no fingerprint recorded, no operator identity). */
-export type KeyMatch = 'yes' | 'NO' | 'unknown';
-
-/**
- * A certificate of the store and an encrypted Secret that holds it with its private key (a mesh's
- * CaProfile lists them). `certField`/`keyField` are the Secret's stringData keys.
- */
-export interface KeyPairFiles {
-  readonly cert: string;
-  readonly secret: string;
-  readonly certField: string;
-  readonly keyField: string;
-  /** What repairs a mismatch, as a clause, e.g. "run `npm run pki -- rotate kt-k2p`". */
-  readonly repair: string;
-}
 
 export interface KeyCheck {
   readonly pair: KeyPairFiles;

@@ -3,12 +3,12 @@
  * drift. The skeleton is here; the mesh module writes the topology, the cluster rows it owns, its
  * sections and the firewall, the GitOps engine the bootstrap, and each add-on its phrase.
  */
-import type { AddOn } from '../addons/types';
+import type { AddOn } from '../contracts/addon';
 import { isForwarded, type Cluster, type Fleet } from '../fleet/types';
-import { STAGES } from '../gitops/stages';
-import type { GitOpsEngine } from '../gitops/types';
-import type { MeshModule } from '../mesh/types';
-import type { ClusterPlan } from '../plan';
+import { STAGES } from '../contracts/stages';
+import type { GitOpsEngine } from '../contracts/engine';
+import type { MeshModule } from '../contracts/mesh';
+import type { ClusterPlan } from '../contracts/plan';
 import { README_MARKER } from '../format/yaml';
 
 

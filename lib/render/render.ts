@@ -9,13 +9,13 @@
  *   README.md                                topology and bootstrap steps
  */
 import { parse } from 'yaml';
-import type { AddOn } from '../addons/types';
+import type { AddOn } from '../contracts/addon';
 import type { Fleet } from '../fleet/types';
-import type { StageName } from '../gitops/stages';
-import type { GitOpsEngine, HelmInstall } from '../gitops/types';
+import type { StageName } from '../contracts/stages';
+import type { GitOpsEngine, HelmInstall } from '../contracts/engine';
 import type { KubeObject } from '../kube';
-import type { MeshModule } from '../mesh/types';
-import type { FleetPlan } from '../plan';
+import type { MeshModule } from '../contracts/mesh';
+import type { FleetPlan } from '../contracts/plan';
 import { renderReadme } from './readme';
 import { GENERATED_HEADER, toYaml } from '../format/yaml';
 

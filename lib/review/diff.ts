@@ -11,21 +11,10 @@
 import { X509Certificate } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../kube';
-import type { Tree } from './tree';
+import type { Tree } from '../contracts/tree';
+import type { LocatedObject, ObjectRef } from '../contracts/tree';
 
 export type Change = 'added' | 'removed' | 'changed';
-
-export interface ObjectRef {
-  readonly cluster: string;
-  /** The stage folder, or "delivery" for the engine's objects under clusters/<cluster>/, or the top folder. */
-  readonly stage: string;
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly namespace?: string;
-  readonly name: string;
-  /** The file it is in (the new one, or the old one when removed). */
-  readonly path: string;
-}
 
 export interface FieldChange {
   readonly path: string;
@@ -124,12 +113,6 @@ function objectsOf(tree: Tree): { objects: Map<string, Located>; other: Map<stri
     if (found === 0) other.set(path, text);
   }
   return { objects, other };
-}
-
-/** An object of one side of a change, with where it is. */
-export interface LocatedObject {
-  readonly ref: ObjectRef;
-  readonly object: KubeObject;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** How `npm run diff` prints a TreeDiff: plain text for a terminal, Markdown for a pull request comment. */
-import { describeCertChange, type Change, type FieldChange, type ObjectChange, type ObjectRef, type TreeDiff } from './diff';
+import { describeCertChange, type Change, type FieldChange, type ObjectChange, type TreeDiff } from './diff';
+import type { ObjectRef } from '../contracts/tree';
 
 const SIGN: Record<Change, string> = { added: '+', removed: '-', changed: '±' };
 

@@ -8,8 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors';
 import { posixPath } from '../format/paths';
-
-export type Tree = Map<string, string>;
+import type { Tree } from '../contracts/tree';
 
 /** Every file below `dir` (relative POSIX path → content) whose path passes `keep`; empty when missing. */
 export function readDiskTree(dir: string, keep: (path: string) => boolean = () => true): Tree {

@@ -9,7 +9,7 @@
  */
 import { Construct } from 'constructs';
 import { KubeDeployment, KubeNamespace, KubeService, KubeServiceAccount, type PodSpec } from '../../imports/k8s';
-import type { ClusterPlan } from '../plan';
+import type { ClusterPlan } from '../contracts/plan';
 import type { BookinfoPlacement, ReviewsVersion } from './placement';
 
 export const SAMPLE_NAMESPACE = 'sample';

@@ -10,7 +10,7 @@
 import { Construct } from 'constructs';
 import { KubeDeployment, KubeNamespace, KubeService, KubeServiceAccount, Quantity } from '../../imports/k8s';
 import type { JsonSchema } from '../fleet/schema';
-import type { ClusterPlan } from '../plan';
+import type { ClusterPlan } from '../contracts/plan';
 import { SAMPLE_NAMESPACE, Sleep } from './bookinfo';
 
 export const HELLOWORLD = 'helloworld';

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { mergeValues } from '../helm/overrides';
+import { mergeValues } from '../format/values';
 import type { KubeObject } from '../kube';
 import { PROJECT_ROOT } from '../root';
 import { loadValidator, validatorIndex } from './precompiled';

@@ -6,12 +6,7 @@
  */
 import { toYaml } from '../format/yaml';
 import { ENCRYPTED_REGEX } from './sops';
-
-export interface SopsRule {
-  /** A regular expression over the file's path. */
-  readonly pathRegex: string;
-  readonly recipients: readonly string[];
-}
+import type { SopsRule } from '../contracts/store';
 
 export const escapeRegex = (path: string): string => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

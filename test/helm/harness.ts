@@ -8,7 +8,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { readChart, type ChartInfo } from '../../lib/helm/chart';
-import { applicationReleaseRef, isHelmApplication, isHelmRelease, releaseRef, repositoryOf, templateRelease, type HelmResult, type ReleaseRef } from '../../lib/helm/template';
+import type { ReleaseRef } from '../../lib/contracts/engine';
+import { engineOf } from '../../lib/gitops/registry';
+import { templateRelease, type HelmResult } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/kube';
 import { HELM, renderObjects, ROOT, SHARED } from '../helpers';
 
@@ -34,7 +36,6 @@ export interface ReleaseCase {
   readonly stageIndex: number;
   readonly object: KubeObject;
   readonly ref: ReleaseRef;
-  readonly repository?: KubeObject;
   /** The vendored chart folder named <chart>-<version>, if there is one. */
   readonly chartDir?: string;
 }
@@ -90,8 +91,9 @@ export function releaseCases(fleet: string, text: string): ReleaseCase[] {
     const m = /^clusters\/([^/]+)\/[^/]+\.yaml$/.exec(path);
     if (!m) continue;
     const order = stageOrder(files, m[1]!);
-    for (const object of (objs as KubeObject[]).filter(isHelmApplication)) {
-      const ref = applicationReleaseRef(object);
+    for (const object of objs as KubeObject[]) {
+      const ref = engineOf('argocd').releaseOf(object, objs as KubeObject[]);
+      if (!ref) continue;
       const stage = object.metadata!.labels!['meshfleet.io/stage']!;
       const dir = join(CHARTS, `${ref.chart}-${ref.version}`);
       out.push({ fleet, cluster: m[1]!, stage, stageIndex: order.indexOf(stage), object, ref, ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}) });
@@ -100,15 +102,11 @@ export function releaseCases(fleet: string, text: string): ReleaseCase[] {
   for (const [cluster, stages] of clusterStages(files)) {
     const all = stages.flatMap((s) => s.objects);
     for (const { stage, stageIndex, objects } of stages) {
-      for (const object of objects.filter(isHelmRelease)) {
-        const ref = releaseRef(object);
+      for (const object of objects) {
+        const ref = engineOf('flux').releaseOf(object, all);
+        if (!ref) continue;
         const dir = join(CHARTS, `${ref.chart}-${ref.version}`);
-        const repository = repositoryOf(ref, all);
-        out.push({
-          fleet, cluster, stage, stageIndex, object, ref,
-          ...(repository ? { repository } : {}),
-          ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}),
-        });
+        out.push({ fleet, cluster, stage, stageIndex, object, ref, ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}) });
       }
     }
   }

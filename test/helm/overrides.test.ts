@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { FleetError } from '../../lib/errors';
 import { freeFormPaths } from '../../lib/helm/free-form';
 import { undeclaredKeys } from '../../lib/helm/keys';
-import { changedPaths, mergeValues } from '../../lib/helm/overrides';
+import { changedPaths, mergeValues } from '../../lib/format/values';
 import { chartDir } from '../../lib/helm/chart';
 import { loadFleet, pinnedCharts, renderFleet } from '../../lib/pipeline';
 import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, renderObjects, ROOT, runMain, tempDir } from '../helpers';

@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { helmTemplateCommand, helmTemplateArgs, releaseRef } from '../../lib/helm/template';
+import { helmTemplateCommand } from '../../lib/cli/helm-template';
+import { engineOf } from '../../lib/gitops/registry';
+import { helmTemplateArgs } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/kube';
 import { hasHelm, objectAt, renderObjects, DEFAULT_FLEET, ROOT } from '../helpers';
 import { CHARTS } from './harness';
@@ -77,9 +79,9 @@ describe('npm run helm-template', () => {
 
   it('without --charts, fetches the pinned version from the HelmRepository', () => {
     const files = renderObjects(DEFAULT_FLEET);
-    const release = releaseRef(objectAt(files, 'manifests/kt-k2p/mesh/helmrelease-istiod.yaml') as KubeObject);
     const repository = objectAt(files, 'manifests/kt-k2p/mesh/helmrepository-istio.yaml') as KubeObject;
-    expect(helmTemplateArgs(release, 'v.json', { repository })).toEqual([
+    const release = engineOf('flux').releaseOf(objectAt(files, 'manifests/kt-k2p/mesh/helmrelease-istiod.yaml') as KubeObject, [repository])!;
+    expect(helmTemplateArgs(release, 'v.json', {})).toEqual([
       'template', 'istiod', 'istiod', '--repo', 'https://istio-release.storage.googleapis.com/charts', '--version', '1.26.8',
       '--namespace', 'istio-system', '--kube-version', '1.32.0', '-f', 'v.json',
     ]);

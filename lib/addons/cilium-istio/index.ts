@@ -14,9 +14,9 @@ import { Construct } from 'constructs';
 import { KubeConfigMap, KubeJob, KubeRole, KubeRoleBinding, KubeServiceAccount, type Container } from '../../../imports/k8s';
 import { BOOLEAN, type JsonSchema } from '../../fleet/schema';
 import type { RawCluster, RawFleet } from '../../fleet/types';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { toYaml } from '../../format/yaml';
-import type { AddOn } from '../types';
+import type { AddOn } from '../../contracts/addon';
 
 const NAMESPACE = 'kube-system';
 /** The mesh type these settings are for (spec.mesh.type; a name, not an import of the mesh). */

@@ -5,8 +5,8 @@
  */
 import { SEMVER, BOOLEAN, type JsonSchema } from '../../fleet/schema';
 import type { RawCluster } from '../../fleet/types';
-import type { ClusterPlan } from '../../plan';
-import type { AddOn } from '../types';
+import type { ClusterPlan } from '../../contracts/plan';
+import type { AddOn } from '../../contracts/addon';
 
 export const METRICS_SERVER_DEFAULTS = {
   /** Install the chart; false documents that the cluster has one. @default true */

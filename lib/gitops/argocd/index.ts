@@ -26,17 +26,16 @@
 import { Chart, type App } from 'cdk8s';
 import { Application, type ApplicationSpec, type ApplicationSpecIgnoreDifferences } from '../../../imports/argocd-application-argoproj.io';
 import type { KubeObject, RuntimeField } from '../../kube';
-import { STAGES, type StageName } from '../stages';
+import { STAGES, type StageName } from '../../contracts/stages';
 import { shellWord } from '../../format/shell';
 import { argocdPruneNotices } from './prune';
-import type { DeliveryInput, GitOpsEngine, HelmInstall, StageKustomization } from '../types';
+import { HELM_REPOSITORY_LABEL, releaseOf } from './release';
+import type { DeliveryInput, GitOpsEngine, HelmInstall, StageKustomization } from '../../contracts/engine';
 
 /** The namespace Argo CD runs in on the hub, and the project its Applications belong to. */
 export const ARGOCD_NAMESPACE = 'argocd';
 export const PROJECT = 'default';
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
-/** The label that names an Application's Helm repository the way features do (values validation). */
-export const HELM_REPOSITORY_LABEL = 'meshfleet.io/helm-repository';
 /** Labels on every child Application: its cluster and stage (`argocd app list -l meshfleet.io/stage=mesh`). */
 export const CLUSTER_LABEL = 'meshfleet.io/cluster';
 export const STAGE_LABEL = 'meshfleet.io/stage';
@@ -67,6 +66,7 @@ export const argocd: GitOpsEngine = {
     const repo = obj.metadata?.labels?.[HELM_REPOSITORY_LABEL];
     return source?.chart && repo ? { chart: `${repo}/${source.chart}`, values: source.helm?.valuesObject ?? {} } : undefined;
   },
+  releaseOf,
   deliver,
   pruneNotices: argocdPruneNotices,
   stageKustomization,

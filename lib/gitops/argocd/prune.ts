@@ -6,9 +6,9 @@
  * Application points at a folder that no longer exists: Argo CD reports an error and deletes
  * nothing until someone deletes the Applications.
  */
-import type { LocatedObject } from '../../review/diff';
 import { shellWord } from '../../format/shell';
-import type { DeliveryChange } from '../types';
+import type { DeliveryChange } from '../../contracts/engine';
+import type { LocatedObject } from '../../contracts/tree';
 
 const FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 const isApplication = (o: LocatedObject): boolean => o.ref.kind === 'Application' && o.ref.apiVersion.startsWith('argoproj.io/');

@@ -17,9 +17,10 @@ import {
 } from '../../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
 import type { KubeObject } from '../../kube';
 import { shellFlag, shellWord } from '../../format/shell';
-import { effectiveDependencies } from '../stages';
+import { effectiveDependencies } from '../../contracts/stages';
 import { fluxPruneNotices } from './prune';
-import type { DeliveryInput, GitOpsEngine, HelmInstall } from '../types';
+import { releaseOf } from './release';
+import type { DeliveryInput, GitOpsEngine, HelmInstall } from '../../contracts/engine';
 
 /** The namespace and GitRepository `flux bootstrap` creates; meshfleet only refers to them. */
 export const FLUX_NAMESPACE = 'flux-system';
@@ -47,6 +48,7 @@ export const flux: GitOpsEngine = {
     const chart = spec?.chart?.spec;
     return chart ? { chart: `${chart.sourceRef.name}/${chart.chart}`, values: spec?.values ?? {} } : undefined;
   },
+  releaseOf,
   deliver,
   pruneNotices: fluxPruneNotices,
   pins: { 'Flux APIs': [Kustomization.GVK, HelmRelease.GVK, HelmRepository.GVK].map((g) => `${g.apiVersion} ${g.kind}`).join(', ') },

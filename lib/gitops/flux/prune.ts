@@ -6,9 +6,10 @@
  * how a rename or a detach keeps the workloads.
  */
 import { compareNames } from '../../fleet/defaults';
-import { objectsUnder, type LocatedObject } from '../../review/diff';
+import { objectsUnder } from '../../review/diff';
 import { shellFlag, shellWord } from '../../format/shell';
-import { crdLoss, losesCrds, type DeliveryChange } from '../types';
+import { crdLoss, losesCrds, type DeliveryChange } from '../../contracts/engine';
+import type { LocatedObject } from '../../contracts/tree';
 
 /** The chart and version a HelmRelease installs (spec.chart.spec, or a chartRef's name). */
 function chartOfRelease(o: LocatedObject): { chart: string; version: string } {

@@ -5,7 +5,7 @@
  * dist/cilium/<cluster>-values.yaml for the one `helm install` of the bootstrap, and Flux then
  * adopts that release (same name and namespace).
  */
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { toYaml } from '../../format/yaml';
 import type { CiliumPki } from './ca';
 import { ciliumOf } from './defaults';

@@ -3,7 +3,7 @@
  * Helm chart with a unique cluster.name / cluster.id, a clustermesh-apiserver and the full list of
  * peers; one Cilium CA for the fleet; the userlist sample as a global Service.
  */
-import type { MeshModule } from '../types';
+import type { MeshModule } from '../../contracts/mesh';
 import { CILIUM_DEFAULTS } from './defaults';
 import { ciliumCa } from './ca';
 import { ciliumClustersOf, ciliumRevocationSteps } from './revoke';

@@ -1,7 +1,7 @@
 /** Cilium ClusterMesh's parts of dist/README.md: topology, install-Cilium-first, verification, firewall. */
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { shellWord } from '../../format/shell';
-import type { CoreRows, MeshReadme } from '../types';
+import type { CoreRows, MeshReadme } from '../../contracts/mesh';
 import { caSummary, type CiliumPki } from './ca';
 import { CA_SECRET_FILE, valuesFilePath } from './control-plane';
 import { ciliumClusterOf, ciliumOf } from './defaults';

@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { shellFlag } from '../../format/shell';
-import type { RevocationInput } from '../types';
+import type { RevocationInput } from '../../contracts/mesh';
 import { CA_CERT } from './ca';
 import { CILIUM_CA_SECRET, CILIUM_NAMESPACE } from './values';
 

@@ -9,7 +9,7 @@
  */
 import { Construct } from 'constructs';
 import { IntOrString, KubeDeployment, KubeNamespace, KubeService } from '../../../imports/k8s';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { ciliumClusterOf, ciliumOf, type Affinity } from './defaults';
 
 export const SONG_NAMESPACE = 'song';

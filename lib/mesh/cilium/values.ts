@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { Cluster, Fleet } from '../../fleet/types';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { APISERVER_PORT, ciliumClusterOf, ciliumOf } from './defaults';
 
 export const CILIUM_NAMESPACE = 'kube-system';

@@ -9,10 +9,10 @@
 import { Construct } from 'constructs';
 import { IntOrString, KubeNamespace, KubeService } from '../../../imports/k8s';
 import { Gateway, GatewaySpecServersTlsMode, VirtualService } from '../../../imports/istio-networking.istio.io';
-import type { StageName } from '../../gitops/stages';
+import type { StageName } from '../../contracts/stages';
 import { WEBHOOK_CA_BUNDLE, type RuntimeField } from '../../kube';
 import { isForwarded } from '../../fleet/types';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { hasEastWestGateway, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import {
   CONTROL_PLANE_CLUSTERS_ANNOTATION,

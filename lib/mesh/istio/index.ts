@@ -5,7 +5,7 @@
  * use the istiod of a primary through its east-west gateway. Primaries watch the other clusters'
  * API servers through remote secrets.
  */
-import type { MeshModule } from '../types';
+import type { MeshModule } from '../../contracts/mesh';
 import { addBookinfo } from '../../samples/bookinfo';
 import { addHelloworldWithSleep } from '../../samples/helloworld';
 import { istioCa, type IstioPki } from './ca';

@@ -5,7 +5,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import { IstioOperator } from '../../../imports/istio-operator-install.istio.io';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { hasEastWestGateway, isRemote, istioClusterOf } from './defaults';
 import { EASTWEST_GATEWAY, EASTWEST_PORT, EASTWEST_SELECTOR, eastWestServiceAnnotations, ISTIO_NAMESPACE, istiodGlobalValues, NETWORK_LABEL, remoteIstiodValues } from './values';
 

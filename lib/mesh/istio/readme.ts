@@ -1,11 +1,11 @@
 /** Istio's parts of dist/README.md: topology, cluster rows, remote secrets, firewall, istioctl. */
 import type { Fleet } from '../../fleet/types';
 import { shellWord } from '../../format/shell';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { helloworldSummary, HELLOWORLD_PORT } from '../../samples/helloworld';
 import { placementSummary } from '../../samples/placement';
-import type { CoreRows, MeshReadme } from '../types';
+import type { CoreRows, MeshReadme } from '../../contracts/mesh';
 import type { IstioPki } from './ca';
 import { hasEastWestGateway, isPrimaryRemote, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import { istioctlPath } from './istioctl';

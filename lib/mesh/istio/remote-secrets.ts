@@ -11,8 +11,8 @@
  */
 import { KubeSecret } from '../../../imports/k8s';
 import type { Fleet } from '../../fleet/types';
-import type { ClusterPlan } from '../../plan';
-import type { LinkStatus } from '../types';
+import type { ClusterPlan } from '../../contracts/plan';
+import type { LinkStatus } from '../../contracts/mesh';
 import type { IstioPki } from './ca';
 import { isRemote, watchersOf } from './defaults';
 import { ISTIO_NAMESPACE } from './values';

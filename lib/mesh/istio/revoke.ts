@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Fleet } from '../../fleet/types';
 import { shellFlag } from '../../format/shell';
-import type { RevocationInput } from '../types';
+import type { RevocationInput } from '../../contracts/mesh';
 import { caCertPath, cacertsPath, linkPath, ROOT_KEY } from './ca';
 import { READER_TOKEN_SECRET, remoteSecretName } from './remote-secrets';
 import { ISTIO_NAMESPACE } from './values';

@@ -3,7 +3,7 @@
  * the same functions, so the two cannot disagree.
  */
 import type { Cluster, Fleet } from '../../fleet/types';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { hasEastWestGateway, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 
 export const ISTIO_NAMESPACE = 'istio-system';

@@ -10,7 +10,7 @@
  *   mesh-config   the Links and their credentials (link.ts), whose CRD linkerd-multicluster installs
  */
 import { KubeNamespace } from '../../../imports/k8s';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { ISSUER_SECRET, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE, type LinkerdPki } from './ca';
 import { LINKERD_SMI, linkerdOf, peersOf } from './defaults';
 import { WEBHOOK_CA_BUNDLE } from '../../kube';

@@ -4,7 +4,7 @@
  * and the multicluster extension: a gateway each cluster exports services through, and a
  * service-mirror controller per peer that mirrors the peer's exported services.
  */
-import type { MeshModule } from '../types';
+import type { MeshModule } from '../../contracts/mesh';
 import { LINKERD_RELEASES, LINKERD_SMI } from './defaults';
 import { linkerdCa, type LinkerdPki } from './ca';
 import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';

@@ -16,11 +16,11 @@ import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { encryptedFile } from '../../pki/files';
 import { commitPkiChanges } from '../../pki/transaction';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { toYaml } from '../../format/yaml';
 import type { Tree } from '../../sops/sops';
 import { kubectl } from '../../tools/kubectl';
-import type { LinkStatus } from '../types';
+import type { LinkStatus } from '../../contracts/mesh';
 import {
   clusterRecipients, CREDENTIAL_NAMESPACES, CREDENTIALS_HEADER, credentialsPath, LINK_FILE_HEADER, linkFilePath, linkKey,
   LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE, type LinkerdPki,

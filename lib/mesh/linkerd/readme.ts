@@ -1,10 +1,10 @@
 /** Linkerd's parts of dist/README.md: topology, cluster rows, links, how to verify, firewall. */
 import type { Fleet } from '../../fleet/types';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { shellWord } from '../../format/shell';
 import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { HELLOWORLD, HELLOWORLD_PORT } from '../../samples/helloworld';
-import type { CoreRows, MeshReadme } from '../types';
+import type { CoreRows, MeshReadme } from '../../contracts/mesh';
 import type { LinkerdPki } from './ca';
 import { GATEWAY_PORT, PROBE_PORT } from './control-plane';
 import { linkerdOf } from './defaults';

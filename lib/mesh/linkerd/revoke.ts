@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Fleet } from '../../fleet/types';
 import { shellFlag } from '../../format/shell';
-import type { RevocationInput } from '../types';
+import type { RevocationInput } from '../../contracts/mesh';
 import { ANCHOR_KEY, credentialsPath, CREDENTIAL_NAMESPACES, issuerCertPath, issuerSecretPath, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE } from './ca';
 import { credentialsName, REMOTE_ACCESS_TOKEN } from './link';
 

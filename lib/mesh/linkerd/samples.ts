@@ -8,7 +8,7 @@
  */
 import { HttpRouteV1Beta3 } from '../../../imports/linkerd-httproute-policy.linkerd.io';
 import { TrafficSplit } from '../../../imports/linkerd-smi-trafficsplit-split.smi-spec.io';
-import type { ClusterPlan } from '../../plan';
+import type { ClusterPlan } from '../../contracts/plan';
 import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { addHelloworld, HELLOWORLD, HELLOWORLD_PORT, type HelloworldVersion } from '../../samples/helloworld';
 import { linkerdOf } from './defaults';

@@ -5,7 +5,7 @@
  */
 import { addBookinfo } from '../../samples/bookinfo';
 import { bookinfoPlacementSchema, placementSummary, resolveBookinfoPlacement, type BookinfoPlacement } from '../../samples/placement';
-import type { MeshModule } from '../types';
+import type { MeshModule } from '../../contracts/mesh';
 
 interface NoneCluster {
   readonly samples: BookinfoPlacement;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { STAGES } from '../../../lib/gitops/stages';
+import { STAGES } from '../../../lib/contracts/stages';
 import { loadFleet, outputValidator, renderFleet } from '../../../lib/pipeline';
 import { readDiskTree } from '../../../lib/review/tree';
 import { templateRelease } from '../../../lib/helm/template';
@@ -163,7 +163,7 @@ describe('engine argocd', () => {
     for (const a of argoCases) {
       const f = fluxCases.find((c) => key(c) === key(a))!;
       expect({ chart: a.ref.chart, version: a.ref.version, values: a.ref.values, url: a.ref.url, stageIndex: a.stageIndex })
-        .toEqual({ chart: f.ref.chart, version: f.ref.version, values: f.ref.values, url: (f.repository?.spec as { url: string }).url, stageIndex: f.stageIndex });
+        .toEqual({ chart: f.ref.chart, version: f.ref.version, values: f.ref.values, url: f.ref.url, stageIndex: f.stageIndex });
       if (!a.chartDir || !f.chartDir) continue;
       const [ra, rf] = await Promise.all([helmTemplate(a.ref, a.chartDir), helmTemplate(f.ref, f.chartDir)]);
       expect(ra.code, ra.stderr).toBe(0);

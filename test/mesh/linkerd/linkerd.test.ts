@@ -13,7 +13,7 @@ import { synth } from '../../../lib/cli';
 import { FleetError } from '../../../lib/errors';
 import { loadFleet, loadFleetWithModules } from '../../../lib/pipeline';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
-import { releaseRef } from '../../../lib/helm/template';
+import { engineOf } from '../../../lib/gitops/registry';
 import { undeclaredKeys } from '../../../lib/helm/keys';
 import type { KubeObject } from '../../../lib/kube';
 import { editFleet, fixture, hasCommand, hashTree, hasHelm, hasKubectl, kubectlKustomize, renderObjects, runCli, tempDir } from '../../helpers';
@@ -313,7 +313,7 @@ describe.skipIf(!hasHelm || !existsSync(CHARTS))('the Link CRD comes with linker
   it('helm renders the Link CRD (v1alpha3 served) from the release in `mesh`', async () => {
     const files = renderObjects(linkerdFleet());
     const release = files.get('manifests/kt-k2p/mesh/helmrelease-linkerd-multicluster.yaml')![0]!;
-    const ref = releaseRef(release as KubeObject);
+    const ref = engineOf('flux').releaseOf(release as KubeObject, [])!;
     const result = await helmTemplate(ref, join(CHARTS, `${ref.chart}-${ref.version}`));
     expect(result.code, result.stderr).toBe(0);
     expect(crdKinds(parseManifests(result.stdout))).toContain('multicluster.linkerd.io/v1alpha3/Link');
@@ -327,7 +327,7 @@ describe.skipIf(!hasHelm || !existsSync(CHARTS))('linkerd-smi (split: smi) rende
       d.setIn(['spec', 'samples', 'split'], 'smi');
     }, fixture().fleetText);
     const release = renderObjects(text).get('manifests/ncloud-nks/mesh/helmrelease-linkerd-smi.yaml')![0]!;
-    const ref = releaseRef(release as KubeObject);
+    const ref = engineOf('flux').releaseOf(release as KubeObject, [])!;
     const dir = join(CHARTS, `${ref.chart}-${ref.version}`);
     const result = await helmTemplate(ref, dir);
     expect(result.code, result.stderr).toBe(0);

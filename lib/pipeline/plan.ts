@@ -1,20 +1,22 @@
 /**
- * The plan: per cluster, a cdk8s Chart per stage (plus charts written to files of their own).
- * Add-ons and then the mesh module add constructs to the stages they belong in; a stage nobody
- * adds to is not emitted. Features never build GitOps objects: they ask the plan for a Helm chart
- * or a merge patch, and the fleet's engine decides what that becomes. This file knows no mesh,
- * no add-on and no engine by name.
+ * The plan's implementation (lib/contracts/plan.ts is what features see). It merges fleet.yaml's
+ * overrides into each Helm release. An override may add values and extend maps, but not change a
+ * value meshfleet sets: those are derived from fleet.yaml fields (meshID, network, clusterName,
+ * trust anchors, addresses …) for the mesh to work, and changing them behind meshfleet's back would
+ * split the fleet's truth in two. Such an override is refused, naming the path; the fix is the
+ * fleet.yaml field it comes from.
  */
 import { App, Chart } from 'cdk8s';
-import type { Cluster, Fleet } from './fleet/types';
-import { STAGES, type StageName } from './gitops/stages';
-import type { GitOpsEngine, HelmInstall } from './gitops/types';
-import type { Problem } from './errors';
-import { undeclaredOverrideKeys } from './helm/declared';
-import { derivedOverridePaths } from './helm/derived';
-import { changedPaths, mergeValues } from './helm/overrides';
+import type { ClusterPlan, FleetPlan, PlanStep } from '../contracts/plan';
+import type { Problem } from '../errors';
+import type { Cluster, Fleet } from '../fleet/types';
+import { STAGES, type StageName } from '../contracts/stages';
+import type { GitOpsEngine, HelmInstall } from '../contracts/engine';
+import { undeclaredOverrideKeys } from '../helm/declared';
+import { derivedOverridePaths } from '../helm/derived';
+import { changedPaths, mergeValues } from '../format/values';
 
-export class ClusterPlan {
+class StagePlan implements ClusterPlan {
   private readonly stageCharts = new Map<StageName, Chart>();
   private readonly verbatimFiles = new Map<StageName, Map<string, string>>();
   private readonly helmInstalls = new Map<StageName, HelmInstall[]>();
@@ -147,13 +149,6 @@ export class ClusterPlan {
   }
 }
 
-/** Adds a feature's objects to one cluster's plan. */
-export type PlanStep = (plan: ClusterPlan) => void;
-
-export interface FleetPlan {
-  readonly clusters: readonly ClusterPlan[];
-}
-
 /**
  * Runs every step, in order, for every cluster. Each cluster gets its own cdk8s App: cdk8s
  * resolves dependencies over the whole App every time a chart is synthesized, so one App for the
@@ -161,7 +156,7 @@ export interface FleetPlan {
  */
 export function planClusters(fleet: Fleet, engine: GitOpsEngine, steps: readonly PlanStep[], pki?: unknown, gatewayName?: string): FleetPlan {
   const clusters = fleet.clusters.map((cluster) => {
-    const plan = new ClusterPlan(new App({ outdir: '.cdk8s.unused' }), fleet, cluster, engine, pki, gatewayName);
+    const plan = new StagePlan(new App({ outdir: '.cdk8s.unused' }), fleet, cluster, engine, pki, gatewayName);
     for (const step of steps) step(plan);
     return plan;
   });

@@ -7,8 +7,8 @@
 import type { AddProblem, AddWarning } from '../fleet/parse';
 import type { JsonSchema } from '../fleet/schema';
 import type { Cluster, Fleet, RawCluster, RawFleet } from '../fleet/types';
-import type { ChartPin } from '../helm/chart';
-import type { ClusterPlan } from '../plan';
+import type { ClusterPlan } from './plan';
+import type { ChartPin } from './chart';
 
 export interface AddOn {
   /** The key of its block under spec.clusters[] and in Cluster.addons. */

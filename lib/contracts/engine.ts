@@ -8,9 +8,9 @@ import type { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Cluster, Fleet } from '../fleet/types';
 import type { KubeObject, RuntimeField } from '../kube';
-import type { LocatedObject } from '../review/diff';
-import type { Tree } from '../review/tree';
 import type { StageName } from './stages';
+import type { Tree } from './tree';
+import type { LocatedObject } from './tree';
 
 /** A Helm chart to install, as features ask for it. */
 export interface HelmInstall {
@@ -62,6 +62,24 @@ export interface DeliveryInput {
   readonly repoPath: string;
 }
 
+/** What `helm template` needs from an object that installs a chart (and from its chart repository). */
+export interface ReleaseRef {
+  /** HelmRelease metadata.name. */
+  readonly name: string;
+  readonly releaseName: string;
+  /** Where the chart's objects go: spec.targetNamespace, else the HelmRelease's namespace. */
+  readonly namespace: string;
+  readonly chart: string;
+  readonly version: string;
+  readonly values: Record<string, unknown>;
+  /** Flux: HelmRepository namespace/name from spec.chart.spec.sourceRef; Argo CD: the repository's name as features call it. */
+  readonly repository: { readonly name: string; readonly namespace: string };
+  /** The chart repository's URL (Argo CD: the Application's Helm source; Flux: its HelmRepository's); undefined when not found. */
+  readonly url?: string;
+  /** What installs it: "HelmRelease" (default) or "Application". */
+  readonly kind?: string;
+}
+
 export interface GitOpsEngine {
   /** spec.gitops.engine */
   readonly name: string;
@@ -77,6 +95,14 @@ export interface GitOpsEngine {
   readonly mergePatchAnnotations: Readonly<Record<string, string>>;
   /** The chart ("<repository>/<chart>") and values of an object that installs one, for values validation. */
   chartValues(obj: KubeObject): { chart: string; values: unknown } | undefined;
+  /**
+   * The release an object of this engine installs, the way the engine's controller renders it
+   * (Flux's helm-controller, Argo CD's repo-server), for `helm-template` and the Helm tests;
+   * undefined for an object that installs none. `given` is everything the cluster is given (its
+   * stages' objects and its delivery objects), where Flux finds the HelmRepository's URL. Throws a
+   * UsageError when the object pins no chart version.
+   */
+  releaseOf(obj: KubeObject, given: readonly KubeObject[]): ReleaseRef | undefined;
   /** The engine's objects that apply a cluster's stages, by dist-relative path. */
   deliver(app: App, input: DeliveryInput): [string, KubeObject][];
   /**

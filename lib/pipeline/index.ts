@@ -13,27 +13,28 @@
  * This file and the registries are the only places that know which modules exist.
  */
 import type { ValidateFunction } from 'ajv';
-import { ADDONS } from './addons/registry';
-import type { AddOn } from './addons/types';
-import { FleetError } from './errors';
-import type { ChartPin } from './helm/chart';
-import { compareNames, resolveCore } from './fleet/defaults';
-import { formatPath, parseFleetText, problemCollector, schemaProblems, segmentsOf, sortByPosition, type AddWarning, type ParsedFleet } from './fleet/parse';
-import { coreRules } from './fleet/rules';
-import { composeFleetSchema, fleetValidator, type JsonSchema } from './fleet/schema';
-import type { Fleet, RawFleet } from './fleet/types';
-import { ENGINES, engineOf } from './gitops/registry';
-import type { DeliveryChange, GitOpsEngine } from './gitops/types';
-import { MESHES, meshOf } from './mesh/registry';
-import type { MeshModule } from './mesh/types';
-import { STAGES } from './gitops/stages';
-import { diffTree, writeTree, type WriteResult } from './output/write';
-import { planClusters, type FleetPlan, type PlanStep } from './plan';
-import { render, type Rendered } from './render/render';
-import type { KubeObject } from './kube';
-import { SchemaValidator } from './schema/validate';
-import { locate, objectChanges } from './review/diff';
-import type { Tree } from './review/tree';
+import { ADDONS } from '../addons/registry';
+import type { AddOn } from '../contracts/addon';
+import { FleetError } from '../errors';
+import { compareNames, resolveCore } from '../fleet/defaults';
+import { formatPath, parseFleetText, problemCollector, schemaProblems, segmentsOf, sortByPosition, type AddWarning, type ParsedFleet } from '../fleet/parse';
+import { coreRules } from '../fleet/rules';
+import { composeFleetSchema, fleetValidator, type JsonSchema } from '../fleet/schema';
+import type { Fleet, RawFleet } from '../fleet/types';
+import { ENGINES, engineOf } from '../gitops/registry';
+import type { DeliveryChange, GitOpsEngine } from '../contracts/engine';
+import { MESHES, meshOf } from '../mesh/registry';
+import type { MeshModule } from '../contracts/mesh';
+import { STAGES } from '../contracts/stages';
+import { diffTree, writeTree, type WriteResult } from '../output/write';
+import type { FleetPlan, PlanStep } from '../contracts/plan';
+import { planClusters } from './plan';
+import { render, type Rendered } from '../render/render';
+import type { KubeObject } from '../kube';
+import { SchemaValidator } from '../schema/validate';
+import { locate, objectChanges } from '../review/diff';
+import type { ChartPin } from '../contracts/chart';
+import type { Tree } from '../contracts/tree';
 
 /** The modules a fleet uses: its mesh, its engine, and every add-on. */
 export interface Modules {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveDependencies, STAGES, type StageName } from '../../lib/gitops/stages';
+import { effectiveDependencies, STAGES, type StageName } from '../../lib/contracts/stages';
 
 const all = new Set<StageName>(STAGES.map((s) => s.name));
 

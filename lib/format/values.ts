@@ -1,12 +1,8 @@
 /**
- * Helm value overrides from fleet.yaml (`spec.overrides.<release>` for every cluster,
- * `spec.clusters[].overrides.<release>` for one): deep-merged into the values meshfleet generates,
- * the way Helm merges a values file (maps key by key, anything else replaces, null removes).
- *
- * An override may add values and extend maps, but not change a value meshfleet sets: those are
- * derived from fleet.yaml fields (meshID, network, clusterName, trust anchors, addresses …) for
- * the mesh to work, and changing them behind meshfleet's back would split the fleet's truth in
- * two. Such an override is refused, naming the path; the fix is the fleet.yaml field it comes from.
+ * Helm values as Helm merges them: a values file deep-merged onto the chart's defaults (maps key by
+ * key, anything else replaces, null removes), and which paths such a merge changes. fleet.yaml's
+ * overrides (`spec.overrides.<release>`, `spec.clusters[].overrides.<release>`) are merged this
+ * way; lib/pipeline/plan.ts refuses those that would change a value meshfleet derives.
  */
 
 export type Values = Record<string, unknown>;

@@ -7,13 +7,13 @@
 import type { AddProblem, AddWarning } from '../fleet/parse';
 import type { JsonSchema } from '../fleet/schema';
 import type { Cni, Fleet, RawCluster, RawFleet } from '../fleet/types';
-import type { StageName } from '../gitops/stages';
-import type { GitOpsEngine } from '../gitops/types';
-import type { ChartPin } from '../helm/chart';
-import type { FileReader, StoreFile } from '../pki/files';
-import type { KeyPairFiles, StatusRow } from '../pki/status';
-import type { ClusterPlan } from '../plan';
-import type { SopsRule } from '../sops/config';
+import type { StageName } from './stages';
+import type { GitOpsEngine } from './engine';
+import type { ClusterPlan } from './plan';
+import type { FileReader, StoreFile } from './store';
+import type { KeyPairFiles, StatusRow } from './store';
+import type { SopsRule } from './store';
+import type { ChartPin } from './chart';
 
 export interface MeshModule {
   /** spec.mesh.type */
