@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { synth } from '../lib/cli';
+import { synth } from '../lib/cli/synth';
 import { readDiskTree } from '../lib/review/tree';
 import { createPki, loadFleet, modulesOf } from '../lib/pipeline';
 import { writeFilesAtomically } from '../lib/output/write';

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HELP } from '../lib/cli';
+import { HELP } from '../lib/cli/main';
 import { CILIUM_ISTIO_DEFAULTS } from '../lib/addons/cilium-istio';
 import { METALLB_DEFAULTS } from '../lib/addons/metallb/defaults';
 import { METRICS_SERVER_DEFAULTS } from '../lib/addons/metrics-server';

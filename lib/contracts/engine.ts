@@ -103,6 +103,12 @@ export interface GitOpsEngine {
    * UsageError when the object pins no chart version.
    */
   releaseOf(obj: KubeObject, given: readonly KubeObject[]): ReleaseRef | undefined;
+  /**
+   * Paths under the output folder (dist-relative, files and folders) that the engine's own tooling
+   * writes, such as the clusters/<cluster>/flux-system/ that `flux bootstrap` commits: meshfleet
+   * never writes, removes or reads them. @default none
+   */
+  ownsPath?(path: string): boolean;
   /** The engine's objects that apply a cluster's stages, by dist-relative path. */
   deliver(app: App, input: DeliveryInput): [string, KubeObject][];
   /**

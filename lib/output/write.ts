@@ -1,7 +1,8 @@
 /**
  * Writes the rendered tree into the output folder so that the folder ends up holding exactly the
- * rendered files — plus every clusters/<cluster>/flux-system/ folder, which `flux bootstrap` owns
- * and meshfleet never writes, prunes or reads. New content is staged in a sibling folder first (one
+ * rendered files — plus the paths another tool owns there (`foreign`: a GitOps engine's own
+ * folders, such as the clusters/<cluster>/flux-system/ that `flux bootstrap` commits), which
+ * meshfleet never writes, prunes or reads. New content is staged in a sibling folder first (one
  * per process and call, so two commands never share it) and moved into place file by file (rename
  * is atomic), so no reader ever sees a half-written file; files whose bytes did not change are not
  * touched. A synth killed midway leaves a mix of old and new files, which the next synth completes.
@@ -19,11 +20,8 @@ export interface WriteResult {
   readonly unchanged: number;
 }
 
-/** Paths under clusters/<cluster>/flux-system belong to Flux. */
-export function isFluxOwned(path: string): boolean {
-  const parts = path.split('/');
-  return parts[0] === 'clusters' && parts[2] === 'flux-system';
-}
+/** Whether a dist-relative path (file or folder) belongs to another tool: left alone, never listed. */
+export type Foreign = (path: string) => boolean;
 
 /** Refuses a non-empty folder that meshfleet did not write, so a wrong --out cannot wipe a tree. */
 export function assertOwned(outDir: string): void {
@@ -41,15 +39,15 @@ export function assertOwned(outDir: string): void {
   }
 }
 
-/** The files under outDir as dist-relative POSIX paths, Flux's folders excluded. */
-export function listTree(outDir: string): string[] {
+/** The files under outDir as dist-relative POSIX paths, foreign ones excluded. */
+export function listTree(outDir: string, foreign: Foreign): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
     if (!existsSync(dir)) return;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       const rel = posixPath(relative(outDir, full));
-      if (isFluxOwned(rel)) continue;
+      if (foreign(rel)) continue;
       if (entry.isDirectory()) walk(full);
       else out.push(rel);
     }
@@ -59,22 +57,22 @@ export function listTree(outDir: string): string[] {
 }
 
 /** Paths whose content on disk differs from `files`, plus stale files; empty when in sync. */
-export function diffTree(outDir: string, files: Map<string, string>, onDisk?: ReadonlyMap<string, string>): { changed: string[]; stale: string[] } {
-  // `onDisk`: the folder already read by the caller (Flux's folders left out, as listTree does).
+export function diffTree(outDir: string, files: Map<string, string>, foreign: Foreign, onDisk?: ReadonlyMap<string, string>): { changed: string[]; stale: string[] } {
+  // `onDisk`: the folder already read by the caller (foreign paths left out, as listTree does).
   const current = (p: string): string | undefined => {
     if (onDisk) return onDisk.get(p);
     const full = join(outDir, p);
     return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
   };
   const changed = [...files.keys()].filter((p) => current(p) !== files.get(p)).sort();
-  const stale = (onDisk ? [...onDisk.keys()].sort() : listTree(outDir)).filter((p) => !files.has(p));
+  const stale = (onDisk ? [...onDisk.keys()].sort() : listTree(outDir, foreign)).filter((p) => !files.has(p));
   return { changed, stale };
 }
 
 /** `onDisk`: the output folder as the caller already read it, so it is not read twice. */
-export function writeTree(outDir: string, files: Map<string, string>, onDisk?: ReadonlyMap<string, string>): WriteResult {
+export function writeTree(outDir: string, files: Map<string, string>, foreign: Foreign, onDisk?: ReadonlyMap<string, string>): WriteResult {
   assertOwned(outDir);
-  const { changed, stale } = diffTree(outDir, files, onDisk);
+  const { changed, stale } = diffTree(outDir, files, foreign, onDisk);
   const staging = stagingDir(outDir);
   try {
     for (const path of changed) {
@@ -93,7 +91,7 @@ export function writeTree(outDir: string, files: Map<string, string>, onDisk?: R
     rmSync(staging, { recursive: true, force: true });
   }
   for (const path of stale) unlinkSync(join(outDir, path));
-  removeEmptyDirs(outDir);
+  removeEmptyDirs(outDir, foreign);
   return { written: changed, removed: stale, unchanged: files.size - changed.length };
 }
 
@@ -118,12 +116,12 @@ export function stagingDir(target: string): string {
   return `${base}.meshfleet-staging-${process.pid}-${++stagings}`;
 }
 
-function removeEmptyDirs(root: string): void {
+function removeEmptyDirs(root: string, foreign: Foreign): void {
   const visit = (dir: string, rel: string): boolean => {
     let empty = true;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const childRel = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory() && !isFluxOwned(childRel) && visit(join(dir, entry.name), childRel)) {
+      if (entry.isDirectory() && !foreign(childRel) && visit(join(dir, entry.name), childRel)) {
         rmdirSync(join(dir, entry.name));
       } else {
         empty = false;

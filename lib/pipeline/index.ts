@@ -10,46 +10,36 @@
  *   validate  every emitted object against its upstream schema (and chart values)
  *   write     files → the output folder (staged, pruned) | compare: what differs on disk
  *
- * This file and the registries are the only places that know which modules exist.
+ * Steps 1–3 are in load.ts; `prepare` below runs every step but the last for a command, around the
+ * repository's path rules (workspace.ts) and the CA store (store.ts). This folder and the
+ * registries are the only places that know which modules exist.
  */
-import type { ValidateFunction } from 'ajv';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ADDONS } from '../addons/registry';
-import type { AddOn } from '../contracts/addon';
-import { FleetError } from '../errors';
-import { compareNames, resolveCore } from '../fleet/defaults';
-import { formatPath, parseFleetText, problemCollector, schemaProblems, segmentsOf, sortByPosition, type AddWarning, type ParsedFleet } from '../fleet/parse';
-import { coreRules } from '../fleet/rules';
-import { composeFleetSchema, fleetValidator, type JsonSchema } from '../fleet/schema';
-import type { Fleet, RawFleet } from '../fleet/types';
-import { ENGINES, engineOf } from '../gitops/registry';
-import type { DeliveryChange, GitOpsEngine } from '../contracts/engine';
-import { MESHES, meshOf } from '../mesh/registry';
-import type { MeshModule } from '../contracts/mesh';
-import { STAGES } from '../contracts/stages';
-import { diffTree, writeTree, type WriteResult } from '../output/write';
-import type { FleetPlan, PlanStep } from '../contracts/plan';
-import { planClusters } from './plan';
-import { render, type Rendered } from '../render/render';
-import type { KubeObject } from '../kube';
-import { SchemaValidator } from '../schema/validate';
-import { locate, objectChanges } from '../review/diff';
 import type { ChartPin } from '../contracts/chart';
+import type { DeliveryChange } from '../contracts/engine';
+import type { FleetPlan, PlanStep } from '../contracts/plan';
+import { STAGES } from '../contracts/stages';
 import type { Tree } from '../contracts/tree';
+import { FleetError } from '../errors';
+import { sortByPosition } from '../fleet/parse';
+import type { Fleet } from '../fleet/types';
+import { posixPath } from '../format/paths';
+import { ENGINES } from '../gitops/registry';
+import type { KubeObject } from '../kube';
+import { MESHES } from '../mesh/registry';
+import { assertOwned, diffTree, writeTree, type WriteResult } from '../output/write';
+import { render, type Rendered } from '../render/render';
+import { locate, objectChanges } from '../review/diff';
+import { SchemaValidator } from '../schema/validate';
+import { sopsConfig } from '../sops/config';
+import { loadFleetWithModules, modulesOf, type LocatePath, type Modules } from './load';
+import { planClusters } from './plan';
+import { openStore, type OpenedStore } from './store';
+import { DEFAULT_OUT, paths, repoPath, type Paths, type WorkspaceOptions } from './workspace';
 
-/** The modules a fleet uses: its mesh, its engine, and every add-on. */
-export interface Modules {
-  readonly mesh: MeshModule;
-  readonly engine: GitOpsEngine;
-  readonly addons: readonly AddOn[];
-}
-
-export interface Loaded {
-  readonly parsed: ParsedFleet;
-  readonly raw: RawFleet;
-  readonly modules: Modules;
-  /** Things that render but that the user should know (fields the mesh type ignores). */
-  readonly warnings: readonly string[];
-}
+export { check, fleetSchemaFor, load, loadFleet, loadFleetWithModules, modulesOf, resolve, type Loaded, type LocatePath, type Modules } from './load';
 
 /** An emitted object failed its schema: a bug in meshfleet or in values passed through from fleet.yaml. */
 export class SchemaError extends Error {
@@ -59,165 +49,6 @@ export class SchemaError extends Error {
   }
 }
 
-const compiled = new Map<string, ValidateFunction>();
-
-const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway', 'overrides'];
-
-/** The fields of mesh types other than `type` (per cluster, spec.mesh.<t>, spec.samples), which the active mesh ignores. */
-function foreignFields(type: string | undefined): { cluster: string[]; blocks: string[]; samples: string[] } {
-  const active = type ? MESHES[type] : undefined;
-  const own = new Set([...CORE_CLUSTER_FIELDS, ...ADDONS.flatMap((a) => Object.keys(a.clusterSchema)),
-    ...Object.keys(active?.clusterSchema ?? {})]);
-  const ownSamples = new Set(['enabled', ...Object.keys(active?.samplesSchema ?? {})]);
-  const others = Object.values(MESHES).filter((m) => m.type !== type);
-  return {
-    cluster: [...new Set(others.flatMap((m) => Object.keys(m.clusterSchema)))].filter((f) => !own.has(f)).sort(),
-    blocks: others.filter((m) => m.schema !== undefined).map((m) => m.type),
-    samples: [...new Set(others.flatMap((m) => Object.keys(m.samplesSchema ?? {})))].filter((f) => !ownSamples.has(f)).sort(),
-  };
-}
-
-/**
- * The add-ons in use under a mesh: an add-on whose per-cluster block the mesh itself owns (the
- * mesh's clusterSchema declares the same key) steps aside, since the mesh's schema wins for it.
- */
-function addonsFor(mesh: MeshModule): readonly AddOn[] {
-  const meshKeys = new Set(Object.keys(mesh.clusterSchema));
-  return ADDONS.filter((a) => !Object.keys(a.clusterSchema).some((k) => meshKeys.has(k)));
-}
-
-/** The fleet.yaml schema for a mesh type (compiled once per type). */
-export function fleetSchemaFor(type: string | undefined): JsonSchema {
-  const mesh = type !== undefined ? MESHES[type] : undefined;
-  const foreign = foreignFields(mesh?.type);
-  return composeFleetSchema({
-    meshTypes: Object.keys(MESHES),
-    engines: Object.keys(ENGINES),
-    ...(mesh ? { meshType: mesh.type, ...(mesh.schema ? { meshSchema: mesh.schema } : {}) } : {}),
-    clusterProperties: Object.assign({}, ...ADDONS.map((a) => a.clusterSchema), mesh?.clusterSchema ?? {}),
-    ...(mesh?.samplesSchema ? { samplesProperties: mesh.samplesSchema } : {}),
-    foreignClusterFields: foreign.cluster,
-    foreignMeshBlocks: foreign.blocks,
-    foreignSamplesFields: foreign.samples,
-  });
-}
-
-function validatorFor(type: string | undefined): ValidateFunction {
-  const key = type ?? '';
-  let fn = compiled.get(key);
-  if (!fn) compiled.set(key, (fn = fleetValidator(type, fleetSchemaFor(type))));
-  return fn;
-}
-
-/** Step 1: parse fleet.yaml and check it against the schema of its mesh type. */
-export function load(text: string, file = 'fleet.yaml'): Loaded {
-  const parsed = parseFleetText(text, file);
-  const meshType = (parsed.data as { spec?: { mesh?: { type?: unknown } } } | null)?.spec?.mesh?.type;
-  const known = typeof meshType === 'string' && MESHES[meshType] !== undefined ? meshType : undefined;
-  const validate = validatorFor(known);
-  if (!validate(parsed.data)) {
-    throw new FleetError(file, schemaProblems(validate.errors ?? [], parsed.at));
-  }
-  const raw = parsed.data as RawFleet;
-  const mesh = meshOf(raw.spec.mesh.type);
-  const engine = engineOf(raw.spec.gitops.engine ?? 'flux');
-  const foreign = foreignFields(mesh.type);
-  const ignored = [
-    ...foreign.blocks.filter((b) => raw.spec.mesh[b] !== undefined).map((b) => `spec.mesh.${b}`),
-    ...raw.spec.clusters.flatMap((c, i) => [...(mesh.noGateway ? ['gateway'] : []), ...foreign.cluster].filter((f) => c[f] !== undefined).map((f) => `spec.clusters[${i}].${f}`)),
-    ...foreign.samples.filter((f) => raw.spec.samples?.[f] !== undefined).map((f) => `spec.samples.${f}`),
-  ];
-  const warnings = ignored.length === 0 ? [] : [
-    `${file}: mesh type ${mesh.type} ignores ${ignored.join(', ')} (fields of other mesh types); remove them, or keep them to switch back later`,
-  ];
-  return { parsed, raw, modules: { mesh, engine, addons: addonsFor(mesh) }, warnings };
-}
-
-/** Step 2: fill in every default, each module its own. */
-export function resolve(loaded: Loaded): Fleet {
-  const { raw, modules } = loaded;
-  return resolveCore(raw, {
-    mesh: { type: modules.mesh.type, settings: modules.mesh.resolve(raw) },
-    clusterMesh: (c, i) => modules.mesh.resolveCluster(c, i, raw),
-    ...(modules.mesh.cni ? { cni: modules.mesh.cni } : {}),
-    ...(modules.mesh.gatewayServiceType ? { gatewayServiceType: true } : {}),
-    ...(modules.mesh.networkOf ? { networkOf: (m: unknown, name: string) => modules.mesh.networkOf!(m, name) } : {}),
-    clusterAddons: (c) => {
-      const out: Record<string, unknown> = {};
-      for (const addon of modules.addons) {
-        const settings = addon.resolveCluster(c, raw);
-        if (settings !== undefined) out[addon.name] = settings;
-      }
-      return out;
-    },
-  });
-}
-
-/** Step 3: the rules JSON Schema cannot express, every problem at once, in file order; returns the warnings. */
-export function check(fleet: Fleet, loaded: Loaded): string[] {
-  const { add, problems } = problemCollector(loaded.parsed.at);
-  const warnings: string[] = [];
-  const warned = new Set<string>();
-  const warn: AddWarning = (path, message) => {
-    warned.add(formatPath(path));
-    const position = loaded.parsed.at(path);
-    warnings.push(`${loaded.parsed.file}${position ? `:${position}` : ''}  ${formatPath(path)}: ${message}`);
-  };
-  coreRules(fleet, loaded.raw, add, !loaded.modules.mesh.noGateway);
-  loaded.modules.mesh.rules(fleet, loaded.raw, add, warn);
-  for (const addon of loaded.modules.addons) addon.rules(fleet, loaded.raw, add, warn);
-  // Only an add-on (MetalLB) gives a Service the address it asks for; a cloud load balancer picks its own.
-  if (!loaded.modules.mesh.noGateway) {
-    fleet.clusters.forEach((c, i) => {
-      const asked = loaded.raw.spec.clusters[i]?.gateway?.serviceAddress;
-      if (asked === undefined || c.gateway.serviceType === 'NodePort' || loaded.modules.addons.some((a) => a.assignsGatewayAddress?.(c))) return;
-      add(['spec', 'clusters', i, 'gateway', 'serviceAddress'], asked, `nothing in ${c.name} assigns the gateway's LoadBalancer Service the address it asks for`,
-        'add a metallb block whose pool holds the address, or remove gateway.serviceAddress where a cloud load balancer gives the Service its address');
-    });
-  }
-  // A pinned address nothing here assigns must be forwarded by something in front (a NAT, a cloud
-  // LB); said once per field, unless a module already warned about it (e.g. an unused address).
-  if (loaded.modules.mesh.type !== 'none') {
-    fleet.clusters.forEach((c, i) => {
-      const path = ['spec', 'clusters', i, 'gateway', 'address'];
-      if (c.gateway.address === undefined || warned.has(formatPath(path)) || loaded.modules.addons.some((a) => a.assignsGatewayAddress?.(c))) return;
-      // A NodePort gateway says so: the NAT in front forwards the address to the nodes.
-      if (c.gateway.serviceType === 'NodePort') return;
-      warn(path, `is announced to the other clusters, but nothing in ${c.name} assigns it to the gateway's LoadBalancer Service: ` +
-        'if a cloud load balancer gets this address, nothing to do; if nothing in the cluster assigns LoadBalancer addresses, ' +
-        `Helm waits for one forever and the mesh stage never becomes Ready: set ${loaded.modules.mesh.type === 'cilium' ? 'cilium.apiserverService: NodePort with cilium.nodeAddresses' : 'gateway.serviceType: NodePort (a NAT in front forwards the address to the NodePorts)'}, ` +
-        'or add a metallb block whose pool holds the address');
-    });
-  }
-  const found = problems();
-  if (found.length > 0) throw new FleetError(loaded.parsed.file, found);
-  return warnings;
-}
-
-/** Steps 1–3: fleet.yaml text → a valid, resolved Fleet, and the modules it uses. */
-export function loadFleetWithModules(text: string, file = 'fleet.yaml'): { fleet: Fleet; modules: Modules; warnings: readonly string[]; locate: LocatePath } {
-  const loaded = load(text, file);
-  const resolved = resolve(loaded);
-  const warnings = check(resolved, loaded);
-  // From here on clusters are in name order (rules above report in file order): nothing rendered
-  // depends on where a cluster sits in spec.clusters, so reordering the list changes no output.
-  const fleet: Fleet = { ...resolved, clusters: [...resolved.clusters].sort((a, b) => compareNames(a.name, b.name)) };
-  const locate: LocatePath = (path) => loaded.parsed.at(segmentsOf(loaded.parsed.data, path), true);
-  return { fleet, modules: loaded.modules, warnings: [...loaded.warnings, ...warnings], locate };
-}
-
-/** Steps 1–3, for callers that only need the Fleet. */
-export function loadFleet(text: string, file = 'fleet.yaml'): Fleet {
-  return loadFleetWithModules(text, file).fleet;
-}
-
-/** The modules of an already resolved fleet. */
-export function modulesOf(fleet: Fleet): Modules {
-  const mesh = meshOf(fleet.mesh.type);
-  return { mesh, engine: engineOf(fleet.gitops.engine), addons: addonsFor(mesh) };
-}
-
-/** Step 4: add-ons first (they publish facts on the plan), then the mesh. */
 /**
  * One schema validator per process: it loads the schema files once and compiles each kind on first
  * use, so the override check of `plan` and the `validate` step share that work.
@@ -232,9 +63,8 @@ export function outputValidator(precompiled = true): SchemaValidator {
   return new SchemaValidator(Object.values(ENGINES).map((engine) => (obj: KubeObject) => engine.chartValues(obj)), precompiled);
 }
 
-/** line:column in fleet.yaml of a path as problems write it (`spec.overrides.istiod.resourcez`). */
-export type LocatePath = (path: string) => string | undefined;
 
+/** Step 4: add-ons first (they publish facts on the plan), then the mesh. */
 export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'fleet.yaml', validator: SchemaValidator = defaultValidator(), locate?: LocatePath): FleetPlan {
   const steps: PlanStep[] = [...modules.addons.map((a) => (p: Parameters<PlanStep>[0]) => a.plan(p)), (p) => modules.mesh.plan(p)];
   const planned = planClusters(fleet, modules.engine, steps, pki, modules.mesh.gatewayName);
@@ -305,14 +135,20 @@ export function renderFleet(fleet: Fleet, options: RenderOptions, validator = de
   return rendered;
 }
 
+/**
+ * Paths in the output folder that a GitOps engine's own tooling writes (Flux's flux-system/): never
+ * written, removed or read. Every engine's, so that switching engines leaves the old one's alone too.
+ */
+export const engineOwned = (path: string): boolean => Object.values(ENGINES).some((e) => e.ownsPath?.(path) ?? false);
+
 /** Step 7: write the files into the output folder … */
 export function write(outDir: string, rendered: Rendered, onDisk?: ReadonlyMap<string, string>): WriteResult {
-  return writeTree(outDir, rendered.files, onDisk);
+  return writeTree(outDir, rendered.files, engineOwned, onDisk);
 }
 
 /** … or compare them with it: the paths that differ and the stale ones. */
 export function compare(outDir: string, rendered: Rendered): { changed: string[]; stale: string[] } {
-  return diffTree(outDir, rendered.files);
+  return diffTree(outDir, rendered.files, engineOwned);
 }
 
 /** Every chart at every version some module can deliver, sorted: what imports/charts/ records. */
@@ -343,4 +179,44 @@ export function pruneNotices(old: Tree, next: Tree, fleet: Fleet): string[] {
     chartOf: (chart, version) => pins.find((c) => c.chart === chart && c.version === version),
   };
   return Object.values(ENGINES).flatMap((e) => e.pruneNotices(change));
+}
+
+/** Everything a command knows before it writes: the fleet, its modules, the CA store, the rendered tree, .sops.yaml. */
+export interface Prepared extends OpenedStore {
+  readonly p: Paths;
+  readonly fleet: Fleet;
+  readonly modules: Modules;
+  readonly warnings: readonly string[];
+  readonly rendered: Rendered;
+  readonly sopsPath: string;
+  readonly sopsText: string;
+}
+
+export interface PrepareOptions {
+  /** A read-only command (synth --check, check, diff): nothing is written, the store is not changed. */
+  readonly inMemoryOnly: boolean;
+  /** false leaves the validate step to the caller (check reports its failures among the others). @default true */
+  readonly validateSchemas?: boolean;
+  /** false skips the CA store's review (diff compares; it does not judge the store). @default true */
+  readonly reviewStore?: boolean;
+}
+
+/**
+ * load → … → render (and validate) in memory, with the CA store opened on the way (lib/pipeline/store.ts):
+ * a synth plans its re-encryptions and removals (refusing stale recipients without an operator identity),
+ * `--check`/`check` refuse any, `diff` skips the review.
+ */
+export async function prepare(options: WorkspaceOptions, { inMemoryOnly, validateSchemas = true, reviewStore = true }: PrepareOptions): Promise<Prepared> {
+  const p = paths(options);
+  const { fleet, modules, warnings, locate } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
+  const { mesh } = modules;
+  if (!inMemoryOnly) assertOwned(p.outDir);
+  // .sops.yaml describes the default output folder (dist/ beside fleet.yaml) whatever --out is, so
+  // rendering elsewhere never breaks the rules the default output relies on.
+  const rules = mesh.ca?.sopsRules(fleet, posixPath(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? [];
+  const store = await openStore({ p, fleet, mesh, rules, inMemoryOnly, reviewStore });
+  const repo = repoPath(p.fleetPath, p.outDir);
+  const rendered = render({ fleet, plan: plan(fleet, modules, store.pki, options.fleet, undefined, locate), ...modules, pki: store.pki, repoPath: repo, notices: store.pendingRevocations });
+  if (validateSchemas) validate(rendered);
+  return { ...store, p, fleet, modules, warnings, rendered, sopsPath: join(p.fleetDir, '.sops.yaml'), sopsText: sopsConfig(rules) };
 }

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HELP, main, someOf } from '../../lib/cli';
+import { HELP, main } from '../../lib/cli/main';
+import { someOf } from '../../lib/format/text';
 import { ROOT } from '../helpers';
 
 async function run(args: string[]): Promise<{ code: number; out: string }> {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeError, main } from '../../lib/cli';
+import { describeError, main } from '../../lib/cli/main';
 import { editFleet, fixture, hashTree, runCli, runMain, synthFleet, tempDir } from '../helpers';
 
 interface Case {

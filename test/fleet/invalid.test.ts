@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from 'yaml';
-import { synth } from '../../lib/cli';
+import { synth } from '../../lib/cli/synth';
 import { FleetError } from '../../lib/errors';
 import { loadFleet } from '../../lib/pipeline';
 import { MIN_VALIDITY_DAYS } from '../../lib/fleet/schema';

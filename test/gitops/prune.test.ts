@@ -75,7 +75,7 @@ describe('pruneNotices (Argo CD)', () => {
 describe('synth', () => {
   it('prints the notices as warnings before it writes', async () => {
     const { dir } = await synthFleet();
-    const { synth } = await import('../../lib/cli');
+    const { synth } = await import('../../lib/cli/synth');
     const { fixture } = await import('../helpers');
     const edited = editFleet((doc) => doc.setIn(['spec', 'samples', 'enabled'], false), fixture().fleetText);
     const { writeFileSync } = await import('node:fs');

@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { synth } from '../../lib/cli';
+import { synth } from '../../lib/cli/synth';
 import { createIntermediate, createRoot, createSigningCa } from '../../lib/pki/certs';
 import { CERT_SHA256_ANNOTATION, encryptedFile } from '../../lib/pki/files';
 import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';

@@ -16,7 +16,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, watch, writeFile
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { synth } from '../../lib/cli';
+import { synth } from '../../lib/cli/synth';
 import { LOCK_FILE } from '../../lib/output/lock';
 import { TXN_DIR } from '../../lib/pki/transaction';
 import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';

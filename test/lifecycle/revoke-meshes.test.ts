@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { main } from '../../lib/cli';
+import { main } from '../../lib/cli/main';
 import { loadFleet } from '../../lib/pipeline';
 import { clusterRecipients, CREDENTIAL_NAMESPACES, CREDENTIALS_HEADER, credentialsPath, LINK_FILE_HEADER, linkFilePath } from '../../lib/mesh/linkerd/ca';
 import { linkerdClustersOf } from '../../lib/mesh/linkerd/revoke';

@@ -2,7 +2,7 @@
 import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../lib/cli';
+import { main } from '../../lib/cli/main';
 import { SchemaValidator } from '../../lib/schema/validate';
 import { synthFleet } from '../helpers';
 

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli';
+import { main } from '../../lib/cli/main';
 import { issueIntermediate as issue } from '../../lib/mesh/istio/ca';
 import { loadFleet } from '../../lib/pipeline';
 import { editFleet, fixture, synthFleet, withOperator } from '../helpers';

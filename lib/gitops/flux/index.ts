@@ -49,6 +49,10 @@ export const flux: GitOpsEngine = {
     return chart ? { chart: `${chart.sourceRef.name}/${chart.chart}`, values: spec?.values ?? {} } : undefined;
   },
   releaseOf,
+  ownsPath(path) {
+    const parts = path.split('/');
+    return parts[0] === 'clusters' && parts[2] === 'flux-system';
+  },
   deliver,
   pruneNotices: fluxPruneNotices,
   pins: { 'Flux APIs': [Kustomization.GVK, HelmRelease.GVK, HelmRepository.GVK].map((g) => `${g.apiVersion} ${g.kind}`).join(', ') },

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { synth } from '../../../lib/cli';
+import { synth } from '../../../lib/cli/synth';
 import { loadFleet } from '../../../lib/pipeline';
 import { createIntermediate, createRoot } from '../../../lib/pki/certs';
 import { cacertsPath, createIstioPki, issueIntermediate as issue, istioPkiStatus as pkiStatus, rekeyIstioPki as rekey, ROOT_KEY } from '../../../lib/mesh/istio/ca';

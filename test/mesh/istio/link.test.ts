@@ -6,7 +6,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { synth } from '../../../lib/cli';
+import { synth } from '../../../lib/cli/synth';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
 import { editFleet, fixture, fixtureDir, hashTree, runCli, tempDir } from '../../helpers';
 

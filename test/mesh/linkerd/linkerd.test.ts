@@ -9,7 +9,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { synth } from '../../../lib/cli';
+import { synth } from '../../../lib/cli/synth';
 import { FleetError } from '../../../lib/errors';
 import { loadFleet, loadFleetWithModules } from '../../../lib/pipeline';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';

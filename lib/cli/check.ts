@@ -1,0 +1,67 @@
+/** `check`: every reason CI should refuse a pull request, each with its fix. */
+import { displayPath } from '../format/paths';
+import { prepare, SchemaError, validate } from '../pipeline';
+import { driftLines, outTree, pendingLinks, sopsStale } from '../pipeline/drift';
+import { attentionLines, EXPIRY_WARNING_DAYS } from '../pki/status';
+import { COMMON, noArguments, type Command, type CommandOptions } from './command';
+
+export const checkCommand: Command = {
+  name: 'check',
+  flags: ['fleet', 'out', 'pki', 'strict'],
+  help: `Usage: npm run check -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--strict]
+
+Everything CI needs: --out is what synth renders (objects and fields), every
+object passes its schema, no certificate expires within 30 days, .sops.yaml is
+current, every pki/ file is readable by exactly the keys fleet.yaml names and
+no removed cluster's files remain. Pending links are a warning, or a failure
+with --strict; pending revocations are a warning.
+
+  --out <dir>      the output folder to check (default: dist)
+  --strict         pending links fail too
+${COMMON}`,
+  run(args, options, { out, err }) {
+    noArguments('check', args);
+    return check(options, out, err);
+  },
+};
+
+/** `npm run check`: every reason CI should refuse a pull request, each with its fix. */
+async function check(options: CommandOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const x = await prepare(options, { inMemoryOnly: true, validateSchemas: false });
+  const problems: string[] = [];
+  const warnings = [...x.warnings];
+  try {
+    validate(x.rendered);
+  } catch (e) {
+    if (!(e instanceof SchemaError)) throw e;
+    problems.push(`objects fail their schema (a bug in meshfleet, or a value fleet.yaml passes through unchecked: fix that value; otherwise report it):\n${e.failures.map((f) => `    ${f}`).join('\n')}`);
+  }
+  const drift = driftLines(outTree(x.p.outDir), x.rendered);
+  if (drift.length > 0) {
+    problems.push(`${options.out} is not what ${options.fleet} renders to (a stale or hand-edited ${options.out}: run \`npm run synth\` and commit the result); compared with the rendering, ${options.out} has:\n${drift.map((l) => `  ${l}`).join('\n')}`);
+  }
+  if (sopsStale(x.sopsPath, x.sopsText)) {
+    problems.push(`${displayPath(x.sopsPath)} is not what ${options.fleet} implies (run \`npm run synth\` and commit it)`);
+  }
+  const ca = x.modules.mesh.ca;
+  if (ca) {
+    const bad = attentionLines(ca.status(x.fleet, x.p.pkiDir), displayPath(x.p.pkiDir));
+    if (bad.length > 0) {
+      problems.push(`certificate(s) missing, not chaining to the root, or expiring within ${EXPIRY_WARNING_DAYS} days (fix each as it says, then \`npm run synth\`):\n` +
+        bad.map((l) => `    ${l}`).join('\n'));
+    }
+  }
+  const pending = pendingLinks(x.modules.mesh, x.fleet, x.pki).trim();
+  if (pending) (options.strict ? problems : warnings).push(pending);
+  const revocations = x.pendingRevocations.filter((l) => l.startsWith('### ')).map((l) => l.slice(4));
+  if (revocations.length > 0) {
+    warnings.push(`${revocations.length} revocation(s) pending (${revocations.join('; ')}): do the steps in ${options.out}/README.md ("Pending revocations"), then \`npm run pki -- revoked <holder>\``);
+  }
+  for (const w of warnings) err(`warning: ${w}`);
+  if (problems.length > 0) {
+    err(`check failed: ${problems.length} problem(s)\n${problems.map((p, i) => `${i + 1}. ${p}`).join('\n')}`);
+    return 1;
+  }
+  out(`check passed: ${options.out} is what ${options.fleet} renders to, every object passes its schema, certificates are valid for more than ${EXPIRY_WARNING_DAYS} days, .sops.yaml is current`);
+  return 0;
+}

@@ -1,0 +1,57 @@
+/** `diff`: what fleet.yaml renders to, compared per cluster, stage and object with the committed output. */
+import { UsageError } from '../errors';
+import { engineOwned, prepare, pruneNotices } from '../pipeline';
+import { isPem, outTree, pkiAt } from '../pipeline/drift';
+import { diffTrees, isEmpty } from '../review/diff';
+import { formatMarkdown, formatText } from '../review/format';
+import { gitRoot, readDiskTree, readGitTree } from '../review/tree';
+import type { Tree } from '../contracts/tree';
+import { COMMON, noArguments, type Command, type CommandOptions } from './command';
+
+export const diffCommand: Command = {
+  name: 'diff',
+  flags: ['fleet', 'out', 'pki', 'base', 'markdown'],
+  help: `Usage: npm run diff -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--base <ref>] [--markdown]
+
+Renders in memory and compares, per cluster, stage and object, with --out as
+it is in the working tree (or at git ref --base): added, removed and changed
+objects with their changed fields. Secrets are compared only by what is public.
+Exit 0: no difference; 1: differences; 2: failed.
+
+  --out <dir>      the output folder to compare with (default: dist)
+  --base <ref>     compare with --out as committed at this git ref
+  --markdown       a summary for a pull request comment
+${COMMON}`,
+  failCode: 2,
+  run(args, options, { out }) {
+    noArguments('diff', args);
+    return diff(options, out);
+  },
+};
+
+/** `npm run diff`: exit 0 when nothing differs, 1 when something does. */
+async function diff(options: CommandOptions, out: (s: string) => void): Promise<number> {
+  const x = await prepare(options, { inMemoryOnly: true, reviewStore: false });
+  const root = gitRoot(x.p.outDir);
+  let old: Tree;
+  let pkiOld: Tree | undefined;
+  if (options.base !== undefined) {
+    if (!root) throw new UsageError(`--base ${options.base} needs a git repository, and ${options.out} is not in one`);
+    old = readGitTree(root, options.base, x.p.outDir, (path) => !engineOwned(path));
+    pkiOld = pkiAt(root, options.base, x.p.pkiDir);
+  } else {
+    old = outTree(x.p.outDir);
+    // The committed CA store is the best record of the certificates behind the committed dist/.
+    pkiOld = root ? pkiAt(root, 'HEAD', x.p.pkiDir) : undefined;
+  }
+  const d = diffTrees({ old, new: x.rendered.files, pki: { ...(pkiOld ? { old: pkiOld } : {}), new: readDiskTree(x.p.pkiDir, isPem) } });
+  const from = options.base !== undefined ? `${options.out} at ${options.base}` : options.out;
+  out(options.markdown ? formatMarkdown(d, `meshfleet diff: ${from} → ${options.fleet}`) : formatText(d));
+  const notices = pruneNotices(old, x.rendered.files, x.fleet);
+  if (notices.length > 0) {
+    out(options.markdown
+      ? ['', '### ⚠️ What this change deletes on live clusters', '', ...notices.map((n) => `- ${n}`)].join('\n')
+      : ['', 'What this change deletes on live clusters:', ...notices.map((n) => `  ! ${n}`)].join('\n'));
+  }
+  return isEmpty(d) ? 0 : 1;
+}

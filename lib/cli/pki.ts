@@ -1,0 +1,112 @@
+/** `pki <action>`: the CA store's status, and the changes an operator makes to it. */
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import { ArgumentError, didYouMean, UsageError } from '../errors';
+import type { Fleet } from '../fleet/types';
+import { displayPath, posixPath } from '../format/paths';
+import type { Modules } from '../pipeline';
+import { assertPlaced, availableIdentities, misplaced, otherStores, storeKind, storeSession } from '../pipeline/store';
+import type { Paths } from '../pipeline/workspace';
+import { assertOwnStore, fileReader, missingStoreFiles } from '../pki/files';
+import { recordRevocations, reviewPki, reviewReport } from '../pki/revoke';
+import { markRevoked } from '../pki/revocations';
+import { attentionLines, checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, needsAttention, withKeyChecks } from '../pki/status';
+import { commitPkiChanges } from '../pki/transaction';
+import { COMMON, type Command } from './command';
+
+const ACTIONS = ['status', 'issue', 'rotate', 'rekey', 'revoked'];
+
+interface PkiAction {
+  readonly action: string;
+  /** issue, rotate: the cluster; revoked: the holder. */
+  readonly cluster?: string;
+}
+
+/** The action and its argument from the positional arguments; an ArgumentError for a wrong command line. */
+function parseAction(args: readonly string[]): PkiAction {
+  const [action, cluster, ...extra] = args;
+  const usage = (what: string): ArgumentError => new ArgumentError(what, 'pki');
+  const needsCluster = action === 'issue' || action === 'rotate' || action === 'revoked';
+  if (!ACTIONS.includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked (got ${JSON.stringify(action ?? '')})${action ? didYouMean(action, ACTIONS) : ''}`);
+  if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a ${action === 'revoked' ? 'holder (a cluster name, "operator <n>", or an age recipient)' : 'cluster name'}`);
+  if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
+  return { action: action!, ...(cluster ? { cluster } : {}) };
+}
+
+export const pkiCommand: Command = {
+  name: 'pki',
+  flags: ['fleet', 'pki'],
+  help: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [--fleet <file>] [--pki <dir>]
+
+status               the CA certificates; exit 1 if one expires within 30 days,
+                     is missing, does not chain to the root or does not match
+                     its private key
+issue <cluster>      a CA for a cluster added to the fleet
+rotate <cluster>     a new CA for a cluster
+rekey                re-encrypt the store to the recipients fleet.yaml names now
+revoked <holder>     a pending revocation (pki/revocations.yaml) is done: a
+                     cluster name, "operator <n>" or the former age recipient
+issue, rotate and rekey need SOPS_AGE_KEY_FILE (an operator's age identity).
+
+${COMMON}`,
+  run(args, options, { out, err }) {
+    const command = parseAction(args);
+    // status only reads: it reports an interrupted change instead of taking the lock to repair it.
+    const writing = command.action === 'status' ? undefined : `npm run pki -- ${command.action}${command.cluster ? ` ${command.cluster}` : ''}`;
+    return storeSession(options, writing, err, ({ p, fleet, modules }) => pki(command, fleet, modules, p, out));
+  },
+};
+
+async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths, out: (s: string) => void): Promise<number> {
+  const { pkiDir } = p;
+  const ca = modules.mesh.ca;
+  if (!ca) throw new UsageError(`mesh type ${modules.mesh.type} keeps no CA store: there is nothing for \`pki ${command.action}\` to do`);
+  if (existsSync(pkiDir)) assertOwnStore(storeKind(modules.mesh, fleet), otherStores(modules.mesh, fleet), fileReader(pkiDir), displayPath(pkiDir));
+  switch (command.action) {
+    case 'status': {
+      const identities = availableIdentities();
+      const checks = await checkKeys(ca.keyPairs(fleet), fileReader(pkiDir), identities, displayPath(pkiDir));
+      const rows = withKeyChecks(ca.status(fleet, pkiDir), checks);
+      out(formatStatus(rows));
+      if (rows.some((r) => r.keyMatch === 'unknown')) {
+        out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);
+      }
+      const bad = rows.filter((r) => needsAttention(r) || r.keyMatch === 'NO');
+      const missing = [...missingStoreFiles(ca.files(fleet), fileReader(pkiDir), displayPath(pkiDir)), ...misplaced(ca, fleet, pkiDir, fileReader(pkiDir), displayPath(pkiDir))];
+      if (missing.length > 0) out(`\n${missing.length} file(s) the CA store needs are missing or misplaced:${missing.map((l) => `\n  - ${l}`).join('')}`);
+      if (bad.length > 0) {
+        const label = displayPath(pkiDir);
+        out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, expiring within ${EXPIRY_WARNING_DAYS} days, or not matching their key):` +
+          [...attentionLines(rows, label), ...mismatchLines(checks, label)].map((l) => `\n  - ${l}`).join(''));
+        return 1;
+      }
+      return missing.length > 0 ? 1 : 0;
+    }
+    case 'revoked':
+      out(markRevoked(pkiDir, displayPath(pkiDir), command.cluster!, (writes, deletes) => commitPkiChanges(pkiDir, writes, deletes)));
+      return 0;
+    default: {
+      // issue, rotate, rekey: what a key no longer in the fleet could read goes on the revocation
+      // checklist, as when synth re-encrypts (these commands replace the files that show it).
+      const pkiLabel = displayPath(pkiDir);
+      if (existsSync(pkiDir)) assertPlaced(ca, fleet, pkiDir, fileReader(pkiDir), pkiLabel);
+      const rules = ca.sopsRules(fleet, posixPath(relative(p.fleetDir, pkiDir)), posixPath(relative(p.fleetDir, p.outDir)));
+      const review = existsSync(pkiDir) ? reviewPki({ fleet, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
+      // A store already encrypted to fleet.yaml's recipients, with every fingerprint recorded, has
+      // nothing to re-encrypt: a second rekey (or one whose interrupted run recovery just completed)
+      // says so, rather than decrypting with an identity the files may no longer be encrypted to.
+      if (command.action === 'rekey' && review && review.stale.length === 0 && review.revocations.length === 0 &&
+        (await checkKeys(ca.keyPairs(fleet), fileReader(pkiDir), undefined, pkiLabel)).every((k) => k.match === 'yes')) {
+        out(`every encrypted file in ${pkiLabel} is already encrypted to the recipients fleet.yaml names, with its certificate's fingerprint recorded: nothing to re-encrypt.`);
+        return 0;
+      }
+      out(command.action === 'rekey' ? await ca.rekey(fleet, pkiDir) : await ca.issue(fleet, pkiDir, command.cluster!, command.action === 'rotate'));
+      if (review && review.revocations.length > 0) {
+        const record = recordRevocations(review);
+        commitPkiChanges(pkiDir, record.writes, record.deletes);
+        out(reviewReport({ ...review, stale: [], removedLines: [] }, pkiLabel).join('\n'));
+      }
+      return 0;
+    }
+  }
+}
