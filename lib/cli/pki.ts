@@ -91,7 +91,7 @@ async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths,
       const pkiLabel = displayPath(pkiDir);
       if (existsSync(pkiDir)) assertPlaced(ca, fleet, pkiDir, fileReader(pkiDir), pkiLabel);
       const rules = ca.sopsRules(fleet, posixPath(relative(p.fleetDir, pkiDir)), posixPath(relative(p.fleetDir, p.outDir)));
-      const review = existsSync(pkiDir) ? reviewPki({ fleet, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
+      const review = existsSync(pkiDir) ? reviewPki({ fleet, engine: modules.engine, ca, pkiDir, pkiLabel, fleetPath: p.fleetPath, rules }) : undefined;
       // A store already encrypted to fleet.yaml's recipients, with every fingerprint recorded, has
       // nothing to re-encrypt: a second rekey (or one whose interrupted run recovery just completed)
       // says so, rather than decrypting with an identity the files may no longer be encrypted to.

@@ -186,4 +186,6 @@ export interface EngineReadme {
   readonly inCluster: boolean;
   /** One sentence: how the engine takes over a release installed by hand with `helm install` before it (`release`: namespace/name). */
   adoptsRelease(release: string): string;
+  /** The command that makes the engine apply a cluster's stage now rather than at its next interval. */
+  resyncCommand(cluster: Cluster, stage: StageName): string;
 }

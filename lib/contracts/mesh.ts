@@ -138,6 +138,8 @@ export interface RevocationInput {
   readonly read: FileReader;
   /** The store as the user names it ("pki"). */
   readonly pkiLabel: string;
+  /** The fleet's GitOps engine, for the commands a step names (resync a stage). */
+  readonly engine: GitOpsEngine;
 }
 
 /** One direction of a link: `to` can reach `from` once `from`'s credentials are placed in `to`. */

@@ -214,7 +214,7 @@ export async function prepare(options: WorkspaceOptions, { inMemoryOnly, validat
   // .sops.yaml describes the default output folder (dist/ beside fleet.yaml) whatever --out is, so
   // rendering elsewhere never breaks the rules the default output relies on.
   const rules = mesh.ca?.sopsRules(fleet, posixPath(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? [];
-  const store = await openStore({ p, fleet, mesh, rules, inMemoryOnly, reviewStore });
+  const store = await openStore({ p, fleet, mesh, engine: modules.engine, rules, inMemoryOnly, reviewStore });
   const repo = repoPath(p.fleetPath, p.outDir);
   const rendered = render({ fleet, plan: plan(fleet, modules, store.pki, options.fleet, undefined, locate), ...modules, pki: store.pki, repoPath: repo, notices: store.pendingRevocations });
   if (validateSchemas) validate(rendered);

@@ -6,6 +6,7 @@
  * and every certificate checked against its private key. Each file is read once.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { GitOpsEngine } from '../contracts/engine';
 import type { CaProfile, MeshModule } from '../contracts/mesh';
 import type { FileReader, SopsRule } from '../contracts/store';
 import { UsageError } from '../errors';
@@ -42,6 +43,7 @@ export interface OpenStoreInput {
   readonly p: Paths;
   readonly fleet: Fleet;
   readonly mesh: MeshModule;
+  readonly engine: GitOpsEngine;
   /** The .sops.yaml rules the store's files are encrypted by. */
   readonly rules: readonly SopsRule[];
   /** A read-only command: report an interrupted change, refuse a missing store and any review change. */
@@ -74,7 +76,7 @@ export async function storeSession<T>(options: WorkspaceOptions, writing: string
 }
 
 /** Opens the store for a synth, check or diff; throws a UsageError naming the command that repairs what it finds. */
-export async function openStore({ p, fleet, mesh, rules, inMemoryOnly, reviewStore }: OpenStoreInput): Promise<OpenedStore> {
+export async function openStore({ p, fleet, mesh, engine, rules, inMemoryOnly, reviewStore }: OpenStoreInput): Promise<OpenedStore> {
   const pkiLabel = displayPath(p.pkiDir);
   if (mesh.ca) assertPkiInRepo(p);
   // An interrupted pki/ change: a synth (under the lock) completes or rolls it back; a read-only command reports it.
@@ -96,7 +98,7 @@ export async function openStore({ p, fleet, mesh, rules, inMemoryOnly, reviewSto
   // Before the review: a swapped cluster folder must not be "repaired" by re-encrypting it.
   if (mesh.ca && !newPki) assertPlaced(mesh.ca, fleet, p.pkiDir, reader, pkiLabel);
   if (mesh.ca && !newPki && reviewStore) {
-    review = reviewPki({ fleet, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules, read: reader });
+    review = reviewPki({ fleet, engine, ca: mesh.ca, pkiDir: p.pkiDir, pkiLabel, fleetPath: p.fleetPath, rules, read: reader });
     if (needsChange(review)) {
       if (inMemoryOnly || (review.stale.length > 0 && !identityNamed())) throw new UsageError(reviewProblem(review, pkiLabel, inMemoryOnly));
       const change = await applyReview(review, p.pkiDir, pkiLabel, () => operatorIdentities());

@@ -21,6 +21,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../errors';
 import type { Fleet } from '../fleet/types';
+import type { GitOpsEngine } from '../contracts/engine';
 import type { CaProfile } from '../contracts/mesh';
 import { andList, shortKey } from '../format/recipients';
 import { decryptObject, recipientsOf } from '../sops/sops';
@@ -59,6 +60,8 @@ export interface PkiReview {
 
 export interface ReviewInput {
   readonly fleet: Fleet;
+  /** The fleet's GitOps engine, for the revocation checklists' commands. */
+  readonly engine: GitOpsEngine;
   readonly ca: CaProfile;
   readonly pkiDir: string;
   /** pki/ as the user names it ("pki"), for messages. */
@@ -292,7 +295,7 @@ export function reviewPki(input: ReviewInput): PkiReview {
     const left = !names.has(holder);
     revocations.push({
       holder, recipient: key, reason,
-      steps: ca.revocationSteps({ fleet, holder, left, readable, read: (p) => (existsSync(join(pkiDir, p)) ? read(p) : undefined), pkiLabel }),
+      steps: ca.revocationSteps({ fleet, engine: input.engine, holder, left, readable, read: (p) => (existsSync(join(pkiDir, p)) ? read(p) : undefined), pkiLabel }),
     });
   }
 

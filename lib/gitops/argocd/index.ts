@@ -71,6 +71,7 @@ export const argocd: GitOpsEngine = {
   pruneNotices: argocdPruneNotices,
   stageKustomization,
   readme: {
+    resyncCommand: (cluster, stage) => `argocd app sync ${cluster.name}-${stage}`,
     clusterPath: (cluster) => `clusters/${cluster}`,
     fieldManager: 'argocd-controller',
     chartObject: 'Application',

@@ -57,6 +57,7 @@ export const flux: GitOpsEngine = {
   pruneNotices: fluxPruneNotices,
   pins: { 'Flux APIs': [Kustomization.GVK, HelmRelease.GVK, HelmRepository.GVK].map((g) => `${g.apiVersion} ${g.kind}`).join(', ') },
   readme: {
+    resyncCommand: (cluster, stage) => `flux ${shellFlag('--context', cluster.context)} reconcile kustomization meshfleet-${stage}`,
     clusterPath: (cluster) => `clusters/${cluster}`,
     fieldManager: 'kustomize-controller',
     chartObject: 'HelmRelease',

@@ -35,7 +35,7 @@ function notAfter(pem: string | undefined): string {
 }
 
 export function istioRevocationSteps(input: RevocationInput): string[] {
-  const { fleet, holder, left, readable, read, pkiLabel } = input;
+  const { fleet, engine, holder, left, readable, read, pkiLabel } = input;
   const steps: string[] = [];
   const rootReadable = readable.includes(ROOT_KEY);
   if (rootReadable) steps.push(`The Istio root key (\`${pkiLabel}/${ROOT_KEY}\`) was readable: with it anyone can sign workload identities every cluster trusts. Replace the root: ${newRoot(fleet, pkiLabel)}.`);
@@ -43,7 +43,7 @@ export function istioRevocationSteps(input: RevocationInput): string[] {
     if (!readable.includes(linkPath(c.name))) continue;
     steps.push(`Rotate ${c.name}'s reader token (carried by the remote secret ${remoteSecretName(c.name)}): ` +
       `\`kubectl ${shellFlag('--context', c.context)} --namespace=${ISTIO_NAMESPACE} delete secret ${READER_TOKEN_SECRET}\` (the old token stops working), ` +
-      `let the mesh-config stage re-create it with a new token (${fleet.gitops.engine === 'argocd' ? `\`argocd app sync ${c.name}-mesh-config\`` : `\`flux ${shellFlag('--context', c.context)} reconcile kustomization meshfleet-mesh-config\``}), ` +
+      `let the mesh-config stage re-create it with a new token (\`${engine.readme.resyncCommand(c, 'mesh-config')}\`), ` +
       'then `npm run link`, `npm run synth`, commit.');
   }
   if (!rootReadable) {
