@@ -15,7 +15,12 @@ import type { KeyPairFiles, StatusRow } from './store';
 import type { SopsRule } from './store';
 import type { ChartPin } from './chart';
 
-export interface MeshModule {
+/**
+ * `Settings` is what `resolve` makes of spec.mesh.<type> (Fleet.mesh.settings), `ClusterSettings`
+ * what `resolveCluster` makes of a cluster's fields (Cluster.mesh), `Store` what its CA profile
+ * reads from pki/ for a synth (ClusterPlan.pki). The registry holds them as `MeshModule` (unknown).
+ */
+export interface MeshModule<Settings = unknown, ClusterSettings = unknown, Store = unknown> {
   /** spec.mesh.type */
   readonly type: string;
   /** The schema of spec.mesh.<type>; undefined when the mesh has no settings. */
@@ -33,13 +38,13 @@ export interface MeshModule {
    */
   readonly cni?: Cni;
   /** spec.mesh.<type> with the defaults filled in (Fleet.mesh.settings). */
-  resolve(raw: RawFleet): unknown;
+  resolve(raw: RawFleet): Settings;
   /**
    * A cluster's mesh fields with the defaults filled in (Cluster.mesh). `rank` is the cluster's
    * position among the fleet's names sorted (lib/fleet/defaults.ts sortedNames), never its place
    * in the list: defaults derived from it survive reordering spec.clusters.
    */
-  resolveCluster(raw: RawCluster, rank: number, fleet: RawFleet): unknown;
+  resolveCluster(raw: RawCluster, rank: number, fleet: RawFleet): ClusterSettings;
   /**
    * Whether the mesh's cross-cluster gateway is a Service whose type follows
    * spec.clusters[].gateway.serviceType. Only then is a cluster's `gateway.serviceType` resolved
@@ -61,16 +66,16 @@ export interface MeshModule {
    * are on different networks they reach each other only through their gateways' announced
    * addresses, and may reuse one private address range (MetalLB pools). @default one network for all
    */
-  networkOf?(clusterMesh: unknown, name: string): string;
+  networkOf?(clusterMesh: ClusterSettings, name: string): string;
   /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
   rules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void;
   /** What pki/ holds for this mesh; undefined when it needs no CA (synth then makes no pki/). */
-  readonly ca?: CaProfile;
+  readonly ca?: CaProfile<Store>;
   /** Adds the mesh's objects (control plane, gateways, secrets, samples) to a cluster. */
-  plan(plan: ClusterPlan): void;
+  plan(plan: ClusterPlan<Store>): void;
   /** Links between clusters that need live data (`npm run link`); undefined when there are none. */
-  readonly link?: LinkProfile;
-  readonly readme: MeshReadme;
+  readonly link?: LinkProfile<Store>;
+  readonly readme: MeshReadme<Store>;
   /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */
   readonly pins?: Readonly<Record<string, string>>;
   /** Every chart at every version it can deliver (`npm run import` records their value keys). */
@@ -78,11 +83,11 @@ export interface MeshModule {
 }
 
 /** The CA store of a mesh: made once, read by every synth, maintained by `npm run pki`. */
-export interface CaProfile {
+export interface CaProfile<Store = unknown> {
   /** A whole new store for the fleet: store-relative path → content (keys only encrypted). */
   create(fleet: Fleet): Promise<Map<string, string>>;
   /** Reads and checks the store for a synth; throws a UsageError naming the command that repairs it. */
-  read(read: FileReader, fleet: Fleet, label: string): unknown;
+  read(read: FileReader, fleet: Fleet, label: string): Store;
   /** `pki issue` (replace false) or `pki rotate` (replace true) for one cluster. */
   issue(fleet: Fleet, pkiDir: string, cluster: string, replace: boolean): Promise<string>;
   /** `pki rekey`: re-encrypts every file to the recipients fleet.yaml names now. */
@@ -149,9 +154,9 @@ export interface LinkStatus {
   readonly linked: boolean;
 }
 
-export interface LinkProfile {
+export interface LinkProfile<Store = unknown> {
   /** Every link of the fleet and whether it is in place, given what the CA store read. */
-  status(fleet: Fleet, pki: unknown): LinkStatus[];
+  status(fleet: Fleet, pki: Store | undefined): LinkStatus[];
   /** Reads the live clusters with kubectl and writes the encrypted link files into pki/. */
   run(fleet: Fleet, pkiDir: string, kubectl: string): Promise<string>;
   /** One sentence saying what to do while links are pending. */
@@ -170,18 +175,18 @@ export interface CoreRows {
   readonly stages: string;
 }
 
-export interface MeshReadme {
+export interface MeshReadme<Store = unknown> {
   /** The first sentence's subject, e.g. "Istio 1.26.8 multi-primary on different networks, mesh ID `mesh1`". */
   summary(fleet: Fleet): string;
   /** The "Topology" section's body (diagram and one paragraph). */
   topology(fleet: Fleet): string[];
   /** A cluster's table rows (label, value), core rows placed where the mesh wants them. */
-  clusterRows(plan: ClusterPlan, core: CoreRows, dist: string): [string, string][];
+  clusterRows(plan: ClusterPlan<Store>, core: CoreRows, dist: string): [string, string][];
   /**
    * Sections after the cluster tables (e.g. "Remote secrets"), before the engine's bootstrap:
    * also where a step that must precede it goes. `dist` is dist/'s path in the repository, with a trailing "/".
    */
-  sections(fleet: Fleet, pki: unknown, dist: string, engine: GitOpsEngine): string[];
+  sections(fleet: Fleet, pki: Store | undefined, dist: string, engine: GitOpsEngine): string[];
   /** What the mesh's stages apply, for the stage table, in the words of the fleet's engine. */
   stageSummaries(engine: GitOpsEngine): Partial<Record<StageName, string>>;
   /** The "Firewall" section's body. */

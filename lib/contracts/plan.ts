@@ -11,13 +11,14 @@ import type { Cluster, Fleet } from '../fleet/types';
 import type { GitOpsEngine, HelmInstall } from './engine';
 import type { StageName } from './stages';
 
-export interface ClusterPlan {
+/** `Store`: what the mesh's CA store holds for synth (MeshModule's third parameter); add-ons see `unknown`. */
+export interface ClusterPlan<Store = unknown> {
   readonly app: App;
   readonly fleet: Fleet;
   readonly cluster: Cluster;
   readonly engine: GitOpsEngine;
-  /** What the mesh's CA store holds for synth (its own type); undefined renders without those secrets. */
-  readonly pki?: unknown;
+  /** What the mesh's CA store holds for synth; undefined renders without those secrets. */
+  readonly pki?: Store;
   /**
    * The mesh's cross-cluster gateway (MeshModule.gatewayName), which names what add-ons make for
    * it (MetalLB's address pool); undefined where the mesh runs none.

@@ -170,7 +170,7 @@ export function ciliumKeyPairs(fleet: Fleet): KeyPairFiles[] {
   ];
 }
 
-export const ciliumCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
+export const ciliumCa: Omit<CaProfile<CiliumPki>, 'clustersOf' | 'revocationSteps'> = {
   create: (fleet) => createCiliumPki(fleet),
   read: readCiliumPki,
   issue: issueCiliumCa,

@@ -14,13 +14,13 @@ import { CILIUM_HELM_REPOSITORY, CILIUM_NAMESPACE, CILIUM_RELEASE, ciliumValues 
 export const valuesFilePath = (cluster: string): string => `cilium/${cluster}-values.yaml`;
 export const CA_SECRET_FILE = 'secret-cilium-ca.yaml';
 
-export function addCilium(plan: ClusterPlan): void {
+export function addCilium(plan: ClusterPlan<CiliumPki>): void {
   const cilium = ciliumOf(plan.fleet);
   // Same stage as the release: kustomize-controller sorts a stage's objects by kind and applies
   // Secrets before custom resources such as the HelmRelease (fluxcd/pkg ssa/sort.go), and
   // helm-controller acts on the HelmRelease only after that, so certgen finds the CA. The
   // bootstrap applies it by hand before the first `helm install` (dist/README.md).
-  const ca = (plan.pki as CiliumPki | undefined)?.clusters.get(plan.cluster.name);
+  const ca = plan.pki?.clusters.get(plan.cluster.name);
   if (ca) plan.verbatim('infrastructure', CA_SECRET_FILE, ca);
   const values = plan.helmChart('infrastructure', {
     name: CILIUM_RELEASE,

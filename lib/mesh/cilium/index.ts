@@ -5,16 +5,16 @@
  */
 import type { MeshModule } from '../../contracts/mesh';
 import { CILIUM_DEFAULTS } from './defaults';
-import { ciliumCa } from './ca';
+import { ciliumCa, type CiliumPki } from './ca';
 import { ciliumClustersOf, ciliumRevocationSteps } from './revoke';
 import { addCilium } from './control-plane';
-import { resolveCilium, resolveCiliumCluster } from './defaults';
+import { resolveCilium, resolveCiliumCluster, type Cilium, type CiliumCluster } from './defaults';
 import { ciliumReadme } from './readme';
 import { ciliumRules } from './rules';
 import { addUserlist } from './samples';
 import { ciliumClusterSchema, ciliumSamplesSchema, ciliumSchema } from './schema';
 
-export const cilium: MeshModule = {
+export const cilium: MeshModule<Cilium, CiliumCluster, CiliumPki> = {
   type: 'cilium',
   pins: { 'Cilium chart (default)': CILIUM_DEFAULTS.ciliumVersion },
   charts: [{ chart: 'cilium', version: CILIUM_DEFAULTS.ciliumVersion }],

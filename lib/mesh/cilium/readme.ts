@@ -21,7 +21,7 @@ const AFFINITY_ANSWERS = {
   remote: 'the answers come from the userlist pods of the other clusters only; the caller\'s own pods answer only when no other cluster has a healthy one.',
 } as const;
 
-export const ciliumReadme: MeshReadme = {
+export const ciliumReadme: MeshReadme<CiliumPki> = {
   summary(fleet) {
     return `Cilium ${ciliumOf(fleet).version} ClusterMesh (Cilium as every cluster's CNI, one shared Cilium CA)`;
   },
@@ -96,7 +96,7 @@ export const ciliumReadme: MeshReadme = {
       ]),
       '```',
       '',
-      `Cilium CA: ${caSummary(pki as CiliumPki | undefined)}. Its key is in \`pki/\` and in each cluster's \`infrastructure\` stage, only SOPS-encrypted.`,
+      `Cilium CA: ${caSummary(pki)}. Its key is in \`pki/\` and in each cluster's \`infrastructure\` stage, only SOPS-encrypted.`,
       '',
       '## Verify the ClusterMesh',
       '',

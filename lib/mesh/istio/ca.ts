@@ -275,7 +275,7 @@ export function istioMisplaced(fleet: Fleet, read: FileReader, label: string): s
   return lines;
 }
 
-export const istioCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
+export const istioCa: Omit<CaProfile<IstioPki>, 'clustersOf' | 'revocationSteps'> = {
   files: istioFiles,
   misplaced: istioMisplaced,
   create: (fleet) => createIstioPki(fleet),

@@ -11,7 +11,7 @@ import { addHelloworldWithSleep } from '../../samples/helloworld';
 import { istioCa, type IstioPki } from './ca';
 import { istioClustersOf, istioRevocationSteps } from './revoke';
 import { addIstio } from './control-plane';
-import { isPrimaryRemote, istioClusterOf, resolveIstio, resolveIstioCluster, type IstioCluster } from './defaults';
+import { isPrimaryRemote, istioClusterOf, resolveIstio, resolveIstioCluster, type Istio, type IstioCluster } from './defaults';
 import { addIstioctlFile } from './istioctl';
 import { linkIstio } from './link';
 import { istioReadme } from './readme';
@@ -19,7 +19,7 @@ import { addCacerts, addRemoteSecrets, linkStatus } from './remote-secrets';
 import { istioRules, SUPPORTED_ISTIO_VERSIONS } from './rules';
 import { istioClusterSchema, istioSchema } from './schema';
 
-export const istio: MeshModule = {
+export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   type: 'istio',
   gatewayServiceType: true,
   schema: istioSchema,
@@ -28,7 +28,7 @@ export const istio: MeshModule = {
   resolveCluster: resolveIstioCluster,
   gatewayName: 'istio-eastwest',
   // Its own network (an Istio network: seed 000's network1, network2); a remote on its primary's shares it.
-  networkOf: (m) => (m as IstioCluster).network,
+  networkOf: (m) => m.network,
   rules: istioRules,
   ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps },
   plan(plan) {
@@ -41,7 +41,7 @@ export const istio: MeshModule = {
     else addBookinfo(plan, istioClusterOf(plan.cluster).samples, injection);
   },
   link: {
-    status: (fleet, pki) => linkStatus(fleet, pki as IstioPki | undefined),
+    status: (fleet, pki) => linkStatus(fleet, pki),
     run: linkIstio,
     pendingHint: 'once the clusters run the mesh-config stage, run `npm run link`, then synth again.',
   },

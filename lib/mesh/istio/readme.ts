@@ -12,7 +12,7 @@ import { istioctlPath } from './istioctl';
 import { linkStatus } from './remote-secrets';
 import { EASTWEST_GATEWAY, EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT, STATUS_PORT } from './values';
 
-export const istioReadme: MeshReadme = {
+export const istioReadme: MeshReadme<IstioPki> = {
   summary(fleet) {
     const istio = istioOf(fleet);
     if (isPrimaryRemote(fleet)) {
@@ -50,7 +50,7 @@ export const istioReadme: MeshReadme = {
     ];
   },
   sections(fleet, pki) {
-    const links = linkStatus(fleet, pki as IstioPki | undefined);
+    const links = linkStatus(fleet, pki);
     const pending = links.filter((l) => !l.linked);
     return [
       '## Remote secrets',

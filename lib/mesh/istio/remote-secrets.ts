@@ -37,11 +37,11 @@ export function linkStatus(fleet: Fleet, pki: IstioPki | undefined): LinkStatus[
   return out;
 }
 
-export function addRemoteSecrets(plan: ClusterPlan): void {
+export function addRemoteSecrets(plan: ClusterPlan<IstioPki>): void {
   // The remote profile's base chart creates istio-reader-service-account too, and its istiod chart
   // the reader ClusterRole and binding, so a remote's token works for its primary.
   if (watchersOf(plan.fleet, plan.cluster).length > 0) addReaderToken(plan);
-  const pki = plan.pki as IstioPki | undefined;
+  const pki = plan.pki;
   for (const status of linkStatus(plan.fleet, pki)) {
     if (status.to !== plan.cluster.name || !status.linked) continue;
     plan.verbatim('mesh-config', `secret-${remoteSecretName(status.from)}.yaml`, pki!.links.get(status.from)!.content);
@@ -64,10 +64,10 @@ function addReaderToken(plan: ClusterPlan): void {
  * pki/ and copied unchanged into `mesh-prereqs`, which is applied before the stage that installs
  * istiod — istiod reads cacerts only when it first starts, and self-signs without it.
  */
-export function addCacerts(plan: ClusterPlan): void {
+export function addCacerts(plan: ClusterPlan<IstioPki>): void {
   // A remote runs no istiod: its workloads get their certificates from the primary's, so a copy of
   // a CA key there would only widen who can read one.
   if (isRemote(plan.cluster)) return;
-  const ca = (plan.pki as IstioPki | undefined)?.clusters.get(plan.cluster.name);
+  const ca = plan.pki?.clusters.get(plan.cluster.name);
   if (ca) plan.verbatim('mesh-prereqs', 'secret-cacerts.yaml', ca.cacerts);
 }

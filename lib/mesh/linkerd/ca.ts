@@ -255,7 +255,7 @@ export function linkerdKeyPairs(fleet: Fleet): KeyPairFiles[] {
   ];
 }
 
-export const linkerdCa: Omit<CaProfile, 'clustersOf' | 'revocationSteps'> = {
+export const linkerdCa: Omit<CaProfile<LinkerdPki>, 'clustersOf' | 'revocationSteps'> = {
   create: (fleet) => createLinkerdPki(fleet),
   read: readLinkerdPki,
   issue: issueLinkerdIssuer,

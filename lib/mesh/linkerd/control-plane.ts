@@ -38,10 +38,10 @@ export const LINKERD_NAMESPACE_META = {
   },
 };
 
-export function addLinkerd(plan: ClusterPlan): void {
+export function addLinkerd(plan: ClusterPlan<LinkerdPki>): void {
   const { fleet, cluster } = plan;
   const linkerd = linkerdOf(fleet);
-  const pki = plan.pki as LinkerdPki | undefined;
+  const pki = plan.pki;
   const prereqs = plan.stage('mesh-prereqs');
   new KubeNamespace(prereqs, 'linkerd', { metadata: { name: LINKERD_NAMESPACE, ...LINKERD_NAMESPACE_META } });
   new KubeNamespace(prereqs, 'linkerd-multicluster', {

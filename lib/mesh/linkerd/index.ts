@@ -9,14 +9,14 @@ import { LINKERD_RELEASES, LINKERD_SMI } from './defaults';
 import { linkerdCa, type LinkerdPki } from './ca';
 import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
 import { addLinkerd } from './control-plane';
-import { resolveLinkerd } from './defaults';
+import { resolveLinkerd, type Linkerd } from './defaults';
 import { addLinks, linkLinkerd, linkStatus } from './link';
 import { linkerdReadme } from './readme';
 import { linkerdRules } from './rules';
 import { addLinkerdSamples } from './samples';
 import { linkerdSamplesSchema, linkerdSchema } from './schema';
 
-export const linkerd: MeshModule = {
+export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   type: 'linkerd',
   gatewayServiceType: true,
   pins: { 'Linkerd (charts linkerd-crds, -control-plane, -multicluster)': Object.entries(LINKERD_RELEASES).map(([v, r]) => `${v} = ${r.edge}, charts ${r.chart}`).join('; ') },
@@ -45,7 +45,7 @@ export const linkerd: MeshModule = {
     addLinkerdSamples(plan);
   },
   link: {
-    status: (fleet, pki) => linkStatus(fleet, pki as LinkerdPki | undefined),
+    status: (fleet, pki) => linkStatus(fleet, pki),
     run: linkLinkerd,
     pendingHint: 'once the clusters run the mesh stage, run `npm run link`, then synth again.',
   },

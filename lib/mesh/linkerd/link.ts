@@ -64,8 +64,8 @@ export function linkSpec(from: Cluster, gatewayAddress: string): Record<string, 
 }
 
 /** The Links and credentials `to` holds, in mesh-config (the Link CRD comes with linkerd-multicluster in `mesh`). */
-export function addLinks(plan: ClusterPlan): void {
-  const pki = plan.pki as LinkerdPki | undefined;
+export function addLinks(plan: ClusterPlan<LinkerdPki>): void {
+  const pki = plan.pki;
   for (const status of linkStatus(plan.fleet, pki)) {
     if (status.to !== plan.cluster.name || !status.linked) continue;
     const from = plan.fleet.clusters.find((c) => c.name === status.from)!;

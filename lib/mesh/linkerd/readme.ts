@@ -11,7 +11,7 @@ import { linkerdOf } from './defaults';
 import { credentialsName, linkStatus } from './link';
 import { samplePlacement } from './samples';
 
-export const linkerdReadme: MeshReadme = {
+export const linkerdReadme: MeshReadme<LinkerdPki> = {
   summary(fleet) {
     const l = linkerdOf(fleet);
     return `Linkerd ${l.version} (${l.edge}, edge charts ${l.chartVersion}) multicluster through gateways, one trust anchor`;
@@ -42,7 +42,7 @@ export const linkerdReadme: MeshReadme = {
     ];
   },
   sections(fleet, pki) {
-    const links = linkStatus(fleet, pki as LinkerdPki | undefined);
+    const links = linkStatus(fleet, pki);
     const pending = links.filter((l) => !l.linked);
     const l = linkerdOf(fleet);
     const s = l.samples;
