@@ -17,11 +17,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { parseDocument } from 'yaml';
 import { ensureBuilt, ROOT } from './build.mjs';
 
 const SIZES = [3, 10, 30, 100];
-const TARGET = { defaultRatio: 1.3, defaultS: 0.6, s100: 3, mib100: 400, checkS: 2, pkiEcdsa100S: 1 };
+const TARGET = { defaultRatio: 1.3, defaultS: 0.6, s100: 3, mib100: 400, checkS: 2, pkiEcdsa100S: 1, written100S: 3, unchanged100S: 1.5 };
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const runs = Math.max(1, Number(values.runs));
@@ -30,7 +31,10 @@ const work = mkdtempSync(join(tmpdir(), 'meshfleet-bench-'));
 const RSS = join(work, 'rss');
 const RSS_HOOK = join(ROOT, 'scripts', 'bench-rss.cjs');
 
-/** The default fleet with clusters added until it has `n`, each with its own network and pool. */
+/** One age recipient per added cluster: every cluster's key must be its own (fleet.yaml's rules). */
+const RECIPIENTS = await Promise.all(Array.from({ length: Math.max(...SIZES) }, async () => identityToRecipient(await generateX25519Identity())));
+
+/** The default fleet with clusters added until it has `n`, each with its own key, network and pool. */
 function fleetOf(n: number): string {
   const doc = parseDocument(base);
   const clusters = doc.getIn(['spec', 'clusters']) as { items: unknown[]; add(v: unknown): void };
@@ -38,7 +42,7 @@ function fleetOf(n: number): string {
     clusters.add(doc.createNode({
       name: `bench-${i}`,
       apiServer: `https://bench-${i}.example.com:6443`,
-      ageRecipient: 'age17rphktetg97yhjk8l5mxtnc5ypa6eyhk5gntd0g4r30g8tq5agnq9nuxmf',
+      ageRecipient: RECIPIENTS[i]!,
       cni: i % 2 === 0 ? 'cilium' : 'calico',
       gateway: { address: `198.18.${Math.floor(i / 200)}.${i % 200 + 1}` },
       metallb: { addresses: [`198.18.${Math.floor(i / 200)}.${i % 200 + 1}/32`] },
@@ -130,10 +134,24 @@ const phases = pki.stdouts.map((out) => JSON.parse(out) as { loadS: number; crea
 const pkiInit = pki.s;
 const phase = (k: 'loadS' | 'createS' | 'writeS'): string => median(phases.map((x) => x[k])).toFixed(2);
 console.log(`pki init (100 clusters, ECDSA P-256, fresh process): ${pkiInit.toFixed(2)} s (CPU ${pki.cpu.toFixed(2)} s): load the fleet ${phase('loadS')} s, keys, certificates and encryption ${phase('createS')} s, write ${phase('writeS')} s, the rest start-up`);
+// The written synth a user waits for: the whole command (bundled main.cjs, the store already made),
+// 100 clusters into an empty output folder (every file new), and again into the unchanged folder.
+const writeDir = join(work, 'written');
+mkdirSync(writeDir, { recursive: true });
+writeFileSync(join(writeDir, 'fleet.yaml'), ecdsa.toString());
+const mainJs = join(ROOT, 'build', 'main.cjs');
+const synthArgs = [mainJs, '--fleet', join(writeDir, 'fleet.yaml'), '--out', join(writeDir, 'dist')];
+spawnSync(process.execPath, synthArgs, { stdio: 'ignore' });
+const [written] = measure([synthArgs], () => rmSync(join(writeDir, 'dist'), { recursive: true, force: true })) as [Measured];
+const [unchanged] = measure([synthArgs]) as [Measured];
+const fileCount = /into \S+: (\d+) written/.exec(written.stdout)?.[1] ?? '?';
+console.log(`synth written (100 clusters, ${fileCount} files) into an empty folder: ${written.s.toFixed(2)} s (CPU ${written.cpu.toFixed(2)} s), ${written.mib.toFixed(0)} MiB; into the unchanged folder: ${unchanged.s.toFixed(2)} s (CPU ${unchanged.cpu.toFixed(2)} s)`);
 console.log('\ntargets:');
 console.log(`  default fleet synth ≤ ${TARGET.defaultRatio}× floor and ≤ ${TARGET.defaultS} s: ${(first.mesh.s / first.floor.s).toFixed(2)}× (CPU ${(first.mesh.cpu / first.floor.cpu).toFixed(2)}×), ${first.mesh.s.toFixed(2)} s  ${ok(first.mesh.s / first.floor.s <= TARGET.defaultRatio && first.mesh.s <= TARGET.defaultS)}`);
 console.log(`  100 clusters ≤ ${TARGET.s100} s and ≤ ${TARGET.mib100} MB peak RSS: ${last.mesh.s.toFixed(2)} s, ${(last.mesh.mib * 1.048576).toFixed(0)} MB  ${ok(last.mesh.s <= TARGET.s100 && last.mesh.mib * 1.048576 <= TARGET.mib100)}`);
 console.log(`  npm run check ≤ ${TARGET.checkS} s: ${check.s.toFixed(2)} s  ${ok(check.s <= TARGET.checkS)}`);
 console.log(`  pki init, 100 clusters ECDSA ≤ ${TARGET.pkiEcdsa100S} s: ${pkiInit.toFixed(2)} s  ${ok(pkiInit <= TARGET.pkiEcdsa100S)}`);
+console.log(`  written synth, 100 clusters, empty folder ≤ ${TARGET.written100S} s: ${written.s.toFixed(2)} s  ${ok(written.s <= TARGET.written100S)}`);
+console.log(`  written synth, 100 clusters, unchanged folder ≤ ${TARGET.unchanged100S} s: ${unchanged.s.toFixed(2)} s  ${ok(unchanged.s <= TARGET.unchanged100S)}`);
 console.log(`\nmedian of ${runs} run(s) after one warm-up, each a fresh \`node\` process; Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${cpus().length} CPUs.`);
 rmSync(work, { recursive: true, force: true });

@@ -2,11 +2,10 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { UsageError } from '../errors';
 import { displayPath, fileKind } from '../format/paths';
 import { toYaml } from '../format/yaml';
-import { encryptObject, type Tree } from '../sops/sops';
+import { encryptObject, parseSopsText, type Tree } from '../sops/sops';
 import { pemDer } from '../format/pem';
 import { TXN_DIR } from './transaction';
 import type { FileReader, StoreFile } from '../contracts/store';
@@ -144,7 +143,7 @@ export function readCert(pem: string, label: string): X509Certificate {
 export function readSopsFile(text: string, label: string): Tree {
   let obj: unknown;
   try {
-    obj = parse(text);
+    obj = parseSopsText(text);
   } catch (e) {
     throw new UsageError(`${label} is not valid YAML (${(e as Error).message.split('\n')[0]}): it may be truncated; restore it from git (\`git checkout -- ${label}\`)`);
   }

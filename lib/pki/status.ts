@@ -1,7 +1,6 @@
 /** `npm run pki -- status`: one row per certificate, whatever mesh's CA store it is; and whether each certificate's key matches it. */
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { parse } from 'yaml';
-import { AlteredFileError, dataKey, decryptWithKey, type Tree } from '../sops/sops';
+import { AlteredFileError, dataKey, decryptWithKey, parseSopsText, type Tree } from '../sops/sops';
 import { CERT_SHA256_ANNOTATION } from './files';
 import type { FileReader, KeyMatch, KeyPairFiles, StatusRow } from '../contracts/store';
 
@@ -32,7 +31,7 @@ export async function checkKeys(pairs: readonly KeyPairFiles[], read: FileReader
     let obj: Tree;
     try {
       cert = new X509Certificate(certPem);
-      obj = parse(text) as Tree;
+      obj = parseSopsText(text) as Tree;
     } catch {
       continue; // not a certificate or not YAML: the store's own reader names the file
     }
