@@ -17,7 +17,8 @@ import { findTool } from '../lib/tools/binaries';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_FLEET = readFileSync(join(ROOT, 'fleet.yaml'), 'utf8');
-export const SHARED = resolve(ROOT, '..', 'shared');
+/** The upstream material (charts, CRDs, samples); MESHFLEET_SHARED points elsewhere (a path that does not exist: a clone without it). */
+export const SHARED = process.env.MESHFLEET_SHARED ? resolve(process.env.MESHFLEET_SHARED) : resolve(ROOT, '..', 'shared');
 
 export function tempDir(prefix = 'meshfleet-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -63,7 +63,7 @@ describe('Helm value overrides', () => {
     }
   });
 
-  it('a misspelt override key is what the key-path check catches (Helm would ignore it)', () => {
+  it.skipIf(!existsSync(`${CHARTS}/istiod-1.26.8`))(`a misspelt override key is what the key-path check catches (Helm would ignore it)${existsSync(`${CHARTS}/istiod-1.26.8`) ? '' : ` — SKIPPED: ${CHARTS}/istiod-1.26.8 is missing`}`, () => {
     const chart = chartInfo(`${CHARTS}/istiod-1.26.8`);
     const values = mergeValues({ global: { meshID: 'mesh1' } }, { resourcez: { requests: { cpu: '1' } } });
     expect(undeclaredKeys({ values, defaults: chart.defaults, schema: chart.schema, freeForm: freeFormPaths('istiod') })).toEqual(['resourcez']);
