@@ -12,11 +12,14 @@ import { loadFleet } from '../lib/pipeline';
 import { writeFilesAtomically } from '../lib/output/write';
 import { createPki } from '../lib/pipeline';
 import { extractTools } from '../lib/tools/binaries';
+import { ensureBuilt } from '../scripts/build.mjs';
 import { DEFAULT_FLEET_TEXT, type Fixture } from './fixture';
 
 export default async function setup(project: TestProject): Promise<void> {
   // The pinned helm and kubectl, extracted once here so test files never race to do it.
   extractTools();
+  // The CLI bundle the tests run (runCli), built once here rather than by the first test that runs it.
+  await ensureBuilt('main.ts');
   const dir = mkdtempSync(join(tmpdir(), 'meshfleet-fixture-'));
   const ids = async (): Promise<{ identity: string; recipient: string }> => {
     const identity = await generateX25519Identity();

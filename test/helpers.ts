@@ -77,9 +77,12 @@ export function hasCommand(cmd: string, args: string[] = ['--version']): boolean
   return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 }
 
-/** Runs the real CLI from its TypeScript sources (tsx main.ts; users run the same code bundled by scripts/build.mjs) and returns its status and output. */
+/**
+ * Runs the real CLI as `npm run` does (node scripts/run.mjs: the bundle scripts/build.mjs makes,
+ * built once per test run by test/global-setup.ts) and returns its status and output.
+ */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'main.ts'), ...args], {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'run.mjs'), ...args], {
     cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8',
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

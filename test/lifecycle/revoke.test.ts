@@ -20,7 +20,8 @@ import { shortKey } from '../../lib/format/recipients';
 import { fixture, hashTree, hasCommand, ROOT, tempDir } from '../helpers';
 
 const hasAge = hasCommand('age', ['--version']);
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+/** The built CLI, as `npm run` starts it (scripts/run.mjs rebuilds it first when a source changed). */
+const RUN = join(ROOT, 'scripts', 'run.mjs');
 
 interface Run { status: number; stdout: string; stderr: string }
 
@@ -30,7 +31,7 @@ function cli(dir: string, args: string[], identity?: string): Run {
   delete env.SOPS_AGE_KEY;
   delete env.SOPS_AGE_KEY_FILE;
   if (identity) env.SOPS_AGE_KEY_FILE = identity;
-  const r = spawnSync(TSX, [join(ROOT, 'main.ts'), ...args], { cwd: dir, env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [RUN, ...args], { cwd: dir, env, encoding: 'utf8' });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
