@@ -14,6 +14,7 @@ import { CILIUM_DEFAULTS } from '../lib/mesh/cilium/defaults';
 import { fleetSchemaFor } from '../lib/pipeline';
 import { STAGES } from '../lib/contracts/stages';
 import { ROOT } from './helpers';
+import { withReference } from '../scripts/cli-reference';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
@@ -26,6 +27,11 @@ describe('README.md', () => {
 
   it('carries the --help text verbatim', () => {
     expect(readme).toContain(HELP);
+  });
+
+  it('has the command-line reference `npm run cli-reference` makes from every command\'s help', () => {
+    expect(withReference(readme), 'README.md\'s "Command line" is stale: run `npm run cli-reference`').toBe(readme);
+    expect(readme).toContain('#### `pki`');
   });
 
   const reference = readme.slice(readme.indexOf('| field | required | default | rule |'), readme.indexOf('## Command line'));

@@ -34,6 +34,12 @@ function commandOf(argv: readonly string[]): string {
   return 'synth';
 }
 
+/** README's "Command line" reference: the overview help and each command's, as `--help` prints them. */
+export function cliReference(): string {
+  const fence = (text: string): string => ['```', text, '```'].join('\n');
+  return [fence(HELP), ...Object.values(COMMANDS).flatMap((c) => ['', `#### \`${c.name}\``, '', fence(c.help)])].join('\n');
+}
+
 /** Parses argv; throws ArgumentError on unknown options and on another command's flags. Returns the text for --help and --version. */
 function parseCli(argv: string[]): { command: Command; args: string[]; options: CommandOptions } | { help: string } {
   let parsed;
