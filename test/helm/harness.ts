@@ -18,7 +18,7 @@ export const CHARTS = join(SHARED, 'upstream', 'helm-charts');
 
 /** The default fleet and every examples/*.yaml (picked up automatically when the folder exists). */
 export function fleetFiles(): { file: string; text: string }[] {
-  const out = [{ file: 'fleet.yaml', text: readFileSync(join(ROOT, 'fleet.yaml'), 'utf8') }];
+  const out: { file: string; text: string }[] = [];
   const examples = join(ROOT, 'examples');
   if (existsSync(examples)) {
     for (const f of readdirSync(examples).filter((n) => n.endsWith('.yaml')).sort()) {

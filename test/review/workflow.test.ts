@@ -48,8 +48,15 @@ describe('.github/workflows/meshfleet.yml', () => {
   it('the checker finds a missing script and an unpinned action (it can fail)', () => {
     const bad = text.replace('run: npm run check', 'run: npm run chekc').replace('actions/checkout@v4.2.2', 'actions/checkout@main');
     expect(workflowProblems(bad, SCRIPTS)).toEqual([
-      'check: actions/checkout@main is not pinned to a release (owner/name@vX.Y.Z)',
-      'check: `npm run chekc` names no script in package.json',
+      'fleet: actions/checkout@main is not pinned to a release (owner/name@vX.Y.Z)',
+      'fleet: `npm run chekc` names no script in package.json',
     ]);
+  });
+
+  it('says which job checks the fleet and which runs the tool\'s tests', () => {
+    expect(Object.keys(wf.jobs)).toEqual(['fleet', 'tool']);
+    const runsOf = (job: string): string => wf.jobs[job]!.steps.map((s) => s.run ?? '').join('\n');
+    expect(runsOf('fleet')).not.toMatch(/npm test/);
+    expect(runsOf('tool')).toMatch(/^npm test$/m);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
 import { FleetError, type Problem } from '../../../lib/errors';
 import { loadFleet, loadFleetWithModules, renderFleet } from '../../../lib/pipeline';
-import { editFleet, hasKubectl, hashTree, kubectlKustomize, renderObjects, ROOT, synthFleet, tempDir } from '../../helpers';
+import { DEFAULT_FLEET, editFleet, hasKubectl, hashTree, kubectlKustomize, renderObjects, ROOT, synthFleet, tempDir } from '../../helpers';
 import { EXAMPLE, withThird } from './fleet';
 
 const edit = (fn: Parameters<typeof editFleet>[0], text = EXAMPLE): string => editFleet(fn, text);
@@ -151,7 +151,7 @@ describe('fleet.yaml under mesh type cilium', () => {
     const text = edit((d) => {
       d.setIn(['spec', 'samples', 'affinity'], 'local');
       d.setIn(['spec', 'clusters', 0, 'podCIDR'], '10.1.0.0/16');
-    }, readFileSync(join(ROOT, 'fleet.yaml'), 'utf8'));
+    }, DEFAULT_FLEET);
     expect(loadFleetWithModules(text).warnings).toEqual([
       'fleet.yaml: mesh type istio ignores spec.clusters[0].podCIDR, spec.samples.affinity (fields of other mesh types); remove them, or keep them to switch back later',
     ]);

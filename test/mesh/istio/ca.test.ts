@@ -32,7 +32,7 @@ function expectedKeyId(file: string): string {
 
 describe.each([
   { store: 'the fixture store', dir: () => join(fixture().dir, 'pki') },
-  { store: 'the committed store of the default fleet', dir: () => join(ROOT, 'pki') },
+  { store: 'the committed store of the default fleet', dir: () => join(ROOT, 'examples', 'pki', 'kpaas-csp') },
 ])(`$store${hasOpenssl ? '' : ' — SKIPPED (openssl): openssl is not installed'}`, ({ dir }) => {
   it.skipIf(!hasOpenssl)('openssl verify passes for every cluster chain', () => {
     for (const c of CLUSTERS) {
@@ -108,7 +108,7 @@ it.skipIf(!hasOpenssl)(`no intermediate outlives its root: one issued late in th
 
 it('fingerprints a certificate as X509Certificate does, from its PEM alone', async () => {
   const ecdsa = (await createRoot({ keyType: 'ecdsa-p256', days: 1 })).certPem;
-  const rsa = readFileSync(join(ROOT, 'pki', 'root-cert.pem'), 'utf8');
+  const rsa = readFileSync(join(ROOT, 'examples', 'pki', 'kpaas-csp', 'root-cert.pem'), 'utf8');
   for (const pem of [ecdsa, rsa, `${rsa}${ecdsa}`]) expect(certFingerprint(pem)).toBe(new X509Certificate(pem).fingerprint256);
 });
 
