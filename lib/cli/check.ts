@@ -16,7 +16,7 @@ current, every pki/ file is readable by exactly the keys fleet.yaml names and
 no removed cluster's files remain. Pending links are a warning, or a failure
 with --strict; pending revocations are a warning.
 
-  --out <dir>      the output folder to check (default: dist)
+  --out <dir>      the output folder to check (default: dist/ beside the fleet file)
   --strict         pending links fail too
 ${COMMON}`,
   run(args, options, { out, err }) {

@@ -9,7 +9,7 @@ import type { WorkspaceOptions } from '../pipeline/workspace';
 /** Every flag of the command line; each command takes some of them (help, version and debug are everyone's). */
 export const FLAGS = {
   fleet: { type: 'string', default: 'fleet.yaml' },
-  out: { type: 'string', default: 'dist' },
+  out: { type: 'string' },
   pki: { type: 'string' },
   check: { type: 'boolean', default: false },
   base: { type: 'string' },

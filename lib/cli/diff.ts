@@ -18,7 +18,8 @@ it is in the working tree (or at git ref --base): added, removed and changed
 objects with their changed fields. Secrets are compared only by what is public.
 Exit 0: no difference; 1: differences; 2: failed.
 
-  --out <dir>      the output folder to compare with (default: dist)
+  --out <dir>      the output folder to compare with (default: dist/ beside the
+                   fleet file)
   --base <ref>     compare with --out as committed at this git ref
   --markdown       a summary for a pull request comment
 ${COMMON}`,

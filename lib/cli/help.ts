@@ -46,7 +46,7 @@ check                everything CI needs, in one command: --out is what synth
 Options:
   --fleet <file>   the fleet description                       (default: fleet.yaml)
   --out <dir>      the output folder, inside the git repository
-                   the GitOps engine syncs                     (default: dist)
+                   the GitOps engine syncs    (default: dist/ beside the fleet file)
   --pki <dir>      the CA store          (default: pki/ beside the fleet file)
   --check          synth only: render in memory and compare with --out and
                    .sops.yaml; exit 1 and list the objects that differ
@@ -57,6 +57,9 @@ Options:
   --debug          on failure, also print the stack trace
   --version        meshfleet's version and the versions it pins
   -h, --help       show this help (with a command: that command's help)
+
+Relative paths are taken from the folder the command was started in (with
+npm run, the folder npm was started in), not from the repository's root.
 
 Exit codes: 0 done (or, with --check, up to date); 1 invalid input, refused
 output folder, --check found drift, or a failed command; 2 a wrong command

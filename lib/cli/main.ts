@@ -3,6 +3,7 @@
  * it throws into one message and an exit code. Every check runs before the first byte is written,
  * so a failing command leaves the disk as it was.
  */
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArgumentError, argumentError, didYouMean, FleetError, PartlyWritten, redact, UsageError } from '../errors';
 import { SchemaError } from '../pipeline';
@@ -69,7 +70,8 @@ function parseCli(argv: string[]): { command: Command; args: string[]; options: 
   }
   const v = parsed.values;
   const options: CommandOptions = {
-    fleet: v.fleet!, out: v.out!, check: v.check!, ...(v.pki ? { pki: v.pki } : {}),
+    // --out defaults to dist/ beside the fleet file, as --pki does to pki/: never another fleet's dist/.
+    fleet: v.fleet!, out: v.out ?? join(dirname(v.fleet!), 'dist'), check: v.check!, ...(v.pki ? { pki: v.pki } : {}),
     ...(v.base !== undefined ? { base: v.base } : {}), markdown: v.markdown!, strict: v.strict!,
   };
   return { command, args, options };

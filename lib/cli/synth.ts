@@ -39,7 +39,8 @@ and what git cannot revoke is recorded in pki/revocations.yaml. With --check,
 renders in memory and exits 1 when --out, .sops.yaml or the store differ from
 what fleet.yaml renders to.
 
-  --out <dir>      the output folder, inside the git repository (default: dist)
+  --out <dir>      the output folder, inside the git repository (default: dist/
+                   beside the fleet file)
   --check          compare instead of write (for CI)
 ${COMMON}`,
   async run(args, options, { out, err }) {
