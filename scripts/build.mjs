@@ -94,7 +94,8 @@ export async function build(entry) {
     alias: aliases(),
     // The sources use import.meta.url (lib/root.ts, createRequire): in CommonJS it is the file's URL.
     define: { 'import.meta.url': '__meshfleetImportMetaUrl' },
-    banner: { js: "const __meshfleetImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // The shebang makes build/main.cjs the package's `meshfleet` executable (package.json "bin").
+    banner: { js: "#!/usr/bin/env node\nconst __meshfleetImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     // No keepNames: it wraps every function expression in a naming call each time it is created,
     // which cost 9% of a 100-cluster synth in yaml's and our inner loops (node --cpu-prof). Names
     // stay the sources' except where two modules' names collide (`validate2`).

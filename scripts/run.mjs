@@ -16,9 +16,4 @@ try {
   console.error(`meshfleet: could not build build/main.cjs: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 }
-// npm runs scripts in the package's folder and names the folder the user started it in INIT_CWD:
-// relative --fleet, --out and --pki mean what the user typed there (`cd sub && npm run synth`).
-// Only for meshfleet's own npm scripts: a test run (npm test) spawning the CLI keeps its cwd.
-const OWN = new Set(['synth', 'pki', 'link', 'diff', 'check']);
-if (process.env.INIT_CWD && OWN.has(process.env.npm_lifecycle_event ?? '')) process.chdir(process.env.INIT_CWD);
 createRequire(import.meta.url)(main);

@@ -1,52 +1,12 @@
 /**
- * Scans every file git tracks for private keys and tokens in the clear: PEM private keys, age
- * identities, JWTs, kubeconfig tokens and client keys that are not SOPS `ENC[...]` values.
- *
- * Usage: npm run scan-secrets [-- <repo dir>]     exit 1 and a list when something is found
+ * `npm run scan-secrets [-- <repo dir>]`: the scan of lib/review/secrets.ts over every file git
+ * tracks (`meshfleet scan-secrets` runs the same); exit 1 and a list when something is found.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { scanFiles, trackedFiles } from '../lib/review/secrets';
 
-const PATTERNS: [string, RegExp][] = [
-  ['PEM private key', /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/],
-  ['age identity', /AGE-SECRET-KEY-1[0-9A-Z]{50,}/],
-  ['JSON web token', /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/],
-  ['kubeconfig token', /^\s*token:\s*(?!ENC\[)["']?[A-Za-z0-9._~+/=-]{20,}["']?\s*$/m],
-  ['kubeconfig client key', /client-key-data:\s*(?!ENC\[)["']?[A-Za-z0-9+/=]{20,}/],
-];
-
-export interface Finding {
-  readonly file: string;
-  readonly line: number;
-  readonly what: string;
-}
-
-/** The files git tracks under `repo`, relative paths. */
-export function trackedFiles(repo: string): string[] {
-  return execFileSync('git', ['ls-files', '-z'], { cwd: repo, encoding: 'utf8' }).split('\0').filter(Boolean);
-}
-
-export function scanFiles(repo: string, files: string[]): Finding[] {
-  const findings: Finding[] = [];
-  for (const file of files) {
-    const full = join(repo, file);
-    let stat;
-    try {
-      stat = statSync(full);
-    } catch {
-      continue;
-    }
-    if (!stat.isFile() || stat.size > 8 * 2 ** 20) continue;
-    const text = readFileSync(full, 'utf8');
-    for (const [what, re] of PATTERNS) {
-      const m = re.exec(text);
-      if (m) findings.push({ file, line: text.slice(0, m.index).split('\n').length, what });
-    }
-  }
-  return findings;
-}
+export { scanFiles, trackedFiles };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const repo = resolve(process.argv[2] ?? '.');

@@ -15,6 +15,12 @@ export const FLAGS = {
   base: { type: 'string' },
   markdown: { type: 'boolean', default: false },
   strict: { type: 'boolean', default: false },
+  mesh: { type: 'string' },
+  engine: { type: 'string' },
+  clusters: { type: 'string' },
+  operator: { type: 'string' },
+  'cluster-key': { type: 'string', multiple: true },
+  force: { type: 'boolean', default: false },
 } as const;
 
 export type Flag = keyof typeof FLAGS;
@@ -29,6 +35,13 @@ export interface CommandOptions extends WorkspaceOptions {
   readonly markdown: boolean;
   /** check: pending links fail. */
   readonly strict: boolean;
+  /** init: the new fleet's mesh type, engine, cluster names, operator recipient, per-cluster recipients (name=age1…), and whether a non-empty folder is fine. */
+  readonly mesh?: string;
+  readonly engine?: string;
+  readonly clusters?: string;
+  readonly operator?: string;
+  readonly clusterKeys: readonly string[];
+  readonly force: boolean;
 }
 
 /** Where a command prints: standard output and standard error, one message per call. */

@@ -11,6 +11,8 @@ export const HELP = `Usage: npm run synth -- [options]
        npm run check -- [--strict] [options]
        npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [options]
        npm run link -- [options]
+       meshfleet <command> [options]      (the installed tool: the same commands,
+                                           and init, scan-secrets, helm-template)
 
 synth renders fleet.yaml into per-cluster GitOps folders for Flux or Argo CD
 (spec.gitops.engine). The first synth in a repository without pki/ creates
@@ -37,6 +39,9 @@ diff                 render in memory and compare, per cluster, stage and
                      added, removed, changed fields with old -> new values;
                      secrets only by what is public (certificate subject,
                      serial, expiry); exit 0 no difference, 1 differences
+init [<dir>]         scaffold a fleet repository of its own (see init --help)
+scan-secrets         no private key or token in the clear in a tracked file
+helm-template        what Helm renders for a cluster's releases (see its --help)
 check                everything CI needs, in one command: --out is what synth
                      renders (objects and fields), every object passes its
                      schema, no certificate expires within 30 days, .sops.yaml

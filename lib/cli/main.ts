@@ -8,6 +8,9 @@ import { parseArgs } from 'node:util';
 import { ArgumentError, argumentError, didYouMean, FleetError, PartlyWritten, redact, UsageError } from '../errors';
 import { SchemaError } from '../pipeline';
 import { checkCommand } from './check';
+import { helmTemplateCommand } from './helm-template';
+import { initCommand } from './init';
+import { scanSecretsCommand } from './scan-secrets';
 import { FLAGS, type Command, type CommandOptions, type Flag } from './command';
 import { diffCommand } from './diff';
 import { HELP, versionText } from './help';
@@ -19,7 +22,7 @@ export { HELP };
 
 /** The commands by name; synth when none is named. */
 const COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
-  [synthCommand, diffCommand, checkCommand, pkiCommand, linkCommand].map((c) => [c.name, c]));
+  [synthCommand, diffCommand, checkCommand, pkiCommand, linkCommand, initCommand, scanSecretsCommand].map((c) => [c.name, c]));
 
 /** The command argv names (skipping option values), for the usage an argument error prints. */
 function commandOf(argv: readonly string[]): string {
@@ -73,12 +76,17 @@ function parseCli(argv: string[]): { command: Command; args: string[]; options: 
     // --out defaults to dist/ beside the fleet file, as --pki does to pki/: never another fleet's dist/.
     fleet: v.fleet!, out: v.out ?? join(dirname(v.fleet!), 'dist'), check: v.check!, ...(v.pki ? { pki: v.pki } : {}),
     ...(v.base !== undefined ? { base: v.base } : {}), markdown: v.markdown!, strict: v.strict!,
+    ...(v.mesh !== undefined ? { mesh: v.mesh } : {}), ...(v.engine !== undefined ? { engine: v.engine } : {}),
+    ...(v.clusters !== undefined ? { clusters: v.clusters } : {}), ...(v.operator !== undefined ? { operator: v.operator } : {}),
+    clusterKeys: v['cluster-key'] ?? [], force: v.force!,
   };
   return { command, args, options };
 }
 
 /** Runs the CLI and returns the exit code; all output goes through the given streams. Never throws. */
 export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+  // helm-template parses its own flags (--charts, --kube-version) and prints its own errors.
+  if (argv[0] === 'helm-template') return helmTemplateCommand(argv.slice(1), (s) => out(s.replace(/\n$/, '')), err);
   const debug = argv.includes('--debug');
   // diff exits 1 for "differences" (like `git diff --exit-code`), so its failures are 2.
   let failCode = 1;

@@ -67,6 +67,11 @@ export interface MeshModule<Settings = unknown, ClusterSettings = unknown, Store
    * addresses, and may reuse one private address range (MetalLB pools). @default one network for all
    */
   networkOf?(clusterMesh: ClusterSettings, name: string): string;
+  /**
+   * The fields a new cluster needs in fleet.yaml beyond the core ones, for `meshfleet init`
+   * (Cilium: its ClusterMesh id and pod CIDR); `index` is its place among the new fleet's clusters.
+   */
+  scaffoldCluster?(index: number): Record<string, unknown>;
   /** Rules JSON Schema cannot express; reads the resolved fleet and, for positions, the raw one. */
   rules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void;
   /** What pki/ holds for this mesh; undefined when it needs no CA (synth then makes no pki/). */
