@@ -37,7 +37,7 @@ import { sopsConfig } from '../sops/config';
 import { loadFleetWithModules, modulesOf, type LocatePath, type Modules } from './load';
 import { planClusters } from './plan';
 import { openStore, type OpenedStore } from './store';
-import { DEFAULT_OUT, paths, repoPath, type Paths, type WorkspaceOptions } from './workspace';
+import { assertOwnOutput, DEFAULT_OUT, paths, repoPath, type Paths, type WorkspaceOptions } from './workspace';
 
 export { check, fleetSchemaFor, load, loadFleet, loadFleetWithModules, modulesOf, resolve, type Loaded, type LocatePath, type Modules } from './load';
 
@@ -211,6 +211,7 @@ export async function prepare(options: WorkspaceOptions, { inMemoryOnly, validat
   const { fleet, modules, warnings, locate } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
   const { mesh } = modules;
   if (!inMemoryOnly) assertOwned(p.outDir);
+  assertOwnOutput(p, options, fleet.name);
   // .sops.yaml describes the default output folder (dist/ beside fleet.yaml) whatever --out is, so
   // rendering elsewhere never breaks the rules the default output relies on.
   const rules = mesh.ca?.sopsRules(fleet, posixPath(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? [];

@@ -24,6 +24,21 @@ import { identityNamed, operatorIdentities } from '../sops/identity';
 import { loadFleetWithModules, type Modules } from './load';
 import { assertPkiInRepo, locked, paths, type Paths, type WorkspaceOptions } from './workspace';
 
+/** The plain file that names the fleet (metadata.name) a store was made for; stores made before it have none. */
+export const FLEET_RECORD = 'meshfleet.yaml';
+
+const fleetRecord = (name: string): string =>
+  `# Written by meshfleet when it made this CA store: the fleet (metadata.name) it belongs to. No secrets here.\nfleet: ${name}\n`;
+
+/** Refuses a store recorded as another fleet's (a copy of an example's, or another fleet's --pki). */
+function assertOwnStoreFleet(read: FileReader, name: string, label: string): void {
+  const other = /^fleet: (.+)$/m.exec(read(FLEET_RECORD) ?? '')?.[1];
+  if (other === undefined || other === name) return;
+  throw new UsageError(`${label} is the CA store of fleet ${other}, but fleet.yaml is fleet ${name} (metadata.name): its keys are that fleet's root of trust. ` +
+    `Pass --pki with this fleet's own store; or, to start this fleet with a store of its own, move that one aside (\`git mv ${label} ${label}-${other}\`) ` +
+    'and run synth, which makes a new one.');
+}
+
 /** The CA store as a command opened it. */
 export interface OpenedStore {
   /** What the mesh's CA profile read (its own type); undefined where the mesh keeps no store. */
@@ -64,6 +79,7 @@ export async function storeSession<T>(options: WorkspaceOptions, writing: string
   // Before recovery or the lock: nothing is read from or written to a store outside the repository.
   assertPkiInRepo(p);
   const { fleet, modules } = loadFleetWithModules(readFileSync(p.fleetPath, 'utf8'), options.fleet);
+  if (modules.mesh.ca && existsSync(p.pkiDir)) assertOwnStoreFleet(fileReader(p.pkiDir), fleet.name, displayPath(p.pkiDir));
   if (writing === undefined) {
     assertNoPendingPki(p.pkiDir, lockHolder(p.fleetDir));
     return fn({ p, fleet, modules });
@@ -87,11 +103,13 @@ export async function openStore({ p, fleet, mesh, engine, rules, inMemoryOnly, r
     // Key generation can take seconds (RSA 4096, many clusters): say so on a terminal.
     if (process.stderr.isTTY) process.stderr.write(`creating the CA store ${pkiLabel} for ${fleet.clusters.length} cluster(s): generating keys…\n`);
     newPki = await mesh.ca.create(fleet);
+    newPki.set(FLEET_RECORD, fleetRecord(fleet.name));
   }
   // The review, the CA profile's read and the key check all pass over the store: each file is read once.
   let reader: FileReader = newPki ? (path) => newPki!.get(path) : readOnce(fileReader(p.pkiDir));
   let review: PkiReview | undefined;
   let pkiChange: OpenedStore['pkiChange'];
+  if (mesh.ca && !newPki) assertOwnStoreFleet(reader, fleet.name, pkiLabel);
   // A file the store implies that is gone (a deleted root key, a cluster's chain) stops every command that reads the store.
   if (mesh.ca && !newPki) assertOwnStore(storeKind(mesh, fleet), otherStores(mesh, fleet), reader, pkiLabel);
   if (mesh.ca && !newPki) assertStoreComplete(mesh.ca.files(fleet), reader, pkiLabel);

@@ -3,10 +3,11 @@
  * (symlinks too) and held to the repository's rules: everything meshfleet writes is inside the git
  * repository around the fleet file, and one writing command runs at a time (.meshfleet.lock).
  */
-import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors';
 import { displayPath, fileKind, posixPath } from '../format/paths';
+import { README_MARKER } from '../format/yaml';
 import { acquireLock } from '../output/lock';
 
 /** What a command was told: the fleet file, the output folder and the CA store, as typed. */
@@ -105,6 +106,26 @@ export function assertPkiInRepo(p: Paths): void {
     (p.pkiDir !== p.pkiGiven
       ? `Replace the symlink with the folder itself (\`rm ${displayPath(p.pkiGiven)} && cp -a ${p.pkiDir} ${displayPath(p.pkiGiven)}\`), or pass --pki with a folder inside the repository.`
       : 'Pass --pki with a folder inside the repository.'));
+}
+
+/** The fleet (metadata.name) an output folder was rendered from, as its README.md names it; undefined for none. */
+export function outputFleet(outDir: string): string | undefined {
+  const readme = join(outDir, 'README.md');
+  if (!existsSync(readme)) return undefined;
+  const [marker, title] = readFileSync(readme, 'utf8').split('\n', 2);
+  return marker === README_MARKER ? /^# Fleet `([^`]+)`$/.exec(title ?? '')?.[1] : undefined;
+}
+
+/**
+ * Refuses an output folder rendered from another fleet (another metadata.name): a wrong --out, or
+ * a copy of the examples, must not be overwritten, compared or passed as this fleet's.
+ */
+export function assertOwnOutput(p: Paths, options: WorkspaceOptions, fleetName: string): void {
+  const other = outputFleet(p.outDir);
+  if (other === undefined || other === fleetName) return;
+  throw new UsageError(`${options.out} holds the output of fleet ${other}, but ${options.fleet} is fleet ${fleetName} (metadata.name): ` +
+    `pass --out with this fleet's own folder (the default is dist/ beside the fleet file). If you renamed the fleet on purpose, ` +
+    `remove the old output (\`git rm -r -q ${options.out}\`) and run synth again.`);
 }
 
 /** Runs `fn` holding the repository's lock (.meshfleet.lock beside fleet.yaml): one writing command at a time. */

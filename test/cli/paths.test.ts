@@ -59,3 +59,34 @@ describe('paths', () => {
     expect(existsSync(join(repo, 'dist', 'README.md'))).toBe(true);
   });
 });
+
+describe('dist/ and pki/ of another fleet', () => {
+  const LINKERD = readFileSync(join(ROOT, 'examples', 'linkerd-kpaas.yaml'), 'utf8');
+
+  it('synth, check and diff refuse an output folder rendered from another fleet, and change nothing', () => {
+    const repo = tempDir();
+    writeFileSync(join(repo, 'fleet.yaml'), NO_MESH);
+    expect(npmRun('synth', [], repo).status).toBe(0);
+    writeFileSync(join(repo, 'fleet.yaml'), NO_MESH.replace('name: no-mesh', 'name: edge'));
+    const before = hashTree(repo);
+    for (const script of ['synth', 'check', 'diff']) {
+      const r = npmRun(script, [], repo);
+      expect(r.status, script).toBe(script === 'diff' ? 2 : 1);
+      expect(r.stderr).toContain('dist holds the output of fleet no-mesh, but fleet.yaml is fleet edge (metadata.name)');
+    }
+    expect(hashTree(repo)).toEqual(before);
+  });
+
+  it('a new store records its fleet, and another fleet is refused it with the way to start fresh', () => {
+    const repo = tempDir();
+    writeFileSync(join(repo, 'fleet.yaml'), LINKERD);
+    expect(npmRun('synth', [], repo).status).toBe(0);
+    expect(readFileSync(join(repo, 'pki', 'meshfleet.yaml'), 'utf8')).toMatch(/^fleet: linkerd-kpaas$/m);
+    writeFileSync(join(repo, 'fleet.yaml'), LINKERD.replace('name: linkerd-kpaas', 'name: mine'));
+    const r = npmRun('synth', ['--out', 'other'], repo);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('pki is the CA store of fleet linkerd-kpaas, but fleet.yaml is fleet mine (metadata.name)');
+    expect(r.stderr).toContain('git mv pki pki-linkerd-kpaas');
+    expect(npmRun('pki', ['status'], repo).stderr).toContain('pki is the CA store of fleet linkerd-kpaas');
+  });
+});

@@ -143,7 +143,7 @@ describe('a store that is not this fleet\'s (issue 21 item 14)', () => {
     expect(check.err).toContain('pki is empty; run `npm run synth` once to create the CA store');
     const r = await runMain(args);
     expect(r.code, r.err).toBe(0);
-    expect(readdirSync(join(dir, 'pki')).sort()).toEqual(['cluster1', 'cluster2', 'trust-anchor-key.sops.yaml', 'trust-anchor.pem']);
+    expect(readdirSync(join(dir, 'pki')).sort()).toEqual(['cluster1', 'cluster2', 'meshfleet.yaml', 'trust-anchor-key.sops.yaml', 'trust-anchor.pem']);
 
     const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...a], { cwd: dir, stdio: 'ignore' });
     git('init', '-q');
@@ -153,7 +153,7 @@ describe('a store that is not this fleet\'s (issue 21 item 14)', () => {
     mkdirSync(join(dir, 'pki'));
     const again = await runMain(args);
     expect(again.code).toBe(1);
-    expect(again.err).toMatch(/pki is empty, but the last commit has 6 file\(s\) in it: the CA store was deleted.*git checkout HEAD -- \S*pki/);
+    expect(again.err).toMatch(/pki is empty, but the last commit has 7 file\(s\) in it: the CA store was deleted.*git checkout HEAD -- \S*pki/);
     expect(readdirSync(join(dir, 'pki'))).toEqual([]);
   });
 });
