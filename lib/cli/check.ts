@@ -3,11 +3,11 @@ import { displayPath } from '../format/paths';
 import { prepare, SchemaError, validate } from '../pipeline';
 import { driftLines, outTree, pendingLinks, sopsStale } from '../pipeline/drift';
 import { attentionLines, EXPIRY_WARNING_DAYS } from '../pki/status';
-import { COMMON, noArguments, type Command, type CommandOptions } from './command';
+import { COMMON, json, noArguments, wantsJson, type Command, type CommandOptions } from './command';
 
 export const checkCommand: Command = {
   name: 'check',
-  flags: ['fleet', 'out', 'pki', 'strict'],
+  flags: ['fleet', 'out', 'pki', 'strict', 'output'],
   help: `Usage: npm run check -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--strict]
 
 Everything CI needs: --out is what synth renders (objects and fields), every
@@ -18,6 +18,7 @@ with --strict; pending revocations are a warning.
 
   --out <dir>      the output folder to check (default: dist/ beside the fleet file)
   --strict         pending links fail too
+  -o, --output json  problems and warnings as one JSON document on stdout
 ${COMMON}`,
   run(args, options, { out, err }) {
     noArguments('check', args);
@@ -56,6 +57,10 @@ async function check(options: CommandOptions, out: (s: string) => void, err: (s:
   const revocations = x.pendingRevocations.filter((l) => l.startsWith('### ')).map((l) => l.slice(4));
   if (revocations.length > 0) {
     warnings.push(`${revocations.length} revocation(s) pending (${revocations.join('; ')}): do the steps in ${options.out}/README.md ("Pending revocations"), then \`npm run pki -- revoked <holder>\``);
+  }
+  if (wantsJson('check', options)) {
+    out(json({ passed: problems.length === 0, problems, warnings }));
+    return problems.length === 0 ? 0 : 1;
   }
   for (const w of warnings) err(`warning: ${w}`);
   if (problems.length > 0) {

@@ -21,6 +21,7 @@ export const FLAGS = {
   operator: { type: 'string' },
   'cluster-key': { type: 'string', multiple: true },
   force: { type: 'boolean', default: false },
+  output: { type: 'string', short: 'o', default: 'text' },
 } as const;
 
 export type Flag = keyof typeof FLAGS;
@@ -42,7 +43,18 @@ export interface CommandOptions extends WorkspaceOptions {
   readonly operator?: string;
   readonly clusterKeys: readonly string[];
   readonly force: boolean;
+  /** diff, check, pki status: `text` (default) or `json` for machines. */
+  readonly output: string;
 }
+
+/** Whether --output asks for JSON; refuses a value other than text and json. */
+export function wantsJson(command: string, options: CommandOptions): boolean {
+  if (options.output !== 'text' && options.output !== 'json') throw new ArgumentError(`--output ${JSON.stringify(options.output)}: use text or json`, command);
+  return options.output === 'json';
+}
+
+/** One JSON document on standard output, as --output json prints it. */
+export const json = (value: unknown): string => JSON.stringify(value, null, 2);
 
 /** Where a command prints: standard output and standard error, one message per call. */
 export interface Io {

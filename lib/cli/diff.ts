@@ -1,16 +1,16 @@
 /** `diff`: what fleet.yaml renders to, compared per cluster, stage and object with the committed output. */
-import { UsageError } from '../errors';
+import { ArgumentError, UsageError } from '../errors';
 import { engineOwned, prepare, pruneNotices } from '../pipeline';
 import { isPem, outTree, pkiAt } from '../pipeline/drift';
 import { diffTrees, isEmpty } from '../review/diff';
 import { formatMarkdown, formatText } from '../review/format';
 import { gitRoot, readDiskTree, readGitTree } from '../review/tree';
 import type { Tree } from '../contracts/tree';
-import { COMMON, noArguments, type Command, type CommandOptions } from './command';
+import { COMMON, json, noArguments, wantsJson, type Command, type CommandOptions } from './command';
 
 export const diffCommand: Command = {
   name: 'diff',
-  flags: ['fleet', 'out', 'pki', 'base', 'markdown'],
+  flags: ['fleet', 'out', 'pki', 'base', 'markdown', 'output'],
   help: `Usage: npm run diff -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--base <ref>] [--markdown]
 
 Renders in memory and compares, per cluster, stage and object, with --out as
@@ -22,6 +22,7 @@ Exit 0: no difference; 1: differences; 2: failed.
                    fleet file)
   --base <ref>     compare with --out as committed at this git ref
   --markdown       a summary for a pull request comment
+  -o, --output json  the diff as one JSON document (secrets masked as in text)
 ${COMMON}`,
   failCode: 2,
   run(args, options, { out }) {
@@ -32,6 +33,8 @@ ${COMMON}`,
 
 /** `npm run diff`: exit 0 when nothing differs, 1 when something does. */
 async function diff(options: CommandOptions, out: (s: string) => void): Promise<number> {
+  const asJson = wantsJson('diff', options);
+  if (asJson && options.markdown) throw new ArgumentError('--markdown and --output json are two forms of the same diff: choose one', 'diff');
   const x = await prepare(options, { inMemoryOnly: true, reviewStore: false });
   const root = gitRoot(x.p.outDir);
   let old: Tree;
@@ -47,6 +50,11 @@ async function diff(options: CommandOptions, out: (s: string) => void): Promise<
   }
   const d = diffTrees({ old, new: x.rendered.files, pki: { ...(pkiOld ? { old: pkiOld } : {}), new: readDiskTree(x.p.pkiDir, isPem) } });
   const from = options.base !== undefined ? `${options.out} at ${options.base}` : options.out;
+  if (asJson) {
+    // Values are as the text form prints them: secrets masked, never a key or ciphertext.
+    out(json({ from, to: options.fleet, differences: !isEmpty(d), ...d, deletesOnLiveClusters: pruneNotices(old, x.rendered.files, x.fleet) }));
+    return isEmpty(d) ? 0 : 1;
+  }
   out(options.markdown ? formatMarkdown(d, `meshfleet diff: ${from} → ${options.fleet}`) : formatText(d));
   const notices = pruneNotices(old, x.rendered.files, x.fleet);
   if (notices.length > 0) {

@@ -41,6 +41,8 @@ diff                 render in memory and compare, per cluster, stage and
                      serial, expiry); exit 0 no difference, 1 differences
 init [<dir>]         scaffold a fleet repository of its own (see init --help)
 scan-secrets         no private key or token in the clear in a tracked file
+schema               the JSON Schema of fleet.yaml, for editors
+completion bash|zsh  shell completion of the commands and their flags
 helm-template        what Helm renders for a cluster's releases (see its --help)
 check                everything CI needs, in one command: --out is what synth
                      renders (objects and fields), every object passes its
@@ -59,6 +61,7 @@ Options:
                    (default: --out in the working tree)
   --markdown       diff only: a summary for a pull request comment
   --strict         check only: pending links fail too
+  -o, --output json  diff, check and pki status: one JSON document on stdout
   --debug          on failure, also print the stack trace
   --version        meshfleet's version and the versions it pins
   -h, --help       show this help (with a command: that command's help)

@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 import { ArgumentError, argumentError, didYouMean, FleetError, PartlyWritten, redact, UsageError } from '../errors';
 import { SchemaError } from '../pipeline';
 import { checkCommand } from './check';
+import { completionCommand } from './completion';
+import { schemaCommand } from './schema';
 import { helmTemplateCommand } from './helm-template';
 import { initCommand } from './init';
 import { scanSecretsCommand } from './scan-secrets';
@@ -22,7 +24,8 @@ export { HELP };
 
 /** The commands by name; synth when none is named. */
 const COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
-  [synthCommand, diffCommand, checkCommand, pkiCommand, linkCommand, initCommand, scanSecretsCommand].map((c) => [c.name, c]));
+  [synthCommand, diffCommand, checkCommand, pkiCommand, linkCommand, initCommand, scanSecretsCommand, schemaCommand,
+    completionCommand(() => Object.values(COMMANDS))].map((c) => [c.name, c]));
 
 /** The command argv names (skipping option values), for the usage an argument error prints. */
 function commandOf(argv: readonly string[]): string {
@@ -78,7 +81,7 @@ function parseCli(argv: string[]): { command: Command; args: string[]; options: 
     ...(v.base !== undefined ? { base: v.base } : {}), markdown: v.markdown!, strict: v.strict!,
     ...(v.mesh !== undefined ? { mesh: v.mesh } : {}), ...(v.engine !== undefined ? { engine: v.engine } : {}),
     ...(v.clusters !== undefined ? { clusters: v.clusters } : {}), ...(v.operator !== undefined ? { operator: v.operator } : {}),
-    clusterKeys: v['cluster-key'] ?? [], force: v.force!,
+    clusterKeys: v['cluster-key'] ?? [], force: v.force!, output: v.output!,
   };
   return { command, args, options };
 }

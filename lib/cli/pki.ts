@@ -12,7 +12,7 @@ import { recordRevocations, reviewPki, reviewReport } from '../pki/revoke';
 import { markRevoked } from '../pki/revocations';
 import { attentionLines, checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, needsAttention, withKeyChecks } from '../pki/status';
 import { commitPkiChanges } from '../pki/transaction';
-import { COMMON, type Command } from './command';
+import { COMMON, json, wantsJson, type Command } from './command';
 
 const ACTIONS = ['status', 'issue', 'rotate', 'rekey', 'revoked'];
 
@@ -20,22 +20,25 @@ interface PkiAction {
   readonly action: string;
   /** issue, rotate: the cluster; revoked: the holder. */
   readonly cluster?: string;
+  /** status --output json. */
+  readonly json: boolean;
 }
 
 /** The action and its argument from the positional arguments; an ArgumentError for a wrong command line. */
-function parseAction(args: readonly string[]): PkiAction {
+function parseAction(args: readonly string[], asJson: boolean): PkiAction {
   const [action, cluster, ...extra] = args;
   const usage = (what: string): ArgumentError => new ArgumentError(what, 'pki');
   const needsCluster = action === 'issue' || action === 'rotate' || action === 'revoked';
   if (!ACTIONS.includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked (got ${JSON.stringify(action ?? '')})${action ? didYouMean(action, ACTIONS) : ''}`);
   if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a ${action === 'revoked' ? 'holder (a cluster name, "operator <n>", or an age recipient)' : 'cluster name'}`);
   if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
-  return { action: action!, ...(cluster ? { cluster } : {}) };
+  if (asJson && action !== 'status') throw usage(`--output json is for pki status; pki ${action} prints what it did`);
+  return { action: action!, ...(cluster ? { cluster } : {}), json: asJson };
 }
 
 export const pkiCommand: Command = {
   name: 'pki',
-  flags: ['fleet', 'pki'],
+  flags: ['fleet', 'pki', 'output'],
   help: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [--fleet <file>] [--pki <dir>]
 
 status               the CA certificates; exit 1 if one expires within 30 days,
@@ -48,9 +51,11 @@ revoked <holder>     a pending revocation (pki/revocations.yaml) is done: a
                      cluster name, "operator <n>" or the former age recipient
 issue, rotate and rekey need SOPS_AGE_KEY_FILE (an operator's age identity).
 
+  -o, --output json  status only: the certificates as one JSON document
+
 ${COMMON}`,
   run(args, options, { out, err }) {
-    const command = parseAction(args);
+    const command = parseAction(args, wantsJson('pki', options));
     // status only reads: it reports an interrupted change instead of taking the lock to repair it.
     const writing = command.action === 'status' ? undefined : `npm run pki -- ${command.action}${command.cluster ? ` ${command.cluster}` : ''}`;
     return storeSession(options, writing, err, ({ p, fleet, modules }) => pki(command, fleet, modules, p, out));
@@ -67,6 +72,13 @@ async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths,
       const identities = availableIdentities();
       const checks = await checkKeys(ca.keyPairs(fleet), fileReader(pkiDir), identities, displayPath(pkiDir));
       const rows = withKeyChecks(ca.status(fleet, pkiDir), checks);
+      if (command.json) {
+        const label = displayPath(pkiDir);
+        const missing = [...missingStoreFiles(ca.files(fleet), fileReader(pkiDir), label), ...misplaced(ca, fleet, pkiDir, fileReader(pkiDir), label)];
+        const attention = [...attentionLines(rows, label), ...mismatchLines(checks, label)];
+        out(json({ certificates: rows, missing, attention }));
+        return attention.length > 0 || missing.length > 0 ? 1 : 0;
+      }
       out(formatStatus(rows));
       if (rows.some((r) => r.keyMatch === 'unknown')) {
         out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);

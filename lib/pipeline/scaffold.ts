@@ -1,12 +1,12 @@
 /**
  * A new fleet repository (`meshfleet init`): fleet.yaml for the mesh type and engine asked, the
- * package.json that pins this meshfleet, .gitignore, .sops.yaml and a CI workflow that checks that
- * fleet. Everything it writes loads, checks and renders as it is; the placeholders (API servers,
+ * package.json that pins this meshfleet, .gitignore, .sops.yaml, fleet.schema.json for editors and a
+ * CI workflow that checks that fleet. Everything it writes loads, checks and renders as it is; the placeholders (API servers,
  * the git URL, gateway addresses from RFC 5737's documentation range) are said to be placeholders.
  */
 import { stringify } from 'yaml';
 import { sopsConfig } from '../sops/config';
-import { loadFleetWithModules } from './load';
+import { fleetSchemaFor, loadFleetWithModules } from './load';
 import { MESHES } from '../mesh/registry';
 import { ENGINES } from '../gitops/registry';
 
@@ -51,7 +51,8 @@ export function scaffoldFleet(input: ScaffoldInput): string {
       samples: { enabled: true },
     },
   };
-  return `# Written by \`meshfleet init\` (meshfleet ${input.version}). Replace the placeholders before the first
+  return `# yaml-language-server: $schema=./fleet.schema.json
+# Written by \`meshfleet init\` (meshfleet ${input.version}). Replace the placeholders before the first
 # bootstrap: spec.gitops.repoURL (this repository), each cluster's context (its kubeconfig context),
 # apiServer, and gateway.address / metallb.addresses (192.0.2.x is a documentation range). Every
 # field, its default and its rule: meshfleet's README, "fleet.yaml reference".
@@ -68,7 +69,7 @@ export function scaffoldFiles(input: ScaffoldInput): Map<string, string> {
     name: input.name,
     private: true,
     description: `The ${input.name} fleet: rendered by meshfleet into dist/, applied by ${input.engine === 'argocd' ? 'Argo CD' : 'Flux'}.`,
-    scripts: { synth: 'meshfleet synth', diff: 'meshfleet diff', check: 'meshfleet check', pki: 'meshfleet pki', link: 'meshfleet link', 'scan-secrets': 'meshfleet scan-secrets' },
+    scripts: { synth: 'meshfleet synth', diff: 'meshfleet diff', check: 'meshfleet check', pki: 'meshfleet pki', link: 'meshfleet link', 'scan-secrets': 'meshfleet scan-secrets', schema: 'meshfleet schema > fleet.schema.json' },
     devDependencies: { meshfleet: input.version },
     engines: { node: '>=20.19' },
   }, null, 2)}\n`);
@@ -87,6 +88,8 @@ export function scaffoldFiles(input: ScaffoldInput): Map<string, string> {
   ].join('\n'));
   files.set('.sops.yaml', sopsConfig(modules.mesh.ca?.sopsRules(fleet, 'pki', 'dist') ?? []));
   files.set('.github/workflows/meshfleet.yml', workflow());
+  // For editors (the first line of fleet.yaml points at it); `npm run schema` refreshes it after an upgrade.
+  files.set('fleet.schema.json', `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...fleetSchemaFor(input.mesh) }, null, 2)}\n`);
   return files;
 }
 

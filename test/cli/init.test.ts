@@ -52,7 +52,7 @@ describe('meshfleet init', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('.keys/');
     const demo = join(where, 'demo');
-    expect(readdirSync(demo).sort()).toEqual(['.github', '.gitignore', '.keys', '.sops.yaml', 'fleet.yaml', 'package.json']);
+    expect(readdirSync(demo).sort()).toEqual(['.github', '.gitignore', '.keys', '.sops.yaml', 'fleet.schema.json', 'fleet.yaml', 'package.json']);
     const pkg = JSON.parse(readFileSync(join(demo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; scripts: Record<string, string> };
     expect(pkg.devDependencies.meshfleet).toMatch(/^\d+\.\d+\.\d+$/);
     expect(pkg.scripts).toMatchObject({ synth: 'meshfleet synth', diff: 'meshfleet diff', check: 'meshfleet check' });
@@ -105,5 +105,46 @@ describe('meshfleet init', () => {
     expect(wrong.stderr).toMatch(/did you mean "?istio"?/);
     expect(meshfleet(where, 'init', 'z').status).toBe(2);
     expect(meshfleet(where, 'init', 'z', '--clusters', 'a', '--operator', 'age1nope').stderr).toMatch(/--operator: "age1nope" /);
+  });
+});
+
+describe('for editors and machines', () => {
+  it('init points fleet.yaml at the schema it writes, which is `meshfleet schema` for that mesh type, and validates the fleet', async () => {
+    const where = tempDir();
+    expect(meshfleet(where, 'init', 'e', '--mesh', 'linkerd', '--clusters', 'a,b').status).toBe(0);
+    const fleet = readFileSync(join(where, 'e', 'fleet.yaml'), 'utf8');
+    expect(fleet.split('\n')[0]).toBe('# yaml-language-server: $schema=./fleet.schema.json');
+    const schema = readFileSync(join(where, 'e', 'fleet.schema.json'), 'utf8');
+    expect(meshfleet(join(where, 'e'), 'schema').stdout).toBe(schema);
+    const { Ajv } = await import('ajv');
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(schema) as object);
+    expect(validate(parse(fleet)), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...(parse(fleet) as object), kind: 'Flet' })).toBe(false);
+  });
+
+  it('-o json: check, diff and pki status print one JSON document', () => {
+    const where = tempDir();
+    expect(meshfleet(where, 'init', 'j', '--mesh', 'linkerd', '--clusters', 'a,b').status).toBe(0);
+    const dir = join(where, 'j');
+    expect(meshfleet(dir, 'synth').status).toBe(0);
+    const check = meshfleet(dir, 'check', '-o', 'json');
+    expect(check.status).toBe(0);
+    expect(JSON.parse(check.stdout)).toMatchObject({ passed: true, problems: [] });
+    const diff = meshfleet(dir, 'diff', '--output', 'json');
+    expect(diff.status).toBe(0);
+    expect(JSON.parse(diff.stdout)).toMatchObject({ differences: false, objects: [] });
+    const status = meshfleet(dir, 'pki', 'status', '-o', 'json');
+    expect(JSON.parse(status.stdout).certificates.length).toBeGreaterThan(2);
+    expect(meshfleet(dir, 'check', '-o', 'yaml').status).toBe(2);
+    expect(meshfleet(dir, 'pki', 'rekey', '-o', 'json').status).toBe(2);
+  });
+
+  it('completion bash names every command and its flags, and bash accepts it', () => {
+    const r = meshfleet(tempDir(), 'completion', 'bash');
+    expect(r.status).toBe(0);
+    for (const c of ['synth', 'diff', 'check', 'pki', 'link', 'init', 'schema', 'scan-secrets', 'helm-template']) expect(r.stdout).toContain(c);
+    expect(r.stdout).toMatch(/init\) opts="--mesh --engine --clusters --operator --cluster-key --force --help"/);
+    expect(spawnSync('bash', ['-n'], { input: r.stdout }).status).toBe(0);
+    expect(meshfleet(tempDir(), 'completion', 'fish').status).toBe(2);
   });
 });
