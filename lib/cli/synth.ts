@@ -68,6 +68,8 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   }
   // Said before anything is written: what the change makes Flux / Argo CD delete on live clusters.
   const onDisk = outTree(p.outDir);
+  // Clusters the output folder had nothing of: what the user does next is bootstrap them.
+  const fresh = fleet.clusters.map((c) => c.name).filter((name) => ![...onDisk.keys()].some((path) => path.startsWith(`clusters/${name}/`)));
   const notices = pruneNotices(onDisk, rendered.files, fleet);
   // Each step is atomic on its own; when a later one fails (a full disk), the error says which
   // earlier ones are on disk. A CA store this synth made and nobody has seen yet is taken back.
@@ -113,7 +115,8 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     message: (x.recovered ? `note: ${x.recovered}\n` : '') + (newPki ? `created the CA store ${pkiLabel} (${newPki.size} files; keys SOPS-encrypted): commit it\n` : '') +
       (x.pkiChange ? `${x.pkiChange.report.join('\n')}\n` : '') +
       `rendered ${fleet.clusters.length} cluster(s) (${names}) into ${options.out}: ` +
-      `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}${elsewhere}`,
+      `${result.written.length} written, ${result.removed.length} removed, ${result.unchanged} unchanged${pendingNote}${elsewhere}` +
+      (fresh.length > 0 ? `\nnext: commit and push, then bootstrap ${someOf(fresh, 8)} (${options.out}/README.md, "Runbook")` : ''),
   };
 }
 

@@ -188,4 +188,8 @@ export interface EngineReadme {
   adoptsRelease(release: string): string;
   /** The command that makes the engine apply a cluster's stage now rather than at its next interval. */
   resyncCommand(cluster: Cluster, stage: StageName): string;
+  /** The command that lists a cluster's stages and whether each is Ready (no --watch: it goes in copy-paste blocks). */
+  readyCommand(cluster: Cluster): string;
+  /** The runbook's bootstrap step, given the clusters in the order to bootstrap them (what it needs first, what to do after). */
+  runbookBootstrap(order: readonly string[]): string;
 }

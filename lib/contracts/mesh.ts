@@ -180,7 +180,21 @@ export interface CoreRows {
   readonly stages: string;
 }
 
+/** What a mesh adds to dist/README.md's runbook, each step one sentence (Markdown). */
+export interface MeshRunbook {
+  /** Cluster names in the order to bootstrap them (a primary before its remotes). @default name order */
+  readonly order?: readonly string[];
+  /** A step before the engine's bootstrap (Cilium: install the CNI with the values file). */
+  readonly beforeBootstrap?: string;
+  /** A step once every stage is Ready (Istio: `npm run link`, synth, commit). */
+  readonly afterReady?: string;
+  /** How to verify, naming the section. */
+  readonly verify?: string;
+}
+
 export interface MeshReadme<Store = unknown> {
+  /** Its steps of the runbook; undefined: none beyond the engine's. */
+  runbook?(fleet: Fleet): MeshRunbook;
   /** The first sentence's subject, e.g. "Istio 1.26.8 multi-primary on different networks, mesh ID `mesh1`". */
   summary(fleet: Fleet): string;
   /** The "Topology" section's body (diagram and one paragraph). */

@@ -37,6 +37,7 @@ export function renderReadme(input: ReadmeInput): string {
       `\`${fleet.gitops.repoURL}\` (branch \`${fleet.gitops.branch}\`).`,
     '',
     ...(input.notices ?? []),
+    ...runbook(input, dist),
     '## Topology',
     '',
     ...mesh.readme.topology(fleet),
@@ -74,12 +75,44 @@ export function renderReadme(input: ReadmeInput): string {
     ...(mesh.noGateway ? [] : forwarding(fleet)),
     '## Bootstrap',
     '',
-    ...engine.readme.bootstrap(fleet, dist),
+    // The bootstrap commands in the runbook's order (a primary before its remotes).
+    ...engine.readme.bootstrap(inBootstrapOrder(input), dist),
     '',
     ...mesh.readme.afterBootstrap(fleet, dist, engine.title),
     '',
   );
   return out.join('\n');
+}
+
+/** The fleet with its clusters in the order the mesh bootstraps them. */
+function inBootstrapOrder({ fleet, mesh }: ReadmeInput): Fleet {
+  const order = mesh.readme.runbook?.(fleet).order;
+  return order ? { ...fleet, clusters: order.map((n) => fleet.clusters.find((c) => c.name === n)!) } : fleet;
+}
+
+/**
+ * The runbook: what to do, in the order to do it, each step pointing at the section with the
+ * details below. The mesh adds its steps (a CNI first, links, how to verify), the engine its bootstrap.
+ */
+function runbook(input: ReadmeInput, dist: string): string[] {
+  const { fleet, mesh, engine, addons } = input;
+  const steps = mesh.readme.runbook?.(fleet) ?? {};
+  const order = steps.order ?? fleet.clusters.map((c) => c.name);
+  const lb = fleet.clusters.map((c) => `${c.name}: ${addOnSummary(addons, c).match(/MetalLB[^;]*/)?.[0]
+    ?? (c.gateway.serviceType === 'NodePort' ? 'none needed, its gateway is a NodePort behind a NAT' : 'a cloud load balancer')}`);
+  const items = [
+    '**Before you start**: open the rows of "Firewall" between the clusters; have each cluster\'s kubeconfig context (the Clusters tables name them); ' +
+      'make sure each API server\'s certificate holds the address fleet.yaml\'s `apiServer` names (the other clusters dial it)' +
+      (mesh.noGateway ? '' : `; give LoadBalancer Services an address (${lb.join('; ')})`) +
+      '; where the clusters cannot pull from the public registries, mirror every image the releases name first.',
+    `**Commit and push** \`${dist || './'}\`, \`pki/\` and \`.sops.yaml\`: ${engine.title} reads them from \`${fleet.gitops.repoURL}\` (branch \`${fleet.gitops.branch}\`).`,
+    ...(steps.beforeBootstrap ? [steps.beforeBootstrap] : []),
+    engine.readme.runbookBootstrap(order),
+    `**Wait** until every stage of every cluster is Ready (\`${engine.readme.readyCommand(fleet.clusters.find((c) => c.name === order[0]) ?? fleet.clusters[0]!)}\`, and the same per cluster; "Stages" below).`,
+    ...(steps.afterReady ? [steps.afterReady] : []),
+    steps.verify ?? '**Check** each cluster\'s workloads with `kubectl get pods -A`.',
+  ];
+  return ['## Runbook', '', ...items.map((s, i) => `${i}. ${s}`), ''];
 }
 
 /**

@@ -71,6 +71,8 @@ export const argocd: GitOpsEngine = {
   pruneNotices: argocdPruneNotices,
   stageKustomization,
   readme: {
+    readyCommand: (cluster) => `argocd app list -l ${CLUSTER_LABEL}=${cluster.name}`,
+    runbookBootstrap: (order) => `**Bootstrap**: set up the Argo CD hub once (its \`sops-age\` Secret and KSOPS), register each cluster and apply its root Application, in this order: ${order.map((c) => `\`${c}\``).join(', ')} ("Bootstrap" below).`,
     resyncCommand: (cluster, stage) => `argocd app sync ${cluster.name}-${stage}`,
     clusterPath: (cluster) => `clusters/${cluster}`,
     fieldManager: 'argocd-controller',

@@ -57,6 +57,9 @@ export const flux: GitOpsEngine = {
   pruneNotices: fluxPruneNotices,
   pins: { 'Flux APIs': [Kustomization.GVK, HelmRelease.GVK, HelmRepository.GVK].map((g) => `${g.apiVersion} ${g.kind}`).join(', ') },
   readme: {
+    readyCommand: (cluster) => `flux ${shellFlag('--context', cluster.context)} get kustomizations`,
+    runbookBootstrap: (order) => `**Bootstrap each cluster**, in this order: ${order.map((c) => `\`${c}\``).join(', ')} ("Bootstrap" below): its \`sops-age\` Secret, then \`flux bootstrap\`. ` +
+      '`flux bootstrap` commits `clusters/<cluster>/flux-system/` to the repository and pushes it: `git pull` before your next commit.',
     resyncCommand: (cluster, stage) => `flux ${shellFlag('--context', cluster.context)} reconcile kustomization meshfleet-${stage}`,
     clusterPath: (cluster) => `clusters/${cluster}`,
     fieldManager: 'kustomize-controller',
@@ -83,7 +86,7 @@ export const flux: GitOpsEngine = {
       '',
       '```sh',
       ...fleet.clusters.flatMap((c) => [
-        `flux --context ${shellWord(c.context)} get kustomizations --watch   # every stage Ready, in order`,
+        `flux --context ${shellWord(c.context)} get kustomizations   # every stage Ready, in order (add --watch to follow)`,
         `flux --context ${shellWord(c.context)} get helmreleases --all-namespaces`,
       ]),
       '```',

@@ -22,6 +22,10 @@ const AFFINITY_ANSWERS = {
 } as const;
 
 export const ciliumReadme: MeshReadme<CiliumPki> = {
+  runbook: () => ({
+    beforeBootstrap: '**Install Cilium** on each cluster with its values file ("Install Cilium first" below): Cilium is the CNI, so it runs before the GitOps engine can.',
+    verify: '**Verify** ("Verify the ClusterMesh" below): every cluster sees the others, and the sample answers across them.',
+  }),
   summary(fleet) {
     return `Cilium ${ciliumOf(fleet).version} ClusterMesh (Cilium as every cluster's CNI, one shared Cilium CA)`;
   },

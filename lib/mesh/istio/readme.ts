@@ -13,6 +13,12 @@ import { linkStatus } from './remote-secrets';
 import { EASTWEST_GATEWAY, EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT, STATUS_PORT } from './values';
 
 export const istioReadme: MeshReadme<IstioPki> = {
+  runbook: (fleet) => ({
+    // A remote's injection webhook and its east-west gateway need its primary's istiod: primaries first.
+    order: [...fleet.clusters.filter((c) => !isRemote(c)), ...fleet.clusters.filter((c) => isRemote(c))].map((c) => c.name),
+    afterReady: '**Link**: once every cluster has applied its `mesh-config` stage, `npm run link` (it reads each cluster\'s reader token), then `npm run synth`, commit and push ("Remote secrets" below).',
+    verify: '**Verify** ("Verify" below): every istiod lists the other clusters as synced, and the sample answers from every cluster.',
+  }),
   summary(fleet) {
     const istio = istioOf(fleet);
     if (isPrimaryRemote(fleet)) {

@@ -12,6 +12,10 @@ import { credentialsName, linkStatus } from './link';
 import { samplePlacement } from './samples';
 
 export const linkerdReadme: MeshReadme<LinkerdPki> = {
+  runbook: () => ({
+    afterReady: '**Link**: once every cluster runs its multicluster gateway, `npm run link` (it reads each cluster\'s remote-access credentials and gateway address), then `npm run synth`, commit and push ("Links" below).',
+    verify: '**Verify** ("Verify" below): every link is alive, and the sample answers across the clusters.',
+  }),
   summary(fleet) {
     const l = linkerdOf(fleet);
     return `Linkerd ${l.version} (${l.edge}, edge charts ${l.chartVersion}) multicluster through gateways, one trust anchor`;

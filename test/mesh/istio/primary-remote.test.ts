@@ -332,3 +332,16 @@ describe('on disk', () => {
     }
   });
 });
+
+describe('dist/README.md runbook', () => {
+  it('bootstraps a primary before its remotes, whatever their names, and links after every stage is Ready', () => {
+    const text = edit(SEED, (d) => d.setIn(['spec', 'clusters', 1, 'name'], 'aaa-remote'));
+    const runbook = renderFleet(loadFleet(text), { repoPath: 'dist' }).files.get('README.md')!;
+    const steps = runbook.slice(runbook.indexOf('## Runbook'), runbook.indexOf('## Topology'));
+    expect(steps).toContain('in this order: `cluster1`, `aaa-remote`');
+    expect(steps.indexOf('**Wait**')).toBeLessThan(steps.indexOf('**Link**'));
+    expect(steps.indexOf('**Link**')).toBeLessThan(steps.indexOf('**Verify**'));
+    const bootstrap = runbook.slice(runbook.indexOf('## Bootstrap'));
+    expect(bootstrap.indexOf('--path=dist/clusters/cluster1')).toBeLessThan(bootstrap.indexOf('--path=dist/clusters/aaa-remote'));
+  });
+});

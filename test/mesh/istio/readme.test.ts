@@ -26,6 +26,8 @@ describe('dist/README.md (Istio multi-primary)', () => {
 
   it('shows the token-auth variant of flux bootstrap and how to follow the stages', () => {
     expect(readme).toContain('--token-auth');
-    expect(readme).toContain('flux --context kt get kustomizations --watch');
+    expect(readme).toContain('flux --context kt get kustomizations   # every stage Ready, in order (add --watch to follow)');
+    // No --watch in a copy-paste block: it never returns, and the next command would not run.
+    expect(readme.split('\n').filter((l) => /--watch/.test(l.split('#')[0]!))).toEqual([]);
   });
 });
