@@ -68,6 +68,12 @@ export interface MeshModule<Settings = unknown, ClusterSettings = unknown, Store
    */
   networkOf?(clusterMesh: ClusterSettings, name: string): string;
   /**
+   * The fleet.yaml field that pins where the sample apps run on a cluster (by its position in
+   * spec.clusters), for the warning synth gives when placement follows the clusters that came or
+   * went. Undefined where the mesh places no samples.
+   */
+  samplesPinnedBy?(index: number): string;
+  /**
    * The fields a new cluster needs in fleet.yaml beyond the core ones, for `meshfleet init`
    * (Cilium: its ClusterMesh id and pod CIDR); `index` is its place among the new fleet's clusters.
    */

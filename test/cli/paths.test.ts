@@ -90,3 +90,24 @@ describe('dist/ and pki/ of another fleet', () => {
     expect(npmRun('pki', ['status'], repo).stderr).toContain('pki is the CA store of fleet linkerd-kpaas');
   });
 });
+
+describe('sample placement', () => {
+  it('synth warns when a sample app changes cluster because clusters came or went, naming the field that pins it', () => {
+    const repo = tempDir();
+    writeFileSync(join(repo, 'fleet.yaml'), NO_MESH);
+    expect(npmRun('synth', [], repo).status).toBe(0);
+    const more = NO_MESH.replace('  samples:\n    enabled: true', [
+      '    - name: aaa',
+      '      apiServer: https://192.0.2.7:6443',
+      '      ageRecipient: age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg',
+      '  samples:',
+      '    enabled: true',
+    ].join('\n'));
+    writeFileSync(join(repo, 'fleet.yaml'), more);
+    const r = npmRun('synth', [], repo);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: the sample apps on nks change \([^)]*→[^)]*\) because clusters came or went: .*pins it \(spec\.clusters\[1\]\.samples\)/);
+    expect(r.stderr).not.toMatch(/sample apps on onprem/);
+    expect(r.stdout).toContain('next: commit and push, then bootstrap aaa');
+  });
+});

@@ -26,6 +26,7 @@ export const cilium: MeshModule<Cilium, CiliumCluster, CiliumPki> = {
   resolveCluster: (raw) => resolveCiliumCluster(raw),
   gatewayName: 'clustermesh-apiserver',
   rules: ciliumRules,
+  samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   // Placeholders the user replaces: ids 1, 2, … and pod ranges 10.1.0.0/16, 10.2.0.0/16, … (unique, as ClusterMesh needs).
   scaffoldCluster: (i) => ({ podCIDR: `10.${i + 1}.0.0/16`, cilium: { clusterId: i + 1 } }),
   ca: { ...ciliumCa, clustersOf: ciliumClustersOf, revocationSteps: ciliumRevocationSteps },

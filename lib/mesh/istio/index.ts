@@ -29,6 +29,7 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   gatewayName: 'istio-eastwest',
   // Its own network (an Istio network: seed 000's network1, network2); a remote on its primary's shares it.
   networkOf: (m) => m.network,
+  samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   rules: istioRules,
   ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps },
   plan(plan) {

@@ -34,6 +34,7 @@ export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   samplesSchema: linkerdSamplesSchema,
   resolve: resolveLinkerd,
   resolveCluster: () => ({}),
+  samplesPinnedBy: () => 'spec.samples.exporter and spec.samples.client',
   gatewayName: 'linkerd-gateway',
   // Linkerd's gateway-based multicluster: every cluster its own network, reached through its gateway.
   networkOf: (_m, name) => name,

@@ -18,6 +18,7 @@ export const none: MeshModule = {
   charts: [],
   noGateway: true,
   clusterSchema: { samples: bookinfoPlacementSchema },
+  samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   resolve: () => ({}),
   resolveCluster: (raw, rank, fleet): NoneCluster => ({ samples: resolveBookinfoPlacement(raw.samples, rank, fleet.spec.clusters.length) }),
   rules: () => {},
