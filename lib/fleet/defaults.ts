@@ -78,6 +78,7 @@ export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
       network: modules.networkOf ? modules.networkOf(mesh, c.name) : SHARED_NETWORK,
       mesh,
       addons: modules.clusterAddons(c, ranks.get(c.name)!),
+      registries: { ...(spec.registries ?? {}), ...(c.registries ?? {}) },
       overrides: { ...(c.overrides ?? {}) },
       };
     }),

@@ -43,7 +43,31 @@ const ageRecipient = {
 };
 
 /** Helm values per release name, merged into what meshfleet generates (lib/format/values.ts). */
-export const OVERRIDES: JsonSchema = {
+export /**
+ * spec.registries (and per cluster, spec.clusters[].registries, which wins): where air-gapped and
+ * private-registry clusters pull from. `images` is a registry prefix every image of every chart and
+ * sample is pulled through (`quay.io/cilium/cilium` → `<prefix>/cilium/cilium`, `docker.io/istio/pilot`
+ * → `<prefix>/istio/pilot`: the upstream path kept, as a pull-through cache or `crane copy` lays it
+ * out); `charts` a Helm repository or OCI registry that serves every chart meshfleet installs.
+ */
+const REGISTRIES: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    images: {
+      type: 'string',
+      pattern: '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$',
+      description: 'use a registry host with an optional path, without a scheme or a trailing slash, e.g. "harbor.example.com/mirror"',
+    },
+    charts: {
+      type: 'string',
+      pattern: '^(https://|oci://)[^\\s]+[^/\\s]$',
+      description: 'use the https:// URL of a Helm repository or the oci:// URL of a registry that serves every chart, e.g. "oci://harbor.example.com/charts"',
+    },
+  },
+};
+
+const OVERRIDES: JsonSchema = {
   type: 'object',
   propertyNames: { pattern: DNS_LABEL },
   additionalProperties: { type: 'object', description: 'give the Helm values for this release as a map, e.g. {resources: {requests: {cpu: 200m}}}' },
@@ -80,6 +104,7 @@ const coreClusterProperties: Record<string, JsonSchema> = {
     description: 'use one of calico, cilium or other',
   },
   overrides: OVERRIDES,
+  registries: REGISTRIES,
   gateway: {
     type: 'object',
     additionalProperties: false,
@@ -221,6 +246,7 @@ export function composeFleetSchema(parts: SchemaParts): JsonSchema {
             },
           },
           overrides: OVERRIDES,
+          registries: REGISTRIES,
         },
       },
     },

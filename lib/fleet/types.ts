@@ -75,6 +75,8 @@ export interface Cluster {
   readonly mesh: unknown;
   /** Each add-on's per-cluster settings by add-on name; absent when the cluster does not use it. */
   readonly addons: Readonly<Record<string, unknown>>;
+  /** Where this cluster pulls images and charts from (spec.clusters[].registries over spec.registries); empty: upstream. */
+  readonly registries: Registries;
   /** Helm values merged into a release on this cluster, by release name (after spec.overrides). */
   readonly overrides: Readonly<Record<string, Record<string, unknown>>>;
 }
@@ -99,6 +101,12 @@ export interface Gateway {
   readonly serviceType?: GatewayServiceType;
 }
 
+/** A registry prefix for every image, a repository for every chart (spec.registries). */
+export interface Registries {
+  readonly images?: string;
+  readonly charts?: string;
+}
+
 /** fleet.yaml after schema validation: required fields are present, optional ones may not be. */
 export interface RawFleet {
   metadata: { name: string };
@@ -109,6 +117,7 @@ export interface RawFleet {
     clusters: RawCluster[];
     samples?: { enabled?: boolean } & Record<string, unknown>;
     overrides?: Record<string, Record<string, unknown>>;
+    registries?: Registries;
   };
 }
 
@@ -120,6 +129,7 @@ export interface RawCluster {
   ageRecipient: string;
   cni?: Cni;
   gateway?: { address?: string; serviceAddress?: string; serviceType?: GatewayServiceType };
+  registries?: Registries;
   overrides?: Record<string, Record<string, unknown>>;
   [field: string]: unknown;
 }

@@ -15,6 +15,7 @@ import type { GitOpsEngine, HelmInstall } from '../contracts/engine';
 import { undeclaredOverrideKeys } from '../helm/declared';
 import { derivedOverridePaths } from '../helm/derived';
 import { changedPaths, mergeValues } from '../format/values';
+import { imageValues } from '../helm/images';
 
 class StagePlan implements ClusterPlan {
   private readonly stageCharts = new Map<StageName, Chart>();
@@ -82,7 +83,15 @@ class StagePlan implements ClusterPlan {
    * Installs a Helm chart in a stage, the way the fleet's GitOps engine does it, with fleet.yaml's
    * overrides for this release merged in; returns the values the release gets.
    */
-  helmChart(stage: StageName, props: HelmInstall): Record<string, unknown> {
+  helmChart(stage: StageName, asked: HelmInstall): Record<string, unknown> {
+    // spec.registries: the chart from the mirror repository, its images through the mirror prefix
+    // (values meshfleet then derives, so an override may not change them).
+    const { images, charts } = this.cluster.registries;
+    const props: HelmInstall = {
+      ...asked,
+      ...(charts ? { repository: { ...asked.repository, url: charts } } : {}),
+      ...(images ? { values: mergeValues(imageValues(asked.chart, images), asked.values ?? {}) as Record<string, unknown> } : {}),
+    };
     const generated = props.values ?? {};
     let values: Record<string, unknown> = generated;
     for (const [where, overrides] of [['spec', this.fleet.overrides], ['spec.clusters[' + this.cluster.index + ']', this.cluster.overrides]] as const) {

@@ -104,7 +104,8 @@ function runbook(input: ReadmeInput, dist: string): string[] {
     '**Before you start**: open the rows of "Firewall" between the clusters; have each cluster\'s kubeconfig context (the Clusters tables name them); ' +
       'make sure each API server\'s certificate holds the address fleet.yaml\'s `apiServer` names (the other clusters dial it)' +
       (mesh.noGateway ? '' : `; give LoadBalancer Services an address (${lb.join('; ')})`) +
-      '; where the clusters cannot pull from the public registries, mirror every image the releases name first.',
+      (fleet.clusters.some((c) => c.registries.images) ? `; mirror every image into ${[...new Set(fleet.clusters.map((c) => c.registries.images ?? 'the public registries'))].map((r) => `\`${r}\``).join(', ')} first (spec.registries)`
+        : '; where the clusters cannot pull from the public registries, set `spec.registries` in fleet.yaml and mirror the images there first') + '.',
     `**Commit and push** \`${dist || './'}\`, \`pki/\` and \`.sops.yaml\`: ${engine.title} reads them from \`${fleet.gitops.repoURL}\` (branch \`${fleet.gitops.branch}\`).`,
     ...(steps.beforeBootstrap ? [steps.beforeBootstrap] : []),
     engine.readme.runbookBootstrap(order),

@@ -18,6 +18,7 @@ import type { MeshModule } from '../contracts/mesh';
 import type { FleetPlan } from '../contracts/plan';
 import { renderReadme } from './readme';
 import { GENERATED_HEADER, toYaml } from '../format/yaml';
+import { mirrorPodImages } from '../format/images';
 
 export interface RenderInput {
   readonly fleet: Fleet;
@@ -58,7 +59,10 @@ export function render(input: RenderInput): Rendered {
     const stageCharts = new Map<StageName, readonly HelmInstall[]>();
     for (const { name: stage, chart } of cluster.stages()) {
       const dir = `manifests/${name}/${stage}`;
-      const entries = fileNames(chart.toJson() as KubeObject[]);
+      const built = chart.toJson() as KubeObject[];
+      // spec.registries.images: the sample apps and meshfleet's own Jobs pull through the mirror too.
+      for (const obj of built) mirrorPodImages(obj as unknown as Record<string, unknown>, cluster.cluster.registries.images);
+      const entries = fileNames(built);
       for (const [file, obj] of entries) emit(`${dir}/${file}`, [obj]);
       for (const [file, content] of cluster.verbatimIn(stage)) {
         const obj = parse(content) as KubeObject;

@@ -1,6 +1,6 @@
 /** Cilium ClusterMesh's parts of dist/README.md: topology, install-Cilium-first, verification, firewall. */
 import type { ClusterPlan } from '../../contracts/plan';
-import { shellWord } from '../../format/shell';
+import { shellFlag, shellWord } from '../../format/shell';
 import type { CoreRows, MeshReadme } from '../../contracts/mesh';
 import { caSummary, type CiliumPki } from './ca';
 import { CA_SECRET_FILE, valuesFilePath } from './control-plane';
@@ -92,10 +92,11 @@ export const ciliumReadme: MeshReadme<CiliumPki> = {
       '',
       '```sh',
       'export SOPS_AGE_KEY_FILE=<operator key file>',
-      `helm repo add ${CILIUM_HELM_REPOSITORY} ${cilium.chartRepository} && helm repo update ${CILIUM_HELM_REPOSITORY}`,
+      // spec.registries.charts: the chart from the mirror (an OCI reference, or --repo for a Helm repository).
+      ...(fleet.clusters.some((c) => !c.registries.charts) ? [`helm repo add ${CILIUM_HELM_REPOSITORY} ${cilium.chartRepository} && helm repo update ${CILIUM_HELM_REPOSITORY}`] : []),
       ...fleet.clusters.flatMap((c) => [
         `sops --decrypt ${dist}manifests/${c.name}/infrastructure/${CA_SECRET_FILE} | kubectl --context ${shellWord(c.context)} apply --server-side --field-manager=${engine.readme.fieldManager} -f -`,
-        `helm install ${CILIUM_RELEASE} ${CILIUM_HELM_REPOSITORY}/cilium --kube-context ${shellWord(c.context)} --namespace ${CILIUM_NAMESPACE} --version ${cilium.version} -f ${dist}${valuesFilePath(c.name)}`,
+        `helm install ${CILIUM_RELEASE} ${chartRef(c.registries.charts)} --kube-context ${shellWord(c.context)} --namespace ${CILIUM_NAMESPACE} --version ${cilium.version} -f ${dist}${valuesFilePath(c.name)}`,
         `cilium status --context ${shellWord(c.context)} --wait`,
       ]),
       '```',
@@ -153,3 +154,9 @@ export const ciliumReadme: MeshReadme<CiliumPki> = {
       'Upgrade Cilium or add a cluster in fleet.yaml from now on, never with `helm` or `cilium clustermesh connect` by hand.',
   ],
 };
+
+/** How `helm install` names the cilium chart: from the cluster's chart mirror, else the added repository. */
+function chartRef(mirror: string | undefined): string {
+  if (!mirror) return `${CILIUM_HELM_REPOSITORY}/cilium`;
+  return mirror.startsWith('oci://') ? shellWord(`${mirror}/cilium`) : `cilium ${shellFlag('--repo', mirror)}`;
+}
