@@ -2,6 +2,7 @@
 import { displayPath } from '../format/paths';
 import { prepare, SchemaError, validate } from '../pipeline';
 import { driftLines, outTree, pendingLinks, sopsStale } from '../pipeline/drift';
+import { endOfLifeLine } from '../contracts/support';
 import { attentionLines, EXPIRY_WARNING_DAYS } from '../pki/status';
 import { COMMON, json, noArguments, wantsJson, type Command, type CommandOptions } from './command';
 
@@ -13,11 +14,12 @@ export const checkCommand: Command = {
 Everything CI needs: --out is what synth renders (objects and fields), every
 object passes its schema, no certificate expires within 30 days, .sops.yaml is
 current, every pki/ file is readable by exactly the keys fleet.yaml names and
-no removed cluster's files remain. Pending links are a warning, or a failure
-with --strict; pending revocations are a warning.
+no removed cluster's files remain. Pending links and a mesh release past its
+upstream end of life are warnings, or failures with --strict; pending
+revocations are a warning.
 
   --out <dir>      the output folder to check (default: dist/ beside the fleet file)
-  --strict         pending links fail too
+  --strict         pending links and end-of-life releases fail too
   -o, --output json  problems and warnings as one JSON document on stdout
 ${COMMON}`,
   run(args, options, { out, err }) {
@@ -54,6 +56,12 @@ async function check(options: CommandOptions, out: (s: string) => void, err: (s:
   }
   const pending = pendingLinks(x.modules.mesh, x.fleet, x.pki).trim();
   if (pending) (options.strict ? problems : warnings).push(pending);
+  // Support windows: the one check that depends on today's date (synth's output never does).
+  const today = new Date();
+  for (const release of x.modules.mesh.releasesInUse?.(x.fleet) ?? []) {
+    const line = endOfLifeLine(release, today);
+    if (line) (options.strict ? problems : warnings).push(line);
+  }
   const revocations = x.pendingRevocations.filter((l) => l.startsWith('### ')).map((l) => l.slice(4));
   if (revocations.length > 0) {
     warnings.push(`${revocations.length} revocation(s) pending (${revocations.join('; ')}): do the steps in ${options.out}/README.md ("Pending revocations"), then \`npm run pki -- revoked <holder>\``);

@@ -48,7 +48,8 @@ check                everything CI needs, in one command: --out is what synth
                      renders (objects and fields), every object passes its
                      schema, no certificate expires within 30 days, .sops.yaml
                      is current, pki/ is encrypted to exactly fleet.yaml's
-                     keys; pending links warn (fail with --strict)
+                     keys; pending links and a mesh release past its upstream
+                     end of life warn (fail with --strict)
 
 Options:
   --fleet <file>   the fleet description                       (default: fleet.yaml)
@@ -60,7 +61,7 @@ Options:
   --base <ref>     diff only: compare with --out at this git ref
                    (default: --out in the working tree)
   --markdown       diff only: a summary for a pull request comment
-  --strict         check only: pending links fail too
+  --strict         check only: pending links and end-of-life releases fail too
   -o, --output json  diff, check and pki status: one JSON document on stdout
   --debug          on failure, also print the stack trace
   --version        meshfleet's version and the versions it pins

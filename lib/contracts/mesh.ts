@@ -14,6 +14,7 @@ import type { FileReader, StoreFile } from './store';
 import type { KeyPairFiles, StatusRow } from './store';
 import type { SopsRule } from './store';
 import type { ChartPin } from './chart';
+import type { ReleaseInUse } from './support';
 
 /**
  * `Settings` is what `resolve` makes of spec.mesh.<type> (Fleet.mesh.settings), `ClusterSettings`
@@ -67,6 +68,8 @@ export interface MeshModule<Settings = unknown, ClusterSettings = unknown, Store
    * addresses, and may reuse one private address range (MetalLB pools). @default one network for all
    */
   networkOf?(clusterMesh: ClusterSettings, name: string): string;
+  /** The releases it runs, with their upstream support windows, for `check`. */
+  releasesInUse?(fleet: Fleet): ReleaseInUse[];
   /**
    * The fleet.yaml field that pins where the sample apps run on a cluster (by its position in
    * spec.clusters), for the warning synth gives when placement follows the clusters that came or

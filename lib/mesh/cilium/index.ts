@@ -8,7 +8,7 @@ import { CILIUM_DEFAULTS } from './defaults';
 import { ciliumCa, type CiliumPki } from './ca';
 import { ciliumClustersOf, ciliumRevocationSteps } from './revoke';
 import { addCilium } from './control-plane';
-import { resolveCilium, resolveCiliumCluster, type Cilium, type CiliumCluster } from './defaults';
+import { ciliumOf, resolveCilium, resolveCiliumCluster, type Cilium, type CiliumCluster } from './defaults';
 import { ciliumReadme } from './readme';
 import { ciliumRules } from './rules';
 import { addUserlist } from './samples';
@@ -27,6 +27,10 @@ export const cilium: MeshModule<Cilium, CiliumCluster, CiliumPki> = {
   gatewayName: 'clustermesh-apiserver',
   rules: ciliumRules,
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
+  releasesInUse: (fleet) => [{
+    project: 'Cilium', version: ciliumOf(fleet).version, field: 'spec.mesh.cilium.version', supported: '1.17 to 1.19 (1.19.6 is the newest)', installs: [CILIUM_DEFAULTS.ciliumVersion],
+    windows: [{ line: '1.16', endOfLife: '2026-02', source: 'Cilium supports the three newest minor releases: 1.16 ended with the release of 1.19.0 (docs.cilium.io, "Release cadence")' }],
+  }],
   // Placeholders the user replaces: ids 1, 2, … and pod ranges 10.1.0.0/16, 10.2.0.0/16, … (unique, as ClusterMesh needs).
   scaffoldCluster: (i) => ({ podCIDR: `10.${i + 1}.0.0/16`, cilium: { clusterId: i + 1 } }),
   ca: { ...ciliumCa, clustersOf: ciliumClustersOf, revocationSteps: ciliumRevocationSteps },

@@ -11,7 +11,7 @@ import { addHelloworldWithSleep } from '../../samples/helloworld';
 import { istioCa, type IstioPki } from './ca';
 import { istioClustersOf, istioRevocationSteps } from './revoke';
 import { addIstio } from './control-plane';
-import { isPrimaryRemote, istioClusterOf, resolveIstio, resolveIstioCluster, type Istio, type IstioCluster } from './defaults';
+import { isPrimaryRemote, istioClusterOf, istioOf, resolveIstio, resolveIstioCluster, type Istio, type IstioCluster } from './defaults';
 import { addIstioctlFile } from './istioctl';
 import { linkIstio } from './link';
 import { istioReadme } from './readme';
@@ -29,6 +29,10 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   gatewayName: 'istio-eastwest',
   // Its own network (an Istio network: seed 000's network1, network2); a remote on its primary's shares it.
   networkOf: (m) => m.network,
+  releasesInUse: (fleet) => [{
+    project: 'Istio', version: istioOf(fleet).version, field: 'spec.mesh.istio.version', supported: '1.27 to 1.30 (1.30.3 is the newest)', installs: SUPPORTED_ISTIO_VERSIONS,
+    windows: [{ line: '1.26', endOfLife: '2025-12-22', source: 'istio.io, "Supported releases" (data/compatibility/supportStatus.yml in istio/istio.io)' }],
+  }],
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   rules: istioRules,
   ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps },

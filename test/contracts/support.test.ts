@@ -1,0 +1,46 @@
+/** Support windows (issue 24 item 3): check warns past a release's end of life; only check reads today's date. */
+import { describe, expect, it } from 'vitest';
+import { endOfLifeLine, type ReleaseInUse } from '../../lib/contracts/support';
+import { MESHES } from '../../lib/mesh/registry';
+import { loadFleet } from '../../lib/pipeline';
+import { join } from 'node:path';
+import { DEFAULT_FLEET, runCli, synthFleet } from '../helpers';
+
+const release = (version: string, endOfLife: string): ReleaseInUse => ({
+  project: 'Mesh', version, field: 'spec.mesh.x.version', supported: '2.0', installs: ['1.0.1'],
+  windows: [{ line: '1.0', endOfLife, source: 'the upstream page' }],
+});
+
+describe('endOfLifeLine', () => {
+  it('is silent through the last day of support and speaks from the day after', () => {
+    expect(endOfLifeLine(release('1.0.1', '2025-12-22'), new Date('2025-12-22T23:59:59Z'))).toBeUndefined();
+    expect(endOfLifeLine(release('1.0.1', '2025-12-22'), new Date('2025-12-23T00:00:00Z'))).toBe(
+      'Mesh 1.0.1 (spec.mesh.x.version) is past its end of life (2025-12-22; the upstream page): no more security fixes. ' +
+      'Upstream supports 2.0; this meshfleet installs 1.0.1, so a supported release may need a newer meshfleet (bump the version your fleet repository pins).');
+  });
+
+  it('takes a month-only date as that month\'s end, and matches the line, not a prefix of another', () => {
+    expect(endOfLifeLine(release('1.0.1', '2026-02'), new Date('2026-02-28T12:00:00Z'))).toBeUndefined();
+    expect(endOfLifeLine(release('1.0.1', '2026-02'), new Date('2026-03-01T00:00:00Z'))).toMatch(/past its end of life/);
+    expect(endOfLifeLine(release('1.01.3', '2020-01-01'), new Date('2026-01-01'))).toBeUndefined();
+  });
+
+  it('the default fleet\'s Istio 1.26.8 is past its end of life (2025-12-22)', () => {
+    const fleet = loadFleet(DEFAULT_FLEET);
+    const [istio] = MESHES.istio!.releasesInUse!(fleet);
+    expect(endOfLifeLine(istio!, new Date('2026-12-07'))).toMatch(/^Istio 1\.26\.8 \(spec\.mesh\.istio\.version\) is past its end of life \(2025-12-22; istio\.io/);
+  });
+});
+
+describe('npm run check and support windows', () => {
+  it('warns about an end-of-life mesh release, and --strict fails on it', async () => {
+    const { dir, out } = await synthFleet();
+    const args = ['check', '--fleet', join(dir, 'fleet.yaml'), '--out', out];
+    const plain = runCli(args);
+    expect(plain.status).toBe(0);
+    expect(plain.stderr).toMatch(/^warning: Istio 1\.26\.8 \(spec\.mesh\.istio\.version\) is past its end of life \(2025-12-22/m);
+    const strict = runCli([...args, '--strict']);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(/^\d+\. Istio 1\.26\.8 \(spec\.mesh\.istio\.version\) is past its end of life/m);
+  });
+});
