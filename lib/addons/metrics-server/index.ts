@@ -11,8 +11,8 @@ import type { AddOn } from '../../contracts/addon';
 export const METRICS_SERVER_DEFAULTS = {
   /** Install the chart; false documents that the cluster has one. @default true */
   metricsServerInstall: true,
-  /** metrics-server Helm chart version. @default '3.12.2' */
-  metricsServerVersion: '3.12.2',
+  /** metrics-server Helm chart version (3.12.2 still installable). @default '3.13.1' */
+  metricsServerVersion: '3.13.1',
   /** Add --kubelet-insecure-tls (do not verify kubelet serving certificates). @default false */
   metricsServerKubeletInsecureTLS: false,
 } as const;
@@ -36,7 +36,7 @@ const schema: JsonSchema = {
   additionalProperties: false,
   properties: {
     install: BOOLEAN,
-    version: { type: 'string', pattern: SEMVER, description: 'use a metrics-server Helm chart version as a quoted string, e.g. "3.12.2"' },
+    version: { type: 'string', pattern: SEMVER, description: 'use a metrics-server Helm chart version as a quoted string, e.g. "3.13.1"' },
     kubeletInsecureTLS: BOOLEAN,
     args: {
       type: 'array',
@@ -55,7 +55,8 @@ export const metricsServer: AddOn = {
   name: 'metricsServer',
   clusterSchema: { metricsServer: schema },
   pins: { 'metrics-server chart (default)': METRICS_SERVER_DEFAULTS.metricsServerVersion },
-  charts: [{ chart: 'metrics-server', version: METRICS_SERVER_DEFAULTS.metricsServerVersion }],
+  // 3.13.1 by default: it fixes two GitOps drift bugs of 3.12.x (the chart's release notes); 3.12.2 stays installable.
+  charts: [{ chart: 'metrics-server', version: '3.12.2' }, { chart: 'metrics-server', version: METRICS_SERVER_DEFAULTS.metricsServerVersion }],
   resolveCluster(raw: RawCluster): MetricsServer | undefined {
     const m = raw.metricsServer as RawMetricsServer | undefined;
     if (!m) return undefined;
