@@ -31,7 +31,12 @@ export const metallb: AddOn = {
   assignsGatewayAddress: (cluster) => metallbOf(cluster) !== undefined,
   pins: { 'MetalLB chart (default)': METALLB_DEFAULTS.metallbVersion },
   // Its CRDs are templates of a subchart, none marked keep.
-  charts: [{ chart: 'metallb', version: METALLB_DEFAULTS.metallbVersion, uninstallDeletes: ['BFDProfile', 'BGPAdvertisement', 'BGPPeer', 'Community', 'IPAddressPool', 'L2Advertisement', 'ServiceL2Status'] }],
+  // 0.15.3 by default: MetalLB fixes only its latest minor, and 0.15.3 carries the FRR CVE fixes;
+  // 0.14.9 stays installable for clusters that have not moved yet.
+  charts: [
+    { chart: 'metallb', version: '0.14.9', uninstallDeletes: ['BFDProfile', 'BGPAdvertisement', 'BGPPeer', 'Community', 'IPAddressPool', 'L2Advertisement', 'ServiceL2Status'] },
+    { chart: 'metallb', version: METALLB_DEFAULTS.metallbVersion, uninstallDeletes: ['BFDProfile', 'BGPAdvertisement', 'BGPPeer', 'Community', 'ConfigurationState', 'IPAddressPool', 'L2Advertisement', 'ServiceBGPStatus', 'ServiceL2Status'] },
+  ],
   summary(cluster) {
     const m = metallbOf(cluster);
     if (!m) return undefined;
