@@ -32,7 +32,7 @@ export function writeChartKeys(): void {
   for (const pin of pins) {
     const chart = readChart(chartDir(CHARTS, pin.chart, pin.version)!);
     writeFileSync(join(OUT, `${chart.name}-${chart.version}.json`), `${JSON.stringify({
-      $comment: GENERATED, chart: chart.name, version: chart.version, defaults: chart.defaults, ...(chart.schema !== undefined ? { schema: chart.schema } : {}),
+      $comment: GENERATED, chart: chart.name, version: chart.version, ...(chart.kubeVersion ? { kubeVersion: chart.kubeVersion } : {}), defaults: chart.defaults, ...(chart.schema !== undefined ? { schema: chart.schema } : {}),
     })}\n`);
   }
   console.error(`imports/charts/ regenerated for the ${pins.length} chart(s) meshfleet pins`);

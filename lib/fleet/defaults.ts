@@ -79,6 +79,7 @@ export function resolveCore(raw: RawFleet, modules: ModuleResolution): Fleet {
       mesh,
       addons: modules.clusterAddons(c, ranks.get(c.name)!),
       registries: { ...(spec.registries ?? {}), ...(c.registries ?? {}) },
+      ...(c.kubernetesVersion !== undefined ? { kubernetesVersion: c.kubernetesVersion } : {}),
       overrides: { ...(c.overrides ?? {}) },
       };
     }),

@@ -105,6 +105,11 @@ const coreClusterProperties: Record<string, JsonSchema> = {
   },
   overrides: OVERRIDES,
   registries: REGISTRIES,
+  kubernetesVersion: {
+    type: 'string',
+    pattern: '^1\\.[0-9]+(\\.[0-9]+)?$',
+    description: 'use the cluster\'s Kubernetes version as a quoted string, e.g. "1.32" (`kubectl version` prints it as the Server Version)',
+  },
   gateway: {
     type: 'object',
     additionalProperties: false,

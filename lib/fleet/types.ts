@@ -75,6 +75,8 @@ export interface Cluster {
   readonly mesh: unknown;
   /** Each add-on's per-cluster settings by add-on name; absent when the cluster does not use it. */
   readonly addons: Readonly<Record<string, unknown>>;
+  /** The cluster's Kubernetes version as fleet.yaml gives it ("1.32"); undefined: not said. */
+  readonly kubernetesVersion?: string;
   /** Where this cluster pulls images and charts from (spec.clusters[].registries over spec.registries); empty: upstream. */
   readonly registries: Registries;
   /** Helm values merged into a release on this cluster, by release name (after spec.overrides). */
@@ -130,6 +132,7 @@ export interface RawCluster {
   cni?: Cni;
   gateway?: { address?: string; serviceAddress?: string; serviceType?: GatewayServiceType };
   registries?: Registries;
+  kubernetesVersion?: string;
   overrides?: Record<string, Record<string, unknown>>;
   [field: string]: unknown;
 }

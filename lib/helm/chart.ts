@@ -11,6 +11,8 @@ export interface ChartInfo {
   readonly dir: string;
   readonly name: string;
   readonly version: string;
+  /** Chart.yaml's kubeVersion: the Kubernetes versions Helm installs the chart on (e.g. ">= 1.21.0-0"). */
+  readonly kubeVersion?: string;
   /** values.yaml with Istio's `_internal_defaults_do_not_set` folded in and subchart defaults under their names. */
   readonly defaults: Record<string, unknown>;
   /** values.schema.json, if the chart ships one. */
@@ -20,6 +22,7 @@ export interface ChartInfo {
 interface ChartYaml {
   name: string;
   version: string;
+  kubeVersion?: string;
   dependencies?: { name: string; alias?: string }[];
 }
 
@@ -38,6 +41,7 @@ export function readChart(dir: string): ChartInfo {
     dir,
     name: meta.name,
     version: String(meta.version),
+    ...(meta.kubeVersion ? { kubeVersion: String(meta.kubeVersion) } : {}),
     defaults: chartDefaults(parse(readFileSync(join(dir, 'values.yaml'), 'utf8')) ?? {}, subcharts),
     ...(existsSync(schemaFile) ? { schema: JSON.parse(readFileSync(schemaFile, 'utf8')) as unknown } : {}),
   };

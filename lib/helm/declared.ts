@@ -11,6 +11,7 @@ import { alsoDeclaredPaths, freeFormPaths } from './free-form';
 import { undeclaredKeys } from './keys';
 
 interface DeclaredChart {
+  readonly kubeVersion?: string;
   readonly defaults: unknown;
   readonly schema?: unknown;
 }
@@ -34,4 +35,20 @@ export function undeclaredOverrideKeys(chart: string, version: string, override:
   const d = declared(chart, version);
   if (!d) return undefined;
   return undeclaredKeys({ values: override, defaults: d.defaults, ...(d.schema !== undefined ? { schema: d.schema } : {}), freeForm: freeFormPaths(chart), alsoDeclared: alsoDeclaredPaths(chart) });
+}
+
+/**
+ * Why Helm would refuse to install `chart` `version` on Kubernetes `kubernetes` ("1.32", "1.32.3"),
+ * by the chart's kubeVersion (the `>=` floors the pinned charts use); undefined when it installs,
+ * or when meshfleet has no record of the chart or cannot read its constraint.
+ */
+export function kubeVersionProblem(chart: string, version: string, kubernetes: string): string | undefined {
+  const constraint = declared(chart, version)?.kubeVersion;
+  const floor = constraint ? /^\s*>=\s*v?(\d+)\.(\d+)(?:\.(\d+))?(?:-0)?\s*$/.exec(constraint) : null;
+  if (!constraint || !floor) return undefined;
+  const [major, minor, patch = '0'] = kubernetes.split('.');
+  const have = [Number(major), Number(minor), Number(patch)];
+  const need = [Number(floor[1]), Number(floor[2]), Number(floor[3] ?? 0)];
+  const below = have[0]! < need[0]! || (have[0] === need[0] && (have[1]! < need[1]! || (have[1] === need[1] && have[2]! < need[2]!)));
+  return below ? `chart ${chart} ${version} requires Kubernetes ${constraint.trim()} (its kubeVersion): Helm refuses to install it on ${kubernetes}` : undefined;
 }

@@ -36,7 +36,7 @@ export interface Loaded {
 
 const compiled = new Map<string, ValidateFunction>();
 
-const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway', 'registries', 'overrides'];
+const CORE_CLUSTER_FIELDS = ['name', 'context', 'apiServer', 'ageRecipient', 'cni', 'gateway', 'registries', 'kubernetesVersion', 'overrides'];
 
 /** The fields of mesh types other than `type` (per cluster, spec.mesh.<t>, spec.samples), which the active mesh ignores. */
 function foreignFields(type: string | undefined): { cluster: string[]; blocks: string[]; samples: string[] } {

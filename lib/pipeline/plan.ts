@@ -12,7 +12,7 @@ import type { Problem } from '../errors';
 import type { Cluster, Fleet } from '../fleet/types';
 import { STAGES, type StageName } from '../contracts/stages';
 import type { GitOpsEngine, HelmInstall } from '../contracts/engine';
-import { undeclaredOverrideKeys } from '../helm/declared';
+import { kubeVersionProblem, undeclaredOverrideKeys } from '../helm/declared';
 import { derivedOverridePaths } from '../helm/derived';
 import { changedPaths, mergeValues } from '../format/values';
 import { imageValues } from '../helm/images';
@@ -92,6 +92,11 @@ class StagePlan implements ClusterPlan {
       ...(charts ? { repository: { ...asked.repository, url: charts } } : {}),
       ...(images ? { values: mergeValues(imageValues(asked.chart, images), asked.values ?? {}) as Record<string, unknown> } : {}),
     };
+    // spec.clusters[].kubernetesVersion: a chart Helm would refuse there is refused here, at the field.
+    const tooOld = this.cluster.kubernetesVersion !== undefined ? kubeVersionProblem(props.chart, props.version, this.cluster.kubernetesVersion) : undefined;
+    if (tooOld) {
+      this.problems.push({ path: `spec.clusters[${this.cluster.index}].kubernetesVersion`, rule: tooOld, fix: `upgrade ${this.cluster.name} first, or pin a ${props.chart} release that supports Kubernetes ${this.cluster.kubernetesVersion}` });
+    }
     const generated = props.values ?? {};
     let values: Record<string, unknown> = generated;
     for (const [where, overrides] of [['spec', this.fleet.overrides], ['spec.clusters[' + this.cluster.index + ']', this.cluster.overrides]] as const) {
