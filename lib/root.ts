@@ -3,7 +3,7 @@
  * up from this module: the same answer whether the code runs from source (tsx, vitest) or from the
  * bundle in build/ (npm run synth).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,3 +15,6 @@ function findRoot(from: string): string {
 }
 
 export const PROJECT_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+/** meshfleet's own version (package.json), for `--version` and what `init` pins. */
+export const meshfleetVersion = (): string => (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scanFiles, trackedFiles } from '../scripts/scan-secrets';
+import { scanFiles, trackedFiles } from '../lib/review/secrets';
 import { fixture, ROOT, tempDir } from './helpers';
 
 const isRepo = existsSync(join(ROOT, '.git'));

@@ -1,10 +1,8 @@
 /** The command line's overview help (`--help` without a command) and `--version`. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ADDONS } from '../addons/registry';
 import { ENGINES } from '../gitops/registry';
 import { MESHES } from '../mesh/registry';
-import { PROJECT_ROOT } from '../root';
+import { meshfleetVersion } from '../root';
 
 export const HELP = `Usage: npm run synth -- [options]
        npm run diff -- [--base <git ref>] [--markdown] [options]
@@ -95,7 +93,6 @@ pki/revocations.yaml and listed in dist/README.md until \`pki revoked\`.`;
 
 /** `--version`: meshfleet's own version and everything it pins. */
 export function versionText(): string {
-  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
   const rows: [string, string][] = [];
   const add = (pins: Readonly<Record<string, string>> | undefined): void => {
     for (const [k, v] of Object.entries(pins ?? {})) rows.push([k, v]);
@@ -104,5 +101,5 @@ export function versionText(): string {
   for (const engine of Object.values(ENGINES)) add(engine.pins);
   for (const addon of ADDONS) add(addon.pins);
   const width = Math.max(...rows.map(([k]) => k.length));
-  return [`meshfleet ${pkg.version} (fleet API meshfleet.io/v1alpha1)`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n');
+  return [`meshfleet ${meshfleetVersion()} (fleet API meshfleet.io/v1alpha1)`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n');
 }

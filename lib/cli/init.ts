@@ -1,5 +1,5 @@
 /** `init [dir]`: a fleet repository of its own, which pins this meshfleet and checks its own fleet. */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { ArgumentError, didYouMean, UsageError } from '../errors';
@@ -7,7 +7,7 @@ import { displayPath } from '../format/paths';
 import { recipientProblem } from '../format/recipients';
 import { writeFilesAtomically } from '../output/write';
 import { ENGINE_NAMES, MESH_TYPES, scaffoldFiles } from '../pipeline/scaffold';
-import { PROJECT_ROOT } from '../root';
+import { meshfleetVersion } from '../root';
 import type { Command, CommandOptions } from './command';
 
 const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -65,7 +65,7 @@ async function init(dir: string, options: CommandOptions): Promise<string> {
     throw new UsageError(`${displayPath(dir)} is ${statSync(dir).isDirectory() ? 'not empty' : 'not a folder'}: init writes a new fleet repository; pass an empty or new folder${statSync(dir).isDirectory() ? ', or --force to write into this one (files of the same name are replaced)' : ''}`);
   }
   const name = basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'fleet';
-  const version = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = meshfleetVersion();
 
   // Keys not given are made here: a placeholder would have the first synth encrypt the CA store
   // to keys nobody holds.

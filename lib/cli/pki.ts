@@ -70,12 +70,13 @@ async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths,
   switch (command.action) {
     case 'status': {
       const identities = availableIdentities();
-      const checks = await checkKeys(ca.keyPairs(fleet), fileReader(pkiDir), identities, displayPath(pkiDir));
+      const label = displayPath(pkiDir);
+      const read = fileReader(pkiDir);
+      const checks = await checkKeys(ca.keyPairs(fleet), read, identities, label);
       const rows = withKeyChecks(ca.status(fleet, pkiDir), checks);
+      const missing = [...missingStoreFiles(ca.files(fleet), read, label), ...misplaced(ca, fleet, pkiDir, read, label)];
+      const attention = [...attentionLines(rows, label), ...mismatchLines(checks, label)];
       if (command.json) {
-        const label = displayPath(pkiDir);
-        const missing = [...missingStoreFiles(ca.files(fleet), fileReader(pkiDir), label), ...misplaced(ca, fleet, pkiDir, fileReader(pkiDir), label)];
-        const attention = [...attentionLines(rows, label), ...mismatchLines(checks, label)];
         out(json({ certificates: rows, missing, attention }));
         return attention.length > 0 || missing.length > 0 ? 1 : 0;
       }
@@ -84,12 +85,10 @@ async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths,
         out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);
       }
       const bad = rows.filter((r) => needsAttention(r) || r.keyMatch === 'NO');
-      const missing = [...missingStoreFiles(ca.files(fleet), fileReader(pkiDir), displayPath(pkiDir)), ...misplaced(ca, fleet, pkiDir, fileReader(pkiDir), displayPath(pkiDir))];
       if (missing.length > 0) out(`\n${missing.length} file(s) the CA store needs are missing or misplaced:${missing.map((l) => `\n  - ${l}`).join('')}`);
       if (bad.length > 0) {
-        const label = displayPath(pkiDir);
         out(`\n${bad.length} certificate(s) need attention (missing, not chaining to the root, expiring within ${EXPIRY_WARNING_DAYS} days, or not matching their key):` +
-          [...attentionLines(rows, label), ...mismatchLines(checks, label)].map((l) => `\n  - ${l}`).join(''));
+          attention.map((l) => `\n  - ${l}`).join(''));
         return 1;
       }
       return missing.length > 0 ? 1 : 0;

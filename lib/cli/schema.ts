@@ -2,9 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ArgumentError, didYouMean } from '../errors';
-import { fleetSchemaFor } from '../pipeline';
-import { MESH_TYPES } from '../pipeline/scaffold';
-import { json, noArguments, type Command } from './command';
+import { fleetSchemaDocument, MESH_TYPES } from '../pipeline/scaffold';
+import { noArguments, type Command } from './command';
 
 export const schemaCommand: Command = {
   name: 'schema',
@@ -32,7 +31,7 @@ in fleet.yaml, after \`meshfleet schema > fleet.schema.json\`.
         // an unreadable fleet file: the schema for any type, which is what finds its problems
       }
     }
-    out(json({ $schema: 'http://json-schema.org/draft-07/schema#', ...fleetSchemaFor(type) }));
+    out(fleetSchemaDocument(type));
     return 0;
   },
 };

@@ -2,15 +2,13 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { PartlyWritten, UsageError } from '../errors';
-import type { MeshModule } from '../contracts/mesh';
-import type { Tree } from '../contracts/tree';
 import type { Fleet } from '../fleet/types';
 import { posixPath } from '../format/paths';
 import { someOf } from '../format/text';
 import { toYaml } from '../format/yaml';
 import { writeFilesAtomically, writeNewDir } from '../output/write';
 import { prepare, pruneNotices, write } from '../pipeline';
-import { driftLines, outTree, pendingLinks, sopsStale } from '../pipeline/drift';
+import { clustersIn, driftLines, outTree, pendingLinks, placementMoves, sopsStale } from '../pipeline/drift';
 import { DEFAULT_OUT, locked, paths, type WorkspaceOptions } from '../pipeline/workspace';
 import { commitPkiChanges } from '../pki/transaction';
 import type { Rendered } from '../render/render';
@@ -71,7 +69,8 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   // Said before anything is written: what the change makes Flux / Argo CD delete on live clusters.
   const onDisk = outTree(p.outDir);
   // Clusters the output folder had nothing of: what the user does next is bootstrap them.
-  const fresh = fleet.clusters.map((c) => c.name).filter((name) => ![...onDisk.keys()].some((path) => path.startsWith(`clusters/${name}/`)));
+  const before = clustersIn(onDisk);
+  const fresh = fleet.clusters.map((c) => c.name).filter((name) => !before.has(name));
   const notices = [...pruneNotices(onDisk, rendered.files, fleet), ...placementMoves(onDisk, rendered.files, fleet, x.modules.mesh)];
   // Each step is atomic on its own; when a later one fails (a full disk), the error says which
   // earlier ones are on disk. A CA store this synth made and nobody has seen yet is taken back.
@@ -130,25 +129,4 @@ function writeCdk8sOutput(rendered: Rendered): void {
   for (const [cluster, objs] of rendered.objects) {
     writeFileSync(join(outdir, `${cluster}.k8s.yaml`), objs.map(toYaml).join('---\n'));
   }
-}
-
-/**
- * Sample apps that change cluster because clusters came or went: a cluster in both the old output
- * and the new whose sample Deployments differ, while the fleet's clusters changed. Unpinned
- * placement follows the sorted cluster names, so adding a cluster can move a sample elsewhere.
- */
-function placementMoves(old: Tree, next: Tree, fleet: Fleet, mesh: MeshModule): string[] {
-  const clustersIn = (tree: Tree): Set<string> => new Set([...tree.keys()].map((p) => /^clusters\/([^/]+)\//.exec(p)?.[1]).filter((c): c is string => c !== undefined));
-  const before = clustersIn(old);
-  const now = clustersIn(next);
-  if (before.size === 0 || !mesh.samplesPinnedBy || (before.size === now.size && [...now].every((c) => before.has(c)))) return [];
-  const samples = (tree: Tree, cluster: string): string[] => [...tree.keys()]
-    .filter((p) => p.startsWith(`manifests/${cluster}/apps/deployment-`)).map((p) => p.slice(`manifests/${cluster}/apps/deployment-`.length, -'.yaml'.length)).sort();
-  return fleet.clusters.filter((c) => before.has(c.name)).flatMap((c) => {
-    const was = samples(old, c.name);
-    const is = samples(next, c.name);
-    if (was.join() === is.join()) return [];
-    return [`the sample apps on ${c.name} change (${was.join(', ') || 'none'} → ${is.join(', ') || 'none'}) because clusters came or went: ` +
-      `where they run follows the sorted cluster names unless fleet.yaml pins it (${mesh.samplesPinnedBy!(c.index)}); if this is what you meant, nothing to do`];
-  });
 }

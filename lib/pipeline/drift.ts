@@ -60,3 +60,43 @@ export function pkiAt(root: string, ref: string, pkiDir: string): Tree | undefin
   if (relative(root, pkiDir).startsWith('..') || !refExists(root, ref)) return undefined;
   return readGitTree(root, ref, pkiDir, isPem);
 }
+
+/** The clusters a rendered tree delivers to (its clusters/<cluster>/ folders). */
+export function clustersIn(tree: Tree): Set<string> {
+  const out = new Set<string>();
+  for (const path of tree.keys()) {
+    const m = /^clusters\/([^/]+)\//.exec(path);
+    if (m) out.add(m[1]!);
+  }
+  return out;
+}
+
+/** Each cluster's sample Deployments in a tree (manifests/<cluster>/apps/deployment-<name>.yaml → name), in one pass. */
+function sampleDeployments(tree: Tree): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const path of tree.keys()) {
+    const m = /^manifests\/([^/]+)\/apps\/deployment-(.+)\.yaml$/.exec(path);
+    if (m) out.set(m[1]!, [...(out.get(m[1]!) ?? []), m[2]!]);
+  }
+  for (const list of out.values()) list.sort();
+  return out;
+}
+
+/**
+ * Sample apps that change cluster because clusters came or went: a cluster in both the old output
+ * and the new whose sample Deployments differ, while the fleet's clusters changed. Unpinned
+ * placement follows the sorted cluster names, so adding a cluster can move a sample elsewhere.
+ */
+export function placementMoves(old: Tree, next: Tree, fleet: Fleet, mesh: MeshModule): string[] {
+  const before = clustersIn(old);
+  const now = clustersIn(next);
+  if (before.size === 0 || !mesh.samplesPinnedBy || (before.size === now.size && [...now].every((c) => before.has(c)))) return [];
+  const [was, is] = [sampleDeployments(old), sampleDeployments(next)];
+  return fleet.clusters.filter((c) => before.has(c.name)).flatMap((c) => {
+    const a = was.get(c.name) ?? [];
+    const b = is.get(c.name) ?? [];
+    if (a.join() === b.join()) return [];
+    return [`the sample apps on ${c.name} change (${a.join(', ') || 'none'} → ${b.join(', ') || 'none'}) because clusters came or went: ` +
+      `where they run follows the sorted cluster names unless fleet.yaml pins it (${mesh.samplesPinnedBy!(c.index)}); if this is what you meant, nothing to do`];
+  });
+}

@@ -27,6 +27,11 @@ export interface ScaffoldInput {
 export const MESH_TYPES = (): string[] => Object.keys(MESHES);
 export const ENGINE_NAMES = (): string[] => Object.keys(ENGINES);
 
+/** fleet.yaml's JSON Schema for a mesh type as a document editors read (`meshfleet schema`, fleet.schema.json). */
+export function fleetSchemaDocument(mesh: string | undefined): string {
+  return JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...fleetSchemaFor(mesh) }, null, 2);
+}
+
 /** fleet.yaml of a new fleet. */
 export function scaffoldFleet(input: ScaffoldInput): string {
   const mesh = MESHES[input.mesh]!;
@@ -89,7 +94,7 @@ export function scaffoldFiles(input: ScaffoldInput): Map<string, string> {
   files.set('.sops.yaml', sopsConfig(modules.mesh.ca?.sopsRules(fleet, 'pki', 'dist') ?? []));
   files.set('.github/workflows/meshfleet.yml', workflow());
   // For editors (the first line of fleet.yaml points at it); `npm run schema` refreshes it after an upgrade.
-  files.set('fleet.schema.json', `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...fleetSchemaFor(input.mesh) }, null, 2)}\n`);
+  files.set('fleet.schema.json', `${fleetSchemaDocument(input.mesh)}\n`);
   return files;
 }
 

@@ -7,7 +7,7 @@ import type { AddOn } from '../contracts/addon';
 import { isForwarded, type Cluster, type Fleet } from '../fleet/types';
 import { STAGES } from '../contracts/stages';
 import type { GitOpsEngine } from '../contracts/engine';
-import type { MeshModule } from '../contracts/mesh';
+import type { MeshModule, MeshRunbook } from '../contracts/mesh';
 import type { ClusterPlan } from '../contracts/plan';
 import { README_MARKER } from '../format/yaml';
 
@@ -29,6 +29,7 @@ export function renderReadme(input: ReadmeInput): string {
   const { fleet, mesh, engine } = input;
   const dist = input.repoPath ? `${input.repoPath}/` : '';
   const count = fleet.clusters.length;
+  const steps = mesh.readme.runbook?.(fleet) ?? {};
   const out: string[] = [
     README_MARKER,
     `# Fleet \`${fleet.name}\``,
@@ -37,7 +38,7 @@ export function renderReadme(input: ReadmeInput): string {
       `\`${fleet.gitops.repoURL}\` (branch \`${fleet.gitops.branch}\`).`,
     '',
     ...(input.notices ?? []),
-    ...runbook(input, dist),
+    ...runbook(input, steps, dist),
     '## Topology',
     '',
     ...mesh.readme.topology(fleet),
@@ -76,7 +77,7 @@ export function renderReadme(input: ReadmeInput): string {
     '## Bootstrap',
     '',
     // The bootstrap commands in the runbook's order (a primary before its remotes).
-    ...engine.readme.bootstrap(inBootstrapOrder(input), dist),
+    ...engine.readme.bootstrap(inOrder(fleet, steps.order), dist),
     '',
     ...mesh.readme.afterBootstrap(fleet, dist, engine.title),
     '',
@@ -84,9 +85,8 @@ export function renderReadme(input: ReadmeInput): string {
   return out.join('\n');
 }
 
-/** The fleet with its clusters in the order the mesh bootstraps them. */
-function inBootstrapOrder({ fleet, mesh }: ReadmeInput): Fleet {
-  const order = mesh.readme.runbook?.(fleet).order;
+/** The fleet with its clusters in the order the mesh bootstraps them (`order`: names; undefined: as they are). */
+function inOrder(fleet: Fleet, order: readonly string[] | undefined): Fleet {
   return order ? { ...fleet, clusters: order.map((n) => fleet.clusters.find((c) => c.name === n)!) } : fleet;
 }
 
@@ -94,12 +94,13 @@ function inBootstrapOrder({ fleet, mesh }: ReadmeInput): Fleet {
  * The runbook: what to do, in the order to do it, each step pointing at the section with the
  * details below. The mesh adds its steps (a CNI first, links, how to verify), the engine its bootstrap.
  */
-function runbook(input: ReadmeInput, dist: string): string[] {
+function runbook(input: ReadmeInput, steps: MeshRunbook, dist: string): string[] {
   const { fleet, mesh, engine, addons } = input;
-  const steps = mesh.readme.runbook?.(fleet) ?? {};
   const order = steps.order ?? fleet.clusters.map((c) => c.name);
-  const lb = fleet.clusters.map((c) => `${c.name}: ${addOnSummary(addons, c).match(/MetalLB[^;]*/)?.[0]
-    ?? (c.gateway.serviceType === 'NodePort' ? 'none needed, its gateway is a NodePort behind a NAT' : 'a cloud load balancer')}`);
+  // What gives each cluster's LoadBalancer Services an address: an add-on that assigns them (its
+  // own summary says how), else a NodePort gateway needs none, else the cloud's load balancer.
+  const lb = fleet.clusters.map((c) => `${c.name}: ${addOnSummary(addons.filter((a) => a.assignsGatewayAddress?.(c)), c, '')
+    || (c.gateway.serviceType === 'NodePort' ? 'none needed, its gateway is a NodePort behind a NAT' : 'a cloud load balancer')}`);
   const items = [
     '**Before you start**: open the rows of "Firewall" between the clusters; have each cluster\'s kubeconfig context (the Clusters tables name them); ' +
       'make sure each API server\'s certificate holds the address fleet.yaml\'s `apiServer` names (the other clusters dial it)' +
@@ -145,7 +146,7 @@ function forwarding(fleet: Fleet): string[] {
   ];
 }
 
-function addOnSummary(addons: readonly AddOn[], cluster: Cluster): string {
+function addOnSummary(addons: readonly AddOn[], cluster: Cluster, none = 'none'): string {
   const parts = addons.map((a) => a.summary(cluster)).filter((s): s is string => s !== undefined);
-  return parts.length > 0 ? parts.join('; ') : 'none';
+  return parts.length > 0 ? parts.join('; ') : none;
 }
