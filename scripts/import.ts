@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { writeChartKeys } from './import-charts';
+import { pinnedCharts } from '../lib/pipeline';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -42,32 +43,8 @@ const MIRROR: Record<string, string> = {
   'https://raw.githubusercontent.com/linkerd/linkerd2/version-2.18/charts/linkerd-crds/templates/policy/httproute.yaml': 'crds/linkerd/policy/httproute.yaml',
   'https://raw.githubusercontent.com/linkerd/linkerd-smi/v0.2.7/charts/linkerd-smi/templates/trafficsplit-crd.yaml': 'crds/linkerd/smi/trafficsplit-crd.yaml',
   'https://raw.githubusercontent.com/argoproj/argo-cd/v3.0.23/manifests/crds/application-crd.yaml': 'crds/argocd/application-crd.yaml',
-  'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.schema.json': 'charts/istio/gateway/values.schema.json',
-  'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.schema.json': 'charts/metallb/values.schema.json',
-  'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.schema.json': 'charts/cilium/values.schema.json',
-  'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.yaml': 'charts/istio/gateway/values.yaml',
-  'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.yaml': 'charts/metallb/values.yaml',
-  'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.yaml': 'charts/cilium/values.yaml',
 };
 
-/**
- * Helm charts whose values we validate, by the name the validator looks them up with: the chart's
- * values.schema.json and its default values.yaml (Helm validates defaults merged with user values).
- */
-const CHART_VALUES: Record<string, { schema: string; defaults: string }> = {
-  'istio/gateway': {
-    schema: 'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.schema.json',
-    defaults: 'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/gateway/values.yaml',
-  },
-  'metallb/metallb': {
-    schema: 'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.schema.json',
-    defaults: 'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/charts/metallb/values.yaml',
-  },
-  'cilium/cilium': {
-    schema: 'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.schema.json',
-    defaults: 'https://raw.githubusercontent.com/cilium/cilium/v1.16.5/install/kubernetes/cilium/values.yaml',
-  },
-};
 
 /** Keys whose values are data, not schemas: copied as they are. */
 const DATA_KEYS = new Set(['default', 'enum', 'example', 'const', 'x-kubernetes-validations', 'x-kubernetes-group-version-kind']);
@@ -105,10 +82,14 @@ async function main(): Promise<void> {
   }
   writeJson(join(outdir, 'schemas', 'crds.json'), { $comment: GENERATED, kinds: sortKeys(crds) });
   writeJson(join(outdir, 'schemas', 'k8s.json'), k8sSchemas(await fetchSource(K8S_SCHEMA_URL)));
-  for (const [chart, urls] of Object.entries(CHART_VALUES)) {
-    const schema = JSON.parse(await fetchSource(urls.schema)) as JsonObject;
-    const defaults = parse(await fetchSource(urls.defaults)) as Json;
-    writeJson(join(outdir, 'schemas', 'values', `${chart.replace('/', '-')}.json`), { $comment: GENERATED, sources: urls, schema, defaults });
+  // Every pinned chart version that ships a values.schema.json (Helm enforces it; so does synth's
+  // output check), from the unpacked charts: the schema and the chart's own values.yaml.
+  for (const pin of pinnedCharts()) {
+    const dir = join(upstream, 'helm-charts', `${pin.chart}-${pin.version}`);
+    if (!existsSync(join(dir, 'values.schema.json'))) continue;
+    const schema = JSON.parse(readFileSync(join(dir, 'values.schema.json'), 'utf8')) as JsonObject;
+    const defaults = parse(readFileSync(join(dir, 'values.yaml'), 'utf8')) as Json;
+    writeJson(join(outdir, 'schemas', 'values', `${pin.chart}-${pin.version}.json`), { $comment: GENERATED, sources: { chart: `helm-charts/${pin.chart}-${pin.version}/` }, schema, defaults });
   }
   await writeValidators(join(outdir, 'validators'));
   writeChartKeys();

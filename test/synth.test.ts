@@ -61,7 +61,7 @@ describe('the default fleet', () => {
     expect(validator.validate(typo).join('\n')).toMatch(/additional properties "intervall"/);
     const badValue = structuredClone(gateway);
     ((badValue.spec as { values: Record<string, unknown> }).values).kind = 'StatefulSet';
-    expect(validator.validate(badValue).join('\n')).toMatch(/spec.values \(chart istio\/gateway\)/);
+    expect(validator.validate(badValue).join('\n')).toMatch(/spec.values \(chart gateway 1\.30\.3\)/);
     expect(validator.validate({ apiVersion: 'example.com/v1', kind: 'Nope', metadata: { name: 'x' } })[0]).toMatch(/no schema/);
   });
 

@@ -94,7 +94,7 @@ export interface GitOpsEngine {
   /** Annotations for an object merged into one another manager owns, and never deleted by the engine. */
   readonly mergePatchAnnotations: Readonly<Record<string, string>>;
   /** The chart ("<repository>/<chart>") and values of an object that installs one, for values validation. */
-  chartValues(obj: KubeObject): { chart: string; values: unknown } | undefined;
+  chartValues(obj: KubeObject): { chart: string; version: string; values: unknown } | undefined;
   /**
    * The release an object of this engine installs, the way the engine's controller renders it
    * (Flux's helm-controller, Argo CD's repo-server), for `helm-template` and the Helm tests;

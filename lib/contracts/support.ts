@@ -1,13 +1,29 @@
 /** Upstream support windows of the releases a fleet runs (`check` warns past them: the only output that depends on today's date). */
 
-/** One release line and the day upstream support for it ends. */
+/** One release line: the day upstream support for it ends, and the Kubernetes it supports. */
 export interface SupportWindow {
   /** The release line: "1.26" (every 1.26.x). */
   readonly line: string;
-  /** The last day of support, YYYY-MM-DD; or YYYY-MM where upstream names only the month (then: that month's end). */
-  readonly endOfLife: string;
+  /** The last day of support, YYYY-MM-DD; or YYYY-MM where upstream names only the month (then: that month's end). Undefined: still supported, no date published. */
+  readonly endOfLife?: string;
   /** Where upstream says so. */
   readonly source: string;
+  /** The Kubernetes minors upstream supports (or tests) this line on, inclusive: { min: "1.29", max: "1.33" }. */
+  readonly kubernetes?: { readonly min: string; readonly max: string };
+}
+
+/** A project's release lines as data: what `releasesInUse` is made from. */
+export interface ReleaseTable {
+  readonly project: string;
+  /** The fleet.yaml field that picks the release. */
+  readonly field: string;
+  readonly windows: readonly SupportWindow[];
+  /** Where the Kubernetes ranges come from. */
+  readonly kubernetesSource: string;
+  /** The releases upstream supports now, as a phrase. */
+  readonly supported: string;
+  /** The releases this meshfleet installs. */
+  readonly installs: readonly string[];
 }
 
 /** A release a fleet runs, with its project's windows. */
@@ -22,19 +38,53 @@ export interface ReleaseInUse {
   readonly supported: string;
   /** The releases this meshfleet installs. */
   readonly installs: readonly string[];
+  /** The Kubernetes minors upstream supports the release in use on, and where that is said. */
+  readonly kubernetes?: { readonly min: string; readonly max: string; readonly source: string };
+}
+
+/** The window of `version` in `windows` ("1.30.3" and "1.30" are both in line 1.30). */
+export function windowOf(windows: readonly SupportWindow[], version: string): SupportWindow | undefined {
+  return windows.find((w) => version === w.line || version.startsWith(`${w.line}.`));
+}
+
+/** `version` of `table` as a release in use. */
+export function releaseInUse(table: ReleaseTable, version: string): ReleaseInUse {
+  const range = windowOf(table.windows, version)?.kubernetes;
+  return {
+    project: table.project, version, field: table.field, windows: table.windows, supported: table.supported, installs: table.installs,
+    ...(range ? { kubernetes: { ...range, source: table.kubernetesSource } } : {}),
+  };
+}
+
+const minorOf = (v: string): [number, number] => { const [a, b] = v.split('.').map(Number); return [a ?? 0, b ?? 0]; };
+const beforeMinor = (a: string, b: string): boolean => { const [x, y] = minorOf(a); const [p, q] = minorOf(b); return x < p || (x === p && y < q); };
+
+/**
+ * Why `release` is outside upstream's Kubernetes range on a cluster running `kubernetes`
+ * ("1.28", "1.28.10"); undefined inside it, or when no range is known. A warning, not an error:
+ * the charts may install (their kubeVersion decides that), but upstream does not test it.
+ */
+export function kubernetesRangeLine(release: ReleaseInUse, kubernetes: string): string | undefined {
+  const range = release.kubernetes;
+  if (!range || (!beforeMinor(kubernetes, range.min) && !beforeMinor(range.max, kubernetes))) return undefined;
+  return `${release.project} ${release.version} supports Kubernetes ${range.min} to ${range.max} (${range.source}); ${kubernetes} is outside that range, so upstream does not support this pairing`;
 }
 
 /** The first day after support ended, as a UTC date. */
-function endOf(window: SupportWindow): Date {
+function endOf(window: SupportWindow & { readonly endOfLife: string }): Date {
   const [y, m, d] = window.endOfLife.split('-').map(Number) as [number, number, number | undefined];
   return d === undefined ? new Date(Date.UTC(y, m, 1)) : new Date(Date.UTC(y, m - 1, d + 1));
 }
 
 /** One line when `release` is past its end of life on `today`; undefined while it is supported (or no window is known). */
 export function endOfLifeLine(release: ReleaseInUse, today: Date): string | undefined {
-  const window = release.windows.find((w) => release.version === w.line || release.version.startsWith(`${w.line}.`));
-  if (!window || today < endOf(window)) return undefined;
-  return `${release.project} ${release.version} (${release.field}) is past its end of life (${window.endOfLife}; ${window.source}): ` +
-    `no more security fixes. Upstream supports ${release.supported}; this meshfleet installs ${release.installs.join(', ')}, ` +
-    'so a supported release may need a newer meshfleet (bump the version your fleet repository pins).';
+  const window = windowOf(release.windows, release.version);
+  const past = (w: SupportWindow | undefined): boolean => w?.endOfLife !== undefined && today >= endOf({ ...w, endOfLife: w.endOfLife });
+  if (!past(window)) return undefined;
+  const current = release.installs.filter((v) => !past(windowOf(release.windows, v)));
+  const next = current.length > 0
+    ? `this meshfleet installs ${current.join(', ')}: move ${release.field} there, one supported step at a time (dist/README.md, "Upgrading")`
+    : `this meshfleet installs ${release.installs.join(', ')}, so a supported release needs a newer meshfleet (bump the version your fleet repository pins)`;
+  return `${release.project} ${release.version} (${release.field}) is past its end of life (${window!.endOfLife}; ${window!.source}): ` +
+    `no more security fixes. Upstream supports ${release.supported}; ${next}.`;
 }

@@ -28,6 +28,18 @@ function declared(chart: string, version: string): DeclaredChart | undefined {
 }
 
 /**
+ * The default `chart` `version` gives the value at `path` ("global.hub"); undefined when the
+ * recorded chart has no such value, null when meshfleet has no record of the chart.
+ */
+export function declaredDefault(chart: string, version: string, path: string): unknown {
+  const d = declared(chart, version);
+  if (!d) return null;
+  let node: unknown = d.defaults;
+  for (const key of path.split('.')) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  return node;
+}
+
+/**
  * The key paths of `override` that the chart does not declare (e.g. `pilot.resourcez`), checked
  * like our own values in the Helm tests; undefined when meshfleet has no record of the chart.
  */

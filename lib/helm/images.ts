@@ -7,6 +7,7 @@
  * pod image outside it.
  */
 import { mirrorImage } from '../format/images';
+import { declaredDefault } from './declared';
 
 const ISTIO = { 'global.hub': 'docker.io/istio' };
 const LINKERD_CONTROLLER = 'cr.l5d.io/linkerd/controller';
@@ -49,11 +50,28 @@ export const IMAGE_VALUES: Readonly<Record<string, Readonly<Record<string, strin
   },
 };
 
-/** The values that point `chart`'s images at the mirror `prefix`; empty without one. */
-export function imageValues(chart: string, prefix: string | undefined): Record<string, unknown> {
+/** Charts that declare no image of their own but take one release's value (base: istiod's hub). */
+const IMAGES_OF: Readonly<Record<string, string>> = { base: 'istiod' };
+
+/**
+ * What `path` names upstream in `chart` `version`: the chart's own default (imports/charts/, so
+ * Istio 1.30's registry.istio.io/release and Linkerd 2.20's registry.k8s.io pause image follow the
+ * chart), else the table's; undefined when the recorded chart no longer has the value (Linkerd
+ * 2.20 runs proxy-init and the policy controller from the proxy and controller images).
+ */
+function upstreamImage(chart: string, version: string, path: string, fallback: string): string | undefined {
+  const found = declaredDefault(IMAGES_OF[chart] ?? chart, version, path);
+  if (found === null) return fallback;
+  return typeof found === 'string' && found !== '' ? found : undefined;
+}
+
+/** The values that point `chart` `version`'s images at the mirror `prefix`; empty without one. */
+export function imageValues(chart: string, version: string, prefix: string | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!prefix) return out;
-  for (const [path, upstream] of Object.entries(IMAGE_VALUES[chart] ?? {})) {
+  for (const [path, fallback] of Object.entries(IMAGE_VALUES[chart] ?? {})) {
+    const upstream = upstreamImage(chart, version, path, fallback);
+    if (upstream === undefined) continue;
     const keys = path.split('.');
     let node = out;
     for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;

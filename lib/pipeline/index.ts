@@ -92,7 +92,7 @@ export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'flee
   // Overridden values are user input: a chart schema they break is a fleet.yaml problem, not ours.
   for (const c of problems.length === 0 ? planned.clusters : []) {
     for (const { install, where } of c.overridden) {
-      for (const failure of validator.validateValues(`${install.repository.name}/${install.chart}`, install.values ?? {}, 'values')) {
+      for (const failure of validator.validateValues(install.chart, install.version, install.values ?? {}, 'values')) {
         problems.push({ path: where.join(' / '), rule: `${c.cluster.name}'s ${install.name} values, with the overrides merged, fail the chart's values.schema.json: ${failure}`, fix: 'correct the override (the chart\'s values.yaml shows each value\'s type)' });
       }
     }

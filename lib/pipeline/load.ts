@@ -7,6 +7,7 @@ import { ADDONS } from '../addons/registry';
 import type { AddOn } from '../contracts/addon';
 import type { GitOpsEngine } from '../contracts/engine';
 import type { MeshModule } from '../contracts/mesh';
+import { kubernetesRangeLine } from '../contracts/support';
 import { FleetError } from '../errors';
 import { compareNames, resolveCore } from '../fleet/defaults';
 import { formatPath, parseFleetText, problemCollector, schemaProblems, segmentsOf, type AddWarning, type ParsedFleet } from '../fleet/parse';
@@ -141,6 +142,14 @@ export function check(fleet: Fleet, loaded: Loaded): string[] {
   coreRules(fleet, loaded.raw, add, !loaded.modules.mesh.noGateway);
   loaded.modules.mesh.rules(fleet, loaded.raw, add, warn);
   for (const addon of loaded.modules.addons) addon.rules(fleet, loaded.raw, add, warn);
+  // spec.clusters[].kubernetesVersion outside the mesh release's supported range: a warning (a
+  // chart Helm would refuse there is an error, at plan: lib/helm/declared.ts kubeVersionProblem).
+  for (const release of loaded.modules.mesh.releasesInUse?.(fleet) ?? []) {
+    fleet.clusters.forEach((c, i) => {
+      const line = c.kubernetesVersion !== undefined ? kubernetesRangeLine(release, c.kubernetesVersion) : undefined;
+      if (line) warn(['spec', 'clusters', i, 'kubernetesVersion'], `${line}; upgrade the cluster, or pick a release that supports it (${release.field})`);
+    });
+  }
   // Only an add-on (MetalLB) gives a Service the address it asks for; a cloud load balancer picks its own.
   if (!loaded.modules.mesh.noGateway) {
     fleet.clusters.forEach((c, i) => {

@@ -90,7 +90,7 @@ class StagePlan implements ClusterPlan {
     const props: HelmInstall = {
       ...asked,
       ...(charts ? { repository: { ...asked.repository, url: charts } } : {}),
-      ...(images ? { values: mergeValues(imageValues(asked.chart, images), asked.values ?? {}) as Record<string, unknown> } : {}),
+      ...(images ? { values: mergeValues(imageValues(asked.chart, asked.version, images), asked.values ?? {}) as Record<string, unknown> } : {}),
     };
     // spec.clusters[].kubernetesVersion: a chart Helm would refuse there is refused here, at the field.
     const tooOld = this.cluster.kubernetesVersion !== undefined ? kubeVersionProblem(props.chart, props.version, this.cluster.kubernetesVersion) : undefined;

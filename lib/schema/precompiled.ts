@@ -20,7 +20,7 @@ export interface ValidatorIndex {
   readonly kinds: Readonly<Record<string, string>>;
   /** Modules of Kubernetes definitions the kind modules require instead of each holding a copy. */
   readonly shared: readonly string[];
-  /** "<repository>/<chart>" → module file; it also exports `defaults`, the chart's values.yaml. */
+  /** "<chart>@<version>" → module file; it also exports `defaults`, the chart's values.yaml. */
   readonly values: Readonly<Record<string, string>>;
   /** Mesh type ("" for an unknown one) → the module of its fleet.yaml schema and that schema's sha256. */
   readonly fleet: Readonly<Record<string, { readonly file: string; readonly schema: string }>>;

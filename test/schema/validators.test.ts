@@ -15,7 +15,7 @@ import { FLEET_AJV_OPTIONS, fleetValidator, schemaHash } from '../../lib/fleet/s
 import { MESHES } from '../../lib/mesh/registry';
 import { validatorIndex, VALIDATORS } from '../../lib/schema/precompiled';
 import type { KubeObject } from '../../lib/kube';
-import { VALUES_SCHEMAS } from '../../lib/schema/validate';
+import { valuesSchemas } from '../../lib/schema/validate';
 import { ensureBuilt } from '../../scripts/build.mjs';
 import { inputsHash } from '../../scripts/validators';
 import { editFleet, ROOT, tempDir } from '../helpers';
@@ -39,7 +39,7 @@ describe('imports/validators/', () => {
   it('holds exactly the modules its index names', () => {
     const named = new Set(['index.json', 'formats.cjs', ...Object.values(index.kinds), ...index.shared, ...Object.values(index.values), ...Object.values(index.fleet).map((f) => f.file)]);
     expect(readdirSync(VALIDATORS).sort()).toEqual([...named].sort());
-    expect(Object.keys(index.values).sort()).toEqual(Object.keys(VALUES_SCHEMAS).sort());
+    expect(Object.keys(index.values).sort()).toEqual(Object.keys(valuesSchemas()).sort());
   });
 });
 
@@ -93,11 +93,12 @@ describe('a precompiled validator', () => {
   it('checks chart values as the run-time compiled one does, chart defaults included', () => {
     // Breaks each chart's schema: each chart types some of these.
     const bad = { service: { type: 42 }, replicaCount: 'two', unknownTopLevel: true, resources: { limits: [] }, controller: { livenessProbe: { enabled: 'yes' } }, speaker: { logLevel: 'loud' }, debug: { enabled: 'yes' }, cluster: { id: 'one' }, ipam: { mode: 7 } };
-    for (const chart of Object.keys(VALUES_SCHEMAS)) {
-      expect(precompiled.validateValues(chart, {}, 'values'), chart).toEqual(runtime.validateValues(chart, {}, 'values'));
-      const want = runtime.validateValues(chart, bad, 'values');
-      expect(want.length, chart).toBeGreaterThan(0);
-      expect(precompiled.validateValues(chart, bad, 'values'), chart).toEqual(want);
+    for (const key of Object.keys(valuesSchemas())) {
+      const [chart, version] = key.split('@') as [string, string];
+      expect(precompiled.validateValues(chart, version, {}, 'values'), key).toEqual(runtime.validateValues(chart, version, {}, 'values'));
+      const want = runtime.validateValues(chart, version, bad, 'values');
+      expect(want.length, key).toBeGreaterThan(0);
+      expect(precompiled.validateValues(chart, version, bad, 'values'), key).toEqual(want);
     }
   });
 });

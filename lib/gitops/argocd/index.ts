@@ -62,9 +62,8 @@ export const argocd: GitOpsEngine = {
   mergePatchAnnotations: MERGE_NEVER_PRUNE,
   chartValues(obj) {
     if (!obj.apiVersion.startsWith('argoproj.io/') || obj.kind !== 'Application') return undefined;
-    const source = (obj.spec as { source?: { chart?: string; helm?: { valuesObject?: unknown } } } | undefined)?.source;
-    const repo = obj.metadata?.labels?.[HELM_REPOSITORY_LABEL];
-    return source?.chart && repo ? { chart: `${repo}/${source.chart}`, values: source.helm?.valuesObject ?? {} } : undefined;
+    const source = (obj.spec as { source?: { chart?: string; targetRevision?: string; helm?: { valuesObject?: unknown } } } | undefined)?.source;
+    return source?.chart && source.targetRevision ? { chart: source.chart, version: source.targetRevision, values: source.helm?.valuesObject ?? {} } : undefined;
   },
   releaseOf,
   deliver,

@@ -44,9 +44,9 @@ export const flux: GitOpsEngine = {
   mergePatchAnnotations: MERGE_NEVER_PRUNE,
   chartValues(obj) {
     if (!obj.apiVersion.startsWith('helm.toolkit.fluxcd.io/') || obj.kind !== 'HelmRelease') return undefined;
-    const spec = obj.spec as { chart?: { spec?: { chart: string; sourceRef: { name: string } } }; values?: unknown } | undefined;
+    const spec = obj.spec as { chart?: { spec?: { chart: string; version: string } }; values?: unknown } | undefined;
     const chart = spec?.chart?.spec;
-    return chart ? { chart: `${chart.sourceRef.name}/${chart.chart}`, values: spec?.values ?? {} } : undefined;
+    return chart ? { chart: chart.chart, version: chart.version, values: spec?.values ?? {} } : undefined;
   },
   releaseOf,
   ownsPath(path) {

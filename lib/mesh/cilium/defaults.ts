@@ -3,8 +3,8 @@ import type { Cluster, Fleet, RawCluster, RawFleet } from '../../fleet/types';
 import type { KeyType } from '../../pki/certs';
 
 export const CILIUM_DEFAULTS = {
-  /** Cilium release; also the version of the cilium chart. @default '1.16.5' */
-  ciliumVersion: '1.16.5',
+  /** Cilium release; also the version of the cilium chart (1.16.5, 1.17.18, 1.18.12 still installable). @default '1.19.6' */
+  ciliumVersion: '1.19.6',
   /** Helm repository of the cilium chart. @default 'https://helm.cilium.io/' */
   ciliumChartRepository: 'https://helm.cilium.io/',
   /** clustermesh.maxConnectedClusters: 255 or 511, equal on every cluster, set once at install. @default 255 */
@@ -28,6 +28,7 @@ export const APISERVER_PORT = 2379;
 
 export type ApiserverService = 'LoadBalancer' | 'NodePort';
 export type Affinity = 'local' | 'remote' | 'none';
+export type AuthMode = 'legacy' | 'migration' | 'cluster';
 
 export interface Cilium {
   readonly version: string;
@@ -36,6 +37,10 @@ export interface Cilium {
   readonly ca: { readonly keyType: KeyType; readonly validityDays: number };
   /** spec.samples.affinity */
   readonly affinity: Affinity;
+  /** clustermesh.policyDefaultLocalCluster when fleet.yaml sets it (Cilium 1.18+); undefined: the chart's default. */
+  readonly policyDefaultLocalCluster?: boolean;
+  /** clustermesh.apiserver.tls.authMode when fleet.yaml sets it (Cilium 1.19+); undefined: the chart's default (migration). */
+  readonly authMode?: AuthMode;
 }
 
 export interface CiliumCluster {
@@ -67,6 +72,8 @@ interface RawCilium {
   chartRepository?: string;
   maxConnectedClusters?: 255 | 511;
   ca?: { keyType?: KeyType; validityDays?: number };
+  policyDefaultLocalCluster?: boolean;
+  authMode?: AuthMode;
 }
 
 export const rawCiliumOf = (raw: RawFleet): RawCilium | undefined => raw.spec.mesh.cilium as RawCilium | undefined;
@@ -80,6 +87,8 @@ export function resolveCilium(raw: RawFleet): Cilium {
     maxConnectedClusters: c?.maxConnectedClusters ?? CILIUM_DEFAULTS.maxConnectedClusters,
     ca: { keyType: c?.ca?.keyType ?? CILIUM_DEFAULTS.ciliumCaKeyType, validityDays: c?.ca?.validityDays ?? CILIUM_DEFAULTS.ciliumCaValidityDays },
     affinity: (raw.spec.samples?.affinity as Affinity | undefined) ?? CILIUM_DEFAULTS.affinity,
+    ...(c?.policyDefaultLocalCluster !== undefined ? { policyDefaultLocalCluster: c.policyDefaultLocalCluster } : {}),
+    ...(c?.authMode !== undefined ? { authMode: c.authMode } : {}),
   };
 }
 

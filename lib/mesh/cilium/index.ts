@@ -4,7 +4,8 @@
  * peers; one Cilium CA for the fleet; the userlist sample as a global Service.
  */
 import type { MeshModule } from '../../contracts/mesh';
-import { CILIUM_DEFAULTS } from './defaults';
+import { CILIUM_RELEASES, SUPPORTED_CILIUM_VERSIONS } from './releases';
+import { releaseInUse } from '../../contracts/support';
 import { ciliumCa, type CiliumPki } from './ca';
 import { ciliumClustersOf, ciliumRevocationSteps } from './revoke';
 import { addCilium } from './control-plane';
@@ -16,8 +17,8 @@ import { ciliumClusterSchema, ciliumSamplesSchema, ciliumSchema } from './schema
 
 export const cilium: MeshModule<Cilium, CiliumCluster, CiliumPki> = {
   type: 'cilium',
-  pins: { 'Cilium chart (default)': CILIUM_DEFAULTS.ciliumVersion },
-  charts: [{ chart: 'cilium', version: CILIUM_DEFAULTS.ciliumVersion }],
+  pins: { 'Cilium chart': SUPPORTED_CILIUM_VERSIONS.join(', ') },
+  charts: SUPPORTED_CILIUM_VERSIONS.map((version) => ({ chart: 'cilium', version })),
   schema: ciliumSchema,
   clusterSchema: ciliumClusterSchema,
   samplesSchema: ciliumSamplesSchema,
@@ -27,10 +28,7 @@ export const cilium: MeshModule<Cilium, CiliumCluster, CiliumPki> = {
   gatewayName: 'clustermesh-apiserver',
   rules: ciliumRules,
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
-  releasesInUse: (fleet) => [{
-    project: 'Cilium', version: ciliumOf(fleet).version, field: 'spec.mesh.cilium.version', supported: '1.17 to 1.19 (1.19.6 is the newest)', installs: [CILIUM_DEFAULTS.ciliumVersion],
-    windows: [{ line: '1.16', endOfLife: '2026-02', source: 'Cilium supports the three newest minor releases: 1.16 ended with the release of 1.19.0 (docs.cilium.io, "Release cadence")' }],
-  }],
+  releasesInUse: (fleet) => [releaseInUse(CILIUM_RELEASES, ciliumOf(fleet).version)],
   // Placeholders the user replaces: ids 1, 2, … and pod ranges 10.1.0.0/16, 10.2.0.0/16, … (unique, as ClusterMesh needs).
   scaffoldCluster: (i) => ({ podCIDR: `10.${i + 1}.0.0/16`, cilium: { clusterId: i + 1 } }),
   ca: { ...ciliumCa, clustersOf: ciliumClustersOf, revocationSteps: ciliumRevocationSteps },

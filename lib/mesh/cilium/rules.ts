@@ -8,7 +8,9 @@ import type { AddProblem, AddWarning, Segment } from '../../fleet/parse';
 import { ignoredServiceTypes } from '../../fleet/rules';
 import type { Fleet, RawFleet } from '../../fleet/types';
 import { overlaps, parseRange, unreachableAddress, type IpRange } from '../../net/ip';
-import { ciliumClusterOf, ciliumOf } from './defaults';
+import { compareVersions } from '../../fleet/semver';
+import { ciliumClusterOf, ciliumOf, rawCiliumOf } from './defaults';
+import { AUTH_MODE_SINCE, POLICY_DEFAULT_LOCAL_CLUSTER_SINCE, SUPPORTED_CILIUM_VERSIONS } from './releases';
 
 /** cluster.name: Cilium's limit (pkg/clustermesh/types: ClusterNameMaxLength). */
 export const CLUSTER_NAME_MAX = 32;
@@ -27,6 +29,7 @@ export function parseCidr(text: string): IpRange | undefined {
 
 export function ciliumRules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void {
   ignoredServiceTypes(raw, warn, 'mesh type cilium runs no mesh gateway; cilium.apiserverService is the clustermesh-apiserver\'s Service type');
+  releaseRules(fleet, raw, add);
   const max = ciliumOf(fleet).maxConnectedClusters;
   const at = (i: number, ...rest: Segment[]): Segment[] => ['spec', 'clusters', i, ...rest];
   const ids = new Map<number, number>();
@@ -131,4 +134,20 @@ export function ciliumRules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: 
         'pick pod and Service ranges that are disjoint across the fleet');
     }
   });
+}
+
+/** A release with tested charts, and the settings only some releases' charts have. */
+function releaseRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
+  const { version } = ciliumOf(fleet);
+  if (!(SUPPORTED_CILIUM_VERSIONS as readonly string[]).includes(version)) {
+    add(['spec', 'mesh', 'cilium', 'version'], version, `is not a release meshfleet has tested charts for; supported: ${SUPPORTED_CILIUM_VERSIONS.join(', ')}`,
+      `use one of ${SUPPORTED_CILIUM_VERSIONS.map((v) => `"${v}"`).join(', ')}, or leave the field out for the default`);
+  }
+  const rawCilium = rawCiliumOf(raw);
+  for (const [field, since] of [['policyDefaultLocalCluster', POLICY_DEFAULT_LOCAL_CLUSTER_SINCE], ['authMode', AUTH_MODE_SINCE]] as const) {
+    if (rawCilium?.[field] !== undefined && compareVersions(version, since) < 0) {
+      add(['spec', 'mesh', 'cilium', field], rawCilium[field], `the cilium chart has this setting only from ${since.replace(/\.0$/, '')}; ${version} does not read it`,
+        `remove ${field}, or move spec.mesh.cilium.version to ${SUPPORTED_CILIUM_VERSIONS.at(-1)}`);
+    }
+  }
 }

@@ -5,11 +5,20 @@ export const ciliumSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    version: { type: 'string', pattern: SEMVER, description: 'use a full Cilium release as a quoted string, e.g. "1.16.5"' },
+    version: { type: 'string', pattern: SEMVER, description: 'use a full Cilium release as a quoted string, e.g. "1.19.6"' },
     chartRepository: {
       type: 'string',
       pattern: '^(https|http|oci)://[^\\s]+$',
       description: 'use the URL of a Helm repository that serves the cilium chart, e.g. "https://helm.cilium.io/"',
+    },
+    policyDefaultLocalCluster: {
+      type: 'boolean',
+      description: 'use true (Cilium 1.19\'s default: a policy selects endpoints of its own cluster unless it names a cluster) or false (every cluster, as before 1.19; Cilium deprecates it); Cilium 1.18 or later',
+    },
+    authMode: {
+      type: 'string',
+      enum: ['legacy', 'migration', 'cluster'],
+      description: 'use legacy, migration (Cilium 1.19\'s default) or cluster (per-cluster clustermesh-apiserver users; needs the shared CA meshfleet keeps, and every cluster through migration first); Cilium 1.19 or later',
     },
     maxConnectedClusters: {
       type: 'integer',

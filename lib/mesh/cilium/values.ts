@@ -54,6 +54,7 @@ export function ciliumValues(plan: ClusterPlan): Record<string, unknown> {
   // cluster (the values' own example) before they expire: Flux upgrades, which rerun the hook
   // Job, only when fleet.yaml changes, and Hubble's certificates last a year.
   const cronJob = { auto: { enabled: true, method: 'cronJob', schedule: CERT_RENEWAL_SCHEDULE } };
+  const { policyDefaultLocalCluster, authMode } = ciliumOf(fleet);
   return {
     cluster: { name: cluster.name, id: m.clusterId },
     ipam: { mode: 'cluster-pool', operator: { clusterPoolIPv4PodCIDRList: [m.podCIDR] } },
@@ -64,10 +65,11 @@ export function ciliumValues(plan: ClusterPlan): Record<string, unknown> {
     clustermesh: {
       useAPIServer: true,
       maxConnectedClusters: ciliumOf(fleet).maxConnectedClusters,
+      ...(policyDefaultLocalCluster !== undefined ? { policyDefaultLocalCluster } : {}),
       config: { enabled: true, clusters: meshPeers(fleet).map((p) => ({ ...p, ...(p.ips ? { ips: [...p.ips] } : {}) })) },
       apiserver: {
         service,
-        tls: { ...cronJob, ...(self.address ? { server: { extraDnsNames: [self.address] } } : {}) },
+        tls: { ...cronJob, ...(authMode ? { authMode } : {}), ...(self.address ? { server: { extraDnsNames: [self.address] } } : {}) },
       },
     },
   };

@@ -15,6 +15,7 @@ import { isForwarded } from '../../fleet/types';
 import type { ClusterPlan } from '../../contracts/plan';
 import { hasEastWestGateway, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import {
+  eastWestServicePort,
   CONTROL_PLANE_CLUSTERS_ANNOTATION,
   EASTWEST_GATEWAY,
   EASTWEST_PORT,
@@ -67,7 +68,7 @@ export function addIstio(plan: ClusterPlan): void {
     chart(EASTWEST_GATEWAY, 'gateway', eastWestGatewayValues(plan), ['istiod'], remote ? 'mesh-config' : undefined);
     const { eastWestNodePort, eastWestStatusNodePort } = istioClusterOf(cluster);
     if (eastWestNodePort !== undefined || eastWestStatusNodePort !== undefined) {
-      new EastWestNodePort(plan.stage('mesh-config'), 'eastwest-nodeport', { tls: eastWestNodePort, status: eastWestStatusNodePort });
+      new EastWestNodePort(plan.stage('mesh-config'), 'eastwest-nodeport', { tls: eastWestNodePort, status: eastWestStatusNodePort, tlsPort: eastWestServicePort(fleet, cluster) });
     }
   }
 
@@ -124,11 +125,11 @@ const NETWORK_GATEWAY_PORTS = [
  * survive re-creating either Service.
  */
 export class EastWestNodePort extends Construct {
-  constructor(scope: Construct, id: string, nodePorts: { readonly tls?: number; readonly status?: number }) {
+  constructor(scope: Construct, id: string, nodePorts: { readonly tls?: number; readonly status?: number; readonly tlsPort?: number }) {
     super(scope, id);
     const ports = [
       ...(nodePorts.status !== undefined ? [{ name: 'status-port', port: STATUS_PORT, targetPort: IntOrString.fromNumber(STATUS_PORT), nodePort: nodePorts.status, protocol: 'TCP' }] : []),
-      ...(nodePorts.tls !== undefined ? [{ name: 'tls', port: EASTWEST_PORT, targetPort: IntOrString.fromNumber(EASTWEST_PORT), nodePort: nodePorts.tls, protocol: 'TCP' }] : []),
+      ...(nodePorts.tls !== undefined ? [{ name: 'tls', port: nodePorts.tlsPort ?? EASTWEST_PORT, targetPort: IntOrString.fromNumber(EASTWEST_PORT), nodePort: nodePorts.tls, protocol: 'TCP' }] : []),
     ];
     new KubeService(this, 'Resource', {
       metadata: { name: `${EASTWEST_GATEWAY}-nodeport`, namespace: ISTIO_NAMESPACE, labels: { ...EASTWEST_SELECTOR, app: EASTWEST_GATEWAY } },

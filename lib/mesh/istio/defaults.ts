@@ -5,8 +5,8 @@ import { resolveHelloworldPlacement, type HelloworldSleepPlacement } from '../..
 import type { KeyType } from '../../pki/certs';
 
 export const ISTIO_DEFAULTS = {
-  /** Istio release; also the version of the base, istiod and gateway charts. @default '1.26.8' */
-  istioVersion: '1.26.8',
+  /** Istio release; also the version of the base, istiod and gateway charts (1.26.8 to 1.30.3 installable). @default '1.30.3' */
+  istioVersion: '1.30.3',
   /** Helm repository of Istio's charts. @default 'https://istio-release.storage.googleapis.com/charts' */
   istioChartRepository: 'https://istio-release.storage.googleapis.com/charts',
   /** Key type of the plug-in CA (Istio's tools/certs profile). @default 'rsa-4096' */

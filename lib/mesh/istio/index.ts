@@ -16,7 +16,10 @@ import { addIstioctlFile } from './istioctl';
 import { linkIstio } from './link';
 import { istioReadme } from './readme';
 import { addCacerts, addRemoteSecrets, linkStatus } from './remote-secrets';
-import { istioRules, SUPPORTED_ISTIO_VERSIONS } from './rules';
+import { istioRules } from './rules';
+import { ISTIO_RELEASES, SUPPORTED_ISTIO_VERSIONS } from './releases';
+import { releaseInUse } from '../../contracts/support';
+import { compareVersions } from '../../fleet/semver';
 import { istioClusterSchema, istioSchema } from './schema';
 
 export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
@@ -29,10 +32,7 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   gatewayName: 'istio-eastwest',
   // Its own network (an Istio network: seed 000's network1, network2); a remote on its primary's shares it.
   networkOf: (m) => m.network,
-  releasesInUse: (fleet) => [{
-    project: 'Istio', version: istioOf(fleet).version, field: 'spec.mesh.istio.version', supported: '1.27 to 1.30 (1.30.3 is the newest)', installs: SUPPORTED_ISTIO_VERSIONS,
-    windows: [{ line: '1.26', endOfLife: '2025-12-22', source: 'istio.io, "Supported releases" (data/compatibility/supportStatus.yml in istio/istio.io)' }],
-  }],
+  releasesInUse: (fleet) => [releaseInUse(ISTIO_RELEASES, istioOf(fleet).version)],
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   rules: istioRules,
   ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps },
@@ -52,6 +52,6 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   },
   readme: istioReadme,
   pins: { 'Istio (charts base, istiod, gateway)': SUPPORTED_ISTIO_VERSIONS.join(', ') },
-  // base marks every CRD keep but WorkloadGroup's.
-  charts: SUPPORTED_ISTIO_VERSIONS.flatMap((version) => ['base', 'istiod', 'gateway'].map((chart) => ({ chart, version, ...(chart === 'base' ? { uninstallDeletes: ['WorkloadGroup'] } : {}) }))),
+  // base up to 1.27 marks every CRD keep but WorkloadGroup's; from 1.28 every one.
+  charts: SUPPORTED_ISTIO_VERSIONS.flatMap((version) => ['base', 'istiod', 'gateway'].map((chart) => ({ chart, version, ...(chart === 'base' && compareVersions(version, '1.28.0') < 0 ? { uninstallDeletes: ['WorkloadGroup'] } : {}) }))),
 };

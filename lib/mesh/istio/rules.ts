@@ -7,19 +7,16 @@ import { gatewayServiceRules, uniqueAcrossClusters } from '../../fleet/rules';
 import { compareVersions } from '../../fleet/semver';
 import type { Fleet, RawFleet } from '../../fleet/types';
 import { hasEastWestGateway, istioClusterOf, istioOf, rawIstioOf } from './defaults';
+import { networkGatewayPortRules, readerRbacRules } from './ports';
+import { SUPPORTED_ISTIO_VERSIONS } from './releases';
 
 type Segment = string | number;
-
-/**
- * The Istio releases whose charts the tests render with real Helm (test/helm, against
- * ../shared/upstream/helm-charts): a version without tested charts could pin a chart that does
- * not exist or renders differently.
- */
-export const SUPPORTED_ISTIO_VERSIONS = ['1.26.8'] as const;
 
 export function istioRules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: AddWarning): void {
   const istio = istioOf(fleet);
   eastWestNodePorts(fleet, raw, add, warn);
+  networkGatewayPortRules(fleet, add);
+  readerRbacRules(fleet, add);
   if (istio.model === 'primary-remote') {
     // Several clusters may share a network (pod IPs reachable between them, no east-west hop):
     // Istio's "same network" primary-remote. Networks only have to be consistent, which they are by name.

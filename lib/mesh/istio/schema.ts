@@ -10,7 +10,7 @@ export const istioSchema: JsonSchema = {
     version: {
       type: 'string',
       pattern: SEMVER,
-      description: 'use a full Istio release as a quoted string, e.g. "1.26.8"',
+      description: 'use a full Istio release as a quoted string, e.g. "1.30.3"',
     },
     meshID: { type: 'string', pattern: LABEL_VALUE, description: 'use a label value, e.g. "mesh1"' },
     chartRepository: {

@@ -21,6 +21,23 @@ export const CONTROL_PLANE_CLUSTERS_ANNOTATION = 'topology.istio.io/controlPlane
 export const ISTIOD_XDS_PORT = 15012;
 export const ISTIOD_WEBHOOK_PORT = 15017;
 
+/** A network gateway port as Istio 1.30's gateway chart reads it (`networkGatewayPorts.<name>`). */
+export type PortOverride = { port?: unknown; targetPort?: unknown; nodePort?: unknown; protocol?: unknown };
+
+export function portOverrides(overrides: Fleet['overrides']): Record<string, PortOverride> | undefined {
+  const ports = (overrides[EASTWEST_GATEWAY] as { networkGatewayPorts?: unknown } | undefined)?.networkGatewayPorts;
+  return ports !== null && typeof ports === 'object' ? ports as Record<string, PortOverride> : undefined;
+}
+
+/** The east-west gateway Service's cross-network port on `cluster` (15443 unless fleet.yaml renumbers `tls`). */
+export function eastWestServicePort(fleet: Fleet, cluster: Cluster): number {
+  for (const overrides of [cluster.overrides, fleet.overrides]) {
+    const port = portOverrides(overrides)?.tls?.port;
+    if (typeof port === 'number') return port;
+  }
+  return EASTWEST_PORT;
+}
+
 /** istiod's `global` values: the mesh, this cluster's identity and network, and pinned gateways. */
 export function istiodGlobalValues(fleet: Fleet, cluster: Cluster): Record<string, unknown> {
   const networks = meshNetworks(fleet);
@@ -71,7 +88,7 @@ export function meshNetworks(fleet: Fleet): Record<string, unknown> {
     const members = fleet.clusters.filter((c) => istioClusterOf(c).network === network);
     const gateways = members
       .filter((c) => c.gateway.address !== undefined && hasEastWestGateway(fleet, c))
-      .map((c) => ({ address: c.gateway.address!, port: EASTWEST_PORT }));
+      .map((c) => ({ address: c.gateway.address!, port: eastWestServicePort(fleet, c) }));
     if (gateways.length === 0) continue;
     out[network] = { endpoints: members.map((c) => ({ fromRegistry: c.name })), gateways };
   }

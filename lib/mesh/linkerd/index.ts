@@ -5,6 +5,7 @@
  * service-mirror controller per peer that mirrors the peer's exported services.
  */
 import type { MeshModule } from '../../contracts/mesh';
+import { releaseInUse, type ReleaseTable } from '../../contracts/support';
 import { LINKERD_RELEASES, LINKERD_SMI } from './defaults';
 import { linkerdCa, type LinkerdPki } from './ca';
 import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
@@ -15,6 +16,20 @@ import { linkerdReadme } from './readme';
 import { linkerdRules } from './rules';
 import { addLinkerdSamples } from './samples';
 import { linkerdSamplesSchema, linkerdSchema } from './schema';
+
+/**
+ * Open-source Linkerd supports only its latest release (linkerd/website data/versions.yaml: 2.19 =
+ * edge-25.10.7 on 2025-10-31, 2.20 = edge-26.6.3 on 2026-06-23); Kubernetes ranges from
+ * linkerd.io's "Supported Kubernetes Versions".
+ */
+const LINKERD_SUPPORT: ReleaseTable = {
+  project: 'Linkerd', field: 'spec.mesh.linkerd.version', supported: 'only its latest release, 2.20 (edge-26.6.3)', installs: Object.keys(LINKERD_RELEASES),
+  kubernetesSource: 'linkerd.io, "Supported Kubernetes Versions"',
+  windows: [
+    { line: '2.18', endOfLife: '2025-10-30', source: 'open-source Linkerd supports only its latest release, and 2.19 (edge-25.10.7) was released on 2025-10-31 (linkerd/website data/versions.yaml)', kubernetes: { min: '1.22', max: '1.32' } },
+    { line: '2.20', source: 'open-source Linkerd supports only its latest release (linkerd/website data/versions.yaml)', kubernetes: { min: '1.31', max: '1.35' } },
+  ],
+};
 
 export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   type: 'linkerd',
@@ -35,10 +50,7 @@ export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   resolve: resolveLinkerd,
   resolveCluster: () => ({}),
   samplesPinnedBy: () => 'spec.samples.exporter and spec.samples.client',
-  releasesInUse: (fleet) => [{
-    project: 'Linkerd', version: linkerdOf(fleet).version, field: 'spec.mesh.linkerd.version', supported: 'only its latest release, 2.20 (edge-26.6.3)', installs: Object.keys(LINKERD_RELEASES),
-    windows: [{ line: '2.18', endOfLife: '2026-06-22', source: 'open-source Linkerd supports only its latest release, and 2.20 (edge-26.6.3) was released on 2026-06-23 (linkerd/website data/versions.yaml)' }],
-  }],
+  releasesInUse: (fleet) => [releaseInUse(LINKERD_SUPPORT, linkerdOf(fleet).version)],
   gatewayName: 'linkerd-gateway',
   // Linkerd's gateway-based multicluster: every cluster its own network, reached through its gateway.
   networkOf: (_m, name) => name,

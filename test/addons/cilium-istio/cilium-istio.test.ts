@@ -59,6 +59,6 @@ describe('Cilium settings', () => {
     expect(validator.validate(cm as never)).toEqual([]);
     const bad = structuredClone(cm);
     bad.data['values.yaml'] = 'l7Proxy: "no"\n';
-    expect(validator.validate(bad as never).join('\n')).toMatch(/chart cilium\/cilium/);
+    expect(validator.validate(bad as never).join('\n')).toMatch(/chart cilium 1\.19\.6/);
   });
 });

@@ -174,7 +174,7 @@ describe('engine argocd', () => {
   it('an OCI chart repository becomes a Helm source without its scheme, as Argo CD 3.0 takes it (and helm-template puts it back)', () => {
     const oci = editFleet((d) => d.setIn(['spec', 'mesh', 'istio', 'chartRepository'], 'oci://registry.example.com/istio-charts'), ARGO_TEXT);
     const istiod = renderObjects(oci).get('clusters/kt-k2p/mesh-istiod.yaml')![0]!;
-    expect(istiod.spec.source).toMatchObject({ repoURL: 'registry.example.com/istio-charts', chart: 'istiod', targetRevision: '1.26.8' });
+    expect(istiod.spec.source).toMatchObject({ repoURL: 'registry.example.com/istio-charts', chart: 'istiod', targetRevision: '1.30.3' });
     expect(releaseCases('oci', oci).find((c) => c.cluster === 'kt-k2p' && c.ref.chart === 'istiod')!.ref.url).toBe('oci://registry.example.com/istio-charts');
   });
 

@@ -44,8 +44,8 @@ describe('Cilium values', () => {
       expect(parse(text)).toEqual(helmValues(files, c));
     }
     const release = files.get('manifests/cluster1/infrastructure/helmrelease-cilium.yaml')![0]!;
-    expect([release.metadata.name, release.metadata.namespace, release.spec.releaseName, release.spec.chart.spec.version]).toEqual(['cilium', 'kube-system', 'cilium', '1.16.5']);
-    expect(rendered.files.get('README.md')).toContain('helm install cilium cilium/cilium --kube-context bastion02 --namespace kube-system --version 1.16.5 -f dist/cilium/cluster1-values.yaml');
+    expect([release.metadata.name, release.metadata.namespace, release.spec.releaseName, release.spec.chart.spec.version]).toEqual(['cilium', 'kube-system', 'cilium', '1.19.6']);
+    expect(rendered.files.get('README.md')).toContain('helm install cilium cilium/cilium --kube-context bastion02 --namespace kube-system --version 1.19.6 -f dist/cilium/cluster1-values.yaml');
   });
 
   it('adding a third cluster adds it to both others\' lists and changes nothing else in them', () => {

@@ -20,7 +20,7 @@ describe.each(clusters)('cluster $name', ({ name, network }) => {
 
   it('gives istiod the mesh ID, cluster name and network', () => {
     expect(istiod.spec.values.global).toMatchObject({ meshID: 'mesh1', multiCluster: { clusterName: name }, network });
-    expect(istiod.spec.chart.spec).toMatchObject({ chart: 'istiod', version: '1.26.8' });
+    expect(istiod.spec.chart.spec).toMatchObject({ chart: 'istiod', version: '1.30.3' });
   });
 
   it('the IstioOperator and the Helm values agree on meshID, clusterName and network', () => {

@@ -185,7 +185,7 @@ describe('seed 001: cluster1 primary on network1, cluster2 remote on network2', 
 
   it('dist/README.md gives the curl loop on both clusters and istioctl remote-clusters on the primary', () => {
     const readme = renderFleetReadme(SEED);
-    expect(readme).toContain('Istio 1.26.8 primary-remote on 2 networks');
+    expect(readme).toContain('Istio 1.30.3 primary-remote on 2 networks');
     expect(readme).toContain('for i in $(seq 10); do kubectl exec --context cluster1 -n sample deploy/sleep -c sleep -- curl -sS helloworld.sample:5000/hello; done');
     expect(readme).toContain('for i in $(seq 10); do kubectl exec --context cluster2 -n sample deploy/sleep -c sleep -- curl -sS helloworld.sample:5000/hello; done');
     expect(readme).toContain('istioctl remote-clusters --context cluster1');
