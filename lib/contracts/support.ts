@@ -22,6 +22,8 @@ export interface ReleaseInUse {
   readonly supported: string;
   /** The releases this meshfleet installs. */
   readonly installs: readonly string[];
+  /** The Kubernetes minors upstream supports the release in use on, and where that is said. */
+  readonly kubernetes?: { readonly min: string; readonly max: string; readonly source: string };
 }
 
 /** The first day after support ended, as a UTC date. */

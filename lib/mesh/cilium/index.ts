@@ -4,6 +4,8 @@
  * peers; one Cilium CA for the fleet; the userlist sample as a global Service.
  */
 import type { MeshModule } from '../../contracts/mesh';
+import { CILIUM_AGENT } from '../../contracts/preflight';
+import { CILIUM_RELEASE } from './values';
 import { CILIUM_DEFAULTS } from './defaults';
 import { ciliumCa, type CiliumPki } from './ca';
 import { ciliumClustersOf, ciliumRevocationSteps } from './revoke';
@@ -27,6 +29,7 @@ export const cilium: MeshModule<Cilium, CiliumCluster, CiliumPki> = {
   gatewayName: 'clustermesh-apiserver',
   rules: ciliumRules,
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
+  footprint: { ...CILIUM_AGENT, release: CILIUM_RELEASE },
   releasesInUse: (fleet) => [{
     project: 'Cilium', version: ciliumOf(fleet).version, field: 'spec.mesh.cilium.version', supported: '1.17 to 1.19 (1.19.6 is the newest)', installs: [CILIUM_DEFAULTS.ciliumVersion],
     windows: [{ line: '1.16', endOfLife: '2026-02', source: 'Cilium supports the three newest minor releases: 1.16 ended with the release of 1.19.0 (docs.cilium.io, "Release cadence")' }],

@@ -18,6 +18,7 @@ import { istioReadme } from './readme';
 import { addCacerts, addRemoteSecrets, linkStatus } from './remote-secrets';
 import { istioRules, SUPPORTED_ISTIO_VERSIONS } from './rules';
 import { istioClusterSchema, istioSchema } from './schema';
+import { ISTIO_NAMESPACE } from './values';
 
 export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   type: 'istio',
@@ -29,6 +30,8 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   gatewayName: 'istio-eastwest',
   // Its own network (an Istio network: seed 000's network1, network2); a remote on its primary's shares it.
   networkOf: (m) => m.network,
+  // istiod, or a revision of it (istiod-1-26).
+  footprint: { project: 'Istio', kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod*', container: 'discovery', release: 'istiod' },
   releasesInUse: (fleet) => [{
     project: 'Istio', version: istioOf(fleet).version, field: 'spec.mesh.istio.version', supported: '1.27 to 1.30 (1.30.3 is the newest)', installs: SUPPORTED_ISTIO_VERSIONS,
     windows: [{ line: '1.26', endOfLife: '2025-12-22', source: 'istio.io, "Supported releases" (data/compatibility/supportStatus.yml in istio/istio.io)' }],

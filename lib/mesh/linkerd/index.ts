@@ -6,7 +6,7 @@
  */
 import type { MeshModule } from '../../contracts/mesh';
 import { LINKERD_RELEASES, LINKERD_SMI } from './defaults';
-import { linkerdCa, type LinkerdPki } from './ca';
+import { LINKERD_NAMESPACE, linkerdCa, type LinkerdPki } from './ca';
 import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
 import { addLinkerd } from './control-plane';
 import { linkerdOf, resolveLinkerd, type Linkerd } from './defaults';
@@ -35,6 +35,7 @@ export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   resolve: resolveLinkerd,
   resolveCluster: () => ({}),
   samplesPinnedBy: () => 'spec.samples.exporter and spec.samples.client',
+  footprint: { project: 'Linkerd', kind: 'Deployment', namespace: LINKERD_NAMESPACE, name: 'linkerd-destination', container: 'destination', release: 'linkerd-control-plane' },
   releasesInUse: (fleet) => [{
     project: 'Linkerd', version: linkerdOf(fleet).version, field: 'spec.mesh.linkerd.version', supported: 'only its latest release, 2.20 (edge-26.6.3)', installs: Object.keys(LINKERD_RELEASES),
     windows: [{ line: '2.18', endOfLife: '2026-06-22', source: 'open-source Linkerd supports only its latest release, and 2.20 (edge-26.6.3) was released on 2026-06-23 (linkerd/website data/versions.yaml)' }],
