@@ -9,6 +9,7 @@ export const HELP = `Usage: npm run synth -- [options]
        npm run check -- [--strict] [options]
        npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [options]
        npm run link -- [options]
+       npm run preflight -- [-o json] [--fleet <file>]
        meshfleet <command> [options]      (the installed tool: the same commands,
                                            and init, scan-secrets, helm-template)
 
@@ -32,6 +33,11 @@ pki revoked <holder> the revocation checklist of a cluster (or "operator <n>",
 link                 read what each cluster's peers need from it (Istio: reader
                      token; Linkerd: remote-access token, gateway address)
                      through its kubeconfig context; write pki/links/
+preflight            before the first synth is applied: each cluster, read
+                     through its context (get and version calls only),
+                     against what fleet.yaml assumes (Kubernetes version,
+                     CNI, LoadBalancer addresses, MetalLB, an existing
+                     mesh): ok, warn or fail with the fix; exit 1 on a fail
 diff                 render in memory and compare, per cluster, stage and
                      object, with --out as committed (or as it is at --base):
                      added, removed, changed fields with old -> new values;
@@ -60,7 +66,8 @@ Options:
                    (default: --out in the working tree)
   --markdown       diff only: a summary for a pull request comment
   --strict         check only: pending links and end-of-life releases fail too
-  -o, --output json  diff, check and pki status: one JSON document on stdout
+  -o, --output json  diff, check, preflight and pki status: one JSON
+                   document on stdout
   --debug          on failure, also print the stack trace
   --version        meshfleet's version and the versions it pins
   -h, --help       show this help (with a command: that command's help)

@@ -18,13 +18,14 @@ import { diffCommand } from './diff';
 import { HELP, versionText } from './help';
 import { linkCommand } from './link';
 import { pkiCommand } from './pki';
+import { preflightCommand } from './preflight';
 import { synthCommand } from './synth';
 
 export { HELP };
 
 /** The commands by name; synth when none is named. */
 const COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
-  [synthCommand, diffCommand, checkCommand, pkiCommand, linkCommand, initCommand, scanSecretsCommand, schemaCommand,
+  [synthCommand, diffCommand, checkCommand, pkiCommand, linkCommand, preflightCommand, initCommand, scanSecretsCommand, schemaCommand,
     completionCommand(() => Object.values(COMMANDS))].map((c) => [c.name, c]));
 
 /** The command argv names (skipping option values), for the usage an argument error prints. */

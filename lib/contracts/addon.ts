@@ -9,6 +9,7 @@ import type { JsonSchema } from '../fleet/schema';
 import type { Cluster, Fleet, RawCluster, RawFleet } from '../fleet/types';
 import type { ClusterPlan } from './plan';
 import type { ChartPin } from './chart';
+import type { Expectation, Footprint } from './preflight';
 
 export interface AddOn {
   /** The key of its block under spec.clusters[] and in Cluster.addons. */
@@ -23,6 +24,10 @@ export interface AddOn {
   plan(plan: ClusterPlan): void;
   /** Whether it assigns the cluster's pinned gateway.address to the mesh's gateway Service (MetalLB does). */
   assignsGatewayAddress?(cluster: Cluster): boolean;
+  /** How it shows on a live cluster, for `preflight` (MetalLB's controller: what assigns LoadBalancer addresses). */
+  readonly footprint?: Footprint;
+  /** What it expects of the live cluster, for `preflight`: what it installs there, or what must run already. */
+  expects?(cluster: Cluster): Expectation[];
   /** One phrase for the cluster's "add-ons" row in dist/README.md; undefined when not used there. */
   summary(cluster: Cluster): string | undefined;
   /** What it pins (versions of releases, charts, APIs), for `--version`: label → value. */

@@ -14,6 +14,7 @@ import type { FileReader, StoreFile } from './store';
 import type { KeyPairFiles, StatusRow } from './store';
 import type { SopsRule } from './store';
 import type { ChartPin } from './chart';
+import type { Footprint } from './preflight';
 import type { ReleaseInUse } from './support';
 
 /**
@@ -68,6 +69,12 @@ export interface MeshModule<Settings = unknown, ClusterSettings = unknown, Store
    * addresses, and may reuse one private address range (MetalLB pools). @default one network for all
    */
   networkOf?(clusterMesh: ClusterSettings, name: string): string;
+  /**
+   * How its control plane shows on a live cluster, for `preflight`: an existing one of another
+   * origin collides with the one it installs (at the version `releasesInUse` names for the same
+   * project), and one on a fleet of another mesh type fails. Undefined where it installs none.
+   */
+  readonly footprint?: Footprint;
   /** The releases it runs, with their upstream support windows, for `check`. */
   releasesInUse?(fleet: Fleet): ReleaseInUse[];
   /**

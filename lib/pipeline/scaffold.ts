@@ -74,7 +74,7 @@ export function scaffoldFiles(input: ScaffoldInput): Map<string, string> {
     name: input.name,
     private: true,
     description: `The ${input.name} fleet: rendered by meshfleet into dist/, applied by ${input.engine === 'argocd' ? 'Argo CD' : 'Flux'}.`,
-    scripts: { synth: 'meshfleet synth', diff: 'meshfleet diff', check: 'meshfleet check', pki: 'meshfleet pki', link: 'meshfleet link', 'scan-secrets': 'meshfleet scan-secrets', schema: 'meshfleet schema > fleet.schema.json' },
+    scripts: { synth: 'meshfleet synth', diff: 'meshfleet diff', check: 'meshfleet check', pki: 'meshfleet pki', link: 'meshfleet link', preflight: 'meshfleet preflight', 'scan-secrets': 'meshfleet scan-secrets', schema: 'meshfleet schema > fleet.schema.json' },
     devDependencies: { meshfleet: input.version },
     engines: { node: '>=20.19' },
   }, null, 2)}\n`);

@@ -17,6 +17,7 @@ import type { RawCluster, RawFleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../contracts/plan';
 import { toYaml } from '../../format/yaml';
 import type { AddOn } from '../../contracts/addon';
+import { CILIUM_AGENT } from '../../contracts/preflight';
 
 const NAMESPACE = 'kube-system';
 /** The mesh type these settings are for (spec.mesh.type; a name, not an import of the mesh). */
@@ -76,6 +77,16 @@ export const ciliumIstio: AddOn = {
     });
   },
   plan: addCiliumSettings,
+  expects(cluster) {
+    const s = ciliumSettingsOf(cluster);
+    if (!s) return [];
+    const at = `spec.clusters[${cluster.index}]`;
+    return [{
+      footprint: CILIUM_AGENT, mode: 'runs', field: `${at}.cilium.managed`, fromHelm: !s.managed,
+      fix: `set ${at}.cni to the CNI the cluster runs (calico or other), or install Cilium first`,
+      originFix: `set ${at}.cilium.managed: ${s.managed ? 'false (your own Helm release runs Cilium)' : 'true (the provider runs Cilium)'}`,
+    }];
+  },
   pins: { 'kubectl image of the Cilium restart Job': KUBECTL_IMAGE },
   charts: [],
   summary(cluster) {

@@ -16,11 +16,14 @@ import { METALLB_DEFAULTS, metallbOf, resolveMetalLB, type MetalLB } from './def
 import { metallbRules } from './rules';
 import { metallbSchema } from './schema';
 import { WEBHOOK_CA_BUNDLE } from '../../kube';
+import type { Footprint } from '../../contracts/preflight';
 
 export const METALLB_NAMESPACE = 'metallb-system';
 /** The pool's name where the mesh runs no cross-cluster gateway (mesh type none). */
 export const METALLB_POOL = 'meshfleet';
 const METALLB_CHARTS = 'https://metallb.github.io/metallb';
+/** MetalLB's controller: its own manifests name it controller, its chart (release metallb) metallb-controller. */
+const CONTROLLER: Footprint = { project: 'MetalLB', kind: 'Deployment', namespace: METALLB_NAMESPACE, name: 'controller', aliases: ['metallb-controller'], container: 'controller', release: 'metallb' };
 
 export const metallb: AddOn = {
   name: 'metallb',
@@ -29,6 +32,17 @@ export const metallb: AddOn = {
   rules: (fleet, raw, add) => metallbRules(fleet, raw, add),
   plan: addMetalLB,
   assignsGatewayAddress: (cluster) => metallbOf(cluster) !== undefined,
+  footprint: CONTROLLER,
+  expects(cluster) {
+    const m = metallbOf(cluster);
+    if (!m) return [];
+    const at = `spec.clusters[${cluster.index}].metallb`;
+    return [m.install
+      ? { footprint: CONTROLLER, mode: 'installs', version: m.version, field: `${at}.version`,
+        fix: `to keep the installed MetalLB, set ${at}.install: false and ${at}.version to its version; otherwise uninstall it before the infrastructure stage is applied` }
+      : { footprint: CONTROLLER, mode: 'runs', version: m.version, field: `${at}.install`, versionField: `${at}.version`,
+        fix: `set ${at}.install: true (meshfleet installs MetalLB), or install MetalLB on the cluster first` }];
+  },
   pins: { 'MetalLB chart (default)': METALLB_DEFAULTS.metallbVersion },
   // Its CRDs are templates of a subchart, none marked keep.
   // 0.15.3 by default: MetalLB fixes only its latest minor, and 0.15.3 carries the FRR CVE fixes;

@@ -6,6 +6,8 @@
 import type { MeshModule } from '../../contracts/mesh';
 import { CILIUM_RELEASES, SUPPORTED_CILIUM_VERSIONS } from './releases';
 import { releaseInUse } from '../../contracts/support';
+import { CILIUM_AGENT } from '../../contracts/preflight';
+import { CILIUM_RELEASE } from './values';
 import { ciliumCa, type CiliumPki } from './ca';
 import { ciliumClustersOf, ciliumRevocationSteps } from './revoke';
 import { addCilium } from './control-plane';
@@ -28,6 +30,7 @@ export const cilium: MeshModule<Cilium, CiliumCluster, CiliumPki> = {
   gatewayName: 'clustermesh-apiserver',
   rules: ciliumRules,
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
+  footprint: { ...CILIUM_AGENT, release: CILIUM_RELEASE },
   releasesInUse: (fleet) => [releaseInUse(CILIUM_RELEASES, ciliumOf(fleet).version)],
   // Placeholders the user replaces: ids 1, 2, … and pod ranges 10.1.0.0/16, 10.2.0.0/16, … (unique, as ClusterMesh needs).
   scaffoldCluster: (i) => ({ podCIDR: `10.${i + 1}.0.0/16`, cilium: { clusterId: i + 1 } }),

@@ -21,6 +21,7 @@ import { ISTIO_RELEASES, SUPPORTED_ISTIO_VERSIONS } from './releases';
 import { releaseInUse } from '../../contracts/support';
 import { compareVersions } from '../../fleet/semver';
 import { istioClusterSchema, istioSchema } from './schema';
+import { ISTIO_NAMESPACE } from './values';
 
 export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   type: 'istio',
@@ -32,6 +33,8 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   gatewayName: 'istio-eastwest',
   // Its own network (an Istio network: seed 000's network1, network2); a remote on its primary's shares it.
   networkOf: (m) => m.network,
+  // istiod, or a revision of it (istiod-1-26).
+  footprint: { project: 'Istio', kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod*', container: 'discovery', release: 'istiod' },
   releasesInUse: (fleet) => [releaseInUse(ISTIO_RELEASES, istioOf(fleet).version)],
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   rules: istioRules,

@@ -7,7 +7,7 @@
 import type { MeshModule } from '../../contracts/mesh';
 import { releaseInUse, type ReleaseTable } from '../../contracts/support';
 import { LINKERD_RELEASES, LINKERD_SMI } from './defaults';
-import { linkerdCa, type LinkerdPki } from './ca';
+import { LINKERD_NAMESPACE, linkerdCa, type LinkerdPki } from './ca';
 import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
 import { addLinkerd } from './control-plane';
 import { linkerdOf, resolveLinkerd, type Linkerd } from './defaults';
@@ -50,6 +50,7 @@ export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   resolve: resolveLinkerd,
   resolveCluster: () => ({}),
   samplesPinnedBy: () => 'spec.samples.exporter and spec.samples.client',
+  footprint: { project: 'Linkerd', kind: 'Deployment', namespace: LINKERD_NAMESPACE, name: 'linkerd-destination', container: 'destination', release: 'linkerd-control-plane' },
   releasesInUse: (fleet) => [releaseInUse(LINKERD_SUPPORT, linkerdOf(fleet).version)],
   gatewayName: 'linkerd-gateway',
   // Linkerd's gateway-based multicluster: every cluster its own network, reached through its gateway.
