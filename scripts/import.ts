@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { writeChartKeys } from './import-charts';
+import { writeGatewayApi } from './import-gateway-api';
 import { pinnedCharts } from '../lib/pipeline';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
   }
   await writeValidators(join(outdir, 'validators'));
   writeChartKeys();
+  writeGatewayApi();
   console.error(`imports/ regenerated from ${existsSync(upstream) ? upstream : 'the upstream URLs'}`);
 }
 

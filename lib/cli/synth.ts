@@ -1,7 +1,7 @@
 /** `synth`: renders fleet.yaml into the output folder (and, the first time, creates the CA store). */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { PartlyWritten, UsageError } from '../errors';
+import { FleetError, PartlyWritten, UsageError } from '../errors';
 import type { Fleet } from '../fleet/types';
 import { posixPath } from '../format/paths';
 import { someOf } from '../format/text';
@@ -9,6 +9,7 @@ import { toYaml } from '../format/yaml';
 import { writeFilesAtomically, writeNewDir } from '../output/write';
 import { prepare, pruneNotices, write } from '../pipeline';
 import { clustersIn, driftLines, outTree, pendingLinks, placementMoves, sopsStale } from '../pipeline/drift';
+import { upgradeFindings } from '../pipeline/upgrades';
 import { DEFAULT_OUT, locked, paths, type WorkspaceOptions } from '../pipeline/workspace';
 import { commitPkiChanges } from '../pki/transaction';
 import type { Rendered } from '../render/render';
@@ -71,7 +72,12 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   // Clusters the output folder had nothing of: what the user does next is bootstrap them.
   const before = clustersIn(onDisk);
   const fresh = fleet.clusters.map((c) => c.name).filter((name) => !before.has(name));
-  const notices = [...pruneNotices(onDisk, rendered.files, fleet), ...placementMoves(onDisk, rendered.files, fleet, x.modules.mesh)];
+  // In-place upgrades one supported step at a time, against what the clusters run (the committed output).
+  const upgrades = upgradeFindings(onDisk, rendered.files, x.modules);
+  if (upgrades.problems.length > 0) {
+    throw new FleetError(options.fleet, upgrades.problems.map((pr) => { const position = x.locate(pr.path); return position ? { ...pr, position } : pr; }));
+  }
+  const notices = [...upgrades.warnings, ...pruneNotices(onDisk, rendered.files, fleet), ...placementMoves(onDisk, rendered.files, fleet, x.modules.mesh)];
   // Each step is atomic on its own; when a later one fails (a full disk), the error says which
   // earlier ones are on disk. A CA store this synth made and nobody has seen yet is taken back.
   const written: string[] = [];

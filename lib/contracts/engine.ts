@@ -93,6 +93,11 @@ export interface GitOpsEngine {
   helmChart(scope: Construct, props: HelmInstall): void;
   /** Annotations for an object merged into one another manager owns, and never deleted by the engine. */
   readonly mergePatchAnnotations: Readonly<Record<string, string>>;
+  /**
+   * Annotations for an object the engine applies and owns but never deletes when it leaves the
+   * output (CRDs others' objects depend on: deleting a CRD deletes every object of its kind).
+   */
+  readonly neverPruneAnnotations: Readonly<Record<string, string>>;
   /** The chart ("<repository>/<chart>") and values of an object that installs one, for values validation. */
   chartValues(obj: KubeObject): { chart: string; version: string; values: unknown } | undefined;
   /**

@@ -15,7 +15,7 @@ import type { KeyPairFiles, StatusRow } from './store';
 import type { SopsRule } from './store';
 import type { ChartPin } from './chart';
 import type { Footprint } from './preflight';
-import type { ReleaseInUse } from './support';
+import type { ReleaseInUse, UpgradeStep } from './support';
 
 /**
  * `Settings` is what `resolve` makes of spec.mesh.<type> (Fleet.mesh.settings), `ClusterSettings`
@@ -75,8 +75,20 @@ export interface MeshModule<Settings = unknown, ClusterSettings = unknown, Store
    * project), and one on a fleet of another mesh type fails. Undefined where it installs none.
    */
   readonly footprint?: Footprint;
+  /**
+   * The Gateway API release (standard channel) its control plane needs in the cluster before it
+   * starts (Linkerd 2.19+: "1.5.1"), which the gatewayApi add-on installs unless fleet.yaml says
+   * something else owns it; undefined: none.
+   */
+  gatewayApi?(fleet: Fleet): string | undefined;
   /** The releases it runs, with their upstream support windows, for `check`. */
   releasesInUse?(fleet: Fleet): ReleaseInUse[];
+  /**
+   * Whether moving one of its charts in place from `from` (what the committed output installs) to
+   * `to` is a step upstream supports (Istio, Cilium: one minor at a time): undefined when it is;
+   * else why not, naming the releases in between, as a refusal or (`warning`) a caution.
+   */
+  upgradeStep?(chart: string, from: string, to: string): UpgradeStep | undefined;
   /**
    * The fleet.yaml field that pins where the sample apps run on a cluster (by its position in
    * spec.clusters), for the warning synth gives when placement follows the clusters that came or

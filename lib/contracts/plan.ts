@@ -24,6 +24,8 @@ export interface ClusterPlan<Store = unknown> {
    * it (MetalLB's address pool); undefined where the mesh runs none.
    */
   readonly gatewayName?: string;
+  /** What the mesh needs installed before it (MeshModule.gatewayApi), for the add-ons that install it. */
+  readonly meshNeeds: { readonly gatewayApi?: string };
   /** Charts written to a file of their own under dist/, keyed by dist-relative path. */
   readonly extraFiles: ReadonlyMap<string, Chart>;
   /**

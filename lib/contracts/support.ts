@@ -88,3 +88,42 @@ export function endOfLifeLine(release: ReleaseInUse, today: Date): string | unde
   return `${release.project} ${release.version} (${release.field}) is past its end of life (${window!.endOfLife}; ${window!.source}): ` +
     `no more security fixes. Upstream supports ${release.supported}; ${next}.`;
 }
+
+/** Why an in-place upgrade is not one supported step (MeshModule.upgradeStep). */
+export interface UpgradeStep {
+  /** The fleet.yaml field whose change it is. */
+  readonly field: string;
+  readonly rule: string;
+  readonly fix: string;
+  /** A caution (synth goes on and says it) rather than a refusal. @default false */
+  readonly warning?: boolean;
+}
+
+/**
+ * The one-minor-at-a-time rule (Istio's in-place upgrades, Cilium's): undefined when `from` → `to`
+ * moves at most one minor (either way); else the step refused, naming the newest release of each
+ * minor in between among `installs`.
+ */
+export function oneMinorAtATime(table: ReleaseTable, from: string, to: string, source: string): UpgradeStep | undefined {
+  const [fa, fb] = minorOf(from);
+  const [ta, tb] = minorOf(to);
+  if (fa !== ta || Math.abs(tb - fb) <= 1) return undefined;
+  const up = tb > fb;
+  const between = [...table.installs]
+    .filter((v) => { const [a, b] = minorOf(v); return a === fa && (up ? b > fb && b < tb : b < fb && b > tb); })
+    .sort((x, y) => (minorOf(x)[1] - minorOf(y)[1]) * (up ? 1 : -1) || compareParts(x, y))
+    .reduce<string[]>((acc, v) => { const last = acc.at(-1); if (last && minorOf(last)[1] === minorOf(v)[1]) acc[acc.length - 1] = v; else acc.push(v); return acc; }, []);
+  const steps = [...between, to];
+  return {
+    field: table.field,
+    rule: `${table.project} ${up ? 'upgrades' : 'downgrades'} in place one minor at a time (${source}); the committed output runs ${from}, so ${to} skips ${between.length > 0 ? between.join(', ') : 'a minor this meshfleet does not install'}`,
+    fix: `set ${table.field} to "${steps[0]}" first; synth, commit, and let every cluster sync${steps.length > 1 ? `, then ${steps.slice(1).map((v) => `"${v}"`).join(', then ')}, one pull request each` : ''} (dist/README.md, "Upgrading")`,
+  };
+}
+
+function compareParts(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}

@@ -67,7 +67,8 @@ export function outputValidator(precompiled = true): SchemaValidator {
 /** Step 4: add-ons first (they publish facts on the plan), then the mesh. */
 export function plan(fleet: Fleet, modules: Modules, pki?: unknown, file = 'fleet.yaml', validator: SchemaValidator = defaultValidator(), locate?: LocatePath): FleetPlan {
   const steps: PlanStep[] = [...modules.addons.map((a) => (p: Parameters<PlanStep>[0]) => a.plan(p)), (p) => modules.mesh.plan(p)];
-  const planned = planClusters(fleet, modules.engine, steps, pki, modules.mesh.gatewayName);
+  const gatewayApi = modules.mesh.gatewayApi?.(fleet);
+  const planned = planClusters(fleet, modules.engine, steps, pki, modules.mesh.gatewayName, gatewayApi ? { gatewayApi } : {});
   // Overrides are checked here, where the releases exist: one that changes what meshfleet derives,
   // or names a release nothing installs, is refused like any other invalid field.
   // A fleet-wide override is checked on every cluster that installs the release: said once.
@@ -190,6 +191,8 @@ export interface Prepared extends OpenedStore {
   readonly rendered: Rendered;
   readonly sopsPath: string;
   readonly sopsText: string;
+  /** Where a fleet.yaml path is (line:column), for problems found after the plan. */
+  readonly locate: LocatePath;
 }
 
 export interface PrepareOptions {
@@ -219,5 +222,5 @@ export async function prepare(options: WorkspaceOptions, { inMemoryOnly, validat
   const repo = repoPath(p.fleetPath, p.outDir);
   const rendered = render({ fleet, plan: plan(fleet, modules, store.pki, options.fleet, undefined, locate), ...modules, pki: store.pki, repoPath: repo, notices: store.pendingRevocations });
   if (validateSchemas) validate(rendered);
-  return { ...store, p, fleet, modules, warnings, rendered, sopsPath: join(p.fleetDir, '.sops.yaml'), sopsText: sopsConfig(rules) };
+  return { ...store, p, fleet, modules, warnings, rendered, sopsPath: join(p.fleetDir, '.sops.yaml'), sopsText: sopsConfig(rules), locate };
 }

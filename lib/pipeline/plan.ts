@@ -52,6 +52,8 @@ class StagePlan implements ClusterPlan {
      * it (MetalLB's address pool); undefined where the mesh runs none.
      */
     readonly gatewayName?: string,
+    /** What the mesh needs installed before it (MeshModule.gatewayApi). */
+    readonly meshNeeds: { readonly gatewayApi?: string } = {},
   ) {}
 
   /**
@@ -168,9 +170,9 @@ class StagePlan implements ClusterPlan {
  * resolves dependencies over the whole App every time a chart is synthesized, so one App for the
  * fleet made rendering quadratic in the number of clusters.
  */
-export function planClusters(fleet: Fleet, engine: GitOpsEngine, steps: readonly PlanStep[], pki?: unknown, gatewayName?: string): FleetPlan {
+export function planClusters(fleet: Fleet, engine: GitOpsEngine, steps: readonly PlanStep[], pki?: unknown, gatewayName?: string, meshNeeds: { readonly gatewayApi?: string } = {}): FleetPlan {
   const clusters = fleet.clusters.map((cluster) => {
-    const plan = new StagePlan(new App({ outdir: '.cdk8s.unused' }), fleet, cluster, engine, pki, gatewayName);
+    const plan = new StagePlan(new App({ outdir: '.cdk8s.unused' }), fleet, cluster, engine, pki, gatewayName, meshNeeds);
     for (const step of steps) step(plan);
     return plan;
   });

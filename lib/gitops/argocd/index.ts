@@ -60,6 +60,7 @@ export const argocd: GitOpsEngine = {
   // Charts are Applications on the hub (deliver), never objects in the cluster's stage folder.
   helmChart: () => undefined,
   mergePatchAnnotations: MERGE_NEVER_PRUNE,
+  neverPruneAnnotations: { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true,Prune=false,Delete=false' },
   chartValues(obj) {
     if (!obj.apiVersion.startsWith('argoproj.io/') || obj.kind !== 'Application') return undefined;
     const source = (obj.spec as { source?: { chart?: string; targetRevision?: string; helm?: { valuesObject?: unknown } } } | undefined)?.source;

@@ -42,6 +42,7 @@ export const flux: GitOpsEngine = {
   title: 'Flux',
   helmChart,
   mergePatchAnnotations: MERGE_NEVER_PRUNE,
+  neverPruneAnnotations: { 'kustomize.toolkit.fluxcd.io/prune': 'Disabled' },
   chartValues(obj) {
     if (!obj.apiVersion.startsWith('helm.toolkit.fluxcd.io/') || obj.kind !== 'HelmRelease') return undefined;
     const spec = obj.spec as { chart?: { spec?: { chart: string; version: string } }; values?: unknown } | undefined;

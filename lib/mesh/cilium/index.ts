@@ -5,7 +5,7 @@
  */
 import type { MeshModule } from '../../contracts/mesh';
 import { CILIUM_RELEASES, SUPPORTED_CILIUM_VERSIONS } from './releases';
-import { releaseInUse } from '../../contracts/support';
+import { oneMinorAtATime, releaseInUse } from '../../contracts/support';
 import { CILIUM_AGENT } from '../../contracts/preflight';
 import { CILIUM_RELEASE } from './values';
 import { ciliumCa, type CiliumPki } from './ca';
@@ -32,6 +32,7 @@ export const cilium: MeshModule<Cilium, CiliumCluster, CiliumPki> = {
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   footprint: { ...CILIUM_AGENT, release: CILIUM_RELEASE },
   releasesInUse: (fleet) => [releaseInUse(CILIUM_RELEASES, ciliumOf(fleet).version)],
+  upgradeStep: (_chart, from, to) => oneMinorAtATime(CILIUM_RELEASES, from, to, 'docs.cilium.io, "Upgrade Guide": the only tested upgrade and rollback path is between consecutive minor releases'),
   // Placeholders the user replaces: ids 1, 2, … and pod ranges 10.1.0.0/16, 10.2.0.0/16, … (unique, as ClusterMesh needs).
   scaffoldCluster: (i) => ({ podCIDR: `10.${i + 1}.0.0/16`, cilium: { clusterId: i + 1 } }),
   ca: { ...ciliumCa, clustersOf: ciliumClustersOf, revocationSteps: ciliumRevocationSteps },

@@ -18,7 +18,7 @@ import { istioReadme } from './readme';
 import { addCacerts, addRemoteSecrets, linkStatus } from './remote-secrets';
 import { istioRules } from './rules';
 import { ISTIO_RELEASES, SUPPORTED_ISTIO_VERSIONS } from './releases';
-import { releaseInUse } from '../../contracts/support';
+import { oneMinorAtATime, releaseInUse } from '../../contracts/support';
 import { compareVersions } from '../../fleet/semver';
 import { istioClusterSchema, istioSchema } from './schema';
 import { ISTIO_NAMESPACE } from './values';
@@ -36,6 +36,8 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   // istiod, or a revision of it (istiod-1-26).
   footprint: { project: 'Istio', kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod*', container: 'discovery', release: 'istiod' },
   releasesInUse: (fleet) => [releaseInUse(ISTIO_RELEASES, istioOf(fleet).version)],
+  // base, istiod and gateway share Istio's version.
+  upgradeStep: (_chart, from, to) => oneMinorAtATime(ISTIO_RELEASES, from, to, 'istio.io, "In-place upgrade": the installed version must be no more than one minor below the upgrade version'),
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   rules: istioRules,
   ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps },

@@ -9,12 +9,13 @@ import { sortedNames } from '../../fleet/defaults';
  */
 export const LINKERD_RELEASES: Readonly<Record<string, { readonly edge: string; readonly chart: string; readonly linkApi: string }>> = {
   '2.18': { edge: 'edge-25.4.4', chart: '2025.4.4', linkApi: 'multicluster.linkerd.io/v1alpha3' },
+  '2.20': { edge: 'edge-26.6.3', chart: '2026.6.3', linkApi: 'multicluster.linkerd.io/v1alpha3' },
 };
 export const SUPPORTED_LINKERD_VERSIONS = Object.keys(LINKERD_RELEASES);
 
 export const LINKERD_DEFAULTS = {
-  /** Linkerd release (see the supported versions). @default '2.18' */
-  linkerdVersion: '2.18',
+  /** Linkerd release (see the supported versions; 2.18 still installable). @default '2.20' */
+  linkerdVersion: '2.20',
   /** Helm repository of linkerd-crds, linkerd-control-plane and linkerd-multicluster. @default 'https://helm.linkerd.io/edge' */
   linkerdChartRepository: 'https://helm.linkerd.io/edge',
   /** Validity of the fleet's trust anchor (step's root-ca default). @default 3650 */

@@ -5,7 +5,8 @@
  * service-mirror controller per peer that mirrors the peer's exported services.
  */
 import type { MeshModule } from '../../contracts/mesh';
-import { releaseInUse, type ReleaseTable } from '../../contracts/support';
+import { releaseInUse, type ReleaseTable, type UpgradeStep } from '../../contracts/support';
+import { compareVersions } from '../../fleet/semver';
 import { LINKERD_RELEASES, LINKERD_SMI } from './defaults';
 import { LINKERD_NAMESPACE, linkerdCa, type LinkerdPki } from './ca';
 import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
@@ -31,6 +32,28 @@ const LINKERD_SUPPORT: ReleaseTable = {
   ],
 };
 
+/** The Gateway API release meshfleet installs for Linkerd 2.19+ (the newest Linkerd 2.20 supports). */
+const GATEWAY_API_FOR_LINKERD = '1.5.1';
+
+/**
+ * Linkerd's upgrade notes: the control plane may run one version ahead of the proxies, not more.
+ * 2.18 → 2.20 in place leaves every proxy two versions behind until its pod restarts, so synth
+ * says so, with the restart that ends it (meshfleet installs no 2.19 to step through).
+ */
+function linkerdUpgradeStep(chart: string, from: string, to: string): UpgradeStep | undefined {
+  if (chart !== 'linkerd-control-plane') return undefined;
+  const version = (c: string): string | undefined => Object.entries(LINKERD_RELEASES).find(([, r]) => r.chart === c)?.[0];
+  const [a, b] = [version(from), version(to)];
+  if (!a || !b) return undefined;
+  const minor = (v: string): number => Number(v.split('.')[1]);
+  if (Math.abs(minor(b) - minor(a)) <= 1) return undefined;
+  return {
+    field: 'spec.mesh.linkerd.version', warning: true,
+    rule: `Linkerd ${a} → ${b} skips a release: until their pods restart, the proxies run ${minor(b) - minor(a)} versions behind the control plane, more than Linkerd's upgrade notes support (one)`,
+    fix: 'once every cluster\'s linkerd-control-plane is Ready on the new release, restart the meshed workloads (`kubectl rollout restart deploy -n <namespace>` for each meshed namespace) and check with `linkerd check --proxy` (dist/README.md, "Upgrading")',
+  };
+}
+
 export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   type: 'linkerd',
   gatewayServiceType: true,
@@ -52,6 +75,10 @@ export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   samplesPinnedBy: () => 'spec.samples.exporter and spec.samples.client',
   footprint: { project: 'Linkerd', kind: 'Deployment', namespace: LINKERD_NAMESPACE, name: 'linkerd-destination', container: 'destination', release: 'linkerd-control-plane' },
   releasesInUse: (fleet) => [releaseInUse(LINKERD_SUPPORT, linkerdOf(fleet).version)],
+  // From 2.19 linkerd-crds leaves the Gateway API CRDs out (installGatewayAPI: false); the policy
+  // controller still needs HTTPRoute and GRPCRoute. 2.20 supports Gateway API 1.2.1 to 1.5.1.
+  gatewayApi: (fleet) => (compareVersions(`${linkerdOf(fleet).version}.0`, '2.19.0') >= 0 ? GATEWAY_API_FOR_LINKERD : undefined),
+  upgradeStep: linkerdUpgradeStep,
   gatewayName: 'linkerd-gateway',
   // Linkerd's gateway-based multicluster: every cluster its own network, reached through its gateway.
   networkOf: (_m, name) => name,

@@ -1,0 +1,59 @@
+/**
+ * In-place upgrades one supported step at a time: every Helm release of the committed output (what
+ * the clusters run) against the same release in the new rendering; a version change the owning
+ * mesh does not support in place (MeshModule.upgradeStep) is refused at synth, naming the releases
+ * in between, or said as a caution.
+ */
+import { parseAllDocuments } from 'yaml';
+import type { UpgradeStep } from '../contracts/support';
+import type { Tree } from '../contracts/tree';
+import type { Problem } from '../errors';
+import { ENGINES } from '../gitops/registry';
+import type { KubeObject } from '../kube';
+import type { Modules } from './load';
+
+/** cluster/release → chart and version, for every Helm release a tree installs. */
+function releasesIn(tree: Tree): Map<string, { chart: string; version: string }> {
+  const out = new Map<string, { chart: string; version: string }>();
+  for (const [path, text] of tree) {
+    const m = /^(?:manifests|clusters)\/([^/]+)\//.exec(path);
+    if (!m || !path.endsWith('.yaml') || !(text.includes('kind: HelmRelease') || text.includes('kind: Application'))) continue;
+    const objs = parseAllDocuments(text).map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => o !== null && typeof o === 'object');
+    for (const obj of objs) {
+      for (const engine of Object.values(ENGINES)) {
+        let ref;
+        try {
+          ref = engine.releaseOf(obj, objs);
+        } catch {
+          continue; // a hand-edited object without a version: synth replaces it
+        }
+        if (ref) out.set(`${m[1]}/${ref.name}`, { chart: ref.chart, version: ref.version });
+      }
+    }
+  }
+  return out;
+}
+
+export interface UpgradeFindings {
+  readonly problems: Problem[];
+  readonly warnings: string[];
+}
+
+/** What moving from `committed` to `next` asks of the clusters that upstream does not support in one step. */
+export function upgradeFindings(committed: Tree, next: Tree, modules: Modules): UpgradeFindings {
+  const before = releasesIn(committed);
+  if (before.size === 0) return { problems: [], warnings: [] };
+  const seen = new Map<string, UpgradeStep & { readonly to: string }>();
+  for (const [key, now] of releasesIn(next)) {
+    const was = before.get(key);
+    if (!was || was.chart !== now.chart || was.version === now.version) continue;
+    if (!modules.mesh.charts.some((c) => c.chart === now.chart)) continue;
+    const step = modules.mesh.upgradeStep?.(now.chart, was.version, now.version);
+    if (step && !seen.has(`${step.field}\n${step.rule}`)) seen.set(`${step.field}\n${step.rule}`, { ...step, to: now.version });
+  }
+  const steps = [...seen.values()];
+  return {
+    problems: steps.filter((s) => !s.warning).map((s) => ({ path: s.field, value: s.to, rule: s.rule, fix: s.fix })),
+    warnings: steps.filter((s) => s.warning).map((s) => `${s.field}: ${s.rule}; ${s.fix}`),
+  };
+}
