@@ -127,3 +127,26 @@ function compareParts(a: string, b: string): number {
   for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
   return 0;
 }
+
+/** The newest of `installs` on the minor after `version`'s ("1.29.6" → "1.30.3"); undefined when there is none. */
+export function nextMinor(installs: readonly string[], version: string): string | undefined {
+  const [a, b] = minorOf(version);
+  return [...installs].filter((v) => { const [x, y] = minorOf(v); return x === a && y === b + 1; }).sort(compareParts).at(-1);
+}
+
+/**
+ * The lines of dist/README's "Upgrading" that every mesh shares: what runs, the next step this
+ * meshfleet offers, and that synth refuses a skipped minor.
+ */
+export function upgradingIntro(table: ReleaseTable, version: string, rule: string): string[] {
+  const next = nextMinor(table.installs, version);
+  return [
+    `This fleet runs ${table.project} ${version}. ${rule} \`npm run synth\` compares \`${table.field}\` with this folder ` +
+      '(what the clusters run) and refuses a change that skips a minor, naming the releases in between.',
+    '',
+    next
+      ? `The next step this meshfleet installs: **${next}** (read its upgrade notes first). One pull request per step:`
+      : `${version} is the newest ${table.project} this meshfleet installs; a newer one needs a newer meshfleet (bump the version your fleet repository pins). Each step, then:`,
+    '',
+  ];
+}

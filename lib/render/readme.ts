@@ -81,6 +81,7 @@ export function renderReadme(input: ReadmeInput): string {
     '',
     ...mesh.readme.afterBootstrap(fleet, dist, engine.title),
     '',
+    ...(mesh.readme.upgrading ? ['## Upgrading', '', ...mesh.readme.upgrading(fleet), ''] : []),
   );
   return out.join('\n');
 }
@@ -102,7 +103,7 @@ function runbook(input: ReadmeInput, steps: MeshRunbook, dist: string): string[]
   const lb = fleet.clusters.map((c) => `${c.name}: ${addOnSummary(addons.filter((a) => a.assignsGatewayAddress?.(c)), c, '')
     || (c.gateway.serviceType === 'NodePort' ? 'none needed, its gateway is a NodePort behind a NAT' : 'a cloud load balancer')}`);
   const items = [
-    '**Before you start**: open the rows of "Firewall" between the clusters; have each cluster\'s kubeconfig context (the Clusters tables name them); ' +
+    '**Before you start**: `npm run preflight` checks what fleet.yaml assumes against each cluster (Kubernetes version, CNI, LoadBalancer addresses, an existing MetalLB or mesh); open the rows of "Firewall" between the clusters; have each cluster\'s kubeconfig context (the Clusters tables name them); ' +
       'make sure each API server\'s certificate holds the address fleet.yaml\'s `apiServer` names (the other clusters dial it)' +
       (mesh.noGateway ? '' : `; give LoadBalancer Services an address (${lb.join('; ')})`) +
       (fleet.clusters.some((c) => c.registries.images) ? `; mirror every image into ${[...new Set(fleet.clusters.map((c) => c.registries.images ?? 'the public registries'))].map((r) => `\`${r}\``).join(', ')} first (spec.registries)`
@@ -113,6 +114,7 @@ function runbook(input: ReadmeInput, steps: MeshRunbook, dist: string): string[]
     `**Wait** until every stage of every cluster is Ready (\`${engine.readme.readyCommand(fleet.clusters.find((c) => c.name === order[0]) ?? fleet.clusters[0]!)}\`, and the same per cluster; "Stages" below).`,
     ...(steps.afterReady ? [steps.afterReady] : []),
     steps.verify ?? '**Check** each cluster\'s workloads with `kubectl get pods -A`.',
+    ...(mesh.readme.upgrading ? ['**Later, upgrading** the mesh: one supported step per pull request, with the checks before and after ("Upgrading" below).'] : []),
   ];
   return ['## Runbook', '', ...items.map((s, i) => `${i}. ${s}`), ''];
 }

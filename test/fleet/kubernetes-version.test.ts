@@ -18,7 +18,8 @@ describe('kubernetesVersion', () => {
   });
 
   it('refuses a fleet whose cluster runs a Kubernetes a chart refuses, at the field, with the fix', () => {
-    const text = editFleet((d) => d.setIn(['spec', 'clusters', 1, 'kubernetesVersion'], '1.22'), LINKERD);
+    // Linkerd 2.20's charts need 1.31.
+    const text = editFleet((d) => d.setIn(['spec', 'clusters', 1, 'kubernetesVersion'], '1.30'), LINKERD);
     let error: unknown;
     try {
       renderFleet(loadFleet(text), { repoPath: 'dist' });
@@ -27,7 +28,7 @@ describe('kubernetesVersion', () => {
     }
     expect(error).toBeInstanceOf(FleetError);
     const problems = (error as FleetError).problems.map((p) => `${p.path}: ${p.rule}`);
-    expect(problems).toContain('spec.clusters[1].kubernetesVersion: chart linkerd-control-plane 2025.4.4 requires Kubernetes >=1.23.0-0 (its kubeVersion): Helm refuses to install it on 1.22');
+    expect(problems).toContain('spec.clusters[1].kubernetesVersion: chart linkerd-control-plane 2026.6.3 requires Kubernetes >=1.31.0-0 (its kubeVersion): Helm refuses to install it on 1.30');
     expect((error as FleetError).problems.every((p) => p.fix.includes('upgrade cluster2 first'))).toBe(true);
     // A version every chart accepts renders as before.
     expect(() => renderFleet(loadFleet(editFleet((d) => d.setIn(['spec', 'clusters', 1, 'kubernetesVersion'], '1.32'), LINKERD)), { repoPath: 'dist' })).not.toThrow();

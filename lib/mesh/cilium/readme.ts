@@ -7,6 +7,7 @@ import { CA_SECRET_FILE, valuesFilePath } from './control-plane';
 import { ciliumClusterOf, ciliumOf } from './defaults';
 import { SONG_NAMESPACE, USERLIST_SERVICE } from './samples';
 import { CILIUM_HELM_REPOSITORY, CILIUM_NAMESPACE, CILIUM_RELEASE, peerOf, type MeshPeer } from './values';
+import { ciliumUpgrading } from './upgrading';
 
 const endpoint = (p: MeshPeer): string => `${p.address ?? p.ips!.join(', ')} port ${p.port}`;
 
@@ -22,6 +23,7 @@ const AFFINITY_ANSWERS = {
 } as const;
 
 export const ciliumReadme: MeshReadme<CiliumPki> = {
+  upgrading: ciliumUpgrading,
   runbook: () => ({
     beforeBootstrap: '**Install Cilium** on each cluster with its values file ("Install Cilium first" below): Cilium is the CNI, so it runs before the GitOps engine can.',
     verify: '**Verify** ("Verify the ClusterMesh" below): every cluster sees the others, and the sample answers across them.',

@@ -11,8 +11,10 @@ import { hasEastWestGateway, isPrimaryRemote, isRemote, istioClusterOf, istioOf,
 import { istioctlPath } from './istioctl';
 import { linkStatus } from './remote-secrets';
 import { EASTWEST_GATEWAY, EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT, STATUS_PORT } from './values';
+import { istioUpgrading } from './upgrading';
 
 export const istioReadme: MeshReadme<IstioPki> = {
+  upgrading: istioUpgrading,
   runbook: (fleet) => ({
     // A remote's injection webhook and its east-west gateway need its primary's istiod: primaries first.
     order: [...fleet.clusters.filter((c) => !isRemote(c)), ...fleet.clusters.filter((c) => isRemote(c))].map((c) => c.name),

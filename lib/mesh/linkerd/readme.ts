@@ -10,8 +10,10 @@ import { GATEWAY_PORT, PROBE_PORT } from './control-plane';
 import { linkerdOf } from './defaults';
 import { credentialsName, linkStatus } from './link';
 import { samplePlacement } from './samples';
+import { linkerdUpgrading } from './upgrading';
 
 export const linkerdReadme: MeshReadme<LinkerdPki> = {
+  upgrading: linkerdUpgrading,
   runbook: () => ({
     afterReady: '**Link**: once every cluster runs its multicluster gateway, `npm run link` (it reads each cluster\'s remote-access credentials and gateway address), then `npm run synth`, commit and push ("Links" below).',
     verify: '**Verify** ("Verify" below): every link is alive, and the sample answers across the clusters.',
