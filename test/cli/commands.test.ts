@@ -20,7 +20,8 @@ describe('command line', () => {
     expect(out).toMatch(new RegExp(`^meshfleet ${version.replace(/\./g, '\\.')} \\(fleet API meshfleet.io/v1alpha1\\)`));
     expect(out).toMatch(/Istio \(charts base, istiod, gateway\) +1\.26\.8/);
     expect(out).toMatch(/Flux APIs +kustomize\.toolkit\.fluxcd\.io\/v1 Kustomization, helm\.toolkit\.fluxcd\.io\/v2 HelmRelease/);
-    expect(out).toMatch(/MetalLB chart \(default\) +0\.15\.3/);
+    expect(out).toMatch(/MetalLB chart +0\.14\.9, 0\.15\.3, 0\.16\.1 \(default\)/);
+    expect(out).toMatch(/Istio \(charts base, istiod, gateway\) +1\.26\.8, 1\.27\.9, 1\.28\.10, 1\.29\.6, 1\.30\.3/);
   });
 
   it.each([

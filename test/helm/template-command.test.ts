@@ -36,7 +36,7 @@ describe('npm run helm-template', () => {
     const r = await run(['kt-k2p', '--fleet', FLEET, '--charts', CHARTS]);
     expect(r.code).toBe(0);
     expect(r.out.match(/^# kt-k2p: HelmRelease .*$/gm)).toEqual([
-      '# kt-k2p: HelmRelease metallb-system/metallb, chart metallb 0.15.3',
+      '# kt-k2p: HelmRelease metallb-system/metallb, chart metallb 0.16.1',
       '# kt-k2p: HelmRelease kube-system/metrics-server, chart metrics-server 3.13.1',
       '# kt-k2p: HelmRelease istio-system/istio-base, chart base 1.30.3',
       '# kt-k2p: HelmRelease istio-system/istio-eastwestgateway, chart gateway 1.30.3',

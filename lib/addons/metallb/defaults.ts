@@ -4,8 +4,8 @@ import type { RawCluster } from '../../fleet/types';
 export const METALLB_DEFAULTS = {
   /** Install MetalLB with its Helm chart; false when the cluster runs it already. @default true */
   metallbInstall: true,
-  /** MetalLB release (chart and app); decides the Service annotation prefix. @default '0.15.3' */
-  metallbVersion: '0.15.3',
+  /** MetalLB release (chart and app); decides the Service annotation prefix. @default '0.16.1' */
+  metallbVersion: '0.16.1',
   /** The pool exists for the pinned gateway: other Services must not take its addresses. @default false */
   metallbAutoAssign: false,
   /** @default false */

@@ -22,6 +22,8 @@ export const METALLB_NAMESPACE = 'metallb-system';
 /** The pool's name where the mesh runs no cross-cluster gateway (mesh type none). */
 export const METALLB_POOL = 'meshfleet';
 const METALLB_CHARTS = 'https://metallb.github.io/metallb';
+/** The first MetalLB release whose chart turns FRR-K8s on by default. */
+const FRR_K8S_DEFAULT_SINCE = '0.16.0';
 /** MetalLB's controller: its own manifests name it controller, its chart (release metallb) metallb-controller. */
 const CONTROLLER: Footprint = { project: 'MetalLB', kind: 'Deployment', namespace: METALLB_NAMESPACE, name: 'controller', aliases: ['metallb-controller'], container: 'controller', release: 'metallb' };
 
@@ -43,12 +45,13 @@ export const metallb: AddOn = {
       : { footprint: CONTROLLER, mode: 'runs', version: m.version, field: `${at}.install`, versionField: `${at}.version`,
         fix: `set ${at}.install: true (meshfleet installs MetalLB), or install MetalLB on the cluster first` }];
   },
-  pins: { 'MetalLB chart (default)': METALLB_DEFAULTS.metallbVersion },
+  pins: { 'MetalLB chart': '0.14.9, 0.15.3, 0.16.1 (default)' },
   // Its CRDs are templates of a subchart, none marked keep.
-  // 0.15.3 by default: MetalLB fixes only its latest minor, and 0.15.3 carries the FRR CVE fixes;
-  // 0.14.9 stays installable for clusters that have not moved yet.
+  // 0.16.1 by default: MetalLB fixes only its latest minor; 0.14.9 and 0.15.3 stay installable for
+  // clusters that have not moved yet.
   charts: [
     { chart: 'metallb', version: '0.14.9', uninstallDeletes: ['BFDProfile', 'BGPAdvertisement', 'BGPPeer', 'Community', 'IPAddressPool', 'L2Advertisement', 'ServiceL2Status'] },
+    { chart: 'metallb', version: '0.15.3', uninstallDeletes: ['BFDProfile', 'BGPAdvertisement', 'BGPPeer', 'Community', 'ConfigurationState', 'IPAddressPool', 'L2Advertisement', 'ServiceBGPStatus', 'ServiceL2Status'] },
     { chart: 'metallb', version: METALLB_DEFAULTS.metallbVersion, uninstallDeletes: ['BFDProfile', 'BGPAdvertisement', 'BGPPeer', 'Community', 'ConfigurationState', 'IPAddressPool', 'L2Advertisement', 'ServiceBGPStatus', 'ServiceL2Status'] },
   ],
   summary(cluster) {
@@ -74,6 +77,9 @@ function addMetalLB(plan: ClusterPlan): void {
     });
     plan.helmChart('infrastructure', {
       name: 'metallb', namespace: METALLB_NAMESPACE, repository: { name: 'metallb', url: METALLB_CHARTS }, chart: 'metallb', version: settings.version,
+      // From 0.16 the chart runs FRR-K8s (a DaemonSet, a webhook and four CRDs) as its BGP backend by
+      // default; meshfleet only assigns or announces over L2, which needs no BGP at all.
+      ...(compareVersions(settings.version, FRR_K8S_DEFAULT_SINCE) >= 0 ? { values: { frrk8s: { enabled: false } } } : {}),
       // MetalLB's cert rotator patches the caBundle of its webhook and of its CRDs' conversion webhook.
       runtimeFields: [WEBHOOK_CA_BUNDLE.validating, WEBHOOK_CA_BUNDLE.crdConversion],
     });

@@ -7,7 +7,7 @@ export const metallbSchema: JsonSchema = {
   required: ['addresses'],
   properties: {
     install: { type: 'boolean', description: 'use true to install MetalLB, false when the cluster runs it already' },
-    version: { type: 'string', pattern: SEMVER, description: 'use a MetalLB release as a quoted string, e.g. "0.15.3"' },
+    version: { type: 'string', pattern: SEMVER, description: 'use a MetalLB release as a quoted string, e.g. "0.16.1"' },
     addresses: {
       type: 'array',
       minItems: 1,
