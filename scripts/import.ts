@@ -35,15 +35,15 @@ const MIRROR: Record<string, string> = {
   [K8S_SCHEMA_URL]: 'k8s/cdk8s-kubernetes-schemas-v1.32.0-_definitions.json',
   'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/base/files/crd-all.gen.yaml': 'crds/istio/crd-all.gen.yaml',
   'https://raw.githubusercontent.com/istio/istio/1.23.6/manifests/charts/istio-operator/crds/crd-operator.yaml': 'crds/istio/crd-operator.yaml',
-  'https://raw.githubusercontent.com/fluxcd/kustomize-controller/v1.6.1/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml': 'crds/flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml',
-  'https://raw.githubusercontent.com/fluxcd/helm-controller/v1.3.0/config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml': 'crds/flux/helm.toolkit.fluxcd.io_helmreleases.yaml',
-  'https://raw.githubusercontent.com/fluxcd/source-controller/v1.6.2/config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml': 'crds/flux/source.toolkit.fluxcd.io_helmrepositories.yaml',
+  'https://raw.githubusercontent.com/fluxcd/kustomize-controller/v1.9.4/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml': 'crds/flux-2.9.4/kustomize.toolkit.fluxcd.io_kustomizations.yaml',
+  'https://raw.githubusercontent.com/fluxcd/helm-controller/v1.6.3/config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml': 'crds/flux-2.9.4/helm.toolkit.fluxcd.io_helmreleases.yaml',
+  'https://raw.githubusercontent.com/fluxcd/source-controller/v1.9.1/config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml': 'crds/flux-2.9.4/source.toolkit.fluxcd.io_helmrepositories.yaml',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/config/crd/bases/metallb.io_ipaddresspools.yaml': 'crds/metallb/metallb.io_ipaddresspools.yaml',
   'https://raw.githubusercontent.com/metallb/metallb/v0.14.9/config/crd/bases/metallb.io_l2advertisements.yaml': 'crds/metallb/metallb.io_l2advertisements.yaml',
   'https://raw.githubusercontent.com/linkerd/linkerd2/version-2.18/multicluster/charts/linkerd-multicluster/templates/link-crd.yaml': 'crds/linkerd/link-crd.yaml',
   'https://raw.githubusercontent.com/linkerd/linkerd2/version-2.18/charts/linkerd-crds/templates/policy/httproute.yaml': 'crds/linkerd/policy/httproute.yaml',
   'https://raw.githubusercontent.com/linkerd/linkerd-smi/v0.2.7/charts/linkerd-smi/templates/trafficsplit-crd.yaml': 'crds/linkerd/smi/trafficsplit-crd.yaml',
-  'https://raw.githubusercontent.com/argoproj/argo-cd/v3.0.23/manifests/crds/application-crd.yaml': 'crds/argocd/application-crd.yaml',
+  'https://raw.githubusercontent.com/argoproj/argo-cd/v3.5.1/manifests/crds/application-crd.yaml': 'crds/argocd-3.5.1/application-crd.yaml',
 };
 
 

@@ -77,7 +77,7 @@ describe('npm run preflight', () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(linesOf(r.stdout, 'warn').concat(linesOf(r.stdout, 'fail'))).toEqual([]);
     expect(r.stdout).toContain('kt-k2p      ok    kubernetes: Kubernetes 1.32.4 (kubernetesVersion not set; "1.32" would let synth check the charts against it)');
-    expect(r.stdout).toContain('kt-k2p      ok    metallb: no MetalLB yet; meshfleet installs MetalLB 0.15.3 (spec.clusters[0].metallb.version)');
+    expect(r.stdout).toContain('kt-k2p      ok    metallb: no MetalLB yet; meshfleet installs MetalLB 0.16.1 (spec.clusters[0].metallb.version)');
     expect(r.stdout).toContain('ncloud-nks  ok    cni: Cilium 1.16.5 runs (DaemonSet kube-system/cilium), as spec.clusters[1].cilium.managed says');
     expect(r.stdout).toContain('ncloud-nks  ok    loadbalancer: the nodes have a cloud provider (providerID navercloudplatform://…)');
     expect(r.stdout).toContain('nhn-nks     ok    mesh: no Istio yet; meshfleet installs Istio 1.30.3 (spec.mesh.istio.version)');
@@ -131,7 +131,7 @@ describe('npm run preflight', () => {
     ]);
     const warns = linesOf(r.stdout, 'warn');
     expect(warns).toHaveLength(2);
-    expect(warns[0]).toMatch(/^kt-k2p {6}warn  metallb: MetalLB 0\.14\.9 runs already \(Deployment metallb-system\/controller, not from Helm\), and fleet\.yaml installs MetalLB 0\.15\.3 too \(spec\.clusters\[0\]\.metallb\.version\): two would collide — fix: to keep the installed MetalLB, set spec\.clusters\[0\]\.metallb\.install: false/);
+    expect(warns[0]).toMatch(/^kt-k2p {6}warn  metallb: MetalLB 0\.14\.9 runs already \(Deployment metallb-system\/controller, not from Helm\), and fleet\.yaml installs MetalLB 0\.16\.1 too \(spec\.clusters\[0\]\.metallb\.version\): two would collide — fix: to keep the installed MetalLB, set spec\.clusters\[0\]\.metallb\.install: false/);
     expect(warns[1]).toMatch(/^nhn-nks {5}warn  loadbalancer: spec\.clusters\[2\]\.gateway\.serviceType is LoadBalancer, but nothing assigns LoadBalancer addresses .* will stay <pending> — fix: add a metallb block to spec\.clusters\[2\] \(meshfleet installs it\), or pin spec\.clusters\[2\]\.gateway\.address and set spec\.clusters\[2\]\.gateway\.serviceType: NodePort$/);
   });
 

@@ -56,7 +56,7 @@ const stageIndex = (stage: StageName): number => STAGES.findIndex((s) => s.name 
 export const argocd: GitOpsEngine = {
   name: 'argocd',
   title: 'Argo CD',
-  pins: { 'Argo CD API': 'argoproj.io/v1alpha1 Application (CRD of Argo CD v3.0.23)' },
+  pins: { 'Argo CD API': 'argoproj.io/v1alpha1 Application (CRD of Argo CD v3.5.1)' },
   // Charts are Applications on the hub (deliver), never objects in the cluster's stage folder.
   helmChart: () => undefined,
   mergePatchAnnotations: MERGE_NEVER_PRUNE,
@@ -242,7 +242,7 @@ const HEALTH_LUA = [
 
 function bootstrap(fleet: DeliveryInput['fleet'], dist: string): string[] {
   return [
-    'On the Argo CD hub (Argo CD 3.0; `kubectl` pointed at the hub), once:',
+    'On the Argo CD hub (Argo CD 3.0 or later; `kubectl` pointed at the hub), once:',
     '',
     '1. Let sync waves wait for child Applications to be healthy (Argo CD no longer assesses them by default), and let kustomize run KSOPS:',
     '',

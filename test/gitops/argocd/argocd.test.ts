@@ -47,7 +47,7 @@ describe('engine argocd', () => {
     expect(stage.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
   });
 
-  it('every Application passes the Argo CD v3.0.23 CRD schema (and the validator rejects a misspelt field)', () => {
+  it('every Application passes the Argo CD v3.5.1 CRD schema (and the validator rejects a misspelt field)', () => {
     const validator = outputValidator();
     for (const { path, o } of apps) expect(validator.validate(o as never), path).toEqual([]);
     const bad = structuredClone(files.get('clusters/kt-k2p/mesh.yaml') ?? files.get('clusters/kt-k2p/mesh-istiod.yaml')!)[0]!;
