@@ -6,6 +6,611 @@ import { Construct } from 'constructs';
 /**
  *
  *
+ * @schema TrafficExtension
+ */
+export class TrafficExtension extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "TrafficExtension"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'extensions.istio.io/v1alpha1',
+    kind: 'TrafficExtension',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "TrafficExtension".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: TrafficExtensionProps): any {
+    return {
+      ...TrafficExtension.GVK,
+      ...toJson_TrafficExtensionProps(props),
+    };
+  }
+
+  /**
+   * Defines a "TrafficExtension" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: TrafficExtensionProps) {
+    super(scope, id, {
+      ...TrafficExtension.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...TrafficExtension.GVK,
+      ...toJson_TrafficExtensionProps(resolved),
+    };
+  }
+}
+
+/**
+ * @schema TrafficExtension
+ */
+export interface TrafficExtensionProps {
+  /**
+   * @schema TrafficExtension#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * Extend the functionality provided by the Istio proxy through WebAssembly or Lua filters. See more details at: https://istio.io/docs/reference/config/proxy_extensions/traffic_extension.html
+   *
+   * @schema TrafficExtension#spec
+   */
+  readonly spec: TrafficExtensionSpec;
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionProps(obj: TrafficExtensionProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_TrafficExtensionSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Extend the functionality provided by the Istio proxy through WebAssembly or Lua filters. See more details at: https://istio.io/docs/reference/config/proxy_extensions/traffic_extension.html
+ *
+ * @schema TrafficExtensionSpec
+ */
+export interface TrafficExtensionSpec {
+  /**
+   * Lua filter configuration.
+   *
+   * @schema TrafficExtensionSpec#lua
+   */
+  readonly lua?: TrafficExtensionSpecLua;
+
+  /**
+   * Specifies the criteria to determine which traffic is passed to TrafficExtension.
+   *
+   * @schema TrafficExtensionSpec#match
+   */
+  readonly match?: TrafficExtensionSpecMatch[];
+
+  /**
+   * Determines where in the filter chain this `TrafficExtension` is to be injected.
+   *
+   * Valid Options: AUTHN, AUTHZ, STATS
+   *
+   * @schema TrafficExtensionSpec#phase
+   */
+  readonly phase?: TrafficExtensionSpecPhase;
+
+  /**
+   * Determines ordering of `TrafficExtensions` in the same `phase`.
+   *
+   * @schema TrafficExtensionSpec#priority
+   */
+  readonly priority?: number;
+
+  /**
+   * Optional.
+   *
+   * @schema TrafficExtensionSpec#selector
+   */
+  readonly selector?: TrafficExtensionSpecSelector;
+
+  /**
+   * Optional.
+   *
+   * @schema TrafficExtensionSpec#targetRefs
+   */
+  readonly targetRefs?: TrafficExtensionSpecTargetRefs[];
+
+  /**
+   * WebAssembly filter configuration.
+   *
+   * @schema TrafficExtensionSpec#wasm
+   */
+  readonly wasm?: TrafficExtensionSpecWasm;
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionSpec(obj: TrafficExtensionSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'lua': toJson_TrafficExtensionSpecLua(obj.lua),
+    'match': obj.match?.map(y => toJson_TrafficExtensionSpecMatch(y)),
+    'phase': obj.phase,
+    'priority': obj.priority,
+    'selector': toJson_TrafficExtensionSpecSelector(obj.selector),
+    'targetRefs': obj.targetRefs?.map(y => toJson_TrafficExtensionSpecTargetRefs(y)),
+    'wasm': toJson_TrafficExtensionSpecWasm(obj.wasm),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Lua filter configuration.
+ *
+ * @schema TrafficExtensionSpecLua
+ */
+export interface TrafficExtensionSpecLua {
+  /**
+   * The inline Lua code to be executed.
+   *
+   * @schema TrafficExtensionSpecLua#inlineCode
+   */
+  readonly inlineCode: string;
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionSpecLua' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionSpecLua(obj: TrafficExtensionSpecLua | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'inlineCode': obj.inlineCode,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema TrafficExtensionSpecMatch
+ */
+export interface TrafficExtensionSpecMatch {
+  /**
+   * Criteria for selecting traffic by their direction.
+   *
+   * Valid Options: CLIENT, SERVER, CLIENT_AND_SERVER
+   *
+   * @schema TrafficExtensionSpecMatch#mode
+   */
+  readonly mode?: TrafficExtensionSpecMatchMode;
+
+  /**
+   * Criteria for selecting traffic by their destination port.
+   *
+   * @schema TrafficExtensionSpecMatch#ports
+   */
+  readonly ports?: TrafficExtensionSpecMatchPorts[];
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionSpecMatch' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionSpecMatch(obj: TrafficExtensionSpecMatch | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'mode': obj.mode,
+    'ports': obj.ports?.map(y => toJson_TrafficExtensionSpecMatchPorts(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Determines where in the filter chain this `TrafficExtension` is to be injected.
+ *
+ * Valid Options: AUTHN, AUTHZ, STATS
+ *
+ * @schema TrafficExtensionSpecPhase
+ */
+export enum TrafficExtensionSpecPhase {
+  /** UNSPECIFIED */
+  UNSPECIFIED = "UNSPECIFIED",
+  /** AUTHN */
+  AUTHN = "AUTHN",
+  /** AUTHZ */
+  AUTHZ = "AUTHZ",
+  /** STATS */
+  STATS = "STATS",
+}
+
+/**
+ * Optional.
+ *
+ * @schema TrafficExtensionSpecSelector
+ */
+export interface TrafficExtensionSpecSelector {
+  /**
+   * One or more labels that indicate a specific set of pods/VMs on which a policy should be applied.
+   *
+   * @schema TrafficExtensionSpecSelector#matchLabels
+   */
+  readonly matchLabels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionSpecSelector' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionSpecSelector(obj: TrafficExtensionSpecSelector | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'matchLabels': ((obj.matchLabels) === undefined) ? undefined : (Object.entries(obj.matchLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema TrafficExtensionSpecTargetRefs
+ */
+export interface TrafficExtensionSpecTargetRefs {
+  /**
+   * group is the group of the target resource.
+   *
+   * @schema TrafficExtensionSpecTargetRefs#group
+   */
+  readonly group?: string;
+
+  /**
+   * kind is kind of the target resource.
+   *
+   * @schema TrafficExtensionSpecTargetRefs#kind
+   */
+  readonly kind: string;
+
+  /**
+   * name is the name of the target resource.
+   *
+   * @schema TrafficExtensionSpecTargetRefs#name
+   */
+  readonly name: string;
+
+  /**
+   * namespace is the namespace of the referent.
+   *
+   * @schema TrafficExtensionSpecTargetRefs#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionSpecTargetRefs' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionSpecTargetRefs(obj: TrafficExtensionSpecTargetRefs | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'group': obj.group,
+    'kind': obj.kind,
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * WebAssembly filter configuration.
+ *
+ * @schema TrafficExtensionSpecWasm
+ */
+export interface TrafficExtensionSpecWasm {
+  /**
+   * Specifies the failure behavior for the plugin due to fatal errors.
+   *
+   * Valid Options: FAIL_CLOSE, FAIL_OPEN, FAIL_RELOAD
+   *
+   * @schema TrafficExtensionSpecWasm#failStrategy
+   */
+  readonly failStrategy?: TrafficExtensionSpecWasmFailStrategy;
+
+  /**
+   * The pull behaviour to be applied when fetching Wasm module by either OCI image or `http/https`.
+   *
+   * Valid Options: IfNotPresent, Always
+   *
+   * @schema TrafficExtensionSpecWasm#imagePullPolicy
+   */
+  readonly imagePullPolicy?: TrafficExtensionSpecWasmImagePullPolicy;
+
+  /**
+   * Credentials to use for OCI image pulling.
+   *
+   * @schema TrafficExtensionSpecWasm#imagePullSecret
+   */
+  readonly imagePullSecret?: string;
+
+  /**
+   * The configuration that will be passed on to the plugin.
+   *
+   * @schema TrafficExtensionSpecWasm#pluginConfig
+   */
+  readonly pluginConfig?: any;
+
+  /**
+   * The plugin name to be used in the Envoy configuration (used to be called `rootID`).
+   *
+   * @schema TrafficExtensionSpecWasm#pluginName
+   */
+  readonly pluginName?: string;
+
+  /**
+   * SHA256 checksum that will be used to verify Wasm module or OCI container.
+   *
+   * @schema TrafficExtensionSpecWasm#sha256
+   */
+  readonly sha256?: string;
+
+  /**
+   * Specifies the type of Wasm Extension to be used.
+   *
+   * Valid Options: HTTP, NETWORK
+   *
+   * @schema TrafficExtensionSpecWasm#type
+   */
+  readonly type?: TrafficExtensionSpecWasmType;
+
+  /**
+   * URL of a Wasm module or OCI container.
+   *
+   * @schema TrafficExtensionSpecWasm#url
+   */
+  readonly url: string;
+
+  /**
+   * @schema TrafficExtensionSpecWasm#verificationKey
+   */
+  readonly verificationKey?: string;
+
+  /**
+   * Configuration for a Wasm VM.
+   *
+   * @schema TrafficExtensionSpecWasm#vmConfig
+   */
+  readonly vmConfig?: TrafficExtensionSpecWasmVmConfig;
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionSpecWasm' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionSpecWasm(obj: TrafficExtensionSpecWasm | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'failStrategy': obj.failStrategy,
+    'imagePullPolicy': obj.imagePullPolicy,
+    'imagePullSecret': obj.imagePullSecret,
+    'pluginConfig': obj.pluginConfig,
+    'pluginName': obj.pluginName,
+    'sha256': obj.sha256,
+    'type': obj.type,
+    'url': obj.url,
+    'verificationKey': obj.verificationKey,
+    'vmConfig': toJson_TrafficExtensionSpecWasmVmConfig(obj.vmConfig),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Criteria for selecting traffic by their direction.
+ *
+ * Valid Options: CLIENT, SERVER, CLIENT_AND_SERVER
+ *
+ * @schema TrafficExtensionSpecMatchMode
+ */
+export enum TrafficExtensionSpecMatchMode {
+  /** UNDEFINED */
+  UNDEFINED = "UNDEFINED",
+  /** CLIENT */
+  CLIENT = "CLIENT",
+  /** SERVER */
+  SERVER = "SERVER",
+  /** CLIENT_AND_SERVER */
+  CLIENT_UNDERSCORE_AND_UNDERSCORE_SERVER = "CLIENT_AND_SERVER",
+}
+
+/**
+ * @schema TrafficExtensionSpecMatchPorts
+ */
+export interface TrafficExtensionSpecMatchPorts {
+  /**
+   * @schema TrafficExtensionSpecMatchPorts#number
+   */
+  readonly number: number;
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionSpecMatchPorts' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionSpecMatchPorts(obj: TrafficExtensionSpecMatchPorts | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'number': obj.number,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Specifies the failure behavior for the plugin due to fatal errors.
+ *
+ * Valid Options: FAIL_CLOSE, FAIL_OPEN, FAIL_RELOAD
+ *
+ * @schema TrafficExtensionSpecWasmFailStrategy
+ */
+export enum TrafficExtensionSpecWasmFailStrategy {
+  /** FAIL_CLOSE */
+  FAIL_UNDERSCORE_CLOSE = "FAIL_CLOSE",
+  /** FAIL_OPEN */
+  FAIL_UNDERSCORE_OPEN = "FAIL_OPEN",
+  /** FAIL_RELOAD */
+  FAIL_UNDERSCORE_RELOAD = "FAIL_RELOAD",
+}
+
+/**
+ * The pull behaviour to be applied when fetching Wasm module by either OCI image or `http/https`.
+ *
+ * Valid Options: IfNotPresent, Always
+ *
+ * @schema TrafficExtensionSpecWasmImagePullPolicy
+ */
+export enum TrafficExtensionSpecWasmImagePullPolicy {
+  /** UNSPECIFIED_POLICY */
+  UNSPECIFIED_UNDERSCORE_POLICY = "UNSPECIFIED_POLICY",
+  /** IfNotPresent */
+  IF_NOT_PRESENT = "IfNotPresent",
+  /** Always */
+  ALWAYS = "Always",
+}
+
+/**
+ * Specifies the type of Wasm Extension to be used.
+ *
+ * Valid Options: HTTP, NETWORK
+ *
+ * @schema TrafficExtensionSpecWasmType
+ */
+export enum TrafficExtensionSpecWasmType {
+  /** UNSPECIFIED_PLUGIN_TYPE */
+  UNSPECIFIED_UNDERSCORE_PLUGIN_UNDERSCORE_TYPE = "UNSPECIFIED_PLUGIN_TYPE",
+  /** HTTP */
+  HTTP = "HTTP",
+  /** NETWORK */
+  NETWORK = "NETWORK",
+}
+
+/**
+ * Configuration for a Wasm VM.
+ *
+ * @schema TrafficExtensionSpecWasmVmConfig
+ */
+export interface TrafficExtensionSpecWasmVmConfig {
+  /**
+   * Specifies environment variables to be injected to this VM.
+   *
+   * @schema TrafficExtensionSpecWasmVmConfig#env
+   */
+  readonly env?: TrafficExtensionSpecWasmVmConfigEnv[];
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionSpecWasmVmConfig' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionSpecWasmVmConfig(obj: TrafficExtensionSpecWasmVmConfig | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'env': obj.env?.map(y => toJson_TrafficExtensionSpecWasmVmConfigEnv(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema TrafficExtensionSpecWasmVmConfigEnv
+ */
+export interface TrafficExtensionSpecWasmVmConfigEnv {
+  /**
+   * Name of the environment variable.
+   *
+   * @schema TrafficExtensionSpecWasmVmConfigEnv#name
+   */
+  readonly name: string;
+
+  /**
+   * Value for the environment variable.
+   *
+   * @schema TrafficExtensionSpecWasmVmConfigEnv#value
+   */
+  readonly value?: string;
+
+  /**
+   * Source for the environment variable's value.
+   *
+   * Valid Options: INLINE, HOST
+   *
+   * @schema TrafficExtensionSpecWasmVmConfigEnv#valueFrom
+   */
+  readonly valueFrom?: TrafficExtensionSpecWasmVmConfigEnvValueFrom;
+}
+
+/**
+ * Converts an object of type 'TrafficExtensionSpecWasmVmConfigEnv' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TrafficExtensionSpecWasmVmConfigEnv(obj: TrafficExtensionSpecWasmVmConfigEnv | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+    'valueFrom': obj.valueFrom,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Source for the environment variable's value.
+ *
+ * Valid Options: INLINE, HOST
+ *
+ * @schema TrafficExtensionSpecWasmVmConfigEnvValueFrom
+ */
+export enum TrafficExtensionSpecWasmVmConfigEnvValueFrom {
+  /** INLINE */
+  INLINE = "INLINE",
+  /** HOST */
+  HOST = "HOST",
+}
+
+
+/**
+ *
+ *
  * @schema WasmPlugin
  */
 export class WasmPlugin extends ApiObject {
@@ -98,7 +703,7 @@ export interface WasmPluginSpec {
   /**
    * Specifies the failure behavior for the plugin due to fatal errors.
    *
-   * Valid Options: FAIL_CLOSE, FAIL_OPEN
+   * Valid Options: FAIL_CLOSE, FAIL_OPEN, FAIL_RELOAD
    *
    * @schema WasmPluginSpec#failStrategy
    */
@@ -244,7 +849,7 @@ export function toJson_WasmPluginSpec(obj: WasmPluginSpec | undefined): Record<s
 /**
  * Specifies the failure behavior for the plugin due to fatal errors.
  *
- * Valid Options: FAIL_CLOSE, FAIL_OPEN
+ * Valid Options: FAIL_CLOSE, FAIL_OPEN, FAIL_RELOAD
  *
  * @schema WasmPluginSpecFailStrategy
  */
@@ -253,6 +858,8 @@ export enum WasmPluginSpecFailStrategy {
   FAIL_UNDERSCORE_CLOSE = "FAIL_CLOSE",
   /** FAIL_OPEN */
   FAIL_UNDERSCORE_OPEN = "FAIL_OPEN",
+  /** FAIL_RELOAD */
+  FAIL_UNDERSCORE_RELOAD = "FAIL_RELOAD",
 }
 
 /**

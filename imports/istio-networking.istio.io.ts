@@ -229,6 +229,13 @@ export interface DestinationRuleSpecTrafficPolicy {
   readonly proxyProtocol?: DestinationRuleSpecTrafficPolicyProxyProtocol;
 
   /**
+   * Specifies a limit on concurrent retries in relation to the number of active requests.
+   *
+   * @schema DestinationRuleSpecTrafficPolicy#retryBudget
+   */
+  readonly retryBudget?: DestinationRuleSpecTrafficPolicyRetryBudget;
+
+  /**
    * TLS related settings for connections to the upstream service.
    *
    * @schema DestinationRuleSpecTrafficPolicy#tls
@@ -255,6 +262,7 @@ export function toJson_DestinationRuleSpecTrafficPolicy(obj: DestinationRuleSpec
     'outlierDetection': toJson_DestinationRuleSpecTrafficPolicyOutlierDetection(obj.outlierDetection),
     'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettings(y)),
     'proxyProtocol': toJson_DestinationRuleSpecTrafficPolicyProxyProtocol(obj.proxyProtocol),
+    'retryBudget': toJson_DestinationRuleSpecTrafficPolicyRetryBudget(obj.retryBudget),
     'tls': toJson_DestinationRuleSpecTrafficPolicyTls(obj.tls),
     'tunnel': toJson_DestinationRuleSpecTrafficPolicyTunnel(obj.tunnel),
   };
@@ -329,6 +337,13 @@ export interface DestinationRuleSpecSubsetsTrafficPolicy {
   readonly proxyProtocol?: DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol;
 
   /**
+   * Specifies a limit on concurrent retries in relation to the number of active requests.
+   *
+   * @schema DestinationRuleSpecSubsetsTrafficPolicy#retryBudget
+   */
+  readonly retryBudget?: DestinationRuleSpecSubsetsTrafficPolicyRetryBudget;
+
+  /**
    * TLS related settings for connections to the upstream service.
    *
    * @schema DestinationRuleSpecSubsetsTrafficPolicy#tls
@@ -355,6 +370,7 @@ export function toJson_DestinationRuleSpecSubsetsTrafficPolicy(obj: DestinationR
     'outlierDetection': toJson_DestinationRuleSpecSubsetsTrafficPolicyOutlierDetection(obj.outlierDetection),
     'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettings(y)),
     'proxyProtocol': toJson_DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol(obj.proxyProtocol),
+    'retryBudget': toJson_DestinationRuleSpecSubsetsTrafficPolicyRetryBudget(obj.retryBudget),
     'tls': toJson_DestinationRuleSpecSubsetsTrafficPolicyTls(obj.tls),
     'tunnel': toJson_DestinationRuleSpecSubsetsTrafficPolicyTunnel(obj.tunnel),
   };
@@ -621,6 +637,42 @@ export function toJson_DestinationRuleSpecTrafficPolicyProxyProtocol(obj: Destin
   if (obj === undefined) { return undefined; }
   const result = {
     'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Specifies a limit on concurrent retries in relation to the number of active requests.
+ *
+ * @schema DestinationRuleSpecTrafficPolicyRetryBudget
+ */
+export interface DestinationRuleSpecTrafficPolicyRetryBudget {
+  /**
+   * Specifies the minimum retry concurrency allowed for the retry budget.
+   *
+   * @schema DestinationRuleSpecTrafficPolicyRetryBudget#minRetryConcurrency
+   */
+  readonly minRetryConcurrency?: number;
+
+  /**
+   * Specifies the limit on concurrent retries as a percentage of the sum of active requests and active pending requests.
+   *
+   * @schema DestinationRuleSpecTrafficPolicyRetryBudget#percent
+   */
+  readonly percent?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyRetryBudget' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyRetryBudget(obj: DestinationRuleSpecTrafficPolicyRetryBudget | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minRetryConcurrency': obj.minRetryConcurrency,
+    'percent': obj.percent,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1023,6 +1075,42 @@ export function toJson_DestinationRuleSpecSubsetsTrafficPolicyProxyProtocol(obj:
   if (obj === undefined) { return undefined; }
   const result = {
     'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Specifies a limit on concurrent retries in relation to the number of active requests.
+ *
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyRetryBudget
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyRetryBudget {
+  /**
+   * Specifies the minimum retry concurrency allowed for the retry budget.
+   *
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyRetryBudget#minRetryConcurrency
+   */
+  readonly minRetryConcurrency?: number;
+
+  /**
+   * Specifies the limit on concurrent retries as a percentage of the sum of active requests and active pending requests.
+   *
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyRetryBudget#percent
+   */
+  readonly percent?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyRetryBudget' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyRetryBudget(obj: DestinationRuleSpecSubsetsTrafficPolicyRetryBudget | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minRetryConcurrency': obj.minRetryConcurrency,
+    'percent': obj.percent,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -2562,6 +2650,13 @@ export function toJson_DestinationRuleSpecTrafficPolicyConnectionPoolTcpTcpKeepa
  */
 export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
@@ -2590,6 +2685,7 @@ export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpC
 export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -3140,6 +3236,13 @@ export function toJson_DestinationRuleSpecSubsetsTrafficPolicyConnectionPoolTcpT
  */
 export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
@@ -3168,6 +3271,7 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHa
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -3652,6 +3756,40 @@ export enum DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsTlsMode {
 }
 
 /**
+ * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleSpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * Specify if http1.1 connection should be upgraded to http2 for the associated destination.
  *
  * Valid Options: DEFAULT, DO_NOT_UPGRADE, UPGRADE
@@ -3718,6 +3856,13 @@ export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsConnecti
  */
 export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
@@ -3746,6 +3891,7 @@ export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerCo
 export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -3880,6 +4026,40 @@ export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBala
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleSpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * Specify if http1.1 connection should be upgraded to http2 for the associated destination.
  *
  * Valid Options: DEFAULT, DO_NOT_UPGRADE, UPGRADE
@@ -3946,6 +4126,13 @@ export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsC
  */
 export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
@@ -3974,6 +4161,7 @@ export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBal
 export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -4101,6 +4289,74 @@ export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsL
   const result = {
     'from': obj.from,
     'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleSpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleSpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -4334,6 +4590,13 @@ export interface DestinationRuleV1Alpha3SpecTrafficPolicy {
   readonly proxyProtocol?: DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol;
 
   /**
+   * Specifies a limit on concurrent retries in relation to the number of active requests.
+   *
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicy#retryBudget
+   */
+  readonly retryBudget?: DestinationRuleV1Alpha3SpecTrafficPolicyRetryBudget;
+
+  /**
    * TLS related settings for connections to the upstream service.
    *
    * @schema DestinationRuleV1Alpha3SpecTrafficPolicy#tls
@@ -4360,6 +4623,7 @@ export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicy(obj: Destination
     'outlierDetection': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyOutlierDetection(obj.outlierDetection),
     'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings(y)),
     'proxyProtocol': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol(obj.proxyProtocol),
+    'retryBudget': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyRetryBudget(obj.retryBudget),
     'tls': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyTls(obj.tls),
     'tunnel': toJson_DestinationRuleV1Alpha3SpecTrafficPolicyTunnel(obj.tunnel),
   };
@@ -4434,6 +4698,13 @@ export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy {
   readonly proxyProtocol?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol;
 
   /**
+   * Specifies a limit on concurrent retries in relation to the number of active requests.
+   *
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy#retryBudget
+   */
+  readonly retryBudget?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyRetryBudget;
+
+  /**
    * TLS related settings for connections to the upstream service.
    *
    * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy#tls
@@ -4460,6 +4731,7 @@ export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicy(obj: Dest
     'outlierDetection': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyOutlierDetection(obj.outlierDetection),
     'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettings(y)),
     'proxyProtocol': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProtocol(obj.proxyProtocol),
+    'retryBudget': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyRetryBudget(obj.retryBudget),
     'tls': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTls(obj.tls),
     'tunnel': toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyTunnel(obj.tunnel),
   };
@@ -4726,6 +4998,42 @@ export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyProxyProtocol(obj
   if (obj === undefined) { return undefined; }
   const result = {
     'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Specifies a limit on concurrent retries in relation to the number of active requests.
+ *
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyRetryBudget
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyRetryBudget {
+  /**
+   * Specifies the minimum retry concurrency allowed for the retry budget.
+   *
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyRetryBudget#minRetryConcurrency
+   */
+  readonly minRetryConcurrency?: number;
+
+  /**
+   * Specifies the limit on concurrent retries as a percentage of the sum of active requests and active pending requests.
+   *
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyRetryBudget#percent
+   */
+  readonly percent?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyRetryBudget' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyRetryBudget(obj: DestinationRuleV1Alpha3SpecTrafficPolicyRetryBudget | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minRetryConcurrency': obj.minRetryConcurrency,
+    'percent': obj.percent,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -5128,6 +5436,42 @@ export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyProxyProto
   if (obj === undefined) { return undefined; }
   const result = {
     'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Specifies a limit on concurrent retries in relation to the number of active requests.
+ *
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyRetryBudget
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyRetryBudget {
+  /**
+   * Specifies the minimum retry concurrency allowed for the retry budget.
+   *
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyRetryBudget#minRetryConcurrency
+   */
+  readonly minRetryConcurrency?: number;
+
+  /**
+   * Specifies the limit on concurrent retries as a percentage of the sum of active requests and active pending requests.
+   *
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyRetryBudget#percent
+   */
+  readonly percent?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyRetryBudget' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyRetryBudget(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyRetryBudget | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minRetryConcurrency': obj.minRetryConcurrency,
+    'percent': obj.percent,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -6667,6 +7011,13 @@ export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyConnectionPoolTcp
  */
 export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
@@ -6695,6 +7046,7 @@ export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentH
 export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -7245,6 +7597,13 @@ export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyConnection
  */
 export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
@@ -7273,6 +7632,7 @@ export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerCons
 export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -7757,6 +8117,40 @@ export enum DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsTlsM
 }
 
 /**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleV1Alpha3SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * Specify if http1.1 connection should be upgraded to http2 for the associated destination.
  *
  * Valid Options: DEFAULT, DO_NOT_UPGRADE, UPGRADE
@@ -7823,6 +8217,13 @@ export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings
  */
 export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
@@ -7851,6 +8252,7 @@ export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBa
 export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -7985,6 +8387,40 @@ export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettings
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * Specify if http1.1 connection should be upgraded to http2 for the associated destination.
  *
  * Valid Options: DEFAULT, DO_NOT_UPGRADE, UPGRADE
@@ -8051,6 +8487,13 @@ export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelS
  */
 export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
@@ -8079,6 +8522,7 @@ export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSetting
 export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -8206,6 +8650,74 @@ export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelS
   const result = {
     'from': obj.from,
     'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleV1Alpha3SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleV1Alpha3SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -8439,6 +8951,13 @@ export interface DestinationRuleV1Beta1SpecTrafficPolicy {
   readonly proxyProtocol?: DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol;
 
   /**
+   * Specifies a limit on concurrent retries in relation to the number of active requests.
+   *
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicy#retryBudget
+   */
+  readonly retryBudget?: DestinationRuleV1Beta1SpecTrafficPolicyRetryBudget;
+
+  /**
    * TLS related settings for connections to the upstream service.
    *
    * @schema DestinationRuleV1Beta1SpecTrafficPolicy#tls
@@ -8465,6 +8984,7 @@ export function toJson_DestinationRuleV1Beta1SpecTrafficPolicy(obj: DestinationR
     'outlierDetection': toJson_DestinationRuleV1Beta1SpecTrafficPolicyOutlierDetection(obj.outlierDetection),
     'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettings(y)),
     'proxyProtocol': toJson_DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol(obj.proxyProtocol),
+    'retryBudget': toJson_DestinationRuleV1Beta1SpecTrafficPolicyRetryBudget(obj.retryBudget),
     'tls': toJson_DestinationRuleV1Beta1SpecTrafficPolicyTls(obj.tls),
     'tunnel': toJson_DestinationRuleV1Beta1SpecTrafficPolicyTunnel(obj.tunnel),
   };
@@ -8539,6 +9059,13 @@ export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicy {
   readonly proxyProtocol?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol;
 
   /**
+   * Specifies a limit on concurrent retries in relation to the number of active requests.
+   *
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy#retryBudget
+   */
+  readonly retryBudget?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyRetryBudget;
+
+  /**
    * TLS related settings for connections to the upstream service.
    *
    * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicy#tls
@@ -8565,6 +9092,7 @@ export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicy(obj: Desti
     'outlierDetection': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyOutlierDetection(obj.outlierDetection),
     'portLevelSettings': obj.portLevelSettings?.map(y => toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings(y)),
     'proxyProtocol': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtocol(obj.proxyProtocol),
+    'retryBudget': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyRetryBudget(obj.retryBudget),
     'tls': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTls(obj.tls),
     'tunnel': toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyTunnel(obj.tunnel),
   };
@@ -8831,6 +9359,42 @@ export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyProxyProtocol(obj:
   if (obj === undefined) { return undefined; }
   const result = {
     'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Specifies a limit on concurrent retries in relation to the number of active requests.
+ *
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyRetryBudget
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyRetryBudget {
+  /**
+   * Specifies the minimum retry concurrency allowed for the retry budget.
+   *
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyRetryBudget#minRetryConcurrency
+   */
+  readonly minRetryConcurrency?: number;
+
+  /**
+   * Specifies the limit on concurrent retries as a percentage of the sum of active requests and active pending requests.
+   *
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyRetryBudget#percent
+   */
+  readonly percent?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyRetryBudget' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyRetryBudget(obj: DestinationRuleV1Beta1SpecTrafficPolicyRetryBudget | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minRetryConcurrency': obj.minRetryConcurrency,
+    'percent': obj.percent,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -9233,6 +9797,42 @@ export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyProxyProtoc
   if (obj === undefined) { return undefined; }
   const result = {
     'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Specifies a limit on concurrent retries in relation to the number of active requests.
+ *
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyRetryBudget
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyRetryBudget {
+  /**
+   * Specifies the minimum retry concurrency allowed for the retry budget.
+   *
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyRetryBudget#minRetryConcurrency
+   */
+  readonly minRetryConcurrency?: number;
+
+  /**
+   * Specifies the limit on concurrent retries as a percentage of the sum of active requests and active pending requests.
+   *
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyRetryBudget#percent
+   */
+  readonly percent?: number;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyRetryBudget' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyRetryBudget(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyRetryBudget | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'minRetryConcurrency': obj.minRetryConcurrency,
+    'percent': obj.percent,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -10772,6 +11372,13 @@ export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyConnectionPoolTcpT
  */
 export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
@@ -10800,6 +11407,7 @@ export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHa
 export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -11350,6 +11958,13 @@ export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyConnectionP
  */
 export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie#name
@@ -11378,6 +11993,7 @@ export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsi
 export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -11862,6 +12478,40 @@ export enum DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsTlsMo
 }
 
 /**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleV1Beta1SpecTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * Specify if http1.1 connection should be upgraded to http2 for the associated destination.
  *
  * Valid Options: DEFAULT, DO_NOT_UPGRADE, UPGRADE
@@ -11928,6 +12578,13 @@ export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsC
  */
 export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
@@ -11956,6 +12613,7 @@ export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBal
 export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -12090,6 +12748,40 @@ export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsL
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * Specify if http1.1 connection should be upgraded to http2 for the associated destination.
  *
  * Valid Options: DEFAULT, DO_NOT_UPGRADE, UPGRADE
@@ -12156,6 +12848,13 @@ export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSe
  */
 export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie {
   /**
+   * Additional attributes for the cookie.
+   *
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#attributes
+   */
+  readonly attributes?: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes[];
+
+  /**
    * Name of the cookie.
    *
    * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie#name
@@ -12184,6 +12883,7 @@ export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettings
 export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookie | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'attributes': obj.attributes?.map(y => toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(y)),
     'name': obj.name,
     'path': obj.path,
     'ttl': obj.ttl,
@@ -12311,6 +13011,74 @@ export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSe
   const result = {
     'from': obj.from,
     'to': obj.to,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleV1Beta1SpecTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes
+ */
+export interface DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes {
+  /**
+   * The name of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#name
+   */
+  readonly name: string;
+
+  /**
+   * The optional value of the cookie attribute.
+   *
+   * @schema DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes(obj: DestinationRuleV1Beta1SpecSubsetsTrafficPolicyPortLevelSettingsLoadBalancerConsistentHashHttpCookieAttributes | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -12628,7 +13396,7 @@ export interface EnvoyFilterSpecConfigPatchesMatch {
   /**
    * The specific config generation context to match on.
    *
-   * Valid Options: ANY, SIDECAR_INBOUND, SIDECAR_OUTBOUND, GATEWAY
+   * Valid Options: ANY, SIDECAR_INBOUND, SIDECAR_OUTBOUND, GATEWAY, WAYPOINT
    *
    * @schema EnvoyFilterSpecConfigPatchesMatch#context
    */
@@ -12654,6 +13422,11 @@ export interface EnvoyFilterSpecConfigPatchesMatch {
    * @schema EnvoyFilterSpecConfigPatchesMatch#routeConfiguration
    */
   readonly routeConfiguration?: EnvoyFilterSpecConfigPatchesMatchRouteConfiguration;
+
+  /**
+   * @schema EnvoyFilterSpecConfigPatchesMatch#waypoint
+   */
+  readonly waypoint?: EnvoyFilterSpecConfigPatchesMatchWaypoint;
 }
 
 /**
@@ -12668,6 +13441,7 @@ export function toJson_EnvoyFilterSpecConfigPatchesMatch(obj: EnvoyFilterSpecCon
     'listener': toJson_EnvoyFilterSpecConfigPatchesMatchListener(obj.listener),
     'proxy': toJson_EnvoyFilterSpecConfigPatchesMatchProxy(obj.proxy),
     'routeConfiguration': toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfiguration(obj.routeConfiguration),
+    'waypoint': toJson_EnvoyFilterSpecConfigPatchesMatchWaypoint(obj.waypoint),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -12777,7 +13551,7 @@ export function toJson_EnvoyFilterSpecConfigPatchesMatchCluster(obj: EnvoyFilter
 /**
  * The specific config generation context to match on.
  *
- * Valid Options: ANY, SIDECAR_INBOUND, SIDECAR_OUTBOUND, GATEWAY
+ * Valid Options: ANY, SIDECAR_INBOUND, SIDECAR_OUTBOUND, GATEWAY, WAYPOINT
  *
  * @schema EnvoyFilterSpecConfigPatchesMatchContext
  */
@@ -12790,6 +13564,8 @@ export enum EnvoyFilterSpecConfigPatchesMatchContext {
   SIDECAR_UNDERSCORE_OUTBOUND = "SIDECAR_OUTBOUND",
   /** GATEWAY */
   GATEWAY = "GATEWAY",
+  /** WAYPOINT */
+  WAYPOINT = "WAYPOINT",
 }
 
 /**
@@ -12940,6 +13716,48 @@ export function toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfiguration(obj: 
     'portName': obj.portName,
     'portNumber': obj.portNumber,
     'vhost': toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhost(obj.vhost),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema EnvoyFilterSpecConfigPatchesMatchWaypoint
+ */
+export interface EnvoyFilterSpecConfigPatchesMatchWaypoint {
+  /**
+   * The name of a specific filter to apply the patch to.
+   *
+   * @schema EnvoyFilterSpecConfigPatchesMatchWaypoint#filter
+   */
+  readonly filter?: EnvoyFilterSpecConfigPatchesMatchWaypointFilter;
+
+  /**
+   * The service port to match on.
+   *
+   * @schema EnvoyFilterSpecConfigPatchesMatchWaypoint#portNumber
+   */
+  readonly portNumber?: number;
+
+  /**
+   * Match a specific route.
+   *
+   * @schema EnvoyFilterSpecConfigPatchesMatchWaypoint#route
+   */
+  readonly route?: EnvoyFilterSpecConfigPatchesMatchWaypointRoute;
+}
+
+/**
+ * Converts an object of type 'EnvoyFilterSpecConfigPatchesMatchWaypoint' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_EnvoyFilterSpecConfigPatchesMatchWaypoint(obj: EnvoyFilterSpecConfigPatchesMatchWaypoint | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'filter': toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilter(obj.filter),
+    'portNumber': obj.portNumber,
+    'route': toJson_EnvoyFilterSpecConfigPatchesMatchWaypointRoute(obj.route),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -13105,6 +13923,70 @@ export function toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhost(
 /**
  * The name of a specific filter to apply the patch to.
  *
+ * @schema EnvoyFilterSpecConfigPatchesMatchWaypointFilter
+ */
+export interface EnvoyFilterSpecConfigPatchesMatchWaypointFilter {
+  /**
+   * The filter name to match on.
+   *
+   * @schema EnvoyFilterSpecConfigPatchesMatchWaypointFilter#name
+   */
+  readonly name?: string;
+
+  /**
+   * The next level filter within this filter to match on.
+   *
+   * @schema EnvoyFilterSpecConfigPatchesMatchWaypointFilter#subFilter
+   */
+  readonly subFilter?: EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter;
+}
+
+/**
+ * Converts an object of type 'EnvoyFilterSpecConfigPatchesMatchWaypointFilter' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilter(obj: EnvoyFilterSpecConfigPatchesMatchWaypointFilter | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'subFilter': toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter(obj.subFilter),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Match a specific route.
+ *
+ * @schema EnvoyFilterSpecConfigPatchesMatchWaypointRoute
+ */
+export interface EnvoyFilterSpecConfigPatchesMatchWaypointRoute {
+  /**
+   * The Route objects generated by default are named as default.
+   *
+   * @schema EnvoyFilterSpecConfigPatchesMatchWaypointRoute#name
+   */
+  readonly name?: string;
+}
+
+/**
+ * Converts an object of type 'EnvoyFilterSpecConfigPatchesMatchWaypointRoute' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_EnvoyFilterSpecConfigPatchesMatchWaypointRoute(obj: EnvoyFilterSpecConfigPatchesMatchWaypointRoute | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The name of a specific filter to apply the patch to.
+ *
  * @schema EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilter
  */
 export interface EnvoyFilterSpecConfigPatchesMatchListenerFilterChainFilter {
@@ -13169,6 +14051,34 @@ export function toJson_EnvoyFilterSpecConfigPatchesMatchRouteConfigurationVhostR
   if (obj === undefined) { return undefined; }
   const result = {
     'action': obj.action,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The next level filter within this filter to match on.
+ *
+ * @schema EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter
+ */
+export interface EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter {
+  /**
+   * The filter name to match on.
+   *
+   * @schema EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter#name
+   */
+  readonly name?: string;
+}
+
+/**
+ * Converts an object of type 'EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter(obj: EnvoyFilterSpecConfigPatchesMatchWaypointFilterSubFilter | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
     'name': obj.name,
   };
   // filter undefined values
@@ -13466,6 +14376,13 @@ export function toJson_GatewaySpecServersPort(obj: GatewaySpecServersPort | unde
  */
 export interface GatewaySpecServersTls {
   /**
+   * For mutual TLS, the name of the secret or the configmap that holds CA certificates.
+   *
+   * @schema GatewaySpecServersTls#caCertCredentialName
+   */
+  readonly caCertCredentialName?: string;
+
+  /**
    * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
    *
    * @schema GatewaySpecServersTls#caCertificates
@@ -13556,7 +14473,7 @@ export interface GatewaySpecServersTls {
   readonly subjectAltNames?: string[];
 
   /**
-   * Only one of `server_certificate`, `private_key`, `ca_certificates` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
+   * Only one of `server_certificate`, `private_key` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
    *
    * @schema GatewaySpecServersTls#tlsCertificates
    */
@@ -13584,6 +14501,7 @@ export interface GatewaySpecServersTls {
 export function toJson_GatewaySpecServersTls(obj: GatewaySpecServersTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'caCertCredentialName': obj.caCertCredentialName,
     'caCertificates': obj.caCertificates,
     'caCrl': obj.caCrl,
     'cipherSuites': obj.cipherSuites?.map(y => y),
@@ -13672,8 +14590,6 @@ export enum GatewaySpecServersTlsMode {
  */
 export interface GatewaySpecServersTlsTlsCertificates {
   /**
-   * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
-   *
    * @schema GatewaySpecServersTlsTlsCertificates#caCertificates
    */
   readonly caCertificates?: string;
@@ -13953,6 +14869,13 @@ export function toJson_GatewayV1Alpha3SpecServersPort(obj: GatewayV1Alpha3SpecSe
  */
 export interface GatewayV1Alpha3SpecServersTls {
   /**
+   * For mutual TLS, the name of the secret or the configmap that holds CA certificates.
+   *
+   * @schema GatewayV1Alpha3SpecServersTls#caCertCredentialName
+   */
+  readonly caCertCredentialName?: string;
+
+  /**
    * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
    *
    * @schema GatewayV1Alpha3SpecServersTls#caCertificates
@@ -14043,7 +14966,7 @@ export interface GatewayV1Alpha3SpecServersTls {
   readonly subjectAltNames?: string[];
 
   /**
-   * Only one of `server_certificate`, `private_key`, `ca_certificates` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
+   * Only one of `server_certificate`, `private_key` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
    *
    * @schema GatewayV1Alpha3SpecServersTls#tlsCertificates
    */
@@ -14071,6 +14994,7 @@ export interface GatewayV1Alpha3SpecServersTls {
 export function toJson_GatewayV1Alpha3SpecServersTls(obj: GatewayV1Alpha3SpecServersTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'caCertCredentialName': obj.caCertCredentialName,
     'caCertificates': obj.caCertificates,
     'caCrl': obj.caCrl,
     'cipherSuites': obj.cipherSuites?.map(y => y),
@@ -14159,8 +15083,6 @@ export enum GatewayV1Alpha3SpecServersTlsMode {
  */
 export interface GatewayV1Alpha3SpecServersTlsTlsCertificates {
   /**
-   * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
-   *
    * @schema GatewayV1Alpha3SpecServersTlsTlsCertificates#caCertificates
    */
   readonly caCertificates?: string;
@@ -14440,6 +15362,13 @@ export function toJson_GatewayV1Beta1SpecServersPort(obj: GatewayV1Beta1SpecServ
  */
 export interface GatewayV1Beta1SpecServersTls {
   /**
+   * For mutual TLS, the name of the secret or the configmap that holds CA certificates.
+   *
+   * @schema GatewayV1Beta1SpecServersTls#caCertCredentialName
+   */
+  readonly caCertCredentialName?: string;
+
+  /**
    * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
    *
    * @schema GatewayV1Beta1SpecServersTls#caCertificates
@@ -14530,7 +15459,7 @@ export interface GatewayV1Beta1SpecServersTls {
   readonly subjectAltNames?: string[];
 
   /**
-   * Only one of `server_certificate`, `private_key`, `ca_certificates` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
+   * Only one of `server_certificate`, `private_key` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
    *
    * @schema GatewayV1Beta1SpecServersTls#tlsCertificates
    */
@@ -14558,6 +15487,7 @@ export interface GatewayV1Beta1SpecServersTls {
 export function toJson_GatewayV1Beta1SpecServersTls(obj: GatewayV1Beta1SpecServersTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'caCertCredentialName': obj.caCertCredentialName,
     'caCertificates': obj.caCertificates,
     'caCrl': obj.caCrl,
     'cipherSuites': obj.cipherSuites?.map(y => y),
@@ -14646,8 +15576,6 @@ export enum GatewayV1Beta1SpecServersTlsMode {
  */
 export interface GatewayV1Beta1SpecServersTlsTlsCertificates {
   /**
-   * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
-   *
    * @schema GatewayV1Beta1SpecServersTlsTlsCertificates#caCertificates
    */
   readonly caCertificates?: string;
@@ -15018,7 +15946,7 @@ export interface ServiceEntrySpec {
   /**
    * Service resolution mode for the hosts.
    *
-   * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN
+   * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN, DYNAMIC_DNS
    *
    * @schema ServiceEntrySpec#resolution
    */
@@ -15202,7 +16130,7 @@ export function toJson_ServiceEntrySpecPorts(obj: ServiceEntrySpecPorts | undefi
 /**
  * Service resolution mode for the hosts.
  *
- * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN
+ * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN, DYNAMIC_DNS
  *
  * @schema ServiceEntrySpecResolution
  */
@@ -15215,6 +16143,8 @@ export enum ServiceEntrySpecResolution {
   DNS = "DNS",
   /** DNS_ROUND_ROBIN */
   DNS_UNDERSCORE_ROUND_UNDERSCORE_ROBIN = "DNS_ROUND_ROBIN",
+  /** DYNAMIC_DNS */
+  DYNAMIC_UNDERSCORE_DNS = "DYNAMIC_DNS",
 }
 
 /**
@@ -15385,7 +16315,7 @@ export interface ServiceEntryV1Alpha3Spec {
   /**
    * Service resolution mode for the hosts.
    *
-   * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN
+   * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN, DYNAMIC_DNS
    *
    * @schema ServiceEntryV1Alpha3Spec#resolution
    */
@@ -15569,7 +16499,7 @@ export function toJson_ServiceEntryV1Alpha3SpecPorts(obj: ServiceEntryV1Alpha3Sp
 /**
  * Service resolution mode for the hosts.
  *
- * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN
+ * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN, DYNAMIC_DNS
  *
  * @schema ServiceEntryV1Alpha3SpecResolution
  */
@@ -15582,6 +16512,8 @@ export enum ServiceEntryV1Alpha3SpecResolution {
   DNS = "DNS",
   /** DNS_ROUND_ROBIN */
   DNS_UNDERSCORE_ROUND_UNDERSCORE_ROBIN = "DNS_ROUND_ROBIN",
+  /** DYNAMIC_DNS */
+  DYNAMIC_UNDERSCORE_DNS = "DYNAMIC_DNS",
 }
 
 /**
@@ -15752,7 +16684,7 @@ export interface ServiceEntryV1Beta1Spec {
   /**
    * Service resolution mode for the hosts.
    *
-   * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN
+   * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN, DYNAMIC_DNS
    *
    * @schema ServiceEntryV1Beta1Spec#resolution
    */
@@ -15936,7 +16868,7 @@ export function toJson_ServiceEntryV1Beta1SpecPorts(obj: ServiceEntryV1Beta1Spec
 /**
  * Service resolution mode for the hosts.
  *
- * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN
+ * Valid Options: NONE, STATIC, DNS, DNS_ROUND_ROBIN, DYNAMIC_DNS
  *
  * @schema ServiceEntryV1Beta1SpecResolution
  */
@@ -15949,6 +16881,8 @@ export enum ServiceEntryV1Beta1SpecResolution {
   DNS = "DNS",
   /** DNS_ROUND_ROBIN */
   DNS_UNDERSCORE_ROUND_UNDERSCORE_ROBIN = "DNS_ROUND_ROBIN",
+  /** DYNAMIC_DNS */
+  DYNAMIC_UNDERSCORE_DNS = "DYNAMIC_DNS",
 }
 
 /**
@@ -16667,6 +17601,13 @@ export function toJson_SidecarSpecIngressPort(obj: SidecarSpecIngressPort | unde
  */
 export interface SidecarSpecIngressTls {
   /**
+   * For mutual TLS, the name of the secret or the configmap that holds CA certificates.
+   *
+   * @schema SidecarSpecIngressTls#caCertCredentialName
+   */
+  readonly caCertCredentialName?: string;
+
+  /**
    * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
    *
    * @schema SidecarSpecIngressTls#caCertificates
@@ -16757,7 +17698,7 @@ export interface SidecarSpecIngressTls {
   readonly subjectAltNames?: string[];
 
   /**
-   * Only one of `server_certificate`, `private_key`, `ca_certificates` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
+   * Only one of `server_certificate`, `private_key` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
    *
    * @schema SidecarSpecIngressTls#tlsCertificates
    */
@@ -16785,6 +17726,7 @@ export interface SidecarSpecIngressTls {
 export function toJson_SidecarSpecIngressTls(obj: SidecarSpecIngressTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'caCertCredentialName': obj.caCertCredentialName,
     'caCertificates': obj.caCertificates,
     'caCrl': obj.caCrl,
     'cipherSuites': obj.cipherSuites?.map(y => y),
@@ -17135,8 +18077,6 @@ export enum SidecarSpecIngressTlsMode {
  */
 export interface SidecarSpecIngressTlsTlsCertificates {
   /**
-   * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
-   *
    * @schema SidecarSpecIngressTlsTlsCertificates#caCertificates
    */
   readonly caCertificates?: string;
@@ -17946,6 +18886,13 @@ export function toJson_SidecarV1Alpha3SpecIngressPort(obj: SidecarV1Alpha3SpecIn
  */
 export interface SidecarV1Alpha3SpecIngressTls {
   /**
+   * For mutual TLS, the name of the secret or the configmap that holds CA certificates.
+   *
+   * @schema SidecarV1Alpha3SpecIngressTls#caCertCredentialName
+   */
+  readonly caCertCredentialName?: string;
+
+  /**
    * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
    *
    * @schema SidecarV1Alpha3SpecIngressTls#caCertificates
@@ -18036,7 +18983,7 @@ export interface SidecarV1Alpha3SpecIngressTls {
   readonly subjectAltNames?: string[];
 
   /**
-   * Only one of `server_certificate`, `private_key`, `ca_certificates` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
+   * Only one of `server_certificate`, `private_key` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
    *
    * @schema SidecarV1Alpha3SpecIngressTls#tlsCertificates
    */
@@ -18064,6 +19011,7 @@ export interface SidecarV1Alpha3SpecIngressTls {
 export function toJson_SidecarV1Alpha3SpecIngressTls(obj: SidecarV1Alpha3SpecIngressTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'caCertCredentialName': obj.caCertCredentialName,
     'caCertificates': obj.caCertificates,
     'caCrl': obj.caCrl,
     'cipherSuites': obj.cipherSuites?.map(y => y),
@@ -18414,8 +19362,6 @@ export enum SidecarV1Alpha3SpecIngressTlsMode {
  */
 export interface SidecarV1Alpha3SpecIngressTlsTlsCertificates {
   /**
-   * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
-   *
    * @schema SidecarV1Alpha3SpecIngressTlsTlsCertificates#caCertificates
    */
   readonly caCertificates?: string;
@@ -19225,6 +20171,13 @@ export function toJson_SidecarV1Beta1SpecIngressPort(obj: SidecarV1Beta1SpecIngr
  */
 export interface SidecarV1Beta1SpecIngressTls {
   /**
+   * For mutual TLS, the name of the secret or the configmap that holds CA certificates.
+   *
+   * @schema SidecarV1Beta1SpecIngressTls#caCertCredentialName
+   */
+  readonly caCertCredentialName?: string;
+
+  /**
    * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
    *
    * @schema SidecarV1Beta1SpecIngressTls#caCertificates
@@ -19315,7 +20268,7 @@ export interface SidecarV1Beta1SpecIngressTls {
   readonly subjectAltNames?: string[];
 
   /**
-   * Only one of `server_certificate`, `private_key`, `ca_certificates` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
+   * Only one of `server_certificate`, `private_key` or `credential_name` or `credential_names` or `tls_certificates` should be specified.
    *
    * @schema SidecarV1Beta1SpecIngressTls#tlsCertificates
    */
@@ -19343,6 +20296,7 @@ export interface SidecarV1Beta1SpecIngressTls {
 export function toJson_SidecarV1Beta1SpecIngressTls(obj: SidecarV1Beta1SpecIngressTls | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'caCertCredentialName': obj.caCertCredentialName,
     'caCertificates': obj.caCertificates,
     'caCrl': obj.caCrl,
     'cipherSuites': obj.cipherSuites?.map(y => y),
@@ -19693,8 +20647,6 @@ export enum SidecarV1Beta1SpecIngressTlsMode {
  */
 export interface SidecarV1Beta1SpecIngressTlsTlsCertificates {
   /**
-   * REQUIRED if mode is `MUTUAL` or `OPTIONAL_MUTUAL`.
-   *
    * @schema SidecarV1Beta1SpecIngressTlsTlsCertificates#caCertificates
    */
   readonly caCertificates?: string;

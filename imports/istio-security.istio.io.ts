@@ -532,6 +532,13 @@ export interface AuthorizationPolicySpecRulesFromSource {
   /**
    * Optional.
    *
+   * @schema AuthorizationPolicySpecRulesFromSource#notTrustDomains
+   */
+  readonly notTrustDomains?: string[];
+
+  /**
+   * Optional.
+   *
    * @schema AuthorizationPolicySpecRulesFromSource#principals
    */
   readonly principals?: string[];
@@ -556,6 +563,13 @@ export interface AuthorizationPolicySpecRulesFromSource {
    * @schema AuthorizationPolicySpecRulesFromSource#serviceAccounts
    */
   readonly serviceAccounts?: string[];
+
+  /**
+   * Optional.
+   *
+   * @schema AuthorizationPolicySpecRulesFromSource#trustDomains
+   */
+  readonly trustDomains?: string[];
 }
 
 /**
@@ -573,10 +587,12 @@ export function toJson_AuthorizationPolicySpecRulesFromSource(obj: Authorization
     'notRemoteIpBlocks': obj.notRemoteIpBlocks?.map(y => y),
     'notRequestPrincipals': obj.notRequestPrincipals?.map(y => y),
     'notServiceAccounts': obj.notServiceAccounts?.map(y => y),
+    'notTrustDomains': obj.notTrustDomains?.map(y => y),
     'principals': obj.principals?.map(y => y),
     'remoteIpBlocks': obj.remoteIpBlocks?.map(y => y),
     'requestPrincipals': obj.requestPrincipals?.map(y => y),
     'serviceAccounts': obj.serviceAccounts?.map(y => y),
+    'trustDomains': obj.trustDomains?.map(y => y),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1197,6 +1213,13 @@ export interface AuthorizationPolicyV1Beta1SpecRulesFromSource {
   /**
    * Optional.
    *
+   * @schema AuthorizationPolicyV1Beta1SpecRulesFromSource#notTrustDomains
+   */
+  readonly notTrustDomains?: string[];
+
+  /**
+   * Optional.
+   *
    * @schema AuthorizationPolicyV1Beta1SpecRulesFromSource#principals
    */
   readonly principals?: string[];
@@ -1221,6 +1244,13 @@ export interface AuthorizationPolicyV1Beta1SpecRulesFromSource {
    * @schema AuthorizationPolicyV1Beta1SpecRulesFromSource#serviceAccounts
    */
   readonly serviceAccounts?: string[];
+
+  /**
+   * Optional.
+   *
+   * @schema AuthorizationPolicyV1Beta1SpecRulesFromSource#trustDomains
+   */
+  readonly trustDomains?: string[];
 }
 
 /**
@@ -1238,10 +1268,12 @@ export function toJson_AuthorizationPolicyV1Beta1SpecRulesFromSource(obj: Author
     'notRemoteIpBlocks': obj.notRemoteIpBlocks?.map(y => y),
     'notRequestPrincipals': obj.notRequestPrincipals?.map(y => y),
     'notServiceAccounts': obj.notServiceAccounts?.map(y => y),
+    'notTrustDomains': obj.notTrustDomains?.map(y => y),
     'principals': obj.principals?.map(y => y),
     'remoteIpBlocks': obj.remoteIpBlocks?.map(y => y),
     'requestPrincipals': obj.requestPrincipals?.map(y => y),
     'serviceAccounts': obj.serviceAccounts?.map(y => y),
+    'trustDomains': obj.trustDomains?.map(y => y),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -2019,7 +2051,7 @@ export interface RequestAuthenticationSpecJwtRules {
    *
    * @schema RequestAuthenticationSpecJwtRules#issuer
    */
-  readonly issuer: string;
+  readonly issuer?: string;
 
   /**
    * JSON Web Key Set of public keys to validate signature of the JWT.
@@ -2051,6 +2083,13 @@ export interface RequestAuthenticationSpecJwtRules {
   readonly outputPayloadToHeader?: string;
 
   /**
+   * List of JWT claim names that should be treated as space-delimited strings.
+   *
+   * @schema RequestAuthenticationSpecJwtRules#spaceDelimitedClaims
+   */
+  readonly spaceDelimitedClaims?: string[];
+
+  /**
    * The maximum amount of time that the resolver, determined by the PILOT_JWT_ENABLE_REMOTE_JWKS environment variable, will spend waiting for the JWKS to be fetched.
    *
    * @schema RequestAuthenticationSpecJwtRules#timeout
@@ -2075,6 +2114,7 @@ export function toJson_RequestAuthenticationSpecJwtRules(obj: RequestAuthenticat
     'jwks_uri': obj.jwksUri,
     'outputClaimToHeaders': obj.outputClaimToHeaders?.map(y => toJson_RequestAuthenticationSpecJwtRulesOutputClaimToHeaders(y)),
     'outputPayloadToHeader': obj.outputPayloadToHeader,
+    'spaceDelimitedClaims': obj.spaceDelimitedClaims?.map(y => y),
     'timeout': obj.timeout,
   };
   // filter undefined values
@@ -2459,7 +2499,7 @@ export interface RequestAuthenticationV1Beta1SpecJwtRules {
    *
    * @schema RequestAuthenticationV1Beta1SpecJwtRules#issuer
    */
-  readonly issuer: string;
+  readonly issuer?: string;
 
   /**
    * JSON Web Key Set of public keys to validate signature of the JWT.
@@ -2491,6 +2531,13 @@ export interface RequestAuthenticationV1Beta1SpecJwtRules {
   readonly outputPayloadToHeader?: string;
 
   /**
+   * List of JWT claim names that should be treated as space-delimited strings.
+   *
+   * @schema RequestAuthenticationV1Beta1SpecJwtRules#spaceDelimitedClaims
+   */
+  readonly spaceDelimitedClaims?: string[];
+
+  /**
    * The maximum amount of time that the resolver, determined by the PILOT_JWT_ENABLE_REMOTE_JWKS environment variable, will spend waiting for the JWKS to be fetched.
    *
    * @schema RequestAuthenticationV1Beta1SpecJwtRules#timeout
@@ -2515,6 +2562,7 @@ export function toJson_RequestAuthenticationV1Beta1SpecJwtRules(obj: RequestAuth
     'jwks_uri': obj.jwksUri,
     'outputClaimToHeaders': obj.outputClaimToHeaders?.map(y => toJson_RequestAuthenticationV1Beta1SpecJwtRulesOutputClaimToHeaders(y)),
     'outputPayloadToHeader': obj.outputPayloadToHeader,
+    'spaceDelimitedClaims': obj.spaceDelimitedClaims?.map(y => y),
     'timeout': obj.timeout,
   };
   // filter undefined values

@@ -387,6 +387,13 @@ export interface TelemetrySpecTracing {
   readonly customTags?: { [key: string]: TelemetrySpecTracingCustomTags };
 
   /**
+   * Controls whether trace context headers (e.g., `traceparent`/`tracestate` for W3C, `X-B3-*` for Zipkin) are propagated in forwarded requests.
+   *
+   * @schema TelemetrySpecTracing#disableContextPropagation
+   */
+  readonly disableContextPropagation?: boolean;
+
+  /**
    * Controls span reporting.
    *
    * @schema TelemetrySpecTracing#disableSpanReporting
@@ -435,6 +442,7 @@ export function toJson_TelemetrySpecTracing(obj: TelemetrySpecTracing | undefine
   if (obj === undefined) { return undefined; }
   const result = {
     'customTags': ((obj.customTags) === undefined) ? undefined : (Object.entries(obj.customTags).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_TelemetrySpecTracingCustomTags(i[1]) }), {})),
+    'disableContextPropagation': obj.disableContextPropagation,
     'disableSpanReporting': obj.disableSpanReporting,
     'enableIstioTags': obj.enableIstioTags,
     'match': toJson_TelemetrySpecTracingMatch(obj.match),
@@ -611,6 +619,13 @@ export interface TelemetrySpecTracingCustomTags {
   readonly environment?: TelemetrySpecTracingCustomTagsEnvironment;
 
   /**
+   * Formatter adds the value of access logging substitution formatter.
+   *
+   * @schema TelemetrySpecTracingCustomTags#formatter
+   */
+  readonly formatter?: TelemetrySpecTracingCustomTagsFormatter;
+
+  /**
    * RequestHeader adds the value of an header from the request to each span.
    *
    * @schema TelemetrySpecTracingCustomTags#header
@@ -633,6 +648,7 @@ export function toJson_TelemetrySpecTracingCustomTags(obj: TelemetrySpecTracingC
   if (obj === undefined) { return undefined; }
   const result = {
     'environment': toJson_TelemetrySpecTracingCustomTagsEnvironment(obj.environment),
+    'formatter': toJson_TelemetrySpecTracingCustomTagsFormatter(obj.formatter),
     'header': toJson_TelemetrySpecTracingCustomTagsHeader(obj.header),
     'literal': toJson_TelemetrySpecTracingCustomTagsLiteral(obj.literal),
   };
@@ -827,6 +843,34 @@ export function toJson_TelemetrySpecTracingCustomTagsEnvironment(obj: TelemetryS
   const result = {
     'defaultValue': obj.defaultValue,
     'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Formatter adds the value of access logging substitution formatter.
+ *
+ * @schema TelemetrySpecTracingCustomTagsFormatter
+ */
+export interface TelemetrySpecTracingCustomTagsFormatter {
+  /**
+   * The formatter tag value to use, same formatter as HTTP access logging (e.g.
+   *
+   * @schema TelemetrySpecTracingCustomTagsFormatter#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'TelemetrySpecTracingCustomTagsFormatter' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TelemetrySpecTracingCustomTagsFormatter(obj: TelemetrySpecTracingCustomTagsFormatter | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'value': obj.value,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1360,6 +1404,13 @@ export interface TelemetryV1Alpha1SpecTracing {
   readonly customTags?: { [key: string]: TelemetryV1Alpha1SpecTracingCustomTags };
 
   /**
+   * Controls whether trace context headers (e.g., `traceparent`/`tracestate` for W3C, `X-B3-*` for Zipkin) are propagated in forwarded requests.
+   *
+   * @schema TelemetryV1Alpha1SpecTracing#disableContextPropagation
+   */
+  readonly disableContextPropagation?: boolean;
+
+  /**
    * Controls span reporting.
    *
    * @schema TelemetryV1Alpha1SpecTracing#disableSpanReporting
@@ -1408,6 +1459,7 @@ export function toJson_TelemetryV1Alpha1SpecTracing(obj: TelemetryV1Alpha1SpecTr
   if (obj === undefined) { return undefined; }
   const result = {
     'customTags': ((obj.customTags) === undefined) ? undefined : (Object.entries(obj.customTags).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: toJson_TelemetryV1Alpha1SpecTracingCustomTags(i[1]) }), {})),
+    'disableContextPropagation': obj.disableContextPropagation,
     'disableSpanReporting': obj.disableSpanReporting,
     'enableIstioTags': obj.enableIstioTags,
     'match': toJson_TelemetryV1Alpha1SpecTracingMatch(obj.match),
@@ -1584,6 +1636,13 @@ export interface TelemetryV1Alpha1SpecTracingCustomTags {
   readonly environment?: TelemetryV1Alpha1SpecTracingCustomTagsEnvironment;
 
   /**
+   * Formatter adds the value of access logging substitution formatter.
+   *
+   * @schema TelemetryV1Alpha1SpecTracingCustomTags#formatter
+   */
+  readonly formatter?: TelemetryV1Alpha1SpecTracingCustomTagsFormatter;
+
+  /**
    * RequestHeader adds the value of an header from the request to each span.
    *
    * @schema TelemetryV1Alpha1SpecTracingCustomTags#header
@@ -1606,6 +1665,7 @@ export function toJson_TelemetryV1Alpha1SpecTracingCustomTags(obj: TelemetryV1Al
   if (obj === undefined) { return undefined; }
   const result = {
     'environment': toJson_TelemetryV1Alpha1SpecTracingCustomTagsEnvironment(obj.environment),
+    'formatter': toJson_TelemetryV1Alpha1SpecTracingCustomTagsFormatter(obj.formatter),
     'header': toJson_TelemetryV1Alpha1SpecTracingCustomTagsHeader(obj.header),
     'literal': toJson_TelemetryV1Alpha1SpecTracingCustomTagsLiteral(obj.literal),
   };
@@ -1800,6 +1860,34 @@ export function toJson_TelemetryV1Alpha1SpecTracingCustomTagsEnvironment(obj: Te
   const result = {
     'defaultValue': obj.defaultValue,
     'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Formatter adds the value of access logging substitution formatter.
+ *
+ * @schema TelemetryV1Alpha1SpecTracingCustomTagsFormatter
+ */
+export interface TelemetryV1Alpha1SpecTracingCustomTagsFormatter {
+  /**
+   * The formatter tag value to use, same formatter as HTTP access logging (e.g.
+   *
+   * @schema TelemetryV1Alpha1SpecTracingCustomTagsFormatter#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'TelemetryV1Alpha1SpecTracingCustomTagsFormatter' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TelemetryV1Alpha1SpecTracingCustomTagsFormatter(obj: TelemetryV1Alpha1SpecTracingCustomTagsFormatter | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'value': obj.value,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

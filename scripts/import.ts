@@ -33,7 +33,7 @@ const K8S_SCHEMA_URL = 'https://raw.githubusercontent.com/cdk8s-team/cdk8s/maste
 /** Where each upstream URL lives in the offline mirror. */
 const MIRROR: Record<string, string> = {
   [K8S_SCHEMA_URL]: 'k8s/cdk8s-kubernetes-schemas-v1.32.0-_definitions.json',
-  'https://raw.githubusercontent.com/istio/istio/1.26.8/manifests/charts/base/files/crd-all.gen.yaml': 'crds/istio/crd-all.gen.yaml',
+  'https://raw.githubusercontent.com/istio/istio/1.30.3/manifests/charts/base/files/crd-all.gen.yaml': 'crds/istio-1.30.3/crd-all.gen.yaml',
   'https://raw.githubusercontent.com/istio/istio/1.23.6/manifests/charts/istio-operator/crds/crd-operator.yaml': 'crds/istio/crd-operator.yaml',
   'https://raw.githubusercontent.com/fluxcd/kustomize-controller/v1.9.4/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml': 'crds/flux-2.9.4/kustomize.toolkit.fluxcd.io_kustomizations.yaml',
   'https://raw.githubusercontent.com/fluxcd/helm-controller/v1.6.3/config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml': 'crds/flux-2.9.4/helm.toolkit.fluxcd.io_helmreleases.yaml',

@@ -7,7 +7,8 @@ import { loadFleetWithModules } from '../../lib/pipeline/load';
 
 const loadFleetWarnings = (text: string): string[] => [...loadFleetWithModules(text).warnings];
 import { join } from 'node:path';
-import { DEFAULT_FLEET, editFleet, fixture, runCli, synthFleet } from '../helpers';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_FLEET, editFleet, fixture, ROOT, runCli, synthFleet } from '../helpers';
 
 /** The default fleet as seed 000 runs it: Istio 1.26.8. */
 const SEED_000 = editFleet((d) => d.setIn(['spec', 'mesh', 'istio', 'version'], '1.26.8'));
@@ -64,5 +65,15 @@ describe('kubernetesVersion outside the mesh release\'s range', () => {
     expect(at('1.33.4')).toEqual([]);
     expect(at('1.34', '1.30.3')).toEqual([]);
     expect(at('1.31', '1.30.3')).toEqual([expect.stringMatching(/Istio 1\.30\.3 supports Kubernetes 1\.32 to 1\.36/)]);
+  });
+});
+
+describe('examples/seed-000.yaml: seed 000 as its guide runs it', () => {
+  it('renders Istio 1.26.8, and its warnings name NKS\'s Kubernetes 1.28 outside 1.26\'s range and 1.26\'s end of life', () => {
+    const text = readFileSync(join(ROOT, 'examples', 'seed-000.yaml'), 'utf8');
+    const { fleet, modules, warnings } = loadFleetWithModules(text);
+    expect(MESHES.istio!.releasesInUse!(fleet)[0]!.version).toBe('1.26.8');
+    expect(warnings).toEqual([expect.stringMatching(/spec\.clusters\[1\]\.kubernetesVersion: Istio 1\.26\.8 supports Kubernetes 1\.29 to 1\.33 .*; 1\.28 is outside that range/)]);
+    expect(endOfLifeLine(modules.mesh.releasesInUse!(fleet)[0]!, new Date('2026-12-07'))).toMatch(/^Istio 1\.26\.8 \(spec\.mesh\.istio\.version\) is past its end of life \(2025-12-22;/);
   });
 });
