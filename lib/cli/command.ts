@@ -21,6 +21,7 @@ export const FLAGS = {
   operator: { type: 'string' },
   'cluster-key': { type: 'string', multiple: true },
   force: { type: 'boolean', default: false },
+  write: { type: 'boolean', default: false },
   output: { type: 'string', short: 'o', default: 'text' },
 } as const;
 
@@ -43,6 +44,8 @@ export interface CommandOptions extends WorkspaceOptions {
   readonly operator?: string;
   readonly clusterKeys: readonly string[];
   readonly force: boolean;
+  /** upgrade plan: apply the next step to fleet.yaml. */
+  readonly write: boolean;
   /** diff, check, pki status: `text` (default) or `json` for machines. */
   readonly output: string;
 }

@@ -38,6 +38,10 @@ preflight            before the first synth is applied: each cluster, read
                      against what fleet.yaml assumes (Kubernetes version,
                      CNI, LoadBalancer addresses, MetalLB, an existing
                      mesh): ok, warn or fail with the fix; exit 1 on a fail
+upgrade plan <mesh> <version>
+                     an upgrade as fleet.yaml edits, one pull request per
+                     step (Istio: a canary by revision); --write applies the
+                     next
 diff                 render in memory and compare, per cluster, stage and
                      object, with --out as committed (or as it is at --base):
                      added, removed, changed fields with old -> new values;

@@ -20,12 +20,13 @@ import { linkCommand } from './link';
 import { pkiCommand } from './pki';
 import { preflightCommand } from './preflight';
 import { synthCommand } from './synth';
+import { upgradeCommand } from './upgrade';
 
 export { HELP };
 
 /** The commands by name; synth when none is named. */
 const COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
-  [synthCommand, diffCommand, checkCommand, pkiCommand, linkCommand, preflightCommand, initCommand, scanSecretsCommand, schemaCommand,
+  [synthCommand, diffCommand, checkCommand, pkiCommand, linkCommand, preflightCommand, upgradeCommand, initCommand, scanSecretsCommand, schemaCommand,
     completionCommand(() => Object.values(COMMANDS))].map((c) => [c.name, c]));
 
 /** The command argv names (skipping option values), for the usage an argument error prints. */
@@ -82,7 +83,7 @@ function parseCli(argv: string[]): { command: Command; args: string[]; options: 
     ...(v.base !== undefined ? { base: v.base } : {}), markdown: v.markdown!, strict: v.strict!,
     ...(v.mesh !== undefined ? { mesh: v.mesh } : {}), ...(v.engine !== undefined ? { engine: v.engine } : {}),
     ...(v.clusters !== undefined ? { clusters: v.clusters } : {}), ...(v.operator !== undefined ? { operator: v.operator } : {}),
-    clusterKeys: v['cluster-key'] ?? [], force: v.force!, output: v.output!,
+    clusterKeys: v['cluster-key'] ?? [], force: v.force!, write: v.write!, output: v.output!,
   };
   return { command, args, options };
 }

@@ -73,7 +73,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
   const before = clustersIn(onDisk);
   const fresh = fleet.clusters.map((c) => c.name).filter((name) => !before.has(name));
   // In-place upgrades one supported step at a time, against what the clusters run (the committed output).
-  const upgrades = upgradeFindings(onDisk, rendered.files, x.modules);
+  const upgrades = upgradeFindings(onDisk, rendered.files, x.modules, fleet);
   if (upgrades.problems.length > 0) {
     throw new FleetError(options.fleet, upgrades.problems.map((pr) => { const position = x.locate(pr.path); return position ? { ...pr, position } : pr; }));
   }

@@ -16,6 +16,7 @@ import type { SopsRule } from './store';
 import type { ChartPin } from './chart';
 import type { Footprint } from './preflight';
 import type { ReleaseInUse, UpgradeStep } from './support';
+import type { UpgradePlan } from './upgrade';
 
 /**
  * `Settings` is what `resolve` makes of spec.mesh.<type> (Fleet.mesh.settings), `ClusterSettings`
@@ -88,7 +89,9 @@ export interface MeshModule<Settings = unknown, ClusterSettings = unknown, Store
    * `to` is a step upstream supports (Istio, Cilium: one minor at a time): undefined when it is;
    * else why not, naming the releases in between, as a refusal or (`warning`) a caution.
    */
-  upgradeStep?(chart: string, from: string, to: string): UpgradeStep | undefined;
+  upgradeStep?(chart: string, from: string, to: string, fleet: Fleet): UpgradeStep | undefined;
+  /** The next fleet.yaml edit of an upgrade to `target` (`npm run upgrade -- plan`), from fleet.yaml as written; undefined: none offered. */
+  upgradePlan?(raw: RawFleet, target: string): UpgradePlan;
   /**
    * The fleet.yaml field that pins where the sample apps run on a cluster (by its position in
    * spec.clusters), for the warning synth gives when placement follows the clusters that came or

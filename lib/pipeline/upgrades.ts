@@ -11,6 +11,7 @@ import type { Problem } from '../errors';
 import { ENGINES } from '../gitops/registry';
 import type { KubeObject } from '../kube';
 import type { Modules } from './load';
+import type { Fleet } from '../fleet/types';
 
 /** cluster/release → chart and version, for every Helm release a tree installs. */
 function releasesIn(tree: Tree): Map<string, { chart: string; version: string }> {
@@ -40,7 +41,7 @@ export interface UpgradeFindings {
 }
 
 /** What moving from `committed` to `next` asks of the clusters that upstream does not support in one step. */
-export function upgradeFindings(committed: Tree, next: Tree, modules: Modules): UpgradeFindings {
+export function upgradeFindings(committed: Tree, next: Tree, modules: Modules, fleet: Fleet): UpgradeFindings {
   const before = releasesIn(committed);
   if (before.size === 0) return { problems: [], warnings: [] };
   const seen = new Map<string, UpgradeStep & { readonly to: string }>();
@@ -48,7 +49,7 @@ export function upgradeFindings(committed: Tree, next: Tree, modules: Modules): 
     const was = before.get(key);
     if (!was || was.chart !== now.chart || was.version === now.version) continue;
     if (!modules.mesh.charts.some((c) => c.chart === now.chart)) continue;
-    const step = modules.mesh.upgradeStep?.(now.chart, was.version, now.version);
+    const step = modules.mesh.upgradeStep?.(now.chart, was.version, now.version, fleet);
     if (step && !seen.has(`${step.field}\n${step.rule}`)) seen.set(`${step.field}\n${step.rule}`, { ...step, to: now.version });
   }
   const steps = [...seen.values()];

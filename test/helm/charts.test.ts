@@ -94,12 +94,23 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
         assertRemoteIstiod(fleet, cluster, objs);
         break;
       }
-      const env = container(find(objs, 'Deployment', 'istiod'), 'discovery').env as { name: string; value?: string }[];
+      // A revision (canary) names its objects after itself, and renders the webhooks of the tags that point at it.
+      const revision = (ref.values as { revision?: string }).revision;
+      const suffix = revision ? `-${revision}` : '';
+      const env = container(find(objs, 'Deployment', `istiod${suffix}`), 'discovery').env as { name: string; value?: string }[];
       expect(env.find((e) => e.name === 'CLUSTER_ID')?.value, 'istiod env CLUSTER_ID').toBe(cluster.name);
-      const mesh = find(objs, 'ConfigMap', 'istio');
+      if (istioOf(fleet).revisions) {
+        const version = ref.version;
+        const tags = Object.entries({ ...istioOf(fleet).tags, ...istioClusterOf(cluster).tags }).filter(([, v]) => v === version).map(([t]) => t);
+        // default follows stable, except while the in-place istiod (Istio's default revision) still runs.
+        if (tags.includes('stable') && istioOf(fleet).unrevisioned === undefined) tags.push('default');
+        const rendered = objs.filter((o) => o.kind === 'MutatingWebhookConfiguration' && o.metadata?.name?.startsWith('istio-revision-tag-')).map((o) => o.metadata!.name!.slice('istio-revision-tag-'.length));
+        expect(rendered.sort(), `revision ${revision || '(in place)'}: the tag webhooks it owns`).toEqual(tags.sort());
+      }
+      const mesh = find(objs, 'ConfigMap', `istio${suffix}`);
       expect(parse(mesh.data.mesh).defaultConfig.meshId, 'ConfigMap istio: mesh.defaultConfig.meshId').toBe(istioOf(fleet).meshID);
       // Sidecars get ISTIO_META_NETWORK from global.network through the injector's values.
-      const injector = find(objs, 'ConfigMap', 'istio-sidecar-injector');
+      const injector = find(objs, 'ConfigMap', `istio-sidecar-injector${suffix}`);
       expect(JSON.parse(injector.data.values).global.network, 'ConfigMap istio-sidecar-injector: values.global.network').toBe(istioClusterOf(cluster).network);
       const networks = (parse(mesh.data.meshNetworks) as { networks: Record<string, { gateways?: { address?: string; port: number }[] }> }).networks;
       for (const other of fleet.clusters.filter((c) => c.gateway.address)) {

@@ -13,6 +13,7 @@ import type { StageName } from '../../contracts/stages';
 import { WEBHOOK_CA_BUNDLE, type RuntimeField } from '../../kube';
 import { isForwarded } from '../../fleet/types';
 import type { ClusterPlan } from '../../contracts/plan';
+import { istiodReleaseName, REVISION_ANNOTATION, revisionName, revisionValue, STABLE_TAG, stableOf, tagsOn } from './revisions';
 import { hasEastWestGateway, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import {
   eastWestServicePort,
@@ -48,24 +49,48 @@ export function addIstio(plan: ClusterPlan): void {
   });
 
   const repository = { name: ISTIO_HELM_REPOSITORY, url: istio.chartRepository };
-  const chart = (name: string, chartName: string, values: Record<string, unknown>, dependsOn: string[], readyAfter?: StageName, runtimeFields?: RuntimeField[]): void => {
+  const chart = (name: string, chartName: string, values: Record<string, unknown>, dependsOn: string[], readyAfter?: StageName, runtimeFields?: RuntimeField[], version = istio.version): void => {
     plan.helmChart('mesh', {
-      name, namespace: ISTIO_NAMESPACE, repository, chart: chartName, version: istio.version, values, dependsOn, ...(readyAfter ? { readyAfter } : {}),
+      name, namespace: ISTIO_NAMESPACE, repository, chart: chartName, version, values, dependsOn, ...(readyAfter ? { readyAfter } : {}),
       ...(runtimeFields ? { runtimeFields } : {}),
     });
   };
   // istiod patches its webhooks' caBundle, and flips the validating webhook's failurePolicy to
   // Fail once it is ready.
   const validator: RuntimeField = { ...WEBHOOK_CA_BUNDLE.validating, jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'] };
-  chart('istio-base', 'base', remote ? { profile: 'remote' } : {}, [], undefined, [validator]);
-  chart('istiod', 'istiod', remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) }, ['istio-base'], undefined, [validator, WEBHOOK_CA_BUNDLE.mutating]);
+  let gatewayAfter = 'istiod';
+  let gatewayVersion = istio.version;
+  let gatewayRevision: Record<string, unknown> = {};
+  if (istio.revisions) {
+    // Canary (revisions.ts): base at the newest revision, validating with the stable one; one istiod
+    // per revision, each owning the tags that point at it, the newer after the older.
+    const stable = stableOf(fleet, cluster);
+    const { unrevisioned } = istio;
+    // base's default validator calls the stable revision's istiod ("default": the unrevisioned one).
+    chart('istio-base', 'base', { defaultRevision: revisionValue(stable, unrevisioned) || 'default' }, [], undefined, [validator]);
+    istio.revisions.forEach((version, i) => {
+      const tags = tagsOn(fleet, cluster, version);
+      const revision = revisionValue(version, unrevisioned);
+      chart(istiodReleaseName(version, unrevisioned), 'istiod', {
+        ...(revision ? { revision } : {}), ...(tags.length > 0 ? { revisionTags: tags } : {}), global: istiodGlobalValues(fleet, cluster),
+      }, ['istio-base', ...istio.revisions!.slice(0, i).map((v) => istiodReleaseName(v, unrevisioned))], undefined, [validator, WEBHOOK_CA_BUNDLE.mutating], version);
+    });
+    // The east-west gateway follows the stable tag in place (Istio's gateway canary: a revision
+    // label on the gateway pods); its chart is the stable revision's, and the annotation restarts it onto a moved tag.
+    gatewayAfter = istiodReleaseName(stable, unrevisioned);
+    gatewayVersion = stable;
+    gatewayRevision = { revision: STABLE_TAG, podAnnotations: { [REVISION_ANNOTATION]: revisionName(stable) } };
+  } else {
+    chart('istio-base', 'base', remote ? { profile: 'remote' } : {}, [], undefined, [validator]);
+    chart('istiod', 'istiod', remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) }, ['istio-base'], undefined, [validator, WEBHOOK_CA_BUNDLE.mutating]);
+  }
   if (hasEastWestGateway(fleet, cluster)) {
     // Gateway pods are injected by istiod's webhook (`image: auto`), so istiod must be up first.
     // On a remote the proxy gets its certificate from the primary's istiod, which can only verify
     // it once it holds this cluster's remote secret (`npm run link`, which reads the reader token
     // of `mesh-config`): nothing up to that stage may wait for those pods, or the stages would
     // deadlock (Flux: the release does not wait; Argo CD: its wave follows mesh-config's manifests).
-    chart(EASTWEST_GATEWAY, 'gateway', eastWestGatewayValues(plan), ['istiod'], remote ? 'mesh-config' : undefined);
+    chart(EASTWEST_GATEWAY, 'gateway', { ...eastWestGatewayValues(plan), ...gatewayRevision }, [gatewayAfter], remote ? 'mesh-config' : undefined, undefined, gatewayVersion);
     const { eastWestNodePort, eastWestStatusNodePort } = istioClusterOf(cluster);
     if (eastWestNodePort !== undefined || eastWestStatusNodePort !== undefined) {
       new EastWestNodePort(plan.stage('mesh-config'), 'eastwest-nodeport', { tls: eastWestNodePort, status: eastWestStatusNodePort, tlsPort: eastWestServicePort(fleet, cluster) });

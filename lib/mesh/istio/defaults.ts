@@ -3,6 +3,7 @@ import type { Cluster, Fleet, RawCluster, RawFleet } from '../../fleet/types';
 import { resolveBookinfoPlacement, type BookinfoPlacement } from '../../samples/placement';
 import { resolveHelloworldPlacement, type HelloworldSleepPlacement } from '../../samples/helloworld';
 import type { KeyType } from '../../pki/certs';
+import { compareVersions } from '../../fleet/semver';
 
 export const ISTIO_DEFAULTS = {
   /** Istio release; also the version of the base, istiod and gateway charts (1.26.8 to 1.30.3 installable). @default '1.30.3' */
@@ -33,6 +34,19 @@ export interface Istio {
   readonly model: IstioModel;
   /** The plug-in CA kept in pki/. */
   readonly ca: CaSettings;
+  /**
+   * Control planes installed side by side (canary upgrades), oldest first; undefined: one control
+   * plane at `version`, upgraded in place. With revisions, `version` is the newest of them.
+   */
+  readonly revisions?: readonly string[];
+  /** Fleet-wide revision tags: tag → the revision (a release of `revisions`) it points at. @default none */
+  readonly tags: Readonly<Record<string, string>>;
+  /**
+   * The release of `revisions` that was installed in place before the canary began: it keeps its
+   * Helm release `istiod` and Service `istiod` (Istio's default revision), which its proxies are
+   * connected to, until it is removed. @default none
+   */
+  readonly unrevisioned?: string;
 }
 
 export interface CaSettings {
@@ -62,6 +76,8 @@ export interface IstioCluster {
    * health-checks (KT's console load balancer), on the same extra Service. @default - none
    */
   readonly eastWestStatusNodePort?: number;
+  /** This cluster's moves of the fleet's revision tags (spec.clusters[].istio.tags). @default none */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 export interface RawIstio {
@@ -70,14 +86,21 @@ export interface RawIstio {
   chartRepository?: string;
   model?: IstioModel;
   ca?: { keyType?: KeyType; rootValidityDays?: number; intermediateValidityDays?: number };
+  revisions?: string[];
+  tags?: Record<string, string>;
+  unrevisioned?: string;
 }
 
 export const rawIstioOf = (raw: RawFleet): RawIstio | undefined => raw.spec.mesh.istio as RawIstio | undefined;
 
 export function resolveIstio(raw: RawFleet): Istio {
   const istio = rawIstioOf(raw);
+  const revisions = istio?.revisions ? [...istio.revisions].sort(compareVersions) : undefined;
   return {
-    version: istio?.version ?? ISTIO_DEFAULTS.istioVersion,
+    version: revisions?.at(-1) ?? istio?.version ?? ISTIO_DEFAULTS.istioVersion,
+    ...(revisions ? { revisions } : {}),
+    tags: { ...istio?.tags },
+    ...(revisions && istio?.unrevisioned ? { unrevisioned: istio.unrevisioned } : {}),
     meshID: istio?.meshID ?? raw.metadata.name,
     chartRepository: istio?.chartRepository ?? ISTIO_DEFAULTS.istioChartRepository,
     model: istio?.model ?? ISTIO_DEFAULTS.istioModel,
@@ -103,6 +126,7 @@ export function resolveIstioCluster(raw: RawCluster, rank: number, fleet: RawFle
     helloworld: resolveHelloworldPlacement(raw.samples, role),
     ...(typeof raw.eastWestNodePort === 'number' ? { eastWestNodePort: raw.eastWestNodePort } : {}),
     ...(typeof raw.eastWestStatusNodePort === 'number' ? { eastWestStatusNodePort: raw.eastWestStatusNodePort } : {}),
+    tags: { ...(raw.istio as { tags?: Record<string, string> } | undefined)?.tags },
   };
 }
 

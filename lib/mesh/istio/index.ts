@@ -17,6 +17,8 @@ import { linkIstio } from './link';
 import { istioReadme } from './readme';
 import { addCacerts, addRemoteSecrets, linkStatus } from './remote-secrets';
 import { istioRules } from './rules';
+import { istioUpgradePlan } from './canary-plan';
+import { annotateSamplePods, canaryStep, REVISION_ANNOTATION, revisionName, STABLE_TAG, stableOf, usesRevisions } from './revisions';
 import { ISTIO_RELEASES, SUPPORTED_ISTIO_VERSIONS } from './releases';
 import { oneMinorAtATime, releaseInUse } from '../../contracts/support';
 import { compareVersions } from '../../fleet/semver';
@@ -36,8 +38,12 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   // istiod, or a revision of it (istiod-1-26).
   footprint: { project: 'Istio', kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod*', container: 'discovery', release: 'istiod' },
   releasesInUse: (fleet) => [releaseInUse(ISTIO_RELEASES, istioOf(fleet).version)],
+  upgradePlan: istioUpgradePlan,
   // base, istiod and gateway share Istio's version.
-  upgradeStep: (_chart, from, to) => oneMinorAtATime(ISTIO_RELEASES, from, to, 'istio.io, "In-place upgrade": the installed version must be no more than one minor below the upgrade version'),
+  // In place one minor at a time; under revisions (a canary) base and the gateway may skip one, as the canary does.
+  upgradeStep: (_chart, from, to, fleet) => (usesRevisions(fleet)
+    ? canaryStep(from, to)
+    : oneMinorAtATime(ISTIO_RELEASES, from, to, 'istio.io, "In-place upgrade": the installed version must be no more than one minor below the upgrade version')),
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   rules: istioRules,
   ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps },
@@ -45,10 +51,13 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
     addIstio(plan);
     addCacerts(plan);
     addRemoteSecrets(plan);
-    addIstioctlFile(plan);
-    const injection = { 'istio-injection': 'enabled' };
+    // Under revisions the IstioOperator alternative would install one unrevisioned control plane: none is written.
+    if (!usesRevisions(plan.fleet)) addIstioctlFile(plan);
+    // Under revisions the samples select the stable tag, and restart onto it when it moves.
+    const injection: Record<string, string> = usesRevisions(plan.fleet) ? { 'istio.io/rev': STABLE_TAG } : { 'istio-injection': 'enabled' };
     if (isPrimaryRemote(plan.fleet)) addHelloworldWithSleep(plan, istioClusterOf(plan.cluster).helloworld, injection);
     else addBookinfo(plan, istioClusterOf(plan.cluster).samples, injection);
+    if (usesRevisions(plan.fleet)) annotateSamplePods(plan.stage('apps'), { [REVISION_ANNOTATION]: revisionName(stableOf(plan.fleet, plan.cluster)) });
   },
   link: {
     status: (fleet, pki) => linkStatus(fleet, pki),

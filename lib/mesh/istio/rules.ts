@@ -9,6 +9,7 @@ import type { Fleet, RawFleet } from '../../fleet/types';
 import { hasEastWestGateway, istioClusterOf, istioOf, rawIstioOf } from './defaults';
 import { networkGatewayPortRules, readerRbacRules } from './ports';
 import { SUPPORTED_ISTIO_VERSIONS } from './releases';
+import { revisionRules } from './revisions';
 
 type Segment = string | number;
 
@@ -16,6 +17,7 @@ export function istioRules(fleet: Fleet, raw: RawFleet, add: AddProblem, warn: A
   const istio = istioOf(fleet);
   eastWestNodePorts(fleet, raw, add, warn);
   networkGatewayPortRules(fleet, add);
+  revisionRules(fleet, raw, add);
   readerRbacRules(fleet, add);
   if (istio.model === 'primary-remote') {
     // Several clusters may share a network (pod IPs reachable between them, no east-west hop):

@@ -3,6 +3,14 @@ import { DNS_LABEL, LABEL_VALUE, SEMVER, validityDays, type JsonSchema } from '.
 import { helloworldVersionsSchema } from '../../samples/helloworld';
 import { bookinfoPlacementSchema } from '../../samples/placement';
 
+/** Revision tags: tag name (a DNS label) → the Istio release of spec.mesh.istio.revisions it points at. */
+const TAGS: JsonSchema = {
+  type: 'object',
+  propertyNames: { pattern: DNS_LABEL },
+  additionalProperties: { type: 'string', pattern: SEMVER, description: 'use a release of spec.mesh.istio.revisions as a quoted string, e.g. "1.30.3"' },
+  description: 'map each revision tag (stable, canary …) to the release of spec.mesh.istio.revisions it points at, e.g. {stable: "1.29.6", canary: "1.30.3"}',
+};
+
 export const istioSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -11,6 +19,16 @@ export const istioSchema: JsonSchema = {
       type: 'string',
       pattern: SEMVER,
       description: 'use a full Istio release as a quoted string, e.g. "1.30.3"',
+    },
+    revisions: {
+      type: 'array', minItems: 1, uniqueItems: true,
+      items: { type: 'string', pattern: SEMVER, description: 'use a full Istio release as a quoted string, e.g. "1.30.3"' },
+      description: 'list the Istio releases to run side by side (a canary upgrade), e.g. ["1.29.6", "1.30.3"]; instead of version',
+    },
+    tags: TAGS,
+    unrevisioned: {
+      type: 'string', pattern: SEMVER,
+      description: 'use the release of revisions that was installed in place (spec.mesh.istio.version) before the canary began, e.g. "1.28.10": it keeps the release istiod its proxies are connected to',
     },
     meshID: { type: 'string', pattern: LABEL_VALUE, description: 'use a label value, e.g. "mesh1"' },
     chartRepository: {
@@ -36,6 +54,11 @@ export const istioSchema: JsonSchema = {
 };
 
 export const istioClusterSchema: Readonly<Record<string, JsonSchema>> = {
+  istio: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { tags: { ...TAGS, description: 'map the tags this cluster has moved to their release, e.g. {stable: "1.30.3"}' } },
+  },
   eastWestNodePort: {
     type: 'integer',
     minimum: 30000,
