@@ -6,8 +6,10 @@ import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { isRemote, istioOf } from './defaults';
 import { ISTIO_RELEASES } from './releases';
 import { ISTIO_NAMESPACE } from './values';
+import { istiodReleaseName, revisionName, STABLE_TAG, tagsOf, usesRevisions } from './revisions';
 
 export function istioUpgrading(fleet: Fleet): string[] {
+  if (usesRevisions(fleet)) return canaryUpgrading(fleet);
   const { version } = istioOf(fleet);
   const next = nextMinor(ISTIO_RELEASES.installs, version);
   const primaries = fleet.clusters.filter((c) => !isRemote(c));
@@ -32,5 +34,37 @@ export function istioUpgrading(fleet: Fleet): string[] {
     '',
     `4. **Restart the workloads** so their sidecars take the new proxy (the data plane must be on the new minor before the next step): for every injected namespace, \`kubectl --context <context> rollout restart deploy -n <namespace>\`${fleet.samples.enabled ? ` (the samples: \`-n ${SAMPLE_NAMESPACE}\`)` : ''}. \`istioctl proxy-status --context <context>\` lists each proxy's version.`,
     '5. **Verify** as in "Verify" above, then the next step.',
+  ];
+}
+
+/** Mid-canary: where each cluster's tags point, what to restart after this step, and how to verify it. */
+function canaryUpgrading(fleet: Fleet): string[] {
+  const istio = istioOf(fleet);
+  const revisions = istio.revisions!;
+  return [
+    `This fleet runs Istio by revision (a canary): ${revisions.map((v) => `${v} (release \`${istiodReleaseName(v, istio.unrevisioned)}\`)`).join(' and ')} on every cluster. ` +
+      '`npm run upgrade -- plan istio <version>` prints the steps from here; `--write` applies the next to fleet.yaml (one pull request each).',
+    '',
+    '| cluster | ' + [...new Set(fleet.clusters.flatMap((c) => Object.keys(tagsOf(fleet, c))))].sort().map((t) => `\`${t}\``).join(' | ') + ' |',
+    '|---|' + [...new Set(fleet.clusters.flatMap((c) => Object.keys(tagsOf(fleet, c))))].map(() => '---|').join(''),
+    ...fleet.clusters.map((c) => `| ${c.name} | ${[...new Set(fleet.clusters.flatMap((x) => Object.keys(tagsOf(fleet, x))))].sort().map((t) => tagsOf(fleet, c)[t] ?? '').join(' | ')} |`),
+    '',
+    '**After merging a step that moves a tag on a cluster**, its workloads move when their pods restart (meshfleet\'s samples restart by themselves: their pod template carries the revision). For each namespace on the moved tag:',
+    '',
+    '```sh',
+    ...fleet.clusters.map((c) => `kubectl --context ${shellWord(c.context)} get namespaces -l istio.io/rev=${STABLE_TAG} -o name   # then: kubectl --context ${shellWord(c.context)} rollout restart deploy -n <namespace>`),
+    '```',
+    '',
+    ...(istio.unrevisioned !== undefined
+      ? [`Namespaces labelled \`istio-injection=enabled\` stay on the in-place istiod ${istio.unrevisioned} until it is removed: relabel them (\`kubectl label namespace <ns> istio-injection- istio.io/rev=${STABLE_TAG}\`) before the step that removes it.`, '']
+      : []),
+    '**Verify** each step: which revision each proxy uses, and that every revision sees the other clusters:',
+    '',
+    '```sh',
+    ...fleet.clusters.flatMap((c) => [`istioctl proxy-status --context ${shellWord(c.context)}`,
+      ...revisions.map((v) => `istioctl remote-clusters --context ${shellWord(c.context)} --revision ${v === istio.unrevisioned ? 'default' : revisionName(v)}`)]),
+    '```',
+    '',
+    `Then the sample's cross-cluster check ("Verify" above)${fleet.samples.enabled ? ` from the \`${SAMPLE_NAMESPACE}\` namespace` : ''}.`,
   ];
 }
