@@ -2,6 +2,7 @@
 import { ArgumentError, UsageError } from '../errors';
 import { engineOwned, prepare, pruneNotices } from '../pipeline';
 import { isPem, outTree, pkiAt } from '../pipeline/drift';
+import { controlPlaneMoves } from '../pipeline/upgrades';
 import { diffTrees, isEmpty } from '../review/diff';
 import { formatMarkdown, formatText } from '../review/format';
 import { gitRoot, readDiskTree, readGitTree } from '../review/tree';
@@ -52,7 +53,7 @@ async function diff(options: CommandOptions, out: (s: string) => void): Promise<
   const from = options.base !== undefined ? `${options.out} at ${options.base}` : options.out;
   if (asJson) {
     // Values are as the text form prints them: secrets masked, never a key or ciphertext.
-    out(json({ from, to: options.fleet, differences: !isEmpty(d), ...d, deletesOnLiveClusters: pruneNotices(old, x.rendered.files, x.fleet) }));
+    out(json({ from, to: options.fleet, differences: !isEmpty(d), ...d, deletesOnLiveClusters: pruneNotices(old, x.rendered.files, x.fleet), controlPlaneMoves: controlPlaneMoves(old, x.rendered.files, x.modules) }));
     return isEmpty(d) ? 0 : 1;
   }
   out(options.markdown ? formatMarkdown(d, `meshfleet diff: ${from} → ${options.fleet}`) : formatText(d));
@@ -61,6 +62,12 @@ async function diff(options: CommandOptions, out: (s: string) => void): Promise<
     out(options.markdown
       ? ['', '### ⚠️ What this change deletes on live clusters', '', ...notices.map((n) => `- ${n}`)].join('\n')
       : ['', 'What this change deletes on live clusters:', ...notices.map((n) => `  ! ${n}`)].join('\n'));
+  }
+  const moves = controlPlaneMoves(old, x.rendered.files, x.modules);
+  if (moves.length > 0) {
+    out(options.markdown
+      ? ['', '### Control planes', '', ...moves.map((n) => `- ${n}`)].join('\n')
+      : ['', 'Control planes:', ...moves.map((n) => `  ~ ${n}`)].join('\n'));
   }
   return isEmpty(d) ? 0 : 1;
 }

@@ -17,6 +17,7 @@ import type { ChartPin } from './chart';
 import type { Footprint } from './preflight';
 import type { ReleaseInUse, UpgradeStep } from './support';
 import type { UpgradePlan } from './upgrade';
+import type { ReleaseRef } from './engine';
 
 /**
  * `Settings` is what `resolve` makes of spec.mesh.<type> (Fleet.mesh.settings), `ClusterSettings`
@@ -90,6 +91,12 @@ export interface MeshModule<Settings = unknown, ClusterSettings = unknown, Store
    * else why not, naming the releases in between, as a refusal or (`warning`) a caution.
    */
   upgradeStep?(chart: string, from: string, to: string, fleet: Fleet): UpgradeStep | undefined;
+  /**
+   * What a change moves between its control planes on each cluster (Istio: the revision each tag
+   * points at, revisions added or removed), from the Helm releases of the old and new output by
+   * cluster, one line each, for `npm run diff`.
+   */
+  controlPlaneMoves?(old: ReadonlyMap<string, readonly ReleaseRef[]>, next: ReadonlyMap<string, readonly ReleaseRef[]>): string[];
   /** The next fleet.yaml edit of an upgrade to `target` (`npm run upgrade -- plan`), from fleet.yaml as written; undefined: none offered. */
   upgradePlan?(raw: RawFleet, target: string): UpgradePlan;
   /**

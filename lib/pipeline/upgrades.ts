@@ -12,10 +12,11 @@ import { ENGINES } from '../gitops/registry';
 import type { KubeObject } from '../kube';
 import type { Modules } from './load';
 import type { Fleet } from '../fleet/types';
+import type { ReleaseRef } from '../contracts/engine';
 
-/** cluster/release → chart and version, for every Helm release a tree installs. */
-function releasesIn(tree: Tree): Map<string, { chart: string; version: string }> {
-  const out = new Map<string, { chart: string; version: string }>();
+/** cluster/release → the release (chart, version, values), for every Helm release a tree installs. */
+export function releasesIn(tree: Tree): Map<string, ReleaseRef> {
+  const out = new Map<string, ReleaseRef>();
   for (const [path, text] of tree) {
     const m = /^(?:manifests|clusters)\/([^/]+)\//.exec(path);
     if (!m || !path.endsWith('.yaml') || !(text.includes('kind: HelmRelease') || text.includes('kind: Application'))) continue;
@@ -28,7 +29,7 @@ function releasesIn(tree: Tree): Map<string, { chart: string; version: string }>
         } catch {
           continue; // a hand-edited object without a version: synth replaces it
         }
-        if (ref) out.set(`${m[1]}/${ref.name}`, { chart: ref.chart, version: ref.version });
+        if (ref) out.set(`${m[1]}/${ref.name}`, ref);
       }
     }
   }
@@ -57,4 +58,21 @@ export function upgradeFindings(committed: Tree, next: Tree, modules: Modules, f
     problems: steps.filter((s) => !s.warning).map((s) => ({ path: s.field, value: s.to, rule: s.rule, fix: s.fix })),
     warnings: steps.filter((s) => s.warning).map((s) => `${s.field}: ${s.rule}; ${s.fix}`),
   };
+}
+
+/**
+ * What a change moves between control planes, per cluster, in the mesh's words (Istio: which
+ * revision each tag points at, and the revisions added or removed), for `npm run diff`.
+ */
+export function controlPlaneMoves(old: Tree, next: Tree, modules: Modules): string[] {
+  if (!modules.mesh.controlPlaneMoves) return [];
+  const byCluster = (tree: Tree): Map<string, ReleaseRef[]> => {
+    const out = new Map<string, ReleaseRef[]>();
+    for (const [key, ref] of releasesIn(tree)) {
+      const cluster = key.slice(0, key.indexOf('/'));
+      out.set(cluster, [...(out.get(cluster) ?? []), ref]);
+    }
+    return out;
+  };
+  return modules.mesh.controlPlaneMoves(byCluster(old), byCluster(next));
 }

@@ -81,6 +81,14 @@ describe('npm run upgrade -- plan istio', () => {
     for (let step = 1; step <= 6; step++) {
       const w = runCli(['upgrade', 'plan', 'istio', '1.30.3', '--write', '--fleet', fleet]);
       expect(w.status, `step ${step}: ${w.stderr}`).toBe(0);
+      // diff names, per cluster, the control planes and tags the step moves (and only those clusters).
+      const moves = runCli(['diff', '--fleet', fleet]).stdout.split('Control planes:\n')[1] ?? '';
+      if (step === 1) expect(moves).toMatch(/^ {2}~ kt-k2p: control plane istiod-1-30-3 \(1\.30\.3\) added$/m);
+      if (step === 2) expect(moves).toMatch(/^ {2}~ nhn-nks: tag canary in place \(1\.28\.10\) → 1-30-3 \(1\.30\.3\): namespaces labelled istio\.io\/rev=canary change control plane/m);
+      if (step === 3) {
+        expect(moves.trim().split('\n')).toEqual(['~ kt-k2p: tag stable in place (1.28.10) → 1-30-3 (1.30.3): namespaces labelled istio.io/rev=stable (meshfleet\'s samples among them) change control plane when their pods restart']);
+      }
+      if (step === 6) expect(moves).toMatch(/^ {2}~ ncloud-nks: control plane istiod \(1\.28\.10, in place\) removed$/m);
       const s = runCli(['synth', '--fleet', fleet]);
       expect(s.status, `synth after step ${step}: ${s.stderr}`).toBe(0);
       const c = runCli(['check', '--fleet', fleet]);

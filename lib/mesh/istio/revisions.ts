@@ -19,6 +19,7 @@ import type { Cluster, Fleet, RawCluster, RawFleet } from '../../fleet/types';
 import { isPrimaryRemote, istioClusterOf, istioOf, rawIstioOf } from './defaults';
 import { ISTIO_RELEASES, SUPPORTED_ISTIO_VERSIONS } from './releases';
 import type { UpgradeStep } from '../../contracts/support';
+import type { ReleaseRef } from '../../contracts/engine';
 
 /** The tag every revisioned fleet names: what workloads run unless they ask for another. */
 export const STABLE_TAG = 'stable';
@@ -134,4 +135,35 @@ export function canaryStep(from: string, to: string): UpgradeStep | undefined {
     rule: `a canary moves at most two minors at once (istio.io, "Canary upgrades": revision-based upgrades may jump two minor versions); the committed output runs ${from}, the new ${to}`,
     fix: 'canary to a release at most two minors ahead first, then on from there',
   };
+}
+
+/** tag → revision ("1-30-3", or "in place" for the unrevisioned istiod) and the istiod releases, of one cluster's releases. */
+function controlPlanesOf(refs: readonly ReleaseRef[]): { tags: Map<string, string>; istiods: Map<string, string> } {
+  const tags = new Map<string, string>();
+  const istiods = new Map<string, string>();
+  for (const ref of refs.filter((r) => r.chart === 'istiod' && (r.values as { profile?: string }).profile !== 'remote')) {
+    const values = ref.values as { revision?: string; revisionTags?: string[] };
+    const revision = values.revision || 'in place';
+    istiods.set(ref.name, `${ref.version}${values.revision ? '' : ', in place'}`);
+    for (const tag of values.revisionTags ?? []) tags.set(tag, `${revision} (${ref.version})`);
+  }
+  return { tags, istiods };
+}
+
+export function istioControlPlaneMoves(old: ReadonlyMap<string, readonly ReleaseRef[]>, next: ReadonlyMap<string, readonly ReleaseRef[]>): string[] {
+  const out: string[] = [];
+  for (const [cluster, refs] of next) {
+    const was = controlPlanesOf(old.get(cluster) ?? []);
+    const now = controlPlanesOf(refs);
+    if (was.istiods.size === 0) continue;
+    for (const [name, v] of now.istiods) if (!was.istiods.has(name)) out.push(`${cluster}: control plane ${name} (${v}) added`);
+    for (const [name, v] of was.istiods) if (!now.istiods.has(name)) out.push(`${cluster}: control plane ${name} (${v}) removed`);
+    for (const tag of [...new Set([...was.tags.keys(), ...now.tags.keys()])].sort()) {
+      const [a, b] = [was.tags.get(tag), now.tags.get(tag)];
+      if (a === b) continue;
+      const who = tag === DEFAULT_TAG ? 'namespaces labelled istio-injection=enabled' : `namespaces labelled istio.io/rev=${tag}${tag === STABLE_TAG ? ' (meshfleet\'s samples among them)' : ''}`;
+      out.push(`${cluster}: tag ${tag} ${a ?? 'none'} → ${b ?? 'none'}: ${who} change control plane when their pods restart`);
+    }
+  }
+  return out;
 }
