@@ -91,7 +91,7 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
     }
     case 'istiod': {
       if (isRemote(cluster)) {
-        assertRemoteIstiod(fleet, cluster, objs);
+        assertRemoteIstiod(fleet, cluster, objs, (ref.values as { revision?: string }).revision);
         break;
       }
       // A revision (canary) names its objects after itself, and renders the webhooks of the tags that point at it.
@@ -228,11 +228,13 @@ function assertFleetIntent(fleet: Fleet, cluster: Cluster, ref: ReleaseRef, objs
  * whose Endpoints (IP address) or ExternalName (DNS name) is the primary's gateway, and the
  * injection webhook calling it with the remote's cluster and network in the path.
  */
-function assertRemoteIstiod(fleet: Fleet, cluster: Cluster, objs: KubeObject[]): void {
+function assertRemoteIstiod(fleet: Fleet, cluster: Cluster, objs: KubeObject[], revision?: string): void {
+  // A revision's remote profile names its Service, address and webhook after the revision.
+  const name = `istiod${revision ? `-${revision}` : ''}`;
   const address = primaryOf(fleet, cluster).gateway.address!;
   expect(objs.filter((o) => o.kind === 'Deployment'), 'a remote runs no istiod Deployment').toEqual([]);
   expect(objs.filter((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'istio'), 'a remote has no mesh ConfigMap (its primary\'s istiod writes it)').toEqual([]);
-  const svc = find(objs, 'Service', 'istiod');
+  const svc = find(objs, 'Service', name);
   expect(svc.spec.selector, 'the remote istiod Service selects no pods').toBeUndefined();
   expect((svc.spec.ports as { port: number; targetPort?: number }[]).map((p) => [p.port, p.targetPort ?? p.port])).toEqual([[15012, 15012], [443, 15017]]);
   if (/^(\d+\.){3}\d+$/.test(address)) {
@@ -240,11 +242,11 @@ function assertRemoteIstiod(fleet: Fleet, cluster: Cluster, objs: KubeObject[]):
     const slices = objs.filter((o) => o.kind === 'EndpointSlice');
     if (slices.length > 0) {
       const slice = find(objs, 'EndpointSlice') as Record<string, any>;
-      expect(slice.metadata.labels['kubernetes.io/service-name'], 'EndpointSlice of Service istiod').toBe('istiod');
+      expect(slice.metadata.labels['kubernetes.io/service-name'], 'EndpointSlice of Service istiod').toBe(name);
       expect(slice.endpoints.flatMap((e: { addresses: string[] }) => e.addresses), 'EndpointSlice istiod: the primary\'s gateway address').toEqual([address]);
       expect(objs.filter((o) => o.kind === 'Endpoints'), 'no Endpoints beside the EndpointSlice').toEqual([]);
     } else {
-      const endpoints = find(objs, 'Endpoints', 'istiod');
+      const endpoints = find(objs, 'Endpoints', name);
       expect(endpoints.subsets[0].addresses, 'Endpoints istiod: the primary\'s gateway address').toEqual([{ ip: address }]);
     }
   } else {
@@ -252,17 +254,18 @@ function assertRemoteIstiod(fleet: Fleet, cluster: Cluster, objs: KubeObject[]):
   }
   // The primary's istiod reads and manages this cluster with the reader account's token (the remote
   // secret): the remote profile binds it, with the rights to patch the webhook's CA bundle.
-  const binding = find(objs, 'ClusterRoleBinding', 'istio-reader-clusterrole-istio-system');
+  const reader = `istio-reader-clusterrole${revision ? `-${revision}` : ''}-istio-system`;
+  const binding = find(objs, 'ClusterRoleBinding', reader);
   expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'istio-reader-service-account', namespace: 'istio-system' }]);
-  const role = find(objs, 'ClusterRole', 'istio-reader-clusterrole-istio-system');
+  const role = find(objs, 'ClusterRole', reader);
   expect(role.rules, 'reader ClusterRole of a remote').toContainEqual({
     apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], verbs: ['get', 'list', 'watch', 'update', 'patch'],
   });
-  const webhook = find(objs, 'MutatingWebhookConfiguration', 'istio-sidecar-injector');
+  const webhook = find(objs, 'MutatingWebhookConfiguration', `istio-sidecar-injector${revision ? `-${revision}` : ''}`);
   const network = istioClusterOf(cluster).network;
   for (const hook of webhook.webhooks as { clientConfig: Record<string, any> }[]) {
     expect(hook.clientConfig.service, `injection webhook ${JSON.stringify(hook)} calls the istiod Service that points at the primary`).toEqual({
-      name: 'istiod', namespace: 'istio-system', path: `/inject/cluster/${cluster.name}/net/${network}`, port: 443,
+      name, namespace: 'istio-system', path: `/inject/cluster/${cluster.name}/net/${network}`, port: 443,
     });
   }
 }

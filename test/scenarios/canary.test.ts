@@ -53,6 +53,23 @@ describe('canary rules', () => {
   });
 });
 
+describe('primary-remote mid-canary', () => {
+  const PR = readFileSync(join(ROOT, 'examples', 'istio-canary-primary-remote.yaml'), 'utf8');
+  it('a remote follows its primary\'s tags: tags of its own are refused', () => {
+    const i = (loadFleet(PR).clusters.findIndex((c) => c.name === 'remote-b'));
+    expect(problems(set(['spec', 'clusters', i, 'istio'], { tags: { stable: '1.30.3' } })(PR))).toEqual([expect.objectContaining({
+      path: `spec.clusters[${i}].istio.tags`, rule: 'a remote follows its primary\'s tags (primary-b): its injection and its istiod address are the primary\'s istiod of that revision',
+    })]);
+  });
+
+  it('remote-a runs both revisions as the remote profile, its tags its primary\'s', () => {
+    const files = renderObjects(PR);
+    const remote = files.get('manifests/remote-a/mesh/helmrelease-istiod-1-30-3.yaml')![0].spec.values;
+    expect(remote).toMatchObject({ profile: 'remote', revision: '1-30-3', revisionTags: ['canary', 'default', 'stable'], global: { remotePilotAddress: '203.0.113.10' } });
+    expect(files.get('manifests/remote-b/mesh/helmrelease-istiod-1-29-6.yaml')![0].spec.values.revisionTags).toEqual(['default', 'stable']);
+  });
+});
+
 describe('a fleet mid-canary', () => {
   const files = renderObjects(CANARY);
   it('moving one cluster\'s stable tag changes only that cluster\'s output', () => {
@@ -77,7 +94,7 @@ describe('npm run upgrade -- plan istio', () => {
     expect(plan.status, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/^istio 1\.30\.3: 6 step\(s\), one pull request each/);
     for (const title of ['1. add revision 1.30.3 beside 1.28.10', '2. move the canary tag to 1.30.3', '3. move stable to 1.30.3 on kt-k2p', '4. move stable to 1.30.3 on ncloud-nks',
-      '5. move stable to 1.30.3 on nhn-nks, the last cluster: the fleet-wide tag', '6. remove revision 1.28.10']) expect(plan.stdout).toContain(title);
+      '5. move stable to 1.30.3 on nhn-nks, the last primary: the fleet-wide tag', '6. remove revision 1.28.10']) expect(plan.stdout).toContain(title);
     for (let step = 1; step <= 6; step++) {
       const w = runCli(['upgrade', 'plan', 'istio', '1.30.3', '--write', '--fleet', fleet]);
       expect(w.status, `step ${step}: ${w.stderr}`).toBe(0);

@@ -56,19 +56,21 @@ function nextStep(raw: RawFleet, target: string): PlanEdit | undefined {
     };
   }
   const clusters = raw.spec.clusters;
-  const behind = clusters.map((c, i) => ({ c, i })).filter(({ c }) => (rawClusterTags(c)?.[STABLE_TAG] ?? tags[STABLE_TAG]) !== target);
+  // Primaries move their tags; a remote follows its primary (its injection and istiod address are the primary's).
+  const behind = clusters.map((c, i) => ({ c, i })).filter(({ c }) => c.role !== 'remote' && (rawClusterTags(c)?.[STABLE_TAG] ?? tags[STABLE_TAG]) !== target);
+  const remotesOf = (name: string): string => { const r = clusters.filter((c) => c.role === 'remote' && c.primary === name).map((c) => c.name); return r.length > 0 ? ` and its remotes (${r.join(', ')})` : ''; };
   if (behind.length > 1) {
     const { c, i } = behind[0]!;
     return {
-      title: `move stable to ${target} on ${c.name}`,
+      title: `move stable to ${target} on ${c.name}${remotesOf(c.name)}`,
       ops: [{ op: 'set', path: ['spec', 'clusters', i, 'istio', 'tags', STABLE_TAG], value: target }],
-      effect: `on ${c.name} the stable tag (and istio-injection=enabled namespaces) move to istiod-${revisionName(target)}: restart their workloads (dist/README.md, "Upgrading"); the other clusters do not change`,
+      effect: `on ${c.name}${remotesOf(c.name)} the stable tag moves to istiod-${revisionName(target)}: restart its namespaces' workloads (dist/README.md, "Upgrading"); the other clusters do not change`,
     };
   }
   if (behind.length === 1 || tags[STABLE_TAG] !== target) {
     const last = behind[0]?.c.name;
     return {
-      title: `move stable to ${target}${last ? ` on ${last}, the last cluster` : ''}: the fleet-wide tag`,
+      title: `move stable to ${target}${last ? ` on ${last}${remotesOf(last)}, the last primary` : ''}: the fleet-wide tag`,
       ops: [
         { op: 'set', path: [...ISTIO, 'tags', STABLE_TAG], value: target },
         ...clusters.flatMap((c, i) => (rawClusterTags(c)?.[STABLE_TAG] !== undefined ? [{ op: 'delete' as const, path: ['spec', 'clusters', i, 'istio'] }] : [])),
@@ -92,9 +94,6 @@ export function istioUpgradePlan(raw: RawFleet, target: string): UpgradePlan {
     return { error: { rule: `${target} is not a release meshfleet has tested charts for`, fix: `use one of ${SUPPORTED_ISTIO_VERSIONS.join(', ')}` } };
   }
   const istio = (rawIstioOf(raw) ?? {}) as RawIstio;
-  if (istio.model === 'primary-remote') {
-    return { error: { rule: 'canary upgrades by revision are not supported under primary-remote yet', fix: 'upgrade in place: change spec.mesh.istio.version one minor at a time' } };
-  }
   const running = [...(istio.revisions ?? [istio.version ?? ISTIO_DEFAULTS.istioVersion])].sort(compareVersions)[0]!;
   if (compareVersions(target, running) < 0) {
     return { error: { rule: `${target} is older than the running ${running}`, fix: 'a canary moves forward; to go back, move the tags back to the old revision before it is removed' } };

@@ -64,15 +64,18 @@ export function addIstio(plan: ClusterPlan): void {
   if (istio.revisions) {
     // Canary (revisions.ts): base at the newest revision, validating with the stable one; one istiod
     // per revision, each owning the tags that point at it, the newer after the older.
-    const stable = stableOf(fleet, cluster);
+    // A remote follows its primary's tags: its webhooks call the primary's istiod of that revision.
+    const tagsFrom = remote ? primaryOf(fleet, cluster) : cluster;
+    const stable = stableOf(fleet, tagsFrom);
     const { unrevisioned } = istio;
     // base's default validator calls the stable revision's istiod ("default": the unrevisioned one).
-    chart('istio-base', 'base', { defaultRevision: revisionValue(stable, unrevisioned) || 'default' }, [], undefined, [validator]);
+    chart('istio-base', 'base', { ...(remote ? { profile: 'remote' } : {}), defaultRevision: revisionValue(stable, unrevisioned) || 'default' }, [], undefined, [validator]);
     istio.revisions.forEach((version, i) => {
-      const tags = tagsOn(fleet, cluster, version);
+      const tags = tagsOn(fleet, tagsFrom, version);
       const revision = revisionValue(version, unrevisioned);
+      const values = remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) };
       chart(istiodReleaseName(version, unrevisioned), 'istiod', {
-        ...(revision ? { revision } : {}), ...(tags.length > 0 ? { revisionTags: tags } : {}), global: istiodGlobalValues(fleet, cluster),
+        ...values, ...(revision ? { revision } : {}), ...(tags.length > 0 ? { revisionTags: tags } : {}),
       }, ['istio-base', ...istio.revisions!.slice(0, i).map((v) => istiodReleaseName(v, unrevisioned))], undefined, [validator, WEBHOOK_CA_BUNDLE.mutating], version);
     });
     // The east-west gateway follows the stable tag in place (Istio's gateway canary: a revision
@@ -101,7 +104,12 @@ export function addIstio(plan: ClusterPlan): void {
   // apply to every east-west gateway that istiod configures, the remotes' included.
   if (remote) return;
   if (networksOf(fleet).length > 1) new CrossNetworkGateway(plan.stage('mesh-config'), 'cross-network-gateway');
-  if (remotesOf(fleet, cluster).length > 0) new ExposeIstiod(plan.stage('mesh-config'), 'expose-istiod');
+  if (remotesOf(fleet, cluster).length > 0) {
+    // Under revisions the remotes reach each revision's istiod by its name (the TLS SNI of
+    // istiod-<revision>.istio-system.svc); anything else goes to the in-place istiod, else the newest.
+    const revisions = istio.revisions?.filter((v) => v !== istio.unrevisioned).map(revisionName) ?? [];
+    new ExposeIstiod(plan.stage('mesh-config'), 'expose-istiod', revisions, istio.revisions && istio.unrevisioned === undefined ? revisionName(istio.version) : undefined);
+  }
 }
 
 /** Values of the `gateway` chart for the east-west gateway (Helm tab of Istio's multi-network guide). */
@@ -190,7 +198,8 @@ export class CrossNetworkGateway extends Construct {
  * through the east-west gateway, so the remotes' sidecars and injection webhook reach it.
  */
 export class ExposeIstiod extends Construct {
-  constructor(scope: Construct, id: string) {
+  /** `revisions`: istiod-<revision> Services reached by SNI; `fallback`: the revision behind every other name (none: the unrevisioned istiod). */
+  constructor(scope: Construct, id: string, revisions: readonly string[] = [], fallback?: string) {
     super(scope, id);
     new Gateway(this, 'Gateway', {
       metadata: { name: 'istiod-gateway', namespace: ISTIO_NAMESPACE },
@@ -202,17 +211,18 @@ export class ExposeIstiod extends Construct {
         ],
       },
     });
-    const istiod = `istiod.${ISTIO_NAMESPACE}.svc.cluster.local`;
+    const service = (revision?: string): string => `istiod${revision ? `-${revision}` : ''}.${ISTIO_NAMESPACE}.svc`;
+    // istiod's Service maps 443 to the webhook's 15017.
+    const routes = (sni: string, revision?: string): Record<string, unknown>[] => [
+      { match: [{ port: ISTIOD_XDS_PORT, sniHosts: [sni] }], route: [{ destination: { host: `${service(revision)}.cluster.local`, port: { number: ISTIOD_XDS_PORT } } }] },
+      { match: [{ port: ISTIOD_WEBHOOK_PORT, sniHosts: [sni] }], route: [{ destination: { host: `${service(revision)}.cluster.local`, port: { number: 443 } } }] },
+    ];
     new VirtualService(this, 'VirtualService', {
       metadata: { name: 'istiod-vs', namespace: ISTIO_NAMESPACE },
       spec: {
         hosts: ['*'],
         gateways: ['istiod-gateway'],
-        tls: [
-          { match: [{ port: ISTIOD_XDS_PORT, sniHosts: ['*'] }], route: [{ destination: { host: istiod, port: { number: ISTIOD_XDS_PORT } } }] },
-          // istiod's Service maps 443 to the webhook's 15017.
-          { match: [{ port: ISTIOD_WEBHOOK_PORT, sniHosts: ['*'] }], route: [{ destination: { host: istiod, port: { number: 443 } } }] },
-        ],
+        tls: [...revisions.flatMap((r) => routes(service(r), r)), ...routes('*', fallback)] as never,
       },
     });
   }

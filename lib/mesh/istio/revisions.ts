@@ -16,7 +16,7 @@ import type { Construct } from 'constructs';
 import type { AddProblem } from '../../fleet/parse';
 import { compareVersions } from '../../fleet/semver';
 import type { Cluster, Fleet, RawCluster, RawFleet } from '../../fleet/types';
-import { isPrimaryRemote, istioClusterOf, istioOf, rawIstioOf } from './defaults';
+import { isRemote, istioClusterOf, istioOf, primaryOf, rawIstioOf } from './defaults';
 import { ISTIO_RELEASES, SUPPORTED_ISTIO_VERSIONS } from './releases';
 import type { UpgradeStep } from '../../contracts/support';
 import type { ReleaseRef } from '../../contracts/engine';
@@ -38,9 +38,10 @@ export const revisionValue = (version: string, unrevisioned?: string): string =>
 /** Whether the fleet runs revisions (canary) instead of one in-place control plane. */
 export const usesRevisions = (fleet: Fleet): boolean => istioOf(fleet).revisions !== undefined;
 
-/** The cluster's tags: the fleet's, with the cluster's own moves over them. */
+/** The cluster's tags: the fleet's, with the cluster's own moves over them; a remote's are its primary's. */
 export function tagsOf(fleet: Fleet, cluster: Cluster): Record<string, string> {
-  return { ...istioOf(fleet).tags, ...istioClusterOf(cluster).tags };
+  const own = isRemote(cluster) ? primaryOf(fleet, cluster) : cluster;
+  return { ...istioOf(fleet).tags, ...istioClusterOf(own).tags };
 }
 
 /** The revision `stable` points at on the cluster. */
@@ -84,10 +85,14 @@ export function revisionRules(fleet: Fleet, raw: RawFleet, add: AddProblem): voi
     add(at('version'), rawIstio.version, 'is one control plane upgraded in place; spec.mesh.istio.revisions installs control planes side by side, so the two cannot be combined',
       `remove version (the newest revision, ${[...revisions].sort(compareVersions).at(-1)}, installs base and is the fleet's release)`);
   }
-  if (isPrimaryRemote(fleet)) {
-    add(at('revisions'), revisions, 'revisions are not supported under primary-remote yet: a remote\'s injection and remotePilotAddress would have to follow its primary\'s revision through the east-west gateway',
-      'upgrade a primary-remote fleet in place (spec.mesh.istio.version, one minor at a time)');
-  }
+  // A remote's injection and its istiod address follow its primary's revisions and tags.
+  fleet.clusters.forEach((c, i) => {
+    const own = rawClusterTags(raw.spec.clusters[i]!);
+    if (isRemote(c) && own !== undefined) {
+      add(['spec', 'clusters', i, 'istio', 'tags'], own, `a remote follows its primary's tags (${primaryOf(fleet, c).name}): its injection and its istiod address are the primary's istiod of that revision`,
+        `remove istio.tags here, and move the tag on ${primaryOf(fleet, c).name}`);
+    }
+  });
   if (revisions.length > 2) {
     add(at('revisions'), revisions, `installs ${revisions.length} control planes; a canary runs at most two revisions side by side (the one in use and the one workloads move to)`,
       'keep two: remove the oldest once no tag points at it');
