@@ -70,9 +70,12 @@ export function upgradeFindings(committed: Tree, next: Tree, modules: Modules, f
  */
 export function controlPlaneMoves(old: Tree, next: Tree, modules: Modules): string[] {
   if (!modules.mesh.controlPlaneMoves) return [];
+  // Only the clusters with a file that changed can have moved; all of their releases are read.
+  const clusterOf = (path: string): string | undefined => /^(?:manifests|clusters)\/([^/]+)\//.exec(path)?.[1];
+  const moved = new Set([...next.keys(), ...old.keys()].filter((p) => old.get(p) !== next.get(p)).map(clusterOf).filter((c): c is string => c !== undefined));
   const byCluster = (tree: Tree): Map<string, ReleaseRef[]> => {
     const out = new Map<string, ReleaseRef[]>();
-    for (const [key, ref] of releasesIn(tree)) {
+    for (const [key, ref] of releasesIn(tree, new Set([...tree.keys()].filter((p) => moved.has(clusterOf(p) ?? ''))))) {
       const cluster = key.slice(0, key.indexOf('/'));
       out.set(cluster, [...(out.get(cluster) ?? []), ref]);
     }
