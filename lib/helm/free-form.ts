@@ -41,6 +41,9 @@ export const FREE_FORM: Readonly<Record<string, readonly string[]>> = {
     'prometheus.*.annotations', 'prometheus.*.additionalLabels', 'prometheus.*.*.annotations',
     'prometheus.*.*.additionalLabels', 'imagePullSecrets[]',
   ],
+  // values.yaml: "# heartbeatSchedule: \"0 0 * * *\"" (commented); templates/heartbeat.yaml reads it,
+  // and without it schedules the CronJob at the minute of the render.
+  'linkerd-control-plane': ['heartbeatSchedule'],
   'linkerd-multicluster': [
     'podAnnotations', 'podLabels', 'commonLabels', 'imagePullSecrets[]',
     'gateway.serviceAnnotations', 'gateway.deploymentAnnotations', 'gateway.nodeSelector', 'gateway.tolerations[]',
@@ -81,6 +84,9 @@ export const ALSO_DECLARED: Readonly<Record<string, readonly string[]>> = {
     // values.yaml: "# schedule: ..." (commented); templates/clustermesh-apiserver/tls-cronjob/cronjob.yaml reads it
     'clustermesh.apiserver.tls.auto.schedule',
   ],
+  // values.yaml: "# heartbeatSchedule: \"0 0 * * *\"" (commented); templates/heartbeat.yaml reads it,
+  // and without it schedules the CronJob at the minute of the render.
+  'linkerd-control-plane': ['heartbeatSchedule'],
   'linkerd-multicluster': [
     // values.yaml: "# controllers: - link: ref: name: target1" (default []); templates/controller/*.yaml: .link.ref.name
     'controllers[].link.ref.name',

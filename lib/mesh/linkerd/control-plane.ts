@@ -9,6 +9,7 @@
  *                 one service-mirror controller per peer); linkerd-smi for `spec.samples.split: smi`
  *   mesh-config   the Links and their credentials (link.ts), whose CRD linkerd-multicluster installs
  */
+import { createHash } from 'node:crypto';
 import { KubeNamespace } from '../../../imports/k8s';
 import type { ClusterPlan } from '../../contracts/plan';
 import { ISSUER_SECRET, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE, type LinkerdPki } from './ca';
@@ -59,7 +60,7 @@ export function addLinkerd(plan: ClusterPlan<LinkerdPki>): void {
   plan.helmChart('mesh', { name: 'linkerd-crds', namespace: LINKERD_NAMESPACE, repository, chart: 'linkerd-crds', version: linkerd.chartVersion, values: {} });
   plan.helmChart('mesh', {
     name: 'linkerd-control-plane', namespace: LINKERD_NAMESPACE, repository, chart: 'linkerd-control-plane', version: linkerd.chartVersion,
-    values: controlPlaneValues(pki), dependsOn: ['linkerd-crds'],
+    values: controlPlaneValues(pki, cluster.name), dependsOn: ['linkerd-crds'],
     // Without externally managed webhook certificates the chart generates a CA and certificate for
     // each admission webhook on every render, and a checksum of them on the two Deployments that
     // serve the webhooks: the live ones are what the first install made, or every refresh would
@@ -85,11 +86,23 @@ export function addLinkerd(plan: ClusterPlan<LinkerdPki>): void {
 }
 
 /** linkerd-control-plane: the fleet's trust anchor; the issuer comes from the Secret in mesh-prereqs. */
-export function controlPlaneValues(pki: LinkerdPki | undefined): Record<string, unknown> {
+export function controlPlaneValues(pki: LinkerdPki | undefined, cluster: string): Record<string, unknown> {
   return {
     ...(pki ? { identityTrustAnchorsPEM: pki.anchorPem } : {}),
     identity: { issuer: { scheme: 'kubernetes.io/tls' } },
+    heartbeatSchedule: heartbeatSchedule(cluster),
   };
+}
+
+/**
+ * The heartbeat CronJob's schedule, fixed per cluster. Unset, the chart takes it from the clock at
+ * render time (`now` + 10 minutes), so every render differs: Argo CD's repo-server renders on every
+ * refresh and would report the CronJob out of sync forever, and the output would depend on the date.
+ * A daily minute spread by the cluster's name, as upstream's default spreads installs by time.
+ */
+export function heartbeatSchedule(cluster: string): string {
+  const h = createHash('sha256').update(cluster).digest();
+  return `${h[0]! % 60} ${h[1]! % 24} * * *`;
 }
 
 /** linkerd-multicluster: the gateway Service as the add-ons annotate it, a controller per peer (2.18+ `controllers`). */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { synth } from '../../../lib/cli/synth';
+import { heartbeatSchedule } from '../../../lib/mesh/linkerd/control-plane';
 import { FleetError } from '../../../lib/errors';
 import { loadFleet, loadFleetWithModules } from '../../../lib/pipeline';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
@@ -138,7 +139,7 @@ describe('a Linkerd fleet synthesized, linked and synthesized again', () => {
     expect(data['ca.crt']).toBe(readFileSync(join(dir, 'pki/trust-anchor.pem'), 'utf8'));
     expect(data['tls.crt']).toBe(readFileSync(join(dir, 'pki/nhn-nks/issuer.pem'), 'utf8'));
     const cp = parse(readFileSync(join(dir, 'dist/manifests/nhn-nks/mesh/helmrelease-linkerd-control-plane.yaml'), 'utf8'));
-    expect(cp.spec.values).toEqual({ identityTrustAnchorsPEM: data['ca.crt'], identity: { issuer: { scheme: 'kubernetes.io/tls' } } });
+    expect(cp.spec.values).toEqual({ identityTrustAnchorsPEM: data['ca.crt'], identity: { issuer: { scheme: 'kubernetes.io/tls' } }, heartbeatSchedule: expect.stringMatching(/^\d{1,2} \d{1,2} \* \* \*$/) });
     expect(parse(readFileSync(join(dir, 'dist/clusters/nhn-nks/mesh.yaml'), 'utf8')).spec.dependsOn).toEqual([{ name: 'meshfleet-mesh-prereqs' }]);
   });
 
@@ -350,5 +351,13 @@ describe('an identity issuer never outlives its trust anchor', () => {
     const cert = new X509Certificate(issuer.certPem);
     expect(new Date(cert.validTo)).toEqual(anchorEnd);
     expect(cert.checkIssued(new X509Certificate(anchor.certPem))).toBe(true);
+  });
+});
+
+describe('the heartbeat CronJob', () => {
+  it('has a schedule fixed per cluster: unset, the chart takes the clock at render time, which Argo CD would see as drift on every refresh', () => {
+    expect(heartbeatSchedule('cluster1')).toBe(heartbeatSchedule('cluster1'));
+    expect(heartbeatSchedule('cluster1')).not.toBe(heartbeatSchedule('cluster2'));
+    expect(heartbeatSchedule('cluster1')).toMatch(/^([0-5]?\d) (1?\d|2[0-3]) \* \* \*$/);
   });
 });
