@@ -3,7 +3,7 @@ import { displayPath } from '../format/paths';
 import { prepare, SchemaError, validate } from '../pipeline';
 import { driftLines, outTree, pendingLinks, sopsStale } from '../pipeline/drift';
 import { endOfLifeLine } from '../contracts/support';
-import { attentionLines, EXPIRY_WARNING_DAYS } from '../pki/status';
+import { attentionLines, EXPIRY_WARNING_DAYS, rotationNotices } from '../pki/status';
 import { COMMON, json, noArguments, wantsJson, type Command, type CommandOptions } from './command';
 
 export const checkCommand: Command = {
@@ -14,12 +14,13 @@ export const checkCommand: Command = {
 Everything CI needs: --out is what synth renders (objects and fields), every
 object passes its schema, no certificate expires within 30 days, .sops.yaml is
 current, every pki/ file is readable by exactly the keys fleet.yaml names and
-no removed cluster's files remain. Pending links and a mesh release past its
-upstream end of life are warnings, or failures with --strict; pending
-revocations are a warning.
+no removed cluster's files remain. Pending links, a mesh release past its
+upstream end of life and a certificate ending within 90 days are warnings,
+or failures with --strict; pending revocations are a warning.
 
   --out <dir>      the output folder to check (default: dist/ beside the fleet file)
-  --strict         pending links and end-of-life releases fail too
+  --strict         pending links, end-of-life releases and certificates to
+                   rotate fail too
   -o, --output json  problems and warnings as one JSON document on stdout
 ${COMMON}`,
   run(args, options, { out, err }) {
@@ -48,7 +49,9 @@ async function check(options: CommandOptions, out: (s: string) => void, err: (s:
   }
   const ca = x.modules.mesh.ca;
   if (ca) {
-    const bad = attentionLines(ca.status(x.fleet, x.p.pkiDir), displayPath(x.p.pkiDir));
+    const rows = ca.status(x.fleet, x.p.pkiDir);
+    for (const line of rotationNotices(rows, displayPath(x.p.pkiDir))) (options.strict ? problems : warnings).push(line);
+    const bad = attentionLines(rows, displayPath(x.p.pkiDir));
     if (bad.length > 0) {
       problems.push(`certificate(s) missing, not chaining to the root, or expiring within ${EXPIRY_WARNING_DAYS} days (fix each as it says, then \`npm run synth\`):\n` +
         bad.map((l) => `    ${l}`).join('\n'));

@@ -56,8 +56,9 @@ check                everything CI needs, in one command: --out is what synth
                      renders (objects and fields), every object passes its
                      schema, no certificate expires within 30 days, .sops.yaml
                      is current, pki/ is encrypted to exactly fleet.yaml's
-                     keys; pending links and a mesh release past its upstream
-                     end of life warn (fail with --strict)
+                     keys; pending links, a mesh release past its upstream
+                     end of life and a certificate ending within 90 days warn
+                     (fail with --strict)
 
 Options:
   --fleet <file>   the fleet description                       (default: fleet.yaml)

@@ -250,6 +250,8 @@ export interface MeshReadme<Store = unknown> {
   firewall(fleet: Fleet): string[];
   /** Lines after the bootstrap commands; `engine` is the GitOps engine's title. */
   afterBootstrap(fleet: Fleet, dist: string, engine: string): string[];
+  /** The "Rotating certificates" section's body (how each cluster's certificates are renewed); undefined: no section. */
+  rotation?(fleet: Fleet): string[];
   /** The "Upgrading" section's body: the steps and checks for the release the fleet runs; undefined: no section. */
   upgrading?(fleet: Fleet): string[];
 }

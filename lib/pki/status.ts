@@ -5,6 +5,8 @@ import { CERT_SHA256_ANNOTATION } from './files';
 import type { FileReader, KeyMatch, KeyPairFiles, StatusRow } from '../contracts/store';
 
 export const EXPIRY_WARNING_DAYS = 30;
+/** `check` warns this many days ahead that a cluster's certificate wants rotating (under the same root: nothing restarts). */
+export const ROTATION_NOTICE_DAYS = 90;
 
 export interface KeyCheck {
   readonly pair: KeyPairFiles;
@@ -156,4 +158,11 @@ export function formatStatus(rows: StatusRow[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(head), ...cells.map(line)].join('\n');
+}
+
+/** One line per cluster certificate that ends within ROTATION_NOTICE_DAYS but not yet within EXPIRY_WARNING_DAYS: rotate ahead. */
+export function rotationNotices(rows: readonly StatusRow[], label: string): string[] {
+  return rows.filter((r) => !r.root && r.keyType !== '-' && r.chainOk && r.daysLeft > EXPIRY_WARNING_DAYS && r.daysLeft <= ROTATION_NOTICE_DAYS)
+    .map((r) => `${label}/${r.file}: ${r.subject}, not after ${r.notAfter} (${r.daysLeft} days left): rotate it ahead, under the same root (nothing restarts on a new trust): ` +
+      `\`npm run pki -- rotate ${r.file.split('/')[0]}\`, then \`npm run synth\` and commit`);
 }

@@ -14,8 +14,13 @@ export const ISTIO_DEFAULTS = {
   caKeyType: 'rsa-4096',
   /** @default 3650 */
   caRootValidityDays: 3650,
-  /** @default 3650 */
-  caIntermediateValidityDays: 3650,
+  /**
+   * A cluster's intermediate lasts a year, well below the root's ten (upstream's tools/certs makes
+   * both ten): rotating it under the same root restarts nothing, and a yearly habit means a
+   * removed cluster's intermediate lapses within a year rather than a decade (Linkerd's issuer: the same).
+   * @default 365
+   */
+  caIntermediateValidityDays: 365,
   /** How the clusters share control planes. @default 'multi-primary' */
   istioModel: 'multi-primary',
   /** A cluster's role under primary-remote. @default 'primary' */

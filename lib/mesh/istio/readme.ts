@@ -14,6 +14,14 @@ import { EASTWEST_GATEWAY, EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT, 
 import { istioUpgrading } from './upgrading';
 
 export const istioReadme: MeshReadme<IstioPki> = {
+  rotation: (fleet) => [
+    `Each cluster's intermediate CA lasts ${istioOf(fleet).ca.intermediateValidityDays} days (\`spec.mesh.istio.ca.intermediateValidityDays\`), the root ${istioOf(fleet).ca.rootValidityDays}. ` +
+      '`npm run check` warns 90 days before an intermediate ends and fails at 30. Renew it under the same root: `npm run pki -- rotate <cluster>`, `npm run synth`, commit; ' +
+      'the new `cacerts` reaches the cluster in `mesh-prereqs`, istiod takes the new intermediate without a restart, and workload certificates (a day long) follow within a day: nothing moves to a new trust. ' +
+      'Check a proxy\'s chain with `istioctl proxy-config secret <pod> -n <namespace> --context <context>`.',
+    '',
+    'The root itself has no `rotate`: a new root is a new CA store that every cluster moves to (README, "What git cannot revoke").',
+  ],
   upgrading: istioUpgrading,
   runbook: (fleet) => ({
     // A remote's injection webhook and its east-west gateway need its primary's istiod: primaries first.

@@ -13,6 +13,13 @@ import { samplePlacement } from './samples';
 import { linkerdUpgrading } from './upgrading';
 
 export const linkerdReadme: MeshReadme<LinkerdPki> = {
+  rotation: (fleet) => [
+    `Each cluster's identity issuer lasts ${linkerdOf(fleet).ca.issuerValidityDays} days (\`spec.mesh.linkerd.ca.issuerValidityDays\`), the trust anchor ${linkerdOf(fleet).ca.anchorValidityDays}. ` +
+      '`npm run check` warns 90 days before an issuer ends and fails at 30. Renew it under the same anchor: `npm run pki -- rotate <cluster>`, `npm run synth`, commit; ' +
+      'the identity controller reloads the new `linkerd-identity-issuer` Secret, and proxy certificates (a day long) follow within a day. Check with `linkerd check --proxy --context <context>`.',
+    '',
+    'The trust anchor itself has no `rotate`: a new anchor is a new CA store that every cluster moves to (README, "What git cannot revoke").',
+  ],
   upgrading: linkerdUpgrading,
   runbook: () => ({
     afterReady: '**Link**: once every cluster runs its multicluster gateway, `npm run link` (it reads each cluster\'s remote-access credentials and gateway address), then `npm run synth`, commit and push ("Links" below).',

@@ -10,7 +10,8 @@ import { loadFleet } from '../../../lib/pipeline';
 import { createIntermediate, createRoot } from '../../../lib/pki/certs';
 import { cacertsPath, createIstioPki, issueIntermediate as issue, istioPkiStatus as pkiStatus, rekeyIstioPki as rekey, ROOT_KEY } from '../../../lib/mesh/istio/ca';
 import { certFingerprint } from '../../../lib/pki/files';
-import { formatStatus } from '../../../lib/pki/status';
+import { formatStatus, rotationNotices } from '../../../lib/pki/status';
+import type { StatusRow } from '../../../lib/contracts/store';
 import { decryptObject, recipientsOf, type Tree } from '../../../lib/sops/sops';
 import { editFleet, fixture, fixtureDir, hasCommand, hashTree, ROOT, runCli, synthFleet, tempDir, withOperator } from '../../helpers';
 
@@ -246,7 +247,7 @@ describe('pki status', () => {
     const r = runCli(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/certificate\s+subject\s+key type\s+not after\s+days left\s+chain ok/);
-    expect(r.stdout).toMatch(/kt-k2p\/ca-cert.pem\s+O=Istio, CN=Intermediate CA, L=kt-k2p\s+rsa-4096\s+\d{4}-\d\d-\d\d\s+36\d\d\s+yes/);
+    expect(r.stdout).toMatch(/kt-k2p\/ca-cert.pem\s+O=Istio, CN=Intermediate CA, L=kt-k2p\s+rsa-4096\s+\d{4}-\d\d-\d\d\s+36[45]\s+yes/);
   });
 
   it('exits non-zero when an intermediate expires within 30 days, or does not chain', async () => {
@@ -285,5 +286,14 @@ describe('pki status', () => {
     expect(c.status).toBe(1);
     expect(c.stderr).toMatch(/pki\/root-cert\.pem: .*this is the root of trust itself, which `pki rotate` cannot renew/);
     expect(c.stderr).not.toContain('rotate <cluster>');
+  });
+});
+
+describe('rotation ahead of expiry', () => {
+  it('check warns 90 days before a cluster certificate ends, not for the root, not once it fails (30 days)', () => {
+    const row = (file: string, daysLeft: number, root = false): StatusRow => ({ subject: 'O=Istio, CN=Intermediate CA, L=kt-k2p', file, keyType: 'rsa-4096', notAfter: '2027-03-01', daysLeft, chainOk: true, ...(root ? { root } : {}) });
+    expect(rotationNotices([row('kt-k2p/ca-cert.pem', 60), row('root-cert.pem', 60, true), row('nhn-nks/ca-cert.pem', 91), row('ncloud-nks/ca-cert.pem', 20)], 'pki')).toEqual([
+      'pki/kt-k2p/ca-cert.pem: O=Istio, CN=Intermediate CA, L=kt-k2p, not after 2027-03-01 (60 days left): rotate it ahead, under the same root (nothing restarts on a new trust): `npm run pki -- rotate kt-k2p`, then `npm run synth` and commit',
+    ]);
   });
 });
