@@ -97,6 +97,12 @@ export interface MeshModule<Settings = unknown, ClusterSettings = unknown, Store
    * cluster, one line each, for `npm run diff`.
    */
   controlPlaneMoves?(old: ReadonlyMap<string, readonly ReleaseRef[]>, next: ReadonlyMap<string, readonly ReleaseRef[]>): string[];
+  /**
+   * Whether removing release `gone` from a cluster while `added` appear there is safe (Istio: the
+   * in-place istiod replaced by a revision of the same release would take its proxies' Service
+   * with it); undefined when it is.
+   */
+  replacedStep?(gone: ReleaseRef, added: readonly ReleaseRef[], fleet: Fleet): UpgradeStep | undefined;
   /** The next fleet.yaml edit of an upgrade to `target` (`npm run upgrade -- plan`), from fleet.yaml as written; undefined: none offered. */
   upgradePlan?(raw: RawFleet, target: string): UpgradePlan;
   /**

@@ -50,7 +50,18 @@ export function upgradeFindings(committed: Tree, next: Tree, modules: Modules, f
   const before = releasesIn(committed, changed);
   if (before.size === 0) return { problems: [], warnings: [] };
   const seen = new Map<string, UpgradeStep & { readonly to: string }>();
-  for (const [key, now] of releasesIn(next, changed)) {
+  const after = releasesIn(next, changed);
+  // A release that goes while others come on the same cluster (Istio: the in-place istiod replaced by a revision).
+  if (modules.mesh.replacedStep) {
+    for (const [key, gone] of before) {
+      if (after.has(key)) continue;
+      const cluster = key.slice(0, key.indexOf('/'));
+      const added = [...after].filter(([k]) => k.startsWith(`${cluster}/`) && !before.has(k)).map(([, r]) => r);
+      const step = modules.mesh.replacedStep(gone, added, fleet);
+      if (step && !seen.has(`${step.field}\n${step.rule}`)) seen.set(`${step.field}\n${step.rule}`, { ...step, to: gone.version });
+    }
+  }
+  for (const [key, now] of after) {
     const was = before.get(key);
     if (!was || was.chart !== now.chart || was.version === now.version) continue;
     if (!modules.mesh.charts.some((c) => c.chart === now.chart)) continue;

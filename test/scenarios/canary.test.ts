@@ -3,7 +3,7 @@
  * stable tag moved on one cluster changes only that cluster; and the plan for 1.28.10 → 1.30.3,
  * applied step by step with synth and check between, ends with only 1.30.3 and no tag on 1.28.10.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +83,28 @@ describe('a fleet mid-canary', () => {
     expect(moved.get('manifests/east-2/mesh/helmrelease-istio-base.yaml')![0].spec.values.defaultRevision).toBe('1-30-3');
     expect(moved.get('manifests/east-2/mesh/helmrelease-istio-eastwestgateway.yaml')![0].spec.chart.spec.version).toBe('1.30.3');
   });
+});
+
+describe('turning an in-place control plane into revisions by hand', () => {
+  it('without unrevisioned is refused (its proxies\' Service istiod would go), nothing written; with it, synth goes on', async () => {
+    const { dir } = await synthFleet(editFleet((d) => d.setIn(['spec', 'mesh', 'istio', 'version'], '1.28.10'), fixture().fleetText));
+    const fleet = join(dir, 'fleet.yaml');
+    const canary = (unrevisioned: boolean): string => editFleet((d) => {
+      d.deleteIn(['spec', 'mesh', 'istio', 'version']);
+      d.setIn(['spec', 'mesh', 'istio', 'revisions'], d.createNode(['1.28.10', '1.30.3']));
+      d.setIn(['spec', 'mesh', 'istio', 'tags'], d.createNode({ stable: '1.28.10' }));
+      if (unrevisioned) d.setIn(['spec', 'mesh', 'istio', 'unrevisioned'], '1.28.10');
+    }, fixture().fleetText);
+    writeFileSync(fleet, canary(false));
+    const before = readFileSync(join(dir, 'dist', 'manifests', 'kt-k2p', 'mesh', 'helmrelease-istiod.yaml'), 'utf8');
+    const r = runCli(['synth', '--fleet', fleet]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/spec\.mesh\.istio\.unrevisioned\n.*\n {4}rule: {2}the committed output runs istiod 1\.28\.10 in place \(release istiod\), and the new one replaces it with istiod-1-28-10: the running proxies are connected to Service istiod/);
+    expect(r.stderr).toMatch(/fix: {3}set spec\.mesh\.istio\.unrevisioned: "1\.28\.10"/);
+    expect(readFileSync(join(dir, 'dist', 'manifests', 'kt-k2p', 'mesh', 'helmrelease-istiod.yaml'), 'utf8')).toBe(before);
+    writeFileSync(fleet, canary(true));
+    expect(runCli(['synth', '--fleet', fleet]).status).toBe(0);
+  }, 60_000);
 });
 
 describe('npm run upgrade -- plan istio', () => {

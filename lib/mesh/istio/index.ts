@@ -18,7 +18,7 @@ import { istioReadme } from './readme';
 import { addCacerts, addRemoteSecrets, linkStatus } from './remote-secrets';
 import { istioRules } from './rules';
 import { istioUpgradePlan } from './canary-plan';
-import { annotateSamplePods, canaryStep, istioControlPlaneMoves, REVISION_ANNOTATION, revisionName, STABLE_TAG, stableOf, usesRevisions } from './revisions';
+import { annotateSamplePods, canaryStep, istioControlPlaneMoves, istioReplacedStep, REVISION_ANNOTATION, revisionName, STABLE_TAG, stableOf, usesRevisions } from './revisions';
 import { ISTIO_RELEASES, SUPPORTED_ISTIO_VERSIONS } from './releases';
 import { oneMinorAtATime, releaseInUse } from '../../contracts/support';
 import { compareVersions } from '../../fleet/semver';
@@ -40,6 +40,7 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
   releasesInUse: (fleet) => [releaseInUse(ISTIO_RELEASES, istioOf(fleet).version)],
   upgradePlan: istioUpgradePlan,
   controlPlaneMoves: istioControlPlaneMoves,
+  replacedStep: (gone, added) => istioReplacedStep(gone, added),
   // base, istiod and gateway share Istio's version.
   // In place one minor at a time; under revisions (a canary) base and the gateway may skip one, as the canary does.
   upgradeStep: (_chart, from, to, fleet) => (usesRevisions(fleet)

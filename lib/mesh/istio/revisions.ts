@@ -172,3 +172,19 @@ export function istioControlPlaneMoves(old: ReadonlyMap<string, readonly Release
   }
   return out;
 }
+
+/**
+ * The in-place istiod (release `istiod`, no revision) going while a revision of the same release
+ * comes: its proxies are connected to Service `istiod`, which would go with it. `unrevisioned`
+ * keeps it until the canary's last step.
+ */
+export function istioReplacedStep(gone: ReleaseRef, added: readonly ReleaseRef[]): UpgradeStep | undefined {
+  if (gone.chart !== 'istiod' || gone.name !== 'istiod' || (gone.values as { revision?: string }).revision) return undefined;
+  const successor = added.find((r) => r.chart === 'istiod' && (r.values as { revision?: string }).revision === revisionName(gone.version));
+  if (!successor) return undefined;
+  return {
+    field: 'spec.mesh.istio.unrevisioned',
+    rule: `the committed output runs istiod ${gone.version} in place (release istiod), and the new one replaces it with ${successor.name}: the running proxies are connected to Service istiod, which goes with it, so they would lose their control plane until restarted`,
+    fix: `set spec.mesh.istio.unrevisioned: "${gone.version}" to keep it until every workload has moved (\`npm run upgrade -- plan istio <version>\` writes each step)`,
+  };
+}
