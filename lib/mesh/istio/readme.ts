@@ -9,6 +9,7 @@ import type { CoreRows, MeshReadme } from '../../contracts/mesh';
 import type { IstioPki } from './ca';
 import { hasEastWestGateway, isPrimaryRemote, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import { istioctlPath } from './istioctl';
+import { usesRevisions } from './revisions';
 import { linkStatus } from './remote-secrets';
 import { EASTWEST_GATEWAY, EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT, STATUS_PORT } from './values';
 import { istioUpgrading } from './upgrading';
@@ -31,11 +32,13 @@ export const istioReadme: MeshReadme<IstioPki> = {
   }),
   summary(fleet) {
     const istio = istioOf(fleet);
+    // Under revisions (a canary) both releases run: "Istio 1.28.10 and 1.30.3 (revisions)".
+    const release = istio.revisions && istio.revisions.length > 1 ? `${istio.revisions.join(' and ')} (revisions, a canary)` : istio.version;
     if (isPrimaryRemote(fleet)) {
       const networks = networksOf(fleet).length;
-      return `Istio ${istio.version} primary-remote on ${networks === 1 ? 'one network' : `${networks} networks`}, mesh ID \`${istio.meshID}\``;
+      return `Istio ${release} primary-remote on ${networks === 1 ? 'one network' : `${networks} networks`}, mesh ID \`${istio.meshID}\``;
     }
-    return `Istio ${istio.version} multi-primary on different networks, mesh ID \`${istio.meshID}\``;
+    return `Istio ${release} multi-primary on different networks, mesh ID \`${istio.meshID}\``;
   },
   topology: (fleet) => isPrimaryRemote(fleet) ? primaryRemoteTopology(fleet) : [
     '```mermaid',
@@ -62,7 +65,7 @@ export const istioReadme: MeshReadme<IstioPki> = {
       ['sample apps', plan.fleet.samples.enabled ? placementSummary(istioClusterOf(c).samples) : 'disabled'],
       [core.gitopsPathLabel, core.gitopsPath],
       ['stages', core.stages],
-      ['istioctl alternative', `\`${dist}${istioctlPath(c.name)}\``],
+      ...(usesRevisions(plan.fleet) ? [] : [['istioctl alternative', `\`${dist}${istioctlPath(c.name)}\``] as [string, string]]),
     ];
   },
   sections(fleet, pki) {
@@ -96,7 +99,7 @@ export const istioReadme: MeshReadme<IstioPki> = {
     '',
     'The gateway Service also lists 15012 and 15017 (the chart hard-codes them for primary-remote setups); multi-primary does not use them, so do not open them. 80, 443 and 31400 are north-south ports and are not needed either.',
   ],
-  afterBootstrap: (_fleet, dist, engine) => [
+  afterBootstrap: (fleet, dist, engine) => usesRevisions(fleet) ? [`${engine} then applies the stages above. (Under revisions there is no istioctl alternative: \`istioctl install\` would add one unrevisioned control plane.)`] : [
     `${engine} then applies the stages above. To install with istioctl instead of ${engine}, apply each stage folder yourself, in order, ` +
       'decrypting the SOPS-encrypted Secrets on the way (never `kubectl apply` an encrypted file: the cluster would get ciphertext):',
     '',
@@ -200,7 +203,7 @@ function primaryRemoteRows(plan: ClusterPlan, core: CoreRows, dist: string): [st
     ['sample apps', fleet.samples.enabled ? helloworldSummary(istioClusterOf(c).helloworld) : 'disabled'],
     [core.gitopsPathLabel, core.gitopsPath],
     ['stages', core.stages],
-    ['istioctl alternative', `\`${dist}${istioctlPath(c.name)}\``],
+    ...(usesRevisions(fleet) ? [] : [['istioctl alternative', `\`${dist}${istioctlPath(c.name)}\``] as [string, string]]),
   ];
 }
 
