@@ -16,7 +16,7 @@ import { istioUpgrading } from './upgrading';
 
 export const istioReadme: MeshReadme<IstioPki> = {
   rotation: (fleet) => [
-    `Each cluster's intermediate CA lasts ${istioOf(fleet).ca.intermediateValidityDays} days (\`spec.mesh.istio.ca.intermediateValidityDays\`), the root ${istioOf(fleet).ca.rootValidityDays}. ` +
+    `A cluster's intermediate CA is issued for ${istioOf(fleet).ca.intermediateValidityDays} days (\`spec.mesh.istio.ca.intermediateValidityDays\`), the root for ${istioOf(fleet).ca.rootValidityDays} (\`npm run pki -- status\` shows what each certificate has). ` +
       '`npm run check` warns 90 days before an intermediate ends and fails at 30. Renew it under the same root: `npm run pki -- rotate <cluster>`, `npm run synth`, commit; ' +
       'the new `cacerts` reaches the cluster in `mesh-prereqs`, istiod takes the new intermediate without a restart, and workload certificates (a day long) follow within a day: nothing moves to a new trust. ' +
       'Check a proxy\'s chain with `istioctl proxy-config secret <pod> -n <namespace> --context <context>`.',

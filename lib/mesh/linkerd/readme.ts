@@ -14,7 +14,7 @@ import { linkerdUpgrading } from './upgrading';
 
 export const linkerdReadme: MeshReadme<LinkerdPki> = {
   rotation: (fleet) => [
-    `Each cluster's identity issuer lasts ${linkerdOf(fleet).ca.issuerValidityDays} days (\`spec.mesh.linkerd.ca.issuerValidityDays\`), the trust anchor ${linkerdOf(fleet).ca.anchorValidityDays}. ` +
+    `A cluster's identity issuer is issued for ${linkerdOf(fleet).ca.issuerValidityDays} days (\`spec.mesh.linkerd.ca.issuerValidityDays\`), the trust anchor for ${linkerdOf(fleet).ca.anchorValidityDays} (\`npm run pki -- status\` shows what each certificate has). ` +
       '`npm run check` warns 90 days before an issuer ends and fails at 30. Renew it under the same anchor: `npm run pki -- rotate <cluster>`, `npm run synth`, commit; ' +
       'the identity controller reloads the new `linkerd-identity-issuer` Secret, and proxy certificates (a day long) follow within a day. Check with `linkerd check --proxy --context <context>`.',
     '',
