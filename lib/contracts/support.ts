@@ -1,4 +1,5 @@
 /** Upstream support windows of the releases a fleet runs (`check` warns past them: the only output that depends on today's date). */
+import { compareVersions, minorOf, newestOn } from '../format/semver';
 
 /** One release line: the day upstream support for it ends, and the Kubernetes it supports. */
 export interface SupportWindow {
@@ -56,8 +57,8 @@ export function releaseInUse(table: ReleaseTable, version: string): ReleaseInUse
   };
 }
 
-const minorOf = (v: string): [number, number] => { const [a, b] = v.split('.').map(Number); return [a ?? 0, b ?? 0]; };
-const beforeMinor = (a: string, b: string): boolean => { const [x, y] = minorOf(a); const [p, q] = minorOf(b); return x < p || (x === p && y < q); };
+/** Whether `a`'s MAJOR.MINOR comes before `b`'s (patches ignored: "1.28.10" is not before "1.28"). */
+const beforeMinor = (a: string, b: string): boolean => compareVersions(minorOf(a).join('.'), minorOf(b).join('.')) < 0;
 
 /**
  * Why `release` is outside upstream's Kubernetes range on a cluster running `kubernetes`
@@ -105,14 +106,12 @@ export interface UpgradeStep {
  * minor in between among `installs`.
  */
 export function oneMinorAtATime(table: ReleaseTable, from: string, to: string, source: string): UpgradeStep | undefined {
-  const [fa, fb] = minorOf(from);
-  const [ta, tb] = minorOf(to);
-  if (fa !== ta || Math.abs(tb - fb) <= 1) return undefined;
+  const [major, fb] = minorOf(from);
+  const [toMajor, tb] = minorOf(to);
+  if (major !== toMajor || Math.abs(tb - fb) <= 1) return undefined;
   const up = tb > fb;
-  const between = [...table.installs]
-    .filter((v) => { const [a, b] = minorOf(v); return a === fa && (up ? b > fb && b < tb : b < fb && b > tb); })
-    .sort((x, y) => (minorOf(x)[1] - minorOf(y)[1]) * (up ? 1 : -1) || compareParts(x, y))
-    .reduce<string[]>((acc, v) => { const last = acc.at(-1); if (last && minorOf(last)[1] === minorOf(v)[1]) acc[acc.length - 1] = v; else acc.push(v); return acc; }, []);
+  const minors = Array.from({ length: Math.abs(tb - fb) - 1 }, (_, i) => (up ? fb + 1 + i : fb - 1 - i));
+  const between = minors.map((m) => newestOn(table.installs, major, m)).filter((v): v is string => v !== undefined);
   const steps = [...between, to];
   return {
     field: table.field,
@@ -121,17 +120,10 @@ export function oneMinorAtATime(table: ReleaseTable, from: string, to: string, s
   };
 }
 
-function compareParts(a: string, b: string): number {
-  const x = a.split('.').map(Number);
-  const y = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
-}
-
 /** The newest of `installs` on the minor after `version`'s ("1.29.6" → "1.30.3"); undefined when there is none. */
 export function nextMinor(installs: readonly string[], version: string): string | undefined {
-  const [a, b] = minorOf(version);
-  return [...installs].filter((v) => { const [x, y] = minorOf(v); return x === a && y === b + 1; }).sort(compareParts).at(-1);
+  const [major, minor] = minorOf(version);
+  return newestOn(installs, major, minor + 1);
 }
 
 /**

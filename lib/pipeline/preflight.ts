@@ -5,7 +5,7 @@
  * comparison is a function of what was read. Modules say what they look for (`contracts/preflight.ts`):
  * this file names no mesh and no add-on.
  */
-import { compareVersions } from '../fleet/semver';
+import { compareVersions } from '../format/semver';
 import type { Cluster, Fleet } from '../fleet/types';
 import { CILIUM_AGENT, type Expectation, type Footprint } from '../contracts/preflight';
 import type { ReleaseInUse } from '../contracts/support';

@@ -14,13 +14,19 @@ import type { Modules } from './load';
 import type { Fleet } from '../fleet/types';
 import type { ReleaseRef } from '../contracts/engine';
 
-/** cluster/release → the release (chart, version, values), for every Helm release a tree installs. */
-export function releasesIn(tree: Tree, only?: ReadonlySet<string>): Map<string, ReleaseRef> {
+/** The cluster an output path delivers to (manifests/<cluster>/…, clusters/<cluster>/…); undefined for the others. */
+const clusterOf = (path: string): string | undefined => /^(?:manifests|clusters)\/([^/]+)\//.exec(path)?.[1];
+
+/** The paths whose bytes differ between two trees (either side's alone included). */
+const changedPaths = (a: Tree, b: Tree): Set<string> => new Set([...a.keys(), ...b.keys()].filter((p) => a.get(p) !== b.get(p)));
+
+/** cluster/release → the release (chart, version, values), for every Helm release a tree installs (of `only` paths, when given). */
+function releasesIn(tree: Tree, only?: ReadonlySet<string>): Map<string, ReleaseRef> {
   const out = new Map<string, ReleaseRef>();
   for (const [path, text] of tree) {
     if (only && !only.has(path)) continue;
-    const m = /^(?:manifests|clusters)\/([^/]+)\//.exec(path);
-    if (!m || !path.endsWith('.yaml') || !(text.includes('kind: HelmRelease') || text.includes('kind: Application'))) continue;
+    const cluster = clusterOf(path);
+    if (!cluster || !path.endsWith('.yaml') || !(text.includes('kind: HelmRelease') || text.includes('kind: Application'))) continue;
     const objs = parseAllDocuments(text).map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => o !== null && typeof o === 'object');
     for (const obj of objs) {
       for (const engine of Object.values(ENGINES)) {
@@ -30,7 +36,7 @@ export function releasesIn(tree: Tree, only?: ReadonlySet<string>): Map<string, 
         } catch {
           continue; // a hand-edited object without a version: synth replaces it
         }
-        if (ref) out.set(`${m[1]}/${ref.name}`, ref);
+        if (ref) out.set(`${cluster}/${ref.name}`, ref);
       }
     }
   }
@@ -46,10 +52,14 @@ export interface UpgradeFindings {
 export function upgradeFindings(committed: Tree, next: Tree, modules: Modules, fleet: Fleet): UpgradeFindings {
   // A release whose file is byte-identical on both sides has not moved: only the files that differ
   // are parsed (an unchanged synth of 100 clusters parses none).
-  const changed = new Set([...next.keys(), ...committed.keys()].filter((path) => committed.get(path) !== next.get(path)));
+  const changed = changedPaths(committed, next);
   const before = releasesIn(committed, changed);
   if (before.size === 0) return { problems: [], warnings: [] };
   const seen = new Map<string, UpgradeStep & { readonly to: string }>();
+  // One finding per field and rule, however many clusters it holds for.
+  const note = (step: UpgradeStep | undefined, to: string): void => {
+    if (step && !seen.has(`${step.field}\n${step.rule}`)) seen.set(`${step.field}\n${step.rule}`, { ...step, to });
+  };
   const after = releasesIn(next, changed);
   // A release that goes while others come on the same cluster (Istio: the in-place istiod replaced by a revision).
   if (modules.mesh.replacedStep) {
@@ -57,16 +67,14 @@ export function upgradeFindings(committed: Tree, next: Tree, modules: Modules, f
       if (after.has(key)) continue;
       const cluster = key.slice(0, key.indexOf('/'));
       const added = [...after].filter(([k]) => k.startsWith(`${cluster}/`) && !before.has(k)).map(([, r]) => r);
-      const step = modules.mesh.replacedStep(gone, added, fleet);
-      if (step && !seen.has(`${step.field}\n${step.rule}`)) seen.set(`${step.field}\n${step.rule}`, { ...step, to: gone.version });
+      note(modules.mesh.replacedStep(gone, added, fleet), gone.version);
     }
   }
   for (const [key, now] of after) {
     const was = before.get(key);
     if (!was || was.chart !== now.chart || was.version === now.version) continue;
     if (!modules.mesh.charts.some((c) => c.chart === now.chart)) continue;
-    const step = modules.mesh.upgradeStep?.(now.chart, was.version, now.version, fleet);
-    if (step && !seen.has(`${step.field}\n${step.rule}`)) seen.set(`${step.field}\n${step.rule}`, { ...step, to: now.version });
+    note(modules.mesh.upgradeStep?.(now.chart, was.version, now.version, fleet), now.version);
   }
   const steps = [...seen.values()];
   return {
@@ -82,8 +90,7 @@ export function upgradeFindings(committed: Tree, next: Tree, modules: Modules, f
 export function controlPlaneMoves(old: Tree, next: Tree, modules: Modules): string[] {
   if (!modules.mesh.controlPlaneMoves) return [];
   // Only the clusters with a file that changed can have moved; all of their releases are read.
-  const clusterOf = (path: string): string | undefined => /^(?:manifests|clusters)\/([^/]+)\//.exec(path)?.[1];
-  const moved = new Set([...next.keys(), ...old.keys()].filter((p) => old.get(p) !== next.get(p)).map(clusterOf).filter((c): c is string => c !== undefined));
+  const moved = new Set([...changedPaths(old, next)].map(clusterOf).filter((c): c is string => c !== undefined));
   const byCluster = (tree: Tree): Map<string, ReleaseRef[]> => {
     const out = new Map<string, ReleaseRef[]>();
     for (const [key, ref] of releasesIn(tree, new Set([...tree.keys()].filter((p) => moved.has(clusterOf(p) ?? ''))))) {

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
+import { compareVersions } from '../format/semver';
 import { mergeValues } from '../format/values';
 import type { KubeObject } from '../kube';
 import { PROJECT_ROOT } from '../root';
@@ -98,7 +99,9 @@ export function chartSchema(file: string): { schema: object; defaults: unknown }
 
 export class SchemaValidator {
   private readonly cache = new Map<string, ValidateFunction | null>();
-  private readonly charts = new Map<string, { fn: ValidateFunction; defaults: unknown }>();
+  private readonly charts = new Map<string, { fn: ValidateFunction; defaults: unknown } | null>();
+  /** The chart versions with a values schema, listed once per validator. */
+  private schemas?: Record<string, string>;
   private runtime?: { ajv: Ajv; k8sKinds: Record<string, string>; crds: Record<string, object> };
 
   /**
@@ -122,8 +125,7 @@ export class SchemaValidator {
     if (obj.kind === 'ConfigMap' && valuesFor) {
       // "<repository>/<chart>": a release the user installs, at a version meshfleet does not know; the newest pinned one's schema.
       const chart = valuesFor.split('/').pop()!;
-      const newest = Object.keys(valuesSchemas()).filter((k) => k.startsWith(`${chart}@`)).map((k) => k.slice(chart.length + 1))
-        .sort((a, b) => { const x = a.split('.').map(Number); const y = b.split('.').map(Number); return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!; }).at(-1);
+      const newest = Object.keys(this.schemas ??= valuesSchemas()).filter((k) => k.startsWith(`${chart}@`)).map((k) => k.slice(chart.length + 1)).sort(compareVersions).at(-1);
       if (newest) problems.push(...this.validateValues(chart, newest, parse(String((obj.data as Record<string, string> | undefined)?.['values.yaml'] ?? '{}')), 'data["values.yaml"]'));
     }
     return problems;
@@ -147,20 +149,23 @@ export class SchemaValidator {
   /** Helm values against the chart's own values.schema.json (of that version), where upstream ships one. */
   validateValues(chart: string, version: string, values: unknown, where: string): string[] {
     const key = `${chart}@${version}`;
-    const file = `${chart}-${version}.json`;
     let entry = this.charts.get(key);
-    if (!entry) {
+    if (entry === undefined) {
+      // A chart without a values.schema.json (istiod, base, Linkerd's) is looked up once, not per release.
       const module = this.precompiled ? validatorIndex()?.values[key] : undefined;
+      const file = module ? undefined : (this.schemas ??= valuesSchemas())[key];
       if (module) {
         const fn = loadValidator<ValidateFunction & { defaults: unknown }>(module);
         entry = { fn, defaults: fn.defaults };
-      } else {
-        if (!existsSync(join(SCHEMAS, 'values', file))) return [];
+      } else if (file) {
         const { schema, defaults } = chartSchema(file);
         entry = { fn: this.compiler().ajv.compile(schema), defaults };
+      } else {
+        entry = null;
       }
       this.charts.set(key, entry);
     }
+    if (entry === null) return [];
     // Helm validates the chart's defaults merged with the release's values, so do we.
     const merged = mergeValues(entry.defaults, values);
     return entry.fn(merged) ? [] : formatErrors(entry.fn.errors ?? []).map((e) => `${where} (chart ${chart} ${version}) ${e}`);

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { KubeNamespace } from '../../../imports/k8s';
 import { IpAddressPool } from '../../../imports/metallb-ipaddresspool-metallb.io';
 import { L2Advertisement } from '../../../imports/metallb-l2advertisement-metallb.io';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions } from '../../format/semver';
 import type { ClusterPlan } from '../../contracts/plan';
 import type { AddOn } from '../../contracts/addon';
 import { METALLB_DEFAULTS, metallbOf, resolveMetalLB, type MetalLB } from './defaults';

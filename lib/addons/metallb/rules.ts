@@ -5,7 +5,7 @@
  */
 import { formatPath, type AddProblem, type Segment } from '../../fleet/parse';
 import type { Fleet, RawFleet } from '../../fleet/types';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions } from '../../format/semver';
 import { contains, overlaps, parseRange, type IpRange } from '../../net/ip';
 import { metallbOf, type RawMetalLB } from './defaults';
 

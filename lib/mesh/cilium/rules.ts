@@ -8,7 +8,7 @@ import type { AddProblem, AddWarning, Segment } from '../../fleet/parse';
 import { ignoredServiceTypes } from '../../fleet/rules';
 import type { Fleet, RawFleet } from '../../fleet/types';
 import { overlaps, parseRange, unreachableAddress, type IpRange } from '../../net/ip';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions } from '../../format/semver';
 import { ciliumClusterOf, ciliumOf, rawCiliumOf } from './defaults';
 import { AUTH_MODE_SINCE, POLICY_DEFAULT_LOCAL_CLUSTER_SINCE, SUPPORTED_CILIUM_VERSIONS } from './releases';
 

@@ -1,7 +1,7 @@
 /** dist/README's "Upgrading" for Cilium: in place, one minor at a time, with cilium's checks. */
 import type { Fleet } from '../../fleet/types';
 import { shellWord } from '../../format/shell';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions } from '../../format/semver';
 import { nextMinor, upgradingIntro } from '../../contracts/support';
 import { ciliumOf } from './defaults';
 import { CILIUM_RELEASES } from './releases';

@@ -9,15 +9,14 @@
  * printed after a step is the rest.
  */
 import type { RawFleet } from '../../fleet/types';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions, minorOf } from '../../format/semver';
 import type { PlanEdit, UpgradePlan } from '../../contracts/upgrade';
 import { ISTIO_DEFAULTS, rawIstioOf, type RawIstio } from './defaults';
 import { SUPPORTED_ISTIO_VERSIONS } from './releases';
-import { rawClusterTags, revisionName, STABLE_TAG } from './revisions';
+import { minorGap, rawClusterTags, revisionName, STABLE_TAG } from './revisions';
 
 const CANARY_TAG = 'canary';
 const ISTIO = ['spec', 'mesh', 'istio'];
-const minorOf = (v: string): number => Number(v.split('.')[1]);
 
 /** The next step towards `target` from `raw`; undefined when the fleet runs only `target`. */
 function nextStep(raw: RawFleet, target: string): PlanEdit | undefined {
@@ -98,8 +97,8 @@ export function istioUpgradePlan(raw: RawFleet, target: string): UpgradePlan {
   if (compareVersions(target, running) < 0) {
     return { error: { rule: `${target} is older than the running ${running}`, fix: 'a canary moves forward; to go back, move the tags back to the old revision before it is removed' } };
   }
-  if (minorOf(target) - minorOf(running) > 2) {
-    return { error: { rule: `${running} → ${target} is ${minorOf(target) - minorOf(running)} minors; a canary may skip one minor at most (istio.io, "Canary upgrades")`, fix: `plan a canary to 1.${minorOf(running) + 2} first` } };
+  if (minorGap(running, target) > 2) {
+    return { error: { rule: `${running} → ${target} is ${minorGap(running, target)} minors; a canary may skip one minor at most (istio.io, "Canary upgrades")`, fix: `plan a canary to 1.${minorOf(running)[1] + 2} first` } };
   }
   const step = nextStep(raw, target);
   return { next: step };

@@ -64,14 +64,13 @@ export function addIstio(plan: ClusterPlan): void {
   if (istio.revisions) {
     // Canary (revisions.ts): base at the newest revision, validating with the stable one; one istiod
     // per revision, each owning the tags that point at it, the newer after the older.
-    // A remote follows its primary's tags: its webhooks call the primary's istiod of that revision.
-    const tagsFrom = remote ? primaryOf(fleet, cluster) : cluster;
-    const stable = stableOf(fleet, tagsFrom);
+    // A remote's tags are its primary's (tagsOf): its webhooks call the primary's istiod of that revision.
+    const stable = stableOf(fleet, cluster);
     const { unrevisioned } = istio;
     // base's default validator calls the stable revision's istiod ("default": the unrevisioned one).
     chart('istio-base', 'base', { ...(remote ? { profile: 'remote' } : {}), defaultRevision: revisionValue(stable, unrevisioned) || 'default' }, [], undefined, [validator]);
     istio.revisions.forEach((version, i) => {
-      const tags = tagsOn(fleet, tagsFrom, version);
+      const tags = tagsOn(fleet, cluster, version);
       const revision = revisionValue(version, unrevisioned);
       const values = remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) };
       chart(istiodReleaseName(version, unrevisioned), 'istiod', {

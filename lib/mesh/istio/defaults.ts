@@ -3,7 +3,7 @@ import type { Cluster, Fleet, RawCluster, RawFleet } from '../../fleet/types';
 import { resolveBookinfoPlacement, type BookinfoPlacement } from '../../samples/placement';
 import { resolveHelloworldPlacement, type HelloworldSleepPlacement } from '../../samples/helloworld';
 import type { KeyType } from '../../pki/certs';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions } from '../../format/semver';
 
 export const ISTIO_DEFAULTS = {
   /** Istio release; also the version of the base, istiod and gateway charts (1.26.8 to 1.30.3 installable). @default '1.30.3' */

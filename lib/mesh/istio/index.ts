@@ -21,7 +21,7 @@ import { istioUpgradePlan } from './canary-plan';
 import { annotateSamplePods, canaryStep, istioControlPlaneMoves, istioReplacedStep, REVISION_ANNOTATION, revisionName, STABLE_TAG, stableOf, usesRevisions } from './revisions';
 import { ISTIO_RELEASES, SUPPORTED_ISTIO_VERSIONS } from './releases';
 import { oneMinorAtATime, releaseInUse } from '../../contracts/support';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions } from '../../format/semver';
 import { istioClusterSchema, istioSchema } from './schema';
 import { ISTIO_NAMESPACE } from './values';
 

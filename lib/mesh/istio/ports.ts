@@ -9,23 +9,29 @@
  */
 import type { AddProblem } from '../../fleet/parse';
 import type { Fleet } from '../../fleet/types';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions } from '../../format/semver';
 import { istioOf } from './defaults';
-import { EASTWEST_GATEWAY, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT, portOverrides, type PortOverride } from './values';
+import { EASTWEST_GATEWAY, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT, portOverrides } from './values';
 
 /** The first Istio release whose gateway chart reads networkGatewayPorts. */
 const NETWORK_GATEWAY_PORTS_SINCE = '1.30.0';
+
+type Segment = string | number;
+
+/** Every override block of the fleet with where it is: spec.overrides, then each cluster's. */
+const overrideBlocks = (fleet: Fleet): [Segment[], Fleet['overrides']][] => [
+  [['spec', 'overrides'], fleet.overrides],
+  ...fleet.clusters.map((c, i): [Segment[], Fleet['overrides']] => [['spec', 'clusters', i, 'overrides'], c.overrides]),
+];
 
 const FIXED: Readonly<Record<string, number>> = { 'tls-istiod': ISTIOD_XDS_PORT, 'tls-webhook': ISTIOD_WEBHOOK_PORT };
 
 export function networkGatewayPortRules(fleet: Fleet, add: AddProblem): void {
   const version = istioOf(fleet).version;
-  const blocks: [(string | number)[], Record<string, PortOverride> | undefined][] = [
-    [['spec', 'overrides', EASTWEST_GATEWAY, 'networkGatewayPorts'], portOverrides(fleet.overrides)],
-    ...fleet.clusters.map((c, i): [(string | number)[], Record<string, PortOverride> | undefined] => [['spec', 'clusters', i, 'overrides', EASTWEST_GATEWAY, 'networkGatewayPorts'], portOverrides(c.overrides)]),
-  ];
-  for (const [at, ports] of blocks) {
+  for (const [where, overrides] of overrideBlocks(fleet)) {
+    const ports = portOverrides(overrides);
     if (!ports) continue;
+    const at = [...where, EASTWEST_GATEWAY, 'networkGatewayPorts'];
     if (compareVersions(version, NETWORK_GATEWAY_PORTS_SINCE) < 0) {
       add(at, ports, `the gateway chart reads networkGatewayPorts only from Istio 1.30; ${version} hard-codes a network gateway's ports (15021, 15443, 15012, 15017)`,
         'remove networkGatewayPorts, or move spec.mesh.istio.version to 1.30.3 first');
@@ -58,8 +64,7 @@ export function networkGatewayPortRules(fleet: Fleet, add: AddProblem): void {
  */
 export function readerRbacRules(fleet: Fleet, add: AddProblem): void {
   if (fleet.clusters.length < 2) return;
-  const blocks: [(string | number)[], Fleet['overrides']][] = [[['spec', 'overrides'], fleet.overrides], ...fleet.clusters.map((c, i): [(string | number)[], Fleet['overrides']] => [['spec', 'clusters', i, 'overrides'], c.overrides])];
-  for (const [at, overrides] of blocks) {
+  for (const [at, overrides] of overrideBlocks(fleet)) {
     for (const release of ['istio-base', 'istiod']) {
       const value = (overrides[release]?.global as { enableReaderRBAC?: unknown } | undefined)?.enableReaderRBAC;
       if (value === false) {

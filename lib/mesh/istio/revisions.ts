@@ -14,7 +14,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { AddProblem } from '../../fleet/parse';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions, minorOf } from '../../format/semver';
 import type { Cluster, Fleet, RawCluster, RawFleet } from '../../fleet/types';
 import { isRemote, istioClusterOf, istioOf, primaryOf, rawIstioOf } from './defaults';
 import { ISTIO_RELEASES, SUPPORTED_ISTIO_VERSIONS } from './releases';
@@ -30,6 +30,8 @@ export const REVISION_ANNOTATION = 'meshfleet.io/istio-revision';
 
 /** "1.30.3" → "1-30-3": Istio's revision names are DNS labels. */
 export const revisionName = (version: string): string => version.replace(/\./g, '-');
+/** How many minors `b` is ahead of `a` (negative when behind). */
+export const minorGap = (a: string, b: string): number => minorOf(b)[1] - minorOf(a)[1];
 /** The Helm release of a revision: `istiod-<revision>`, or `istiod` for the control plane installed in place before the canary. */
 export const istiodReleaseName = (version: string, unrevisioned?: string): string => (version === unrevisioned ? 'istiod' : `istiod-${revisionName(version)}`);
 /** The istiod chart's `revision` of a release ("" for the unrevisioned one: Istio's default revision). */
@@ -61,7 +63,6 @@ export function tagsOn(fleet: Fleet, cluster: Cluster, version: string): string[
 export interface RawRevisions { revisions?: string[]; tags?: Record<string, string>; unrevisioned?: string }
 export const rawClusterTags = (raw: RawCluster): Record<string, string> | undefined => (raw.istio as { tags?: Record<string, string> } | undefined)?.tags;
 
-const minorOf = (v: string): number => Number(v.split('.')[1]);
 
 export function revisionRules(fleet: Fleet, raw: RawFleet, add: AddProblem): void {
   const rawIstio = rawIstioOf(raw) as (ReturnType<typeof rawIstioOf> & RawRevisions) | undefined;
@@ -103,9 +104,9 @@ export function revisionRules(fleet: Fleet, raw: RawFleet, add: AddProblem): voi
     }
   });
   const sorted = [...revisions].sort(compareVersions);
-  if (sorted.length === 2 && minorOf(sorted[1]!) - minorOf(sorted[0]!) > 2) {
-    add(at('revisions'), revisions, `${sorted[0]} and ${sorted[1]} are ${minorOf(sorted[1]!) - minorOf(sorted[0]!)} minors apart; a canary may skip one minor at most (istio.io, "Canary upgrades")`,
-      `canary to ${sorted[0]!.replace(/\.\d+\.\d+$/, '')}.${minorOf(sorted[0]!) + 2} first, or upgrade in place one minor at a time`);
+  if (sorted.length === 2 && minorGap(sorted[0]!, sorted[1]!) > 2) {
+    add(at('revisions'), revisions, `${sorted[0]} and ${sorted[1]} are ${minorGap(sorted[0]!, sorted[1]!)} minors apart; a canary may skip one minor at most (istio.io, "Canary upgrades")`,
+      `canary to ${sorted[0]!.replace(/\.\d+\.\d+$/, '')}.${minorOf(sorted[0]!)[1] + 2} first, or upgrade in place one minor at a time`);
   }
   const tagRules = (tags: Record<string, string> | undefined, path: (string | number)[]): void => {
     for (const [tag, version] of Object.entries(tags ?? {})) {
@@ -133,7 +134,7 @@ export function annotateSamplePods(scope: Construct, annotations: Record<string,
 
 /** A canary step of base or the east-west gateway: at most two minors (a canary may skip one). */
 export function canaryStep(from: string, to: string): UpgradeStep | undefined {
-  const gap = Math.abs(minorOf(to) - minorOf(from));
+  const gap = Math.abs(minorGap(from, to));
   if (gap <= 2) return undefined;
   return {
     field: ISTIO_RELEASES.field.replace(/version$/, 'revisions'),

@@ -4,7 +4,7 @@
  */
 import type { AddProblem, AddWarning } from '../../fleet/parse';
 import { gatewayServiceRules, uniqueAcrossClusters } from '../../fleet/rules';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions } from '../../format/semver';
 import type { Fleet, RawFleet } from '../../fleet/types';
 import { hasEastWestGateway, istioClusterOf, istioOf, rawIstioOf } from './defaults';
 import { networkGatewayPortRules, readerRbacRules } from './ports';

@@ -41,13 +41,14 @@ export function istioUpgrading(fleet: Fleet): string[] {
 function canaryUpgrading(fleet: Fleet): string[] {
   const istio = istioOf(fleet);
   const revisions = istio.revisions!;
+  const tags = [...new Set(fleet.clusters.flatMap((c) => Object.keys(tagsOf(fleet, c))))].sort();
   return [
     `This fleet runs Istio by revision (a canary): ${revisions.map((v) => `${v} (release \`${istiodReleaseName(v, istio.unrevisioned)}\`)`).join(' and ')} on every cluster. ` +
       '`npm run upgrade -- plan istio <version>` prints the steps from here; `--write` applies the next to fleet.yaml (one pull request each).',
     '',
-    '| cluster | ' + [...new Set(fleet.clusters.flatMap((c) => Object.keys(tagsOf(fleet, c))))].sort().map((t) => `\`${t}\``).join(' | ') + ' |',
-    '|---|' + [...new Set(fleet.clusters.flatMap((c) => Object.keys(tagsOf(fleet, c))))].map(() => '---|').join(''),
-    ...fleet.clusters.map((c) => `| ${c.name} | ${[...new Set(fleet.clusters.flatMap((x) => Object.keys(tagsOf(fleet, x))))].sort().map((t) => tagsOf(fleet, c)[t] ?? '').join(' | ')} |`),
+    `| cluster | ${tags.map((t) => `\`${t}\``).join(' | ')} |`,
+    `|---|${tags.map(() => '---|').join('')}`,
+    ...fleet.clusters.map((c) => `| ${c.name} | ${tags.map((t) => tagsOf(fleet, c)[t] ?? '').join(' | ')} |`),
     '',
     '**After merging a step that moves a tag on a cluster**, its workloads move when their pods restart (meshfleet\'s samples restart by themselves: their pod template carries the revision). For each namespace on the moved tag:',
     '',

@@ -6,7 +6,7 @@
  */
 import type { MeshModule } from '../../contracts/mesh';
 import { releaseInUse, type ReleaseTable, type UpgradeStep } from '../../contracts/support';
-import { compareVersions } from '../../fleet/semver';
+import { compareVersions, minorOf } from '../../format/semver';
 import { LINKERD_RELEASES, LINKERD_SMI } from './defaults';
 import { LINKERD_NAMESPACE, linkerdCa, type LinkerdPki } from './ca';
 import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
@@ -45,7 +45,7 @@ function linkerdUpgradeStep(chart: string, from: string, to: string): UpgradeSte
   const version = (c: string): string | undefined => Object.entries(LINKERD_RELEASES).find(([, r]) => r.chart === c)?.[0];
   const [a, b] = [version(from), version(to)];
   if (!a || !b) return undefined;
-  const minor = (v: string): number => Number(v.split('.')[1]);
+  const minor = (v: string): number => minorOf(v)[1];
   if (Math.abs(minor(b) - minor(a)) <= 1) return undefined;
   return {
     field: 'spec.mesh.linkerd.version', warning: true,
