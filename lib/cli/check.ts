@@ -3,6 +3,9 @@ import { displayPath } from '../format/paths';
 import { prepare, SchemaError, validate } from '../pipeline';
 import { driftLines, outTree, pendingLinks, sopsStale } from '../pipeline/drift';
 import { endOfLifeLine } from '../contracts/support';
+import { deliveredByObjects, deliveredTrust, storeTrustOf } from '../pipeline/rotation';
+import { fileReader } from '../pki/files';
+import { trustProofs } from '../pki/rotation';
 import { attentionLines, EXPIRY_WARNING_DAYS, rotationNotices } from '../pki/status';
 import { COMMON, json, noArguments, wantsJson, type Command, type CommandOptions } from './command';
 
@@ -56,6 +59,14 @@ async function check(options: CommandOptions, out: (s: string) => void, err: (s:
       problems.push(`certificate(s) missing, not chaining to the root, or expiring within ${EXPIRY_WARNING_DAYS} days (fix each as it says, then \`npm run synth\`):\n` +
         bad.map((l) => `    ${l}`).join('\n'));
     }
+  }
+  // The root of trust, proved offline in every phase of a rotation (and outside one).
+  const rr = ca?.rootRotation;
+  const trust = rr ? storeTrustOf(rr, fileReader(x.p.pkiDir), displayPath(x.p.pkiDir)) : undefined;
+  if (rr && trust) {
+    const proofs = trustProofs(x.fleet, fileReader(x.p.pkiDir), rr, trust, drift.length === 0 ? deliveredByObjects(x.rendered.emitted, rr) : deliveredTrust(outTree(x.p.outDir), rr), displayPath(x.p.pkiDir), options.out!);
+    if (proofs.problems.length > 0) problems.push(`the fleet's trust does not hold together:\n${proofs.problems.map((l) => `    ${l}`).join('\n')}`);
+    for (const w of proofs.warnings) (options.strict ? problems : warnings).push(w);
   }
   const pending = pendingLinks(x.modules.mesh, x.fleet, x.pki).trim();
   if (pending) (options.strict ? problems : warnings).push(pending);

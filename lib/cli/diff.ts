@@ -3,6 +3,7 @@ import { ArgumentError, UsageError } from '../errors';
 import { engineOwned, prepare, pruneNotices } from '../pipeline';
 import { isPem, outTree, pkiAt } from '../pipeline/drift';
 import { controlPlaneMoves } from '../pipeline/upgrades';
+import { trustMoves } from '../pipeline/rotation';
 import { diffTrees, isEmpty } from '../review/diff';
 import { formatMarkdown, formatText } from '../review/format';
 import { gitRoot, readDiskTree, readGitTree } from '../review/tree';
@@ -53,7 +54,8 @@ async function diff(options: CommandOptions, out: (s: string) => void): Promise<
   const from = options.base !== undefined ? `${options.out} at ${options.base}` : options.out;
   if (asJson) {
     // Values are as the text form prints them: secrets masked, never a key or ciphertext.
-    out(json({ from, to: options.fleet, differences: !isEmpty(d), ...d, deletesOnLiveClusters: pruneNotices(old, x.rendered.files, x.fleet), controlPlaneMoves: controlPlaneMoves(old, x.rendered.files, x.modules) }));
+    out(json({ from, to: options.fleet, differences: !isEmpty(d), ...d, deletesOnLiveClusters: pruneNotices(old, x.rendered.files, x.fleet), controlPlaneMoves: controlPlaneMoves(old, x.rendered.files, x.modules),
+      trust: trustMoves(old, x.rendered.files, x.modules.mesh.ca?.rootRotation, x.p.pkiDir) }));
     return isEmpty(d) ? 0 : 1;
   }
   out(options.markdown ? formatMarkdown(d, `meshfleet diff: ${from} → ${options.fleet}`) : formatText(d));
@@ -68,6 +70,12 @@ async function diff(options: CommandOptions, out: (s: string) => void): Promise<
     out(options.markdown
       ? ['', '### Control planes', '', ...moves.map((n) => `- ${n}`)].join('\n')
       : ['', 'Control planes:', ...moves.map((n) => `  ~ ${n}`)].join('\n'));
+  }
+  const trust = trustMoves(old, x.rendered.files, x.modules.mesh.ca?.rootRotation, x.p.pkiDir);
+  if (trust.length > 0) {
+    out(options.markdown
+      ? ['', '### Trust', '', ...trust.map((n) => `- ${n}`)].join('\n')
+      : ['', 'Trust:', ...trust.map((n) => `  ~ ${n}`)].join('\n'));
   }
   return isEmpty(d) ? 0 : 1;
 }

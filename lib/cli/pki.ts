@@ -12,12 +12,17 @@ import { recordRevocations, reviewPki, reviewReport } from '../pki/revoke';
 import { markRevoked } from '../pki/revocations';
 import { attentionLines, checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, needsAttention, withKeyChecks } from '../pki/status';
 import { commitPkiChanges } from '../pki/transaction';
+import { beginRotation, finishRotation, reissueUnderNewRoot, rotationStatus } from '../pki/rotation';
+import { assertPhaseCommitted, storeTrustOf } from '../pipeline/rotation';
 import { COMMON, json, wantsJson, type Command } from './command';
 
-const ACTIONS = ['status', 'issue', 'rotate', 'rekey', 'revoked'];
+const ACTIONS = ['status', 'issue', 'rotate', 'rekey', 'revoked', 'rotate-root'];
+const PHASES = ['begin', 'next', 'finish', 'status'];
 
 interface PkiAction {
   readonly action: string;
+  /** rotate-root: begin, next, finish or status. */
+  readonly phase?: string;
   /** issue, rotate: the cluster; revoked: the holder. */
   readonly cluster?: string;
   /** status --output json. */
@@ -26,10 +31,17 @@ interface PkiAction {
 
 /** The action and its argument from the positional arguments; an ArgumentError for a wrong command line. */
 function parseAction(args: readonly string[], asJson: boolean): PkiAction {
-  const [action, cluster, ...extra] = args;
   const usage = (what: string): ArgumentError => new ArgumentError(what, 'pki');
+  if (args[0] === 'rotate-root') {
+    const [, phase, cluster, ...extra] = args;
+    if (!PHASES.includes(phase ?? '')) throw usage(`pki rotate-root needs one of begin, next, finish, status (got ${JSON.stringify(phase ?? '')})${phase ? didYouMean(phase, PHASES) : ''}`);
+    if ((cluster !== undefined && phase !== 'next') || extra.length > 0) throw usage(`too many arguments${phase !== 'next' ? ` (only \`rotate-root next\` takes a cluster)` : ''}`);
+    if (asJson) throw usage('--output json is for pki status');
+    return { action: 'rotate-root', phase: phase!, ...(cluster ? { cluster } : {}), json: false };
+  }
+  const [action, cluster, ...extra] = args;
   const needsCluster = action === 'issue' || action === 'rotate' || action === 'revoked';
-  if (!ACTIONS.includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked (got ${JSON.stringify(action ?? '')})${action ? didYouMean(action, ACTIONS) : ''}`);
+  if (!ACTIONS.includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked, rotate-root (got ${JSON.stringify(action ?? '')})${action ? didYouMean(action, ACTIONS) : ''}`);
   if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a ${action === 'revoked' ? 'holder (a cluster name, "operator <n>", or an age recipient)' : 'cluster name'}`);
   if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
   if (asJson && action !== 'status') throw usage(`--output json is for pki status; pki ${action} prints what it did`);
@@ -39,7 +51,7 @@ function parseAction(args: readonly string[], asJson: boolean): PkiAction {
 export const pkiCommand: Command = {
   name: 'pki',
   flags: ['fleet', 'pki', 'output'],
-  help: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [--fleet <file>] [--pki <dir>]
+  help: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>|rotate-root <phase>> [--fleet <file>] [--pki <dir>]
 
 status               the CA certificates; exit 1 if one expires within 30 days,
                      is missing, does not chain to the root or does not match
@@ -49,7 +61,16 @@ rotate <cluster>     a new CA for a cluster
 rekey                re-encrypt the store to the recipients fleet.yaml names now
 revoked <holder>     a pending revocation (pki/revocations.yaml) is done: a
                      cluster name, "operator <n>" or the former age recipient
-issue, rotate and rekey need SOPS_AGE_KEY_FILE (an operator's age identity).
+rotate-root begin    replace the root of trust: a new root that every cluster
+                     trusts beside the old one
+rotate-root next [<cluster>]
+                     re-issue a cluster's certificate (default: every one
+                     left) under the new root; both stay trusted
+rotate-root finish   the old root leaves every cluster's trust and pki/
+rotate-root status   where a rotation stands and what comes next
+                     Each phase starts only when the previous one is committed.
+issue, rotate, rekey and rotate-root need SOPS_AGE_KEY_FILE (an operator's age
+identity).
 
   -o, --output json  status only: the certificates as one JSON document
 
@@ -57,7 +78,8 @@ ${COMMON}`,
   run(args, options, { out, err }) {
     const command = parseAction(args, wantsJson('pki', options));
     // status only reads: it reports an interrupted change instead of taking the lock to repair it.
-    const writing = command.action === 'status' ? undefined : `npm run pki -- ${command.action}${command.cluster ? ` ${command.cluster}` : ''}`;
+    const writing = command.action === 'status' || command.phase === 'status' ? undefined
+      : `npm run pki -- ${command.action}${command.phase ? ` ${command.phase}` : ''}${command.cluster ? ` ${command.cluster}` : ''}`;
     return storeSession(options, writing, err, ({ p, fleet, modules }) => pki(command, fleet, modules, p, out));
   },
 };
@@ -72,7 +94,7 @@ async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths,
       const identities = availableIdentities();
       const label = displayPath(pkiDir);
       const read = fileReader(pkiDir);
-      const checks = await checkKeys(ca.keyPairs(fleet), read, identities, label);
+      const checks = await checkKeys(ca.keyPairs(fleet, read), read, identities, label);
       const rows = withKeyChecks(ca.status(fleet, pkiDir), checks);
       const missing = [...missingStoreFiles(ca.files(fleet), read, label), ...misplaced(ca, fleet, pkiDir, read, label)];
       const attention = [...attentionLines(rows, label), ...mismatchLines(checks, label)];
@@ -81,6 +103,8 @@ async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths,
         return attention.length > 0 || missing.length > 0 ? 1 : 0;
       }
       out(formatStatus(rows));
+      const trust = ca.rootRotation ? storeTrustOf(ca.rootRotation, read, label) : undefined;
+      if (trust?.state) out(`\n${rotationStatus(trust, fleet, ca.rootRotation!)}`);
       if (rows.some((r) => r.keyMatch === 'unknown')) {
         out(`\nkey matches "unknown": the encrypted file was written before meshfleet recorded certificate fingerprints${identities ? ' and the identity in SOPS_AGE_KEY_FILE cannot open it' : '; set SOPS_AGE_KEY_FILE to an operator identity to compare by decrypting'} (\`npm run pki -- rekey\` records them).`);
       }
@@ -92,6 +116,23 @@ async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths,
         return 1;
       }
       return missing.length > 0 ? 1 : 0;
+    }
+    case 'rotate-root': {
+      const rr = ca.rootRotation;
+      if (!rr) throw new UsageError(`mesh type ${modules.mesh.type} has no root of trust meshfleet can rotate`);
+      const label = displayPath(pkiDir);
+      if (command.phase === 'status') {
+        const trust = storeTrustOf(rr, fileReader(pkiDir), label);
+        if (!trust) throw new UsageError(`${label} has no ${rr.rootName} yet: \`npm run synth\` makes the CA store`);
+        out(rotationStatus(trust, fleet, rr));
+        return 0;
+      }
+      assertPlaced(ca, fleet, pkiDir, fileReader(pkiDir), label);
+      const cmd = `npm run pki -- rotate-root ${command.phase}`;
+      assertPhaseCommitted(p, fleet, rr, cmd);
+      const input = { fleet, pkiDir, label, rotation: rr, meshType: modules.mesh.type };
+      out(command.phase === 'begin' ? await beginRotation(input) : command.phase === 'next' ? await reissueUnderNewRoot(input, command.cluster) : await finishRotation(input));
+      return 0;
     }
     case 'revoked':
       out(markRevoked(pkiDir, displayPath(pkiDir), command.cluster!, (writes, deletes) => commitPkiChanges(pkiDir, writes, deletes)));
@@ -107,7 +148,7 @@ async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths,
       // nothing to re-encrypt: a second rekey (or one whose interrupted run recovery just completed)
       // says so, rather than decrypting with an identity the files may no longer be encrypted to.
       if (command.action === 'rekey' && review && review.stale.length === 0 && review.revocations.length === 0 &&
-        (await checkKeys(ca.keyPairs(fleet), fileReader(pkiDir), undefined, pkiLabel)).every((k) => k.match === 'yes')) {
+        (await checkKeys(ca.keyPairs(fleet, fileReader(pkiDir)), fileReader(pkiDir), undefined, pkiLabel)).every((k) => k.match === 'yes')) {
         out(`every encrypted file in ${pkiLabel} is already encrypted to the recipients fleet.yaml names, with its certificate's fingerprint recorded: nothing to re-encrypt.`);
         return 0;
       }

@@ -6,12 +6,12 @@
  */
 import type { AddProblem, AddWarning } from '../fleet/parse';
 import type { JsonSchema } from '../fleet/schema';
-import type { Cni, Fleet, RawCluster, RawFleet } from '../fleet/types';
+import type { Cluster, Cni, Fleet, RawCluster, RawFleet } from '../fleet/types';
 import type { StageName } from './stages';
 import type { GitOpsEngine } from './engine';
 import type { ClusterPlan } from './plan';
 import type { FileReader, StoreFile } from './store';
-import type { KeyPairFiles, StatusRow } from './store';
+import type { DeliveredTrust, KeyPair, KeyPairFiles, RotationPhase, StatusRow, StoreTrust } from './store';
 import type { SopsRule } from './store';
 import type { ChartPin } from './chart';
 import type { Footprint } from './preflight';
@@ -150,7 +150,7 @@ export interface CaProfile<Store = unknown> {
    * shared code (lib/pki/status.ts checkKeys) can tell `pki status`, synth and check when a key does
    * not belong to its certificate.
    */
-  keyPairs(fleet: Fleet): KeyPairFiles[];
+  keyPairs(fleet: Fleet, read?: FileReader): KeyPairFiles[];
   /**
    * Every file the store implies for this fleet (fleet-wide ones without a cluster), so that a
    * deleted one is an error in synth, check and `pki status` (lib/pki/files.ts missingStoreFiles)
@@ -176,6 +176,40 @@ export interface CaProfile<Store = unknown> {
    * revocation checklist, one Markdown step per entry, with the exact commands per live peer.
    */
   revocationSteps(input: RevocationInput): string[];
+  /** How its root of trust is replaced in phases (`npm run pki -- rotate-root`, lib/pki/rotation.ts); undefined: it cannot be. */
+  readonly rootRotation?: RootRotation;
+}
+
+/**
+ * A mesh's part of replacing the root of trust without downtime: begin (every cluster trusts the old
+ * and a new root), next (each cluster's certificate re-issued under the new root), finish (the old
+ * root leaves every bundle). lib/pki/rotation.ts runs the phases and their proofs; the mesh says
+ * which files hold what, and what its clusters need in each phase.
+ */
+export interface RootRotation {
+  /** The root certificate and its encrypted key in the store; the new root sits beside them as `<name>.next.<ext>` while a rotation is open. */
+  readonly rootCert: string;
+  readonly rootKey: string;
+  /** What the mesh calls its root and a cluster's certificate, for messages ("Istio root", "intermediate"). */
+  readonly rootName: string;
+  readonly certName: string;
+  /** A new root made with the fleet's settings: its certificate and its encrypted key file. */
+  newRoot(fleet: Fleet): Promise<{ readonly certPem: string; readonly keyFile: string }>;
+  /** A root pair of the store, decrypted with the operator's identity (keyPath: store-relative). */
+  rootPair(pkiDir: string, keyPath: string): Promise<KeyPair>;
+  /**
+   * One cluster's files for a phase: trusting `bundle` (PEMs, its signing root first), re-issued
+   * under `signer` when given, else keeping the certificate it has. Empty when nothing of the cluster's changes.
+   */
+  clusterFiles(fleet: Fleet, pkiDir: string, cluster: Cluster, bundle: readonly string[], signer?: KeyPair): Promise<Map<string, string>>;
+  /** Whether a cluster holds a trust bundle of its own; undefined: every cluster does (Istio: a remote's proxies take their primary's). */
+  holdsTrust?(fleet: Fleet, cluster: Cluster): boolean;
+  /** The certificate a cluster signs with, as the store holds it (PEM); undefined when missing. */
+  signerOf(read: FileReader, cluster: string, trust: StoreTrust): string | undefined;
+  /** What one cluster's output delivers, from its objects and its Helm releases; undefined when it shows none. */
+  delivered(objects: readonly Record<string, unknown>[], releases: readonly ReleaseRef[]): DeliveredTrust | undefined;
+  /** dist/README: once a phase has synced, what to wait for on the live clusters and the commands that show it. */
+  waitSteps(phase: RotationPhase | 'finished', fleet: Fleet): string[];
 }
 
 /** A former key, and the store files it could open before the change. */
@@ -257,7 +291,7 @@ export interface MeshReadme<Store = unknown> {
   /** Lines after the bootstrap commands; `engine` is the GitOps engine's title. */
   afterBootstrap(fleet: Fleet, dist: string, engine: string): string[];
   /** The "Rotating certificates" section's body (how each cluster's certificates are renewed); undefined: no section. */
-  rotation?(fleet: Fleet): string[];
+  rotation?(fleet: Fleet, pki: Store | undefined): string[];
   /** The "Upgrading" section's body: the steps and checks for the release the fleet runs; undefined: no section. */
   upgrading?(fleet: Fleet): string[];
 }

@@ -47,3 +47,39 @@ export interface SopsRule {
   readonly pathRegex: string;
   readonly recipients: readonly string[];
 }
+
+/** A certificate and its private key, PEM. */
+export interface KeyPair {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/**
+ * A root of trust being replaced (pki/root-rotation.yaml, `npm run pki -- rotate-root`): the root
+ * it replaces and the new one by SHA-256 fingerprint, and the clusters already re-issued under the new one.
+ */
+export interface RotationState {
+  readonly from: string;
+  readonly to: string;
+  readonly reissued: readonly string[];
+}
+
+/**
+ * Where a rotation stands: `begun` (every cluster trusts both roots, none re-issued), `reissuing`
+ * (some clusters re-issued under the new root), `reissued` (all of them: `finish` is next).
+ */
+export type RotationPhase = 'begun' | 'reissuing' | 'reissued';
+
+/** What a store trusts: its root, and while a rotation is open the new root beside it. */
+export interface StoreTrust {
+  readonly rootPem: string;
+  readonly nextPem?: string;
+  readonly state?: RotationState;
+}
+
+/** What an output folder delivers to one cluster: the roots it trusts and the certificate it signs with, as SHA-256 fingerprints. */
+export interface DeliveredTrust {
+  /** Undefined: the output does not record it (files written before meshfleet recorded trust, outside any rotation: the store's root). */
+  readonly trusts?: readonly string[];
+  readonly signer?: string;
+}

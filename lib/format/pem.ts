@@ -11,3 +11,8 @@ export function pemDer(pem: string, label = 'CERTIFICATE'): Buffer | undefined {
   const block = new RegExp(`-----BEGIN ${label}-----([^-]+)-----END ${label}-----`).exec(pem);
   return block ? Buffer.from(block[1]!.replace(/\s+/g, ''), 'base64') : undefined;
 }
+
+/** Every `label` block of `pem` (a bundle of roots), each as PEM text with a final newline. */
+export function pemBlocks(pem: string, label = 'CERTIFICATE'): string[] {
+  return [...pem.matchAll(new RegExp(`-----BEGIN ${label}-----[^-]+-----END ${label}-----`, 'g'))].map((m) => `${m[0]}\n`);
+}

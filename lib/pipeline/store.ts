@@ -134,7 +134,7 @@ export async function openStore({ p, fleet, mesh, engine, rules, inMemoryOnly, r
     throw e;
   }
   if (mesh.ca && !newPki) {
-    const mismatches = mismatchLines(await checkKeys(mesh.ca.keyPairs(fleet), reader, availableIdentities(), pkiLabel), pkiLabel);
+    const mismatches = mismatchLines(await checkKeys(mesh.ca.keyPairs(fleet, reader), reader, availableIdentities(), pkiLabel), pkiLabel);
     if (mismatches.length > 0) throw new UsageError(`a certificate in ${pkiLabel} does not match its private key:\n${mismatches.map((m) => `  - ${m}`).join('\n')}`);
   }
   const pendingRevocations = mesh.ca ? revocationsSection(readRevocations(reader, pkiLabel)) : [];

@@ -30,6 +30,19 @@ export function certFingerprint(pem: string): string {
   return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
+/**
+ * The annotation on a Secret that carries a trust bundle (Istio's cacerts): the SHA-256
+ * fingerprints of the roots in it, comma-separated, so that `check` and `diff` can tell what a
+ * cluster trusts without decrypting (plaintext metadata, covered by the SOPS MAC).
+ */
+export const TRUST_SHA256_ANNOTATION = 'meshfleet.io/trust-sha256';
+
+/** `secret` with the fingerprints of the roots in `bundle` recorded in its annotations. */
+export function withTrustFingerprints(secret: Tree, bundle: readonly string[]): Tree {
+  const metadata = (secret.metadata ?? {}) as { annotations?: Record<string, string> };
+  return { ...secret, metadata: { ...metadata, annotations: { ...metadata.annotations, [TRUST_SHA256_ANNOTATION]: bundle.map(certFingerprint).join(',') } } };
+}
+
 /** `secret` with the fingerprint of `certPem` recorded in its annotations. */
 export function withCertFingerprint(secret: Tree, certPem: string): Tree {
   const metadata = (secret.metadata ?? {}) as { annotations?: Record<string, string> };

@@ -140,12 +140,12 @@ export function attentionLines(rows: readonly StatusRow[], label: string): strin
     if (r.root) {
       if (r.keyType === '-') return `${where}: the root of trust is missing or unreadable: restore it from git (\`git checkout <commit> -- ${label}/${r.file}\`)`;
       if (!r.chainOk) return `${where}: the root of trust is not self-signed: restore it from git (\`git checkout <commit> -- ${label}\`)`;
-      return `${where}: this is the root of trust itself, which \`pki rotate\` cannot renew; a new root is a new CA store that every cluster moves to ` +
-        `(move ${label} aside, synth, \`npm run link\`, restart the mesh's control plane and workloads on every cluster: README, "What git cannot revoke")`;
+      return `${where}: this is the root of trust itself, which \`pki rotate\` cannot renew: replace it without downtime with \`npm run pki -- rotate-root begin\`, ` +
+        'then `next` and `finish`, a synth and a commit after each (README, "Replacing the root of trust")';
     }
     const cluster = r.file.split('/')[0]!;
     // a re-issued certificate cannot outlive the root that signs it: renewing the root renews it too
-    if (endingRoot && r.keyType !== '-') return `${where}: no certificate outlives the root of trust (not after ${endingRoot.notAfter}): the new CA store renews it`;
+    if (endingRoot && r.keyType !== '-') return `${where}: no certificate outlives the root of trust (not after ${endingRoot.notAfter}): \`rotate-root next\` re-issues it under the new root`;
     if (r.keyType === '-') return `${where}: run \`npm run pki -- issue ${cluster}\` (or restore it from git)`;
     return `${where}${r.chainOk ? '' : ', does not chain to the root'}: run \`npm run pki -- rotate ${cluster}\``;
   });

@@ -81,7 +81,7 @@ export function renderReadme(input: ReadmeInput): string {
     '',
     ...mesh.readme.afterBootstrap(fleet, dist, engine.title),
     '',
-    ...(mesh.readme.rotation ? ['## Rotating certificates', '', ...mesh.readme.rotation(fleet), ''] : []),
+    ...(mesh.readme.rotation ? ['## Rotating certificates', '', ...mesh.readme.rotation(fleet, input.pki), ''] : []),
     ...(mesh.readme.upgrading ? ['## Upgrading', '', ...mesh.readme.upgrading(fleet), ''] : []),
   );
   return out.join('\n');

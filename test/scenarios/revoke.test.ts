@@ -182,10 +182,8 @@ describe.skipIf(!hasAge)('the fleet lifecycle: add, link, remove, rename, replac
     const tokenStep = (name: string, ctx: string): string => `Rotate ${name}'s reader token (carried by the remote secret istio-remote-secret-${name}): ` +
       `\`kubectl --context=${ctx} --namespace=istio-system delete secret istio-reader-service-account-istio-remote-secret-token\` (the old token stops working), ` +
       `let the mesh-config stage re-create it with a new token (\`flux --context=${ctx} reconcile kustomization meshfleet-mesh-config\`), then \`npm run link\`, \`npm run synth\`, commit.`;
-    const contexts = ['kakao', 'kt', 'ncloud'];
-    const newRoot = 'move `pki/` aside, run `npm run synth` (a new root and an intermediate per cluster), `npm run link` once the clusters run it, commit; ' +
-      `then restart istiod and the injected workloads on every cluster (${contexts.map((c) => `\`kubectl --context=${c} --namespace=istio-system rollout restart deployment/istiod\``).join(', ')}, then each workload): ` +
-      'until every cluster runs the new root, cross-cluster mTLS fails, so plan a window';
+    const newRoot = '`npm run pki -- rotate-root begin`, then `next` and `finish`, a synth and a commit after each (every cluster trusts the old and the new root until all have moved, so nothing stops; ' +
+      'dist/README.md, "Rotating certificates", says what to wait for between phases)';
     const nhnSteps = [
       tokenStep('kakao-ks', 'kakao'), tokenStep('kt-k2p', 'kt'), tokenStep('ncloud-nks', 'ncloud'),
       `nhn-nks's intermediate CA (\`pki/nhn-nks/ca-cert.pem\`, removed from the store) stays trusted by the root until ${new Date(nhnCert.validTo).toISOString().slice(0, 10)} ` +

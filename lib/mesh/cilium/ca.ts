@@ -18,19 +18,21 @@ import { parse } from 'yaml';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, unique, withCertFingerprint } from '../../pki/files';
+import { CERT_SHA256_ANNOTATION, certFingerprint, encryptedFile, fileReader, unique, withCertFingerprint } from '../../pki/files';
+import { nextPath, readRotation, readTrust, rootsOf } from '../../pki/rotation';
+import { pemBlocks } from '../../format/pem';
 import { rootRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
 import { recipientsMismatch } from '../../format/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
-import type { CaProfile } from '../../contracts/mesh';
+import type { CaProfile, RootRotation } from '../../contracts/mesh';
 import { ciliumOf } from './defaults';
 import { CILIUM_CA_SECRET, CILIUM_NAMESPACE } from './values';
 import { displayPath } from '../../format/paths';
 import type { FileReader, StoreFile } from '../../contracts/store';
-import type { KeyPairFiles, StatusRow } from '../../contracts/store';
+import type { KeyPairFiles, RotationState, StatusRow, StoreTrust } from '../../contracts/store';
 import type { SopsRule } from '../../contracts/store';
 
 export const CA_CERT = 'cilium-ca.pem';
@@ -45,6 +47,8 @@ const KEY_HEADER = '# SOPS-encrypted by meshfleet (`npm run pki`): the fleet\'s 
 /** What a synth needs from pki/: the CA certificate and every cluster's encrypted Secret. */
 export interface CiliumPki {
   readonly caCertPem: string;
+  /** The CAs the store trusts: the CA, and while it is being replaced the new one (pki/root-rotation.yaml). */
+  readonly trust: StoreTrust;
   readonly clusters: ReadonlyMap<string, string>;
 }
 
@@ -80,6 +84,7 @@ export function readCiliumPki(read: FileReader, fleet: Fleet, label: string): Ci
   if (caCertPem === undefined) {
     throw new UsageError(`${label}/${CA_CERT} is missing. Restore it from git; a new Cilium CA means new certificates on every cluster.`);
   }
+  const trust = readTrust(read, ciliumRootRotation, label, caCertPem);
   const problems: string[] = [];
   const clusters = new Map<string, string>();
   for (const c of fleet.clusters) {
@@ -98,13 +103,13 @@ export function readCiliumPki(read: FileReader, fleet: Fleet, label: string): Ci
     clusters.set(c.name, content);
   }
   if (problems.length > 0) throw new UsageError(`${label} does not match fleet.yaml:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  return { caCertPem, clusters };
+  return { caCertPem, trust, clusters };
 }
 
-async function caKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
-  const text = fileReader(pkiDir)(CA_KEY);
-  if (!text) throw new UsageError(`${pkiDir}/${CA_KEY} is missing: without the Cilium CA key no cluster can get a copy`);
-  const data = (await decryptObject(parse(text) as Tree, identities, `${displayPath(pkiDir)}/${CA_KEY}`)).stringData as Record<string, string>;
+async function caKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities(), keyPath = CA_KEY): Promise<KeyPairPem> {
+  const text = fileReader(pkiDir)(keyPath);
+  if (!text) throw new UsageError(`${pkiDir}/${keyPath} is missing: without the Cilium CA key no cluster can get a copy`);
+  const data = (await decryptObject(parse(text) as Tree, identities, `${displayPath(pkiDir)}/${keyPath}`)).stringData as Record<string, string>;
   return { certPem: data['ca.crt']!, keyPem: data['ca.key']! };
 }
 
@@ -113,36 +118,62 @@ export async function issueCiliumCa(fleet: Fleet, pkiDir: string, name: string, 
   if (!cluster) throw new UsageError(`no cluster named ${JSON.stringify(name)} in fleet.yaml (clusters: ${fleet.clusters.map((c) => c.name).join(', ')})`);
   if (replace) {
     throw new UsageError('the Cilium CA is one for the whole fleet: a new CA for one cluster would cut it off from the others. ' +
-      'To replace it everywhere, move pki/ aside, run `npm run synth` (a new CA store), commit, and once every cluster has the new cilium-ca Secret ' +
-      'delete its clustermesh-apiserver-*-cert and hubble-*-cert Secrets and re-run the certgen Job (or upgrade the release).');
+      'To replace it everywhere without cutting any cluster off, use `npm run pki -- rotate-root begin` (README, "Replacing the root of trust").');
   }
   if (existsSync(`${pkiDir}/${clusterCaPath(cluster.name)}`)) {
     throw new UsageError(`cluster ${cluster.name} has its copy of the Cilium CA already; \`npm run pki -- rekey\` re-encrypts it to new recipients`);
   }
-  const ca = await caKeyPair(pkiDir);
+  // During a rotation a new cluster starts under the new CA, trusting both.
+  const read = fileReader(pkiDir);
+  const trust = readTrust(read, ciliumRootRotation, displayPath(pkiDir), read(CA_CERT) ?? '');
+  const ca = await caKeyPair(pkiDir, undefined, trust.nextPem ? nextPath(CA_KEY) : CA_KEY);
   commitPkiChanges(pkiDir, new Map([[clusterCaPath(cluster.name), await clusterFile(fleet, cluster, ca)]]));
   return `wrote the Cilium CA for ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/.`;
 }
 
 export async function rekeyCiliumPki(fleet: Fleet, pkiDir: string): Promise<string> {
+  const read = fileReader(pkiDir);
   const ca = await caKeyPair(pkiDir);
+  const next = read(nextPath(CA_KEY)) !== undefined ? await caKeyPair(pkiDir, undefined, nextPath(CA_KEY)) : undefined;
   const files = new Map<string, string>([[CA_KEY, await encryptedFile(KEY_HEADER, caSecret(ca), fleet.secrets.operators)]]);
+  if (next) files.set(nextPath(CA_KEY), await encryptedFile(KEY_HEADER, caSecret(next), fleet.secrets.operators));
   for (const c of fleet.clusters) {
-    if (existsSync(`${pkiDir}/${clusterCaPath(c.name)}`)) files.set(clusterCaPath(c.name), await clusterFile(fleet, c, ca));
+    // each copy stays the CA it holds (during a rotation, the old or the new one)
+    const text = read(clusterCaPath(c.name));
+    if (text === undefined) continue;
+    const held = copyFingerprint(text);
+    files.set(clusterCaPath(c.name), await clusterFile(fleet, c, next && held === certFingerprint(next.certPem) ? next : ca));
   }
   commitPkiChanges(pkiDir, files);
   return `re-encrypted ${files.size} file(s) in ${pkiDir} to the recipients in fleet.yaml; run \`npm run synth\` and commit.`;
 }
 
 export function ciliumPkiStatus(_fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
-  const pem = fileReader(pkiDir)(CA_CERT);
-  return [rootRow(CA_CERT, pem, now)];
+  const read = fileReader(pkiDir);
+  const pem = read(CA_CERT);
+  const rows = [rootRow(CA_CERT, pem, now)];
+  try {
+    const roots = pem ? rootsOf(readTrust(read, ciliumRootRotation, displayPath(pkiDir), pem)) : [];
+    if (roots.length > 1) rows.push(rootRow(nextPath(CA_CERT), roots[1], now));
+  } catch {
+    // a broken rotation file: the readers name it
+  }
+  return rows;
+}
+
+/** The fingerprint of the CA a cluster's copy holds (its plaintext annotation); undefined when unrecorded. */
+function copyFingerprint(text: string): string | undefined {
+  try {
+    return ((parse(text) as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ?? {})[CERT_SHA256_ANNOTATION];
+  } catch {
+    return undefined;
+  }
 }
 
 export function ciliumSopsRules(fleet: Fleet, pkiDir: string, distDir: string): SopsRule[] {
   const pki = pathPrefix(pkiDir);
   const dist = pathPrefix(distDir);
-  const rules: SopsRule[] = [{ pathRegex: `${pki}${escapeRegex(CA_KEY)}$`, recipients: fleet.secrets.operators }];
+  const rules: SopsRule[] = [{ pathRegex: `${pki}cilium-ca-key(\\.next)?\\.sops\\.yaml$`, recipients: fleet.secrets.operators }];
   for (const c of fleet.clusters) {
     const name = escapeRegex(c.name);
     rules.push({ pathRegex: `${pki}${name}/.*\\.sops\\.yaml$`, recipients: clusterRecipients(fleet, c) });
@@ -159,16 +190,58 @@ export function caSummary(pki: CiliumPki | undefined): string {
 }
 
 /** The CA certificate with each encrypted Secret that holds its key (the operators' copy and every cluster's). */
-export function ciliumKeyPairs(fleet: Fleet): KeyPairFiles[] {
+export function ciliumKeyPairs(fleet: Fleet, read?: FileReader): KeyPairFiles[] {
   const restore = `restore the CA store's ${CA_CERT} and its encrypted copies from one commit (\`git checkout <commit> -- <pki>\`)`;
+  // During a rotation the new CA has its key beside it, and a re-issued cluster's copy holds the new CA.
+  let state: RotationState | undefined;
+  try {
+    state = read ? readRotation(read, 'pki') : undefined;
+  } catch {
+    state = undefined; // the readers name a broken rotation file
+  }
   return [
     { cert: CA_CERT, secret: CA_KEY, certField: 'ca.crt', keyField: 'ca.key', repair: restore },
+    ...(state ? [{ cert: nextPath(CA_CERT), secret: nextPath(CA_KEY), certField: 'ca.crt', keyField: 'ca.key', repair: restore }] : []),
     ...fleet.clusters.map((c) => ({
-      cert: CA_CERT, secret: clusterCaPath(c.name), certField: 'ca.crt', keyField: 'ca.key',
+      cert: state?.reissued.includes(c.name) ? nextPath(CA_CERT) : CA_CERT, secret: clusterCaPath(c.name), certField: 'ca.crt', keyField: 'ca.key',
       repair: `delete ${clusterCaPath(c.name)} and run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- issue ${c.name}\` (or ${restore})`,
     })),
   ];
 }
+
+/**
+ * Replacing the fleet's Cilium CA with the chart's CA trust bundle (`tls.caBundle`, "allowing for
+ * CA rotation with no down-time"): both CAs in every cluster's bundle (control-plane values), then
+ * each cluster's cilium-ca Secret switched to the new CA (certgen re-signs the ClusterMesh and
+ * Hubble certificates with it), then the bundle off again with only the new CA left.
+ */
+export const ciliumRootRotation: Omit<RootRotation, 'waitSteps'> = {
+  rootCert: CA_CERT,
+  rootKey: CA_KEY,
+  rootName: 'Cilium CA',
+  certName: 'cilium-ca Secret',
+  async newRoot(fleet) {
+    const settings = ciliumOf(fleet).ca;
+    const ca = await createRoot({ keyType: settings.keyType, days: settings.validityDays }, CA_SUBJECT);
+    return { certPem: ca.certPem, keyFile: await encryptedFile(KEY_HEADER, caSecret(ca), fleet.secrets.operators) };
+  },
+  rootPair: (pkiDir, keyPath) => caKeyPair(pkiDir, undefined, keyPath),
+  clusterFiles: async (fleet, _pkiDir, cluster, _bundle, signer) => (signer ? new Map([[clusterCaPath(cluster.name), await clusterFile(fleet, cluster, signer)]]) : new Map()),
+  signerOf(read, cluster, trust) {
+    const text = read(clusterCaPath(cluster));
+    if (text === undefined) return undefined;
+    const held = copyFingerprint(text);
+    return rootsOf(trust).find((r) => certFingerprint(r) === held) ?? (held === undefined ? trust.rootPem : undefined) ?? `unknown CA ${held}`;
+  },
+  delivered(objects, releases) {
+    const secret = objects.find((o) => o.kind === 'Secret' && (o.metadata as { name?: string } | undefined)?.name === CILIUM_CA_SECRET);
+    const signer = ((secret?.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {})[CERT_SHA256_ANNOTATION];
+    const bundle = (releases.find((r) => r.chart === 'cilium')?.values.tls as { caBundle?: { enabled?: boolean; content?: string } } | undefined)?.caBundle;
+    if (bundle?.enabled && typeof bundle.content === 'string') return { trusts: pemBlocks(bundle.content).map(certFingerprint), ...(signer ? { signer } : {}) };
+    if (!secret) return undefined;
+    return signer ? { trusts: [signer], signer } : {};
+  },
+};
 
 export const ciliumCa: Omit<CaProfile<CiliumPki>, 'clustersOf' | 'revocationSteps'> = {
   create: (fleet) => createCiliumPki(fleet),

@@ -12,7 +12,7 @@ import { ciliumCa, type CiliumPki } from './ca';
 import { ciliumClustersOf, ciliumRevocationSteps } from './revoke';
 import { addCilium } from './control-plane';
 import { ciliumOf, resolveCilium, resolveCiliumCluster, type Cilium, type CiliumCluster } from './defaults';
-import { ciliumReadme } from './readme';
+import { ciliumReadme, ciliumRotation } from './readme';
 import { ciliumRules } from './rules';
 import { addUserlist } from './samples';
 import { ciliumClusterSchema, ciliumSamplesSchema, ciliumSchema } from './schema';
@@ -35,7 +35,7 @@ export const cilium: MeshModule<Cilium, CiliumCluster, CiliumPki> = {
   upgradeStep: (_chart, from, to) => oneMinorAtATime(CILIUM_RELEASES, from, to, 'docs.cilium.io, "Upgrade Guide": the only tested upgrade and rollback path is between consecutive minor releases'),
   // Placeholders the user replaces: ids 1, 2, … and pod ranges 10.1.0.0/16, 10.2.0.0/16, … (unique, as ClusterMesh needs).
   scaffoldCluster: (i) => ({ podCIDR: `10.${i + 1}.0.0/16`, cilium: { clusterId: i + 1 } }),
-  ca: { ...ciliumCa, clustersOf: ciliumClustersOf, revocationSteps: ciliumRevocationSteps },
+  ca: { ...ciliumCa, clustersOf: ciliumClustersOf, revocationSteps: ciliumRevocationSteps, rootRotation: ciliumRotation },
   plan(plan) {
     addCilium(plan);
     addUserlist(plan);

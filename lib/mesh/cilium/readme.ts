@@ -2,11 +2,14 @@
 import type { ClusterPlan } from '../../contracts/plan';
 import { shellFlag, shellWord } from '../../format/shell';
 import type { CoreRows, MeshReadme } from '../../contracts/mesh';
-import { caSummary, type CiliumPki } from './ca';
+import { caSummary, ciliumRootRotation, type CiliumPki } from './ca';
+import type { RootRotation } from '../../contracts/mesh';
+import type { RotationPhase } from '../../contracts/store';
+import { rootRotationSection } from '../../pki/rotation';
 import { CA_SECRET_FILE, valuesFilePath } from './control-plane';
 import { ciliumClusterOf, ciliumOf } from './defaults';
 import { SONG_NAMESPACE, USERLIST_SERVICE } from './samples';
-import { CILIUM_HELM_REPOSITORY, CILIUM_NAMESPACE, CILIUM_RELEASE, peerOf, type MeshPeer } from './values';
+import { CERT_RENEWAL_SCHEDULE, CILIUM_HELM_REPOSITORY, CILIUM_NAMESPACE, CILIUM_RELEASE, peerOf, type MeshPeer } from './values';
 import { ciliumUpgrading } from './upgrading';
 
 const endpoint = (p: MeshPeer): string => `${p.address ?? p.ips!.join(', ')} port ${p.port}`;
@@ -22,7 +25,32 @@ const AFFINITY_ANSWERS = {
   remote: 'the answers come from the userlist pods of the other clusters only; the caller\'s own pods answer only when no other cluster has a healthy one.',
 } as const;
 
+/** What to wait for on the live clusters after each phase of a Cilium CA rotation (the chart's CA trust bundle). */
+export function ciliumRotationWaits(phase: RotationPhase | 'finished'): string[] {
+  const restart = `\`kubectl rollout restart -n ${CILIUM_NAMESPACE} daemonset/cilium deployment/clustermesh-apiserver deployment/hubble-relay --context <context>\``;
+  const status = '`cilium clustermesh status --context <context>`';
+  switch (phase) {
+    case 'begun':
+      return [`Once the \`cilium\` release has upgraded (its pods restart onto the bundle by themselves, \`rollOutCiliumPods\`), wait until ${status} shows every remote cluster connected on every cluster.`];
+    case 'reissuing':
+    case 'reissued':
+      return [`On each re-issued cluster, have certgen sign with the new CA now: \`kubectl create job -n ${CILIUM_NAMESPACE} --from=cronjob/clustermesh-apiserver-generate-certs clustermesh-certs-now --context <context>\` ` +
+        `(and \`--from=cronjob/hubble-generate-certs hubble-certs-now\`), then ${restart}.`,
+        `Wait until ${status} shows every remote cluster connected on every cluster before \`finish\`.`];
+    case 'finished':
+      return [`Once the \`cilium\` release has upgraded, ${status} shows every remote cluster connected; then do the revocation entry of the former CA.`];
+  }
+}
+
+export const ciliumRotation: RootRotation = { ...ciliumRootRotation, waitSteps: ciliumRotationWaits };
+
 export const ciliumReadme: MeshReadme<CiliumPki> = {
+  rotation: (fleet, pki) => [
+    `The fleet's Cilium CA is made for ${ciliumOf(fleet).ca.validityDays} days (\`spec.mesh.cilium.ca.validityDays\`); certgen renews the ClusterMesh and Hubble certificates it signs in each cluster (\`${CERT_RENEWAL_SCHEDULE}\`). ` +
+      '`npm run check` warns before the CA ends. The CA itself is one for the whole fleet:',
+    '',
+    ...rootRotationSection(pki?.trust, fleet, ciliumRotation),
+  ],
   upgrading: ciliumUpgrading,
   runbook: () => ({
     beforeBootstrap: '**Install Cilium** on each cluster with its values file ("Install Cilium first" below): Cilium is the CNI, so it runs before the GitOps engine can.',

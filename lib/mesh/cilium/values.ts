@@ -3,6 +3,8 @@
  * HelmRelease and the bootstrap values file read the same function, so the release Flux adopts
  * is the one `helm install` made.
  */
+import type { StoreTrust } from '../../contracts/store';
+import { bundleOf } from '../../pki/rotation';
 import { isIP } from 'node:net';
 import type { Cluster, Fleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../contracts/plan';
@@ -55,7 +57,11 @@ export function ciliumValues(plan: ClusterPlan): Record<string, unknown> {
   // Job, only when fleet.yaml changes, and Hubble's certificates last a year.
   const cronJob = { auto: { enabled: true, method: 'cronJob', schedule: CERT_RENEWAL_SCHEDULE } };
   const { policyDefaultLocalCluster, authMode } = ciliumOf(fleet);
+  // While the fleet's CA is being replaced, every certificate Hubble and ClusterMesh verify is
+  // checked against both CAs (the chart's CA trust bundle, a ConfigMap it makes), this cluster's first.
+  const trust = (plan.pki as { trust?: StoreTrust } | undefined)?.trust;
   return {
+    ...(trust?.nextPem ? { tls: { caBundle: { enabled: true, content: bundleOf(trust, cluster.name).join('') } } } : {}),
     cluster: { name: cluster.name, id: m.clusterId },
     ipam: { mode: 'cluster-pool', operator: { clusterPoolIPv4PodCIDRList: [m.podCIDR] } },
     ...(m.disableL7Proxy ? { l7Proxy: false } : {}),

@@ -20,19 +20,20 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createIntermediate, createRoot, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, readCert, readSopsFile, unique, withCertFingerprint } from '../../pki/files';
+import { CERT_SHA256_ANNOTATION, encryptedFile, fileReader, readCert, readSopsFile, TRUST_SHA256_ANNOTATION, unique, withCertFingerprint, withTrustFingerprints } from '../../pki/files';
+import { bundleOf, chainsTo, nextPath, readTrust, rootsOf, signingRoot } from '../../pki/rotation';
 import { certRow, rootRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { pathPrefix, escapeRegex } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
 import { recipientsMismatch } from '../../format/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
-import type { CaProfile } from '../../contracts/mesh';
-import { istioOf, watchersOf } from './defaults';
+import type { CaProfile, RootRotation } from '../../contracts/mesh';
+import { isRemote, istioOf, watchersOf } from './defaults';
 import { ISTIO_NAMESPACE } from './values';
 import { displayPath } from '../../format/paths';
 import type { FileReader, StoreFile } from '../../contracts/store';
-import type { KeyPairFiles, StatusRow } from '../../contracts/store';
+import type { KeyPair, KeyPairFiles, StatusRow, StoreTrust } from '../../contracts/store';
 import type { SopsRule } from '../../contracts/store';
 
 export const ROOT_CERT = 'root-cert.pem';
@@ -49,6 +50,8 @@ const ROOT_KEY_HEADER = '# SOPS-encrypted by meshfleet (`npm run pki`): the Isti
 /** What a synth needs from pki/: public certs and the encrypted files it copies. */
 export interface IstioPki {
   readonly rootCertPem: string;
+  /** The roots the store trusts: the root, and while it is being replaced the new one (pki/root-rotation.yaml). */
+  readonly trust: StoreTrust;
   readonly clusters: ReadonlyMap<string, { certPem: string; cacerts: string }>;
   /** links/<cluster>.sops.yaml content and who can decrypt it, for the clusters that have one. */
   readonly links: ReadonlyMap<string, { content: string; recipients: readonly string[] }>;
@@ -63,8 +66,13 @@ export function linkRecipients(fleet: Fleet, cluster: Cluster): string[] {
   return unique([...watchersOf(fleet, cluster).map((c) => c.ageRecipient), ...fleet.secrets.operators]);
 }
 
-export function cacertsSecret(intermediate: KeyPairPem, rootCertPem: string): Tree {
-  return withCertFingerprint({
+/**
+ * Secret istio-system/cacerts: `bundle` is every root the cluster trusts, the one that signed the
+ * intermediate first (the chain ends there); more than one while the root is being replaced.
+ */
+export function cacertsSecret(intermediate: KeyPair, bundle: readonly string[]): Tree {
+  const rootCertPem = bundle.join('');
+  return withTrustFingerprints(withCertFingerprint({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE },
@@ -73,19 +81,19 @@ export function cacertsSecret(intermediate: KeyPairPem, rootCertPem: string): Tr
       'ca-cert.pem': intermediate.certPem,
       'ca-key.pem': intermediate.keyPem,
       'root-cert.pem': rootCertPem,
-      'cert-chain.pem': intermediate.certPem + rootCertPem,
+      'cert-chain.pem': intermediate.certPem + bundle[0]!,
     },
-  }, intermediate.certPem);
+  }, intermediate.certPem), bundle);
 }
 
-/** The files of one cluster's intermediate CA, signed by `root`. */
-export async function issueFiles(fleet: Fleet, cluster: Cluster, root: KeyPairPem, now?: Date): Promise<Map<string, string>> {
+/** The files of one cluster's intermediate CA, signed by `root`, trusting `bundle` (root first). */
+export async function issueFiles(fleet: Fleet, cluster: Cluster, root: KeyPairPem, now?: Date, bundle: readonly string[] = [root.certPem]): Promise<Map<string, string>> {
   const ca = istioOf(fleet).ca;
   const intermediate = await createIntermediate(cluster.name, root, { keyType: ca.keyType, days: ca.intermediateValidityDays, ...(now ? { now } : {}) });
   return new Map([
     [caCertPath(cluster.name), intermediate.certPem],
     [chainPath(cluster.name), intermediate.certPem + root.certPem],
-    [cacertsPath(cluster.name), await encryptedFile(CACERTS_HEADER, cacertsSecret(intermediate, root.certPem), cacertsRecipients(fleet, cluster), now)],
+    [cacertsPath(cluster.name), await encryptedFile(CACERTS_HEADER, cacertsSecret(intermediate, bundle), cacertsRecipients(fleet, cluster), now)],
   ]);
 }
 
@@ -120,7 +128,8 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
   if (rootCertPem === undefined) {
     throw new UsageError(`${pkiLabel}/${ROOT_CERT} is missing, so no cluster certificate can be checked. Restore it from git; a new root means re-issuing every cluster.`);
   }
-  const root = readCert(rootCertPem, `${pkiLabel}/${ROOT_CERT}`);
+  readCert(rootCertPem, `${pkiLabel}/${ROOT_CERT}`);
+  const trust = readTrust(read, istioRootRotation, pkiLabel, rootCertPem);
   const clusters = new Map<string, { certPem: string; cacerts: string }>();
   for (const c of fleet.clusters) {
     const certPem = read(caCertPath(c.name));
@@ -131,12 +140,15 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
       continue;
     }
     const cert = readCert(certPem, `${pkiLabel}/${caCertPath(c.name)}`);
-    if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) {
-      problems.push(`${pkiLabel}/${caCertPath(c.name)} is not signed by ${pkiLabel}/${ROOT_CERT}: run \`npm run pki -- rotate ${c.name}\`.`);
+    const signer = signingRoot(trust, c.name);
+    const signerFile = signer === rootCertPem ? ROOT_CERT : nextPath(ROOT_CERT);
+    const signerCert = readCert(signer, `${pkiLabel}/${signerFile}`);
+    if (!cert.checkIssued(signerCert) || !cert.verify(signerCert.publicKey)) {
+      problems.push(`${pkiLabel}/${caCertPath(c.name)} is not signed by ${pkiLabel}/${signerFile}: run \`npm run pki -- rotate ${c.name}\`.`);
     }
     const chain = read(chainPath(c.name));
-    if (chain !== undefined && chain !== certPem + rootCertPem) {
-      problems.push(`${pkiLabel}/${chainPath(c.name)} is not ${pkiLabel}/${caCertPath(c.name)} followed by ${pkiLabel}/${ROOT_CERT}, as meshfleet writes it: ` +
+    if (chain !== undefined && chain !== certPem + signer) {
+      problems.push(`${pkiLabel}/${chainPath(c.name)} is not ${pkiLabel}/${caCertPath(c.name)} followed by ${pkiLabel}/${signerFile}, as meshfleet writes it: ` +
         `restore it from git (\`git checkout -- ${pkiLabel}/${chainPath(c.name)}\`).`);
     }
     const have = recipientsOf(readSopsFile(cacerts, `${pkiLabel}/${cacertsPath(c.name)}`));
@@ -153,25 +165,37 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
     const content = read(linkPath(c.name));
     if (content !== undefined) links.set(c.name, { content, recipients: recipientsOf(readSopsFile(content, `${pkiLabel}/${linkPath(c.name)}`)) });
   }
-  return { rootCertPem, clusters, links };
+  return { rootCertPem, trust, clusters, links };
 }
 
 /** One row per certificate: the root and every cluster's intermediate (missing ones too). */
 export function istioPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
   const read = fileReader(pkiDir);
   const rootPem = read(ROOT_CERT);
-  const root = rootPem ? readCert(rootPem, `${pkiDir}/${ROOT_CERT}`) : undefined;
+  if (rootPem) readCert(rootPem, `${pkiDir}/${ROOT_CERT}`); // unreadable: the error names the file and the repair
+  const roots = rootPem ? trustedRoots(read, rootPem, pkiDir) : [];
   const rows = [rootRow(ROOT_CERT, rootPem, now)];
+  if (roots.length > 1) rows.push(rootRow(nextPath(ROOT_CERT), roots[1], now));
   for (const c of fleet.clusters) {
-    rows.push(certRow(caCertPath(c.name), read(caCertPath(c.name)), (cert) => !!root && cert.checkIssued(root) && cert.verify(root.publicKey), now));
+    const pem = read(caCertPath(c.name));
+    rows.push(certRow(caCertPath(c.name), pem, () => !!pem && roots.some((r) => chainsTo(pem, r)), now));
   }
   return rows;
 }
 
-async function rootKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
-  const text = fileReader(pkiDir)(ROOT_KEY);
-  if (!text) throw new UsageError(`${pkiDir}/${ROOT_KEY} is missing: without the root key no cluster can be issued`);
-  const plain = await decryptObject(readSopsFile(text, `${pkiDir}/${ROOT_KEY}`), identities, `${displayPath(pkiDir)}/${ROOT_KEY}`);
+/** The roots a status reads: the root, and the new one of an open rotation (a broken rotation file shows as the root alone; the readers name it). */
+function trustedRoots(read: FileReader, rootPem: string, pkiDir: string): string[] {
+  try {
+    return rootsOf(readTrust(read, istioRootRotation, displayPath(pkiDir), rootPem));
+  } catch {
+    return [rootPem];
+  }
+}
+
+async function rootKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities(), keyPath = ROOT_KEY): Promise<KeyPairPem> {
+  const text = fileReader(pkiDir)(keyPath);
+  if (!text) throw new UsageError(`${pkiDir}/${keyPath} is missing: without the root key no cluster can be issued`);
+  const plain = await decryptObject(readSopsFile(text, `${pkiDir}/${keyPath}`), identities, `${displayPath(pkiDir)}/${keyPath}`);
   const data = plain.stringData as Record<string, string>;
   return { certPem: data['root-cert.pem']!, keyPem: data['root-key.pem']! };
 }
@@ -188,8 +212,12 @@ export async function issueIntermediate(fleet: Fleet, pkiDir: string, name: stri
   const exists = existsSync(`${pkiDir}/${cacertsPath(cluster.name)}`);
   if (exists && !replace) throw new UsageError(`cluster ${cluster.name} already has an intermediate CA; use \`npm run pki -- rotate ${cluster.name}\` to replace it`);
   if (!exists && replace) throw new UsageError(`cluster ${cluster.name} has no intermediate CA yet; use \`npm run pki -- issue ${cluster.name}\``);
-  const root = await rootKeyPair(pkiDir);
-  commitPkiChanges(pkiDir, await issueFiles(fleet, cluster, root));
+  // During a root rotation a cluster already re-issued under the new root stays under it, trusting both.
+  const read = fileReader(pkiDir);
+  const trust = readTrust(read, istioRootRotation, displayPath(pkiDir), read(ROOT_CERT) ?? '');
+  const underNext = trust.nextPem !== undefined && signingRoot(trust, cluster.name) === trust.nextPem;
+  const root = await rootKeyPair(pkiDir, undefined, underNext ? nextPath(ROOT_KEY) : ROOT_KEY);
+  commitPkiChanges(pkiDir, await issueFiles(fleet, cluster, root, undefined, bundleOf(trust, cluster.name)));
   return `${replace ? 'rotated' : 'issued'} the intermediate CA of ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/. ` +
     'istiod picks up a new intermediate with the same root without a restart.';
 }
@@ -209,6 +237,7 @@ export async function rekeyIstioPki(fleet: Fleet, pkiDir: string): Promise<strin
   };
   const root = await rootKeyPair(pkiDir, identities);
   files.set(ROOT_KEY, await rootKeyFile(fleet, root));
+  if (read(nextPath(ROOT_KEY)) !== undefined) files.set(nextPath(ROOT_KEY), await rootKeyFile(fleet, await rootKeyPair(pkiDir, identities, nextPath(ROOT_KEY))));
   for (const c of fleet.clusters) {
     await again(cacertsPath(c.name), CACERTS_HEADER, cacertsRecipients(fleet, c), 'ca-cert.pem');
     await again(linkPath(c.name), LINK_HEADER, linkRecipients(fleet, c));
@@ -221,7 +250,7 @@ export async function rekeyIstioPki(fleet: Fleet, pkiDir: string): Promise<strin
 export function istioSopsRules(fleet: Fleet, pkiDir: string, distDir: string): SopsRule[] {
   const pki = pathPrefix(pkiDir);
   const dist = pathPrefix(distDir);
-  const rules: SopsRule[] = [{ pathRegex: `${pki}root-key\\.sops\\.yaml$`, recipients: fleet.secrets.operators }];
+  const rules: SopsRule[] = [{ pathRegex: `${pki}root-key(\\.next)?\\.sops\\.yaml$`, recipients: fleet.secrets.operators }];
   for (const c of fleet.clusters) {
     const name = escapeRegex(c.name);
     rules.push({ pathRegex: `${pki}${name}/.*\\.sops\\.yaml$`, recipients: cacertsRecipients(fleet, c) });
@@ -232,10 +261,13 @@ export function istioSopsRules(fleet: Fleet, pkiDir: string, distDir: string): S
 }
 
 /** Every certificate with the encrypted Secret that holds its key. */
-export function istioKeyPairs(fleet: Fleet): KeyPairFiles[] {
+export function istioKeyPairs(fleet: Fleet, read?: FileReader): KeyPairFiles[] {
   return [
     { cert: ROOT_CERT, secret: ROOT_KEY, certField: 'root-cert.pem', keyField: 'root-key.pem',
       repair: `restore ${ROOT_CERT} and ${ROOT_KEY} of the CA store from one commit (\`git checkout <commit> -- <pki>/${ROOT_CERT} <pki>/${ROOT_KEY}\`); a new root means re-issuing every cluster` },
+    // the new root of an open rotation
+    ...(read?.(nextPath(ROOT_CERT)) !== undefined ? [{ cert: nextPath(ROOT_CERT), secret: nextPath(ROOT_KEY), certField: 'root-cert.pem', keyField: 'root-key.pem',
+      repair: `restore the CA store from the commit of the last \`rotate-root\` phase (\`git checkout <commit> -- <pki>\`)` }] : []),
     ...fleet.clusters.map((c) => ({
       cert: caCertPath(c.name), secret: cacertsPath(c.name), certField: 'ca-cert.pem', keyField: 'ca-key.pem',
       repair: `run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${c.name}\``,
@@ -274,6 +306,45 @@ export function istioMisplaced(fleet: Fleet, read: FileReader, label: string): s
   }
   return lines;
 }
+
+/**
+ * Replacing the Istio root (upstream's plug-in CA multi-root procedure): while both roots are in
+ * every cacerts' root-cert.pem, istiod runs with ISTIO_MULTIROOT_MESH and the proxies with
+ * PROXY_CONFIG_XDS_AGENT (values.ts multiRootValues), so every proxy trusts both and picks up the
+ * bundle without a restart. The steps per phase are in dist/README (readme.ts).
+ */
+export const istioRootRotation: Omit<RootRotation, 'waitSteps'> = {
+  rootCert: ROOT_CERT,
+  rootKey: ROOT_KEY,
+  rootName: 'Istio root',
+  certName: 'intermediate',
+  async newRoot(fleet) {
+    const ca = istioOf(fleet).ca;
+    const root = await createRoot({ keyType: ca.keyType, days: ca.rootValidityDays });
+    return { certPem: root.certPem, keyFile: await rootKeyFile(fleet, root) };
+  },
+  rootPair: (pkiDir, keyPath) => rootKeyPair(pkiDir, undefined, keyPath),
+  async clusterFiles(fleet, pkiDir, cluster, bundle, signer) {
+    if (signer) return issueFiles(fleet, cluster, signer, undefined, bundle);
+    // The intermediate stays: its cacerts gets the new bundle (the chain still ends at bundle[0], its root).
+    const text = fileReader(pkiDir)(cacertsPath(cluster.name));
+    if (text === undefined) return new Map();
+    const label = `${displayPath(pkiDir)}/${cacertsPath(cluster.name)}`;
+    const data = (await decryptObject(readSopsFile(text, label), operatorIdentities(), label)).stringData as Record<string, string>;
+    const intermediate = { certPem: data['ca-cert.pem']!, keyPem: data['ca-key.pem']! };
+    return new Map([[cacertsPath(cluster.name), await encryptedFile(CACERTS_HEADER, cacertsSecret(intermediate, bundle), cacertsRecipients(fleet, cluster))]]);
+  },
+  // A remote runs no istiod: its proxies are signed by, and trust what they get from, their primary's.
+  holdsTrust: (_fleet, cluster) => !isRemote(cluster),
+  signerOf: (read, cluster) => read(caCertPath(cluster)),
+  delivered(objects) {
+    const secret = objects.find((o) => o.kind === 'Secret' && (o.metadata as { name?: string } | undefined)?.name === 'cacerts');
+    if (!secret) return undefined;
+    const annotations = (secret.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+    const trusts = annotations[TRUST_SHA256_ANNOTATION]?.split(',');
+    return { ...(trusts ? { trusts } : {}), ...(annotations[CERT_SHA256_ANNOTATION] ? { signer: annotations[CERT_SHA256_ANNOTATION] } : {}) };
+  },
+};
 
 export const istioCa: Omit<CaProfile<IstioPki>, 'clustersOf' | 'revocationSteps'> = {
   files: istioFiles,

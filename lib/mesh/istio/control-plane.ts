@@ -13,6 +13,7 @@ import type { StageName } from '../../contracts/stages';
 import { WEBHOOK_CA_BUNDLE, type RuntimeField } from '../../kube';
 import { isForwarded } from '../../fleet/types';
 import type { ClusterPlan } from '../../contracts/plan';
+import type { IstioPki } from './ca';
 import { istiodReleaseName, REVISION_ANNOTATION, revisionName, revisionValue, STABLE_TAG, stableOf, tagsOn } from './revisions';
 import { hasEastWestGateway, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import {
@@ -25,6 +26,7 @@ import {
   ISTIO_NAMESPACE,
   istiodGlobalValues,
   ISTIOD_WEBHOOK_PORT,
+  multiRootValues,
   ISTIOD_XDS_PORT,
   NETWORK_LABEL,
   remoteIstiodValues,
@@ -33,7 +35,7 @@ import {
 
 export const ISTIO_HELM_REPOSITORY = 'istio';
 
-export function addIstio(plan: ClusterPlan): void {
+export function addIstio(plan: ClusterPlan<IstioPki>): void {
   const { fleet, cluster } = plan;
   const istio = istioOf(fleet);
   const remote = isRemote(cluster);
@@ -72,7 +74,7 @@ export function addIstio(plan: ClusterPlan): void {
     istio.revisions.forEach((version, i) => {
       const tags = tagsOn(fleet, cluster, version);
       const revision = revisionValue(version, unrevisioned);
-      const values = remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) };
+      const values = remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster), ...multiRootValues(plan.pki?.trust) };
       chart(istiodReleaseName(version, unrevisioned), 'istiod', {
         ...values, ...(revision ? { revision } : {}), ...(tags.length > 0 ? { revisionTags: tags } : {}),
       }, ['istio-base', ...istio.revisions!.slice(0, i).map((v) => istiodReleaseName(v, unrevisioned))], undefined, [validator, WEBHOOK_CA_BUNDLE.mutating], version);
@@ -84,7 +86,7 @@ export function addIstio(plan: ClusterPlan): void {
     gatewayRevision = { revision: STABLE_TAG, podAnnotations: { [REVISION_ANNOTATION]: revisionName(stable) } };
   } else {
     chart('istio-base', 'base', remote ? { profile: 'remote' } : {}, [], undefined, [validator]);
-    chart('istiod', 'istiod', remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster) }, ['istio-base'], undefined, [validator, WEBHOOK_CA_BUNDLE.mutating]);
+    chart('istiod', 'istiod', remote ? remoteIstiodValues(fleet, cluster) : { global: istiodGlobalValues(fleet, cluster), ...multiRootValues(plan.pki?.trust) }, ['istio-base'], undefined, [validator, WEBHOOK_CA_BUNDLE.mutating]);
   }
   if (hasEastWestGateway(fleet, cluster)) {
     // Gateway pods are injected by istiod's webhook (`image: auto`), so istiod must be up first.

@@ -14,7 +14,7 @@ import { addIstio } from './control-plane';
 import { isPrimaryRemote, istioClusterOf, istioOf, resolveIstio, resolveIstioCluster, type Istio, type IstioCluster } from './defaults';
 import { addIstioctlFile } from './istioctl';
 import { linkIstio } from './link';
-import { istioReadme } from './readme';
+import { istioReadme, istioRotation } from './readme';
 import { addCacerts, addRemoteSecrets, linkStatus } from './remote-secrets';
 import { istioRules } from './rules';
 import { istioUpgradePlan } from './canary-plan';
@@ -48,7 +48,7 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
     : oneMinorAtATime(ISTIO_RELEASES, from, to, 'istio.io, "In-place upgrade": the installed version must be no more than one minor below the upgrade version')),
   samplesPinnedBy: (i) => `spec.clusters[${i}].samples`,
   rules: istioRules,
-  ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps },
+  ca: { ...istioCa, clustersOf: istioClustersOf, revocationSteps: istioRevocationSteps, rootRotation: istioRotation },
   plan(plan) {
     addIstio(plan);
     addCacerts(plan);

@@ -7,18 +7,20 @@ import { ApiObject } from 'cdk8s';
 import { IstioOperator } from '../../../imports/istio-operator-install.istio.io';
 import type { ClusterPlan } from '../../contracts/plan';
 import { hasEastWestGateway, isRemote, istioClusterOf } from './defaults';
-import { EASTWEST_GATEWAY, EASTWEST_PORT, EASTWEST_SELECTOR, eastWestServiceAnnotations, ISTIO_NAMESPACE, istiodGlobalValues, NETWORK_LABEL, remoteIstiodValues } from './values';
+import type { IstioPki } from './ca';
+import { EASTWEST_GATEWAY, EASTWEST_PORT, EASTWEST_SELECTOR, eastWestServiceAnnotations, ISTIO_NAMESPACE, istiodGlobalValues, multiRootValues, NETWORK_LABEL, remoteIstiodValues } from './values';
 
 export function istioctlPath(cluster: string): string {
   return `istioctl/${cluster}.yaml`;
 }
 
-export function addIstioctlFile(plan: ClusterPlan): void {
+export function addIstioctlFile(plan: ClusterPlan<IstioPki>): void {
   const { fleet, cluster } = plan;
   const network = istioClusterOf(cluster).network;
   const serviceAnnotations = eastWestServiceAnnotations(plan);
   // A remote: the remote profile with the same values as its istiod HelmRelease (no istiod).
   const remote = isRemote(cluster) ? remoteIstiodValues(fleet, cluster) : undefined;
+  const multiRoot = remote ? {} : multiRootValues(plan.pki?.trust);
   // The IstioOperator CRD only preserves unknown fields, so its generated class has no `spec`.
   new ApiObject(plan.file(istioctlPath(cluster.name)), 'istio-operator', {
     ...IstioOperator.GVK,
@@ -29,7 +31,10 @@ export function addIstioctlFile(plan: ClusterPlan): void {
         global: remote ? remote.global : istiodGlobalValues(fleet, cluster),
         ...(remote ? { istiodRemote: remote.istiodRemote } : {}),
         gateways: { 'istio-ingressgateway': { injectionTemplate: 'gateway' } },
+        ...(multiRoot.pilot ? { pilot: multiRoot.pilot } : {}),
       },
+      // IstioOperator carries mesh config beside the values, not in them.
+      ...(multiRoot.meshConfig ? { meshConfig: multiRoot.meshConfig } : {}),
       components: {
         // Same shape as the Helm path: no north-south gateway, one dedicated east-west gateway
         // (samples/multicluster/gen-eastwest-gateway.sh, without the obsolete ROUTER_MODE).

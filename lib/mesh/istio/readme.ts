@@ -5,8 +5,10 @@ import type { ClusterPlan } from '../../contracts/plan';
 import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { helloworldSummary, HELLOWORLD_PORT } from '../../samples/helloworld';
 import { placementSummary } from '../../samples/placement';
-import type { CoreRows, MeshReadme } from '../../contracts/mesh';
-import type { IstioPki } from './ca';
+import type { CoreRows, MeshReadme, RootRotation } from '../../contracts/mesh';
+import { istioRootRotation, type IstioPki } from './ca';
+import { rootRotationSection } from '../../pki/rotation';
+import type { RotationPhase } from '../../contracts/store';
 import { hasEastWestGateway, isPrimaryRemote, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
 import { istioctlPath } from './istioctl';
 import { usesRevisions } from './revisions';
@@ -14,14 +16,35 @@ import { linkStatus } from './remote-secrets';
 import { EASTWEST_GATEWAY, EASTWEST_PORT, ISTIOD_WEBHOOK_PORT, ISTIOD_XDS_PORT, STATUS_PORT } from './values';
 import { istioUpgrading } from './upgrading';
 
+/** What to wait for on the live clusters after each phase of a root rotation (upstream's plug-in CA multi-root procedure). */
+export function istioRotationWaits(phase: RotationPhase | 'finished'): string[] {
+  const restartIstiod = '`kubectl rollout restart deployment -n istio-system -l app=istiod --context <context>`';
+  const restartWorkloads = '`kubectl rollout restart deployment -n <namespace> --context <context>` in every meshed namespace (gateways included)';
+  const secret = '`istioctl proxy-config secret <pod> -n <namespace> --context <context>`';
+  switch (phase) {
+    case 'begun':
+      return [`istiod restarts by itself (ISTIO_MULTIROOT_MESH is set while both roots are trusted). Then restart the workloads, ${restartWorkloads}, so every proxy holds both roots and takes later bundles over xDS (PROXY_CONFIG_XDS_AGENT).`,
+        `Wait until ${secret} shows two \`ROOTCA\` entries on a proxy of every cluster before the next phase.`];
+    case 'reissuing':
+    case 'reissued':
+      return [`Restart istiod (${restartIstiod}) so it signs with the new intermediate; workload certificates then renew under the new chain within their lifetime (24 hours by default), or at once with ${restartWorkloads}.`,
+        `Wait until ${secret} shows the new intermediate as the default certificate's issuer on every cluster before \`finish\`.`];
+    case 'finished':
+      return ['istiod restarts by itself (the multi-root setting goes); restart the workloads again, as after `begin`, so no proxy keeps the old root.',
+        `${secret} shows one \`ROOTCA\`; then do the revocation entry of the former root.`];
+  }
+}
+
+export const istioRotation: RootRotation = { ...istioRootRotation, waitSteps: istioRotationWaits };
+
 export const istioReadme: MeshReadme<IstioPki> = {
-  rotation: (fleet) => [
+  rotation: (fleet, pki) => [
     `A cluster's intermediate CA is issued for ${istioOf(fleet).ca.intermediateValidityDays} days (\`spec.mesh.istio.ca.intermediateValidityDays\`), the root for ${istioOf(fleet).ca.rootValidityDays} (\`npm run pki -- status\` shows what each certificate has). ` +
       '`npm run check` warns 90 days before an intermediate ends and fails at 30. Renew it under the same root: `npm run pki -- rotate <cluster>`, `npm run synth`, commit; ' +
       'the new `cacerts` reaches the cluster in `mesh-prereqs`, istiod takes the new intermediate without a restart, and workload certificates (a day long) follow within a day: nothing moves to a new trust. ' +
       'Check a proxy\'s chain with `istioctl proxy-config secret <pod> -n <namespace> --context <context>`.',
     '',
-    'The root itself has no `rotate`: a new root is a new CA store that every cluster moves to (README, "What git cannot revoke").',
+    ...rootRotationSection(pki?.trust, fleet, istioRotation),
   ],
   upgrading: istioUpgrading,
   runbook: (fleet) => ({

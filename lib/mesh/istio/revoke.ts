@@ -4,7 +4,6 @@
  * remote secrets), its intermediate CA (trusted by the root until it expires), the root key.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Fleet } from '../../fleet/types';
 import { shellFlag } from '../../format/shell';
 import type { RevocationInput } from '../../contracts/mesh';
 import { caCertPath, cacertsPath, linkPath, ROOT_KEY } from './ca';
@@ -19,10 +18,9 @@ export function istioClustersOf(path: string): string[] {
   return [parts[0]!];
 }
 
-const newRoot = (fleet: Fleet, pki: string): string =>
-  `move \`${pki}/\` aside, run \`npm run synth\` (a new root and an intermediate per cluster), \`npm run link\` once the clusters run it, commit; ` +
-  `then restart istiod and the injected workloads on every cluster (${fleet.clusters.map((c) => `\`kubectl ${shellFlag('--context', c.context)} --namespace=${ISTIO_NAMESPACE} rollout restart deployment/istiod\``).join(', ')}, then each workload): ` +
-  'until every cluster runs the new root, cross-cluster mTLS fails, so plan a window';
+const newRoot = (): string =>
+  `\`npm run pki -- rotate-root begin\`, then \`next\` and \`finish\`, a synth and a commit after each (every cluster trusts the old and the new root until all have moved, so nothing stops; ` +
+  'dist/README.md, "Rotating certificates", says what to wait for between phases)';
 
 function notAfter(pem: string | undefined): string {
   if (!pem) return 'its expiry (the certificate is no longer in the store: see git history)';
@@ -38,7 +36,7 @@ export function istioRevocationSteps(input: RevocationInput): string[] {
   const { fleet, engine, holder, left, readable, read, pkiLabel } = input;
   const steps: string[] = [];
   const rootReadable = readable.includes(ROOT_KEY);
-  if (rootReadable) steps.push(`The Istio root key (\`${pkiLabel}/${ROOT_KEY}\`) was readable: with it anyone can sign workload identities every cluster trusts. Replace the root: ${newRoot(fleet, pkiLabel)}.`);
+  if (rootReadable) steps.push(`The Istio root key (\`${pkiLabel}/${ROOT_KEY}\`) was readable: with it anyone can sign workload identities every cluster trusts. Replace the root: ${newRoot()}.`);
   for (const c of fleet.clusters) {
     if (!readable.includes(linkPath(c.name))) continue;
     steps.push(`Rotate ${c.name}'s reader token (carried by the remote secret ${remoteSecretName(c.name)}): ` +
@@ -49,7 +47,7 @@ export function istioRevocationSteps(input: RevocationInput): string[] {
   if (!rootReadable) {
     if (left && readable.includes(cacertsPath(holder))) {
       steps.push(`${holder}'s intermediate CA (\`${pkiLabel}/${caCertPath(holder)}\`, removed from the store) stays trusted by the root until ${notAfter(read(caCertPath(holder)))}: ` +
-        `certificates it signs are accepted mesh-wide until then. To distrust it sooner, replace the root: ${newRoot(fleet, pkiLabel)}.`);
+        `certificates it signs are accepted mesh-wide until then. To distrust it sooner, replace the root: ${newRoot()}.`);
     }
     // Every cluster of the fleet whose intermediate key it could open, whoever held it.
     for (const c of fleet.clusters) {

@@ -2,6 +2,7 @@
  * Istio values shared by both install paths: the HelmReleases and the istioctl IstioOperator read
  * the same functions, so the two cannot disagree.
  */
+import type { StoreTrust } from '../../contracts/store';
 import type { Cluster, Fleet } from '../../fleet/types';
 import type { ClusterPlan } from '../../contracts/plan';
 import { hasEastWestGateway, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
@@ -36,6 +37,20 @@ export function eastWestServicePort(fleet: Fleet, cluster: Cluster): number {
     if (typeof port === 'number') return port;
   }
   return EASTWEST_PORT;
+}
+
+/**
+ * While the root is being replaced (two roots in cacerts' root-cert.pem): istiod accepts
+ * certificates signed by either root (ISTIO_MULTIROOT_MESH; without it Istio trusts only the
+ * first), and the proxies take their roots over xDS from the agent (PROXY_CONFIG_XDS_AGENT), so a
+ * new bundle reaches running proxies without a restart. Upstream's multi-root procedure; off again after `finish`.
+ */
+export function multiRootValues(trust: StoreTrust | undefined): Record<string, unknown> {
+  if (!trust?.nextPem) return {};
+  return {
+    pilot: { env: { ISTIO_MULTIROOT_MESH: 'true' } },
+    meshConfig: { defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: 'true' } } },
+  };
 }
 
 /** istiod's `global` values: the mesh, this cluster's identity and network, and pinned gateways. */

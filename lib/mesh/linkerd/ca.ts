@@ -22,18 +22,20 @@ import { parse } from 'yaml';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createSigningCa, type KeyPairPem } from '../../pki/certs';
-import { encryptedFile, fileReader, unique, withCertFingerprint } from '../../pki/files';
+import { CERT_SHA256_ANNOTATION, certFingerprint, encryptedFile, fileReader, unique, withCertFingerprint } from '../../pki/files';
+import { chainsTo, nextPath, readTrust, rootsOf, signingRoot } from '../../pki/rotation';
+import { pemBlocks } from '../../format/pem';
 import { certRow, rootRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
 import { recipientsMismatch } from '../../format/recipients';
 import { decryptObject, recipientsOf, type Tree } from '../../sops/sops';
-import type { CaProfile } from '../../contracts/mesh';
+import type { CaProfile, RootRotation } from '../../contracts/mesh';
 import { linkerdOf, peersOf } from './defaults';
 import { displayPath } from '../../format/paths';
 import type { FileReader, StoreFile } from '../../contracts/store';
-import type { KeyPairFiles, StatusRow } from '../../contracts/store';
+import type { KeyPairFiles, StatusRow, StoreTrust } from '../../contracts/store';
 import type { SopsRule } from '../../contracts/store';
 
 export const LINKERD_NAMESPACE = 'linkerd';
@@ -59,6 +61,8 @@ const ANCHOR_KEY_HEADER = '# SOPS-encrypted by meshfleet (`npm run pki`): the Li
 /** What a synth needs from pki/. */
 export interface LinkerdPki {
   readonly anchorPem: string;
+  /** The anchors the store trusts: the anchor, and while it is being replaced the new one (pki/root-rotation.yaml). */
+  readonly trust: StoreTrust;
   readonly clusters: ReadonlyMap<string, { readonly issuerPem: string; readonly issuerSecret: string }>;
   /** By `${to}/${from}`: the Link `to` uses to mirror `from`, and its encrypted credential files by file name. */
   readonly links: ReadonlyMap<string, LinkFiles>;
@@ -127,7 +131,7 @@ export function readLinkerdPki(read: FileReader, fleet: Fleet, pkiLabel: string)
   if (anchorPem === undefined) {
     throw new UsageError(`${pkiLabel}/${ANCHOR_CERT} is missing, so no identity issuer can be checked. Restore it from git; a new trust anchor means re-issuing every cluster.`);
   }
-  const anchor = new X509Certificate(anchorPem);
+  const trust = readTrust(read, linkerdRootRotation, pkiLabel, anchorPem);
   const problems: string[] = [];
   const clusters = new Map<string, { issuerPem: string; issuerSecret: string }>();
   for (const c of fleet.clusters) {
@@ -138,8 +142,9 @@ export function readLinkerdPki(read: FileReader, fleet: Fleet, pkiLabel: string)
         `run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- issue ${c.name}\`, then synth again.`);
       continue;
     }
-    if (!signedBy(new X509Certificate(issuerPem), anchor)) {
-      problems.push(`${pkiLabel}/${issuerCertPath(c.name)} is not signed by ${pkiLabel}/${ANCHOR_CERT}: run \`npm run pki -- rotate ${c.name}\`.`);
+    const signer = signingRoot(trust, c.name);
+    if (!signedBy(new X509Certificate(issuerPem), new X509Certificate(signer))) {
+      problems.push(`${pkiLabel}/${issuerCertPath(c.name)} is not signed by ${pkiLabel}/${signer === anchorPem ? ANCHOR_CERT : nextPath(ANCHOR_CERT)}: run \`npm run pki -- rotate ${c.name}\`.`);
     }
     const have = recipientsOf(parse(secret) as Tree);
     const want = clusterRecipients(fleet, c);
@@ -168,25 +173,31 @@ export function readLinkerdPki(read: FileReader, fleet: Fleet, pkiLabel: string)
       });
     }
   }
-  return { anchorPem, clusters, links };
+  return { anchorPem, trust, clusters, links };
 }
 
 export function linkerdPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
   const read = fileReader(pkiDir);
   const anchorPem = read(ANCHOR_CERT);
-  const anchor = anchorPem ? new X509Certificate(anchorPem) : undefined;
+  let anchors = anchorPem ? [anchorPem] : [];
+  try {
+    if (anchorPem) anchors = rootsOf(readTrust(read, linkerdRootRotation, displayPath(pkiDir), anchorPem));
+  } catch {
+    // a broken rotation file: the readers name it; the status shows the anchor alone
+  }
   const rows = [rootRow(ANCHOR_CERT, anchorPem, now)];
+  if (anchors.length > 1) rows.push(rootRow(nextPath(ANCHOR_CERT), anchors[1], now));
   for (const c of fleet.clusters) {
-    rows.push(certRow(issuerCertPath(c.name), read(issuerCertPath(c.name)), (cert) => !!anchor && signedBy(cert, anchor)
-      && new Date(cert.validTo) <= new Date(anchor.validTo), now));
+    const pem = read(issuerCertPath(c.name));
+    rows.push(certRow(issuerCertPath(c.name), pem, () => !!pem && anchors.some((a) => chainsTo(pem, a, true)), now));
   }
   return rows;
 }
 
-async function anchorKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities()): Promise<KeyPairPem> {
-  const text = fileReader(pkiDir)(ANCHOR_KEY);
-  if (!text) throw new UsageError(`${pkiDir}/${ANCHOR_KEY} is missing: without the trust anchor key no cluster can be issued`);
-  const data = (await decryptObject(parse(text) as Tree, identities, `${displayPath(pkiDir)}/${ANCHOR_KEY}`)).stringData as Record<string, string>;
+async function anchorKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities(), keyPath = ANCHOR_KEY): Promise<KeyPairPem> {
+  const text = fileReader(pkiDir)(keyPath);
+  if (!text) throw new UsageError(`${pkiDir}/${keyPath} is missing: without the trust anchor key no cluster can be issued`);
+  const data = (await decryptObject(parse(text) as Tree, identities, `${displayPath(pkiDir)}/${keyPath}`)).stringData as Record<string, string>;
   return { certPem: data['tls.crt']!, keyPem: data['tls.key']! };
 }
 
@@ -201,7 +212,11 @@ export async function issueLinkerdIssuer(fleet: Fleet, pkiDir: string, name: str
   const exists = existsSync(`${pkiDir}/${issuerSecretPath(cluster.name)}`);
   if (exists && !replace) throw new UsageError(`cluster ${cluster.name} already has an identity issuer; use \`npm run pki -- rotate ${cluster.name}\` to replace it`);
   if (!exists && replace) throw new UsageError(`cluster ${cluster.name} has no identity issuer yet; use \`npm run pki -- issue ${cluster.name}\``);
-  commitPkiChanges(pkiDir, await issuerFiles(fleet, cluster, await anchorKeyPair(pkiDir)));
+  // During a rotation a cluster already re-issued under the new anchor stays under it.
+  const read = fileReader(pkiDir);
+  const trust = readTrust(read, linkerdRootRotation, displayPath(pkiDir), read(ANCHOR_CERT) ?? '');
+  const underNext = trust.nextPem !== undefined && signingRoot(trust, cluster.name) === trust.nextPem;
+  commitPkiChanges(pkiDir, await issuerFiles(fleet, cluster, await anchorKeyPair(pkiDir, undefined, underNext ? nextPath(ANCHOR_KEY) : ANCHOR_KEY)));
   return `${replace ? 'rotated' : 'issued'} the identity issuer of ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/. ` +
     'The identity controller reloads linkerd-identity-issuer when the Secret changes; proxies keep working because the trust anchor is the same.';
 }
@@ -220,6 +235,9 @@ export async function rekeyLinkerdPki(fleet: Fleet, pkiDir: string): Promise<str
   };
   const anchor = await anchorKeyPair(pkiDir, identities);
   files.set(ANCHOR_KEY, await encryptedFile(ANCHOR_KEY_HEADER, anchorKeySecret(anchor), fleet.secrets.operators));
+  if (read(nextPath(ANCHOR_KEY)) !== undefined) {
+    files.set(nextPath(ANCHOR_KEY), await encryptedFile(ANCHOR_KEY_HEADER, anchorKeySecret(await anchorKeyPair(pkiDir, identities, nextPath(ANCHOR_KEY))), fleet.secrets.operators));
+  }
   for (const to of fleet.clusters) {
     await again(issuerSecretPath(to.name), ISSUER_HEADER, clusterRecipients(fleet, to), 'tls.crt');
     for (const from of peersOf(fleet, to)) {
@@ -233,7 +251,7 @@ export async function rekeyLinkerdPki(fleet: Fleet, pkiDir: string): Promise<str
 export function linkerdSopsRules(fleet: Fleet, pkiDir: string, distDir: string): SopsRule[] {
   const pki = pathPrefix(pkiDir);
   const dist = pathPrefix(distDir);
-  const rules: SopsRule[] = [{ pathRegex: `${pki}${escapeRegex(ANCHOR_KEY)}$`, recipients: fleet.secrets.operators }];
+  const rules: SopsRule[] = [{ pathRegex: `${pki}trust-anchor-key(\\.next)?\\.sops\\.yaml$`, recipients: fleet.secrets.operators }];
   for (const c of fleet.clusters) {
     const name = escapeRegex(c.name);
     rules.push({ pathRegex: `${pki}${name}/.*\\.sops\\.yaml$`, recipients: clusterRecipients(fleet, c) });
@@ -244,16 +262,48 @@ export function linkerdSopsRules(fleet: Fleet, pkiDir: string, distDir: string):
 }
 
 /** Every certificate with the encrypted Secret that holds its key. */
-export function linkerdKeyPairs(fleet: Fleet): KeyPairFiles[] {
+export function linkerdKeyPairs(fleet: Fleet, read?: FileReader): KeyPairFiles[] {
   return [
     { cert: ANCHOR_CERT, secret: ANCHOR_KEY, certField: 'tls.crt', keyField: 'tls.key',
       repair: `restore ${ANCHOR_CERT} and ${ANCHOR_KEY} of the CA store from one commit (\`git checkout <commit> -- <pki>/${ANCHOR_CERT} <pki>/${ANCHOR_KEY}\`); a new trust anchor means re-issuing every cluster` },
+    // the new anchor of an open rotation
+    ...(read?.(nextPath(ANCHOR_CERT)) !== undefined ? [{ cert: nextPath(ANCHOR_CERT), secret: nextPath(ANCHOR_KEY), certField: 'tls.crt', keyField: 'tls.key',
+      repair: `restore the CA store from the commit of the last \`rotate-root\` phase (\`git checkout <commit> -- <pki>\`)` }] : []),
     ...fleet.clusters.map((c) => ({
       cert: issuerCertPath(c.name), secret: issuerSecretPath(c.name), certField: 'tls.crt', keyField: 'tls.key',
       repair: `run \`SOPS_AGE_KEY_FILE=<operator key file> npm run pki -- rotate ${c.name}\``,
     })),
   ];
 }
+
+/**
+ * Replacing the trust anchor (Linkerd's "manually rotating the trust anchor", for every cluster at
+ * once): both anchors in every cluster's identityTrustAnchorsPEM, then each identity issuer
+ * re-issued under the new anchor, then the old anchor out of the bundle. A Link carries no trust
+ * of its own (its gatewayIdentity is a name the local anchors verify), so the links need no change.
+ */
+export const linkerdRootRotation: Omit<RootRotation, 'waitSteps'> = {
+  rootCert: ANCHOR_CERT,
+  rootKey: ANCHOR_KEY,
+  rootName: 'trust anchor',
+  certName: 'identity issuer',
+  async newRoot(fleet) {
+    const anchor = await createSigningCa({ commonName: ANCHOR_CN, pathLen: 1, days: linkerdOf(fleet).ca.anchorValidityDays });
+    return { certPem: anchor.certPem, keyFile: await encryptedFile(ANCHOR_KEY_HEADER, anchorKeySecret(anchor), fleet.secrets.operators) };
+  },
+  rootPair: (pkiDir, keyPath) => anchorKeyPair(pkiDir, undefined, keyPath),
+  // The bundle is in the control plane's values (controlPlaneValues); only a re-issued issuer is a file.
+  clusterFiles: async (fleet, _pkiDir, cluster, _bundle, signer) => (signer ? issuerFiles(fleet, cluster, signer) : new Map()),
+  signerOf: (read, cluster) => read(issuerCertPath(cluster)),
+  delivered(objects, releases) {
+    const release = releases.find((r) => r.chart === 'linkerd-control-plane');
+    const pem = release?.values.identityTrustAnchorsPEM;
+    const issuer = objects.find((o) => o.kind === 'Secret' && (o.metadata as { name?: string } | undefined)?.name === ISSUER_SECRET);
+    const signer = ((issuer?.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {})[CERT_SHA256_ANNOTATION];
+    if (typeof pem !== 'string') return undefined;
+    return { trusts: pemBlocks(pem).map(certFingerprint), ...(signer ? { signer } : {}) };
+  },
+};
 
 export const linkerdCa: Omit<CaProfile<LinkerdPki>, 'clustersOf' | 'revocationSteps'> = {
   create: (fleet) => createLinkerdPki(fleet),

@@ -9,6 +9,7 @@
  *                 one service-mirror controller per peer); linkerd-smi for `spec.samples.split: smi`
  *   mesh-config   the Links and their credentials (link.ts), whose CRD linkerd-multicluster installs
  */
+import { bundleOf } from '../../pki/rotation';
 import { createHash } from 'node:crypto';
 import { KubeNamespace } from '../../../imports/k8s';
 import type { ClusterPlan } from '../../contracts/plan';
@@ -88,7 +89,8 @@ export function addLinkerd(plan: ClusterPlan<LinkerdPki>): void {
 /** linkerd-control-plane: the fleet's trust anchor; the issuer comes from the Secret in mesh-prereqs. */
 export function controlPlaneValues(pki: LinkerdPki | undefined, cluster: string): Record<string, unknown> {
   return {
-    ...(pki ? { identityTrustAnchorsPEM: pki.anchorPem } : {}),
+    // While the anchor is being replaced, both (this cluster's signing anchor first).
+    ...(pki ? { identityTrustAnchorsPEM: bundleOf(pki.trust, cluster).join('') } : {}),
     identity: { issuer: { scheme: 'kubernetes.io/tls' } },
     heartbeatSchedule: heartbeatSchedule(cluster),
   };

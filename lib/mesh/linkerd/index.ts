@@ -13,7 +13,7 @@ import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
 import { addLinkerd } from './control-plane';
 import { linkerdOf, resolveLinkerd, type Linkerd } from './defaults';
 import { addLinks, linkLinkerd, linkStatus } from './link';
-import { linkerdReadme } from './readme';
+import { linkerdReadme, linkerdRotation } from './readme';
 import { linkerdRules } from './rules';
 import { addLinkerdSamples } from './samples';
 import { linkerdSamplesSchema, linkerdSchema } from './schema';
@@ -83,7 +83,7 @@ export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   // Linkerd's gateway-based multicluster: every cluster its own network, reached through its gateway.
   networkOf: (_m, name) => name,
   rules: linkerdRules,
-  ca: { ...linkerdCa, clustersOf: linkerdClustersOf, revocationSteps: linkerdRevocationSteps },
+  ca: { ...linkerdCa, clustersOf: linkerdClustersOf, revocationSteps: linkerdRevocationSteps, rootRotation: linkerdRotation },
   plan(plan) {
     addLinkerd(plan);
     addLinks(plan);

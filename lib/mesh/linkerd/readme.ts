@@ -4,21 +4,42 @@ import type { ClusterPlan } from '../../contracts/plan';
 import { shellWord } from '../../format/shell';
 import { SAMPLE_NAMESPACE } from '../../samples/bookinfo';
 import { HELLOWORLD, HELLOWORLD_PORT } from '../../samples/helloworld';
-import type { CoreRows, MeshReadme } from '../../contracts/mesh';
-import type { LinkerdPki } from './ca';
+import type { CoreRows, MeshReadme, RootRotation } from '../../contracts/mesh';
+import type { RotationPhase } from '../../contracts/store';
+import { rootRotationSection } from '../../pki/rotation';
+import { linkerdRootRotation, type LinkerdPki } from './ca';
 import { GATEWAY_PORT, PROBE_PORT } from './control-plane';
 import { linkerdOf } from './defaults';
 import { credentialsName, linkStatus } from './link';
 import { samplePlacement } from './samples';
 import { linkerdUpgrading } from './upgrading';
 
+/** What to wait for on the live clusters after each phase of a trust anchor rotation (Linkerd's manual anchor rotation). */
+export function linkerdRotationWaits(phase: RotationPhase | 'finished'): string[] {
+  const restart = 'restart the meshed workloads, the control plane first: `kubectl rollout restart deployment -n linkerd --context <context>`, the same in `linkerd-multicluster`, then every meshed namespace ' +
+    '(a proxy reads its trust anchors when its pod starts)';
+  const check = '`linkerd check --proxy --context <context>`';
+  switch (phase) {
+    case 'begun':
+      return [`Once \`linkerd-control-plane\` has upgraded on every cluster, ${restart}.`, `Wait until ${check} passes on every cluster, and the links stay alive (\`linkerd multicluster check --context <context>\`).`];
+    case 'reissuing':
+    case 'reissued':
+      return ['The identity controller reloads the new `linkerd-identity-issuer`; proxy certificates renew under it within their lifetime (24 hours), or at once when the workloads restart.',
+        `Wait until \`linkerd identity -n <namespace> <pod> --context <context>\` shows the new issuer on every cluster and ${check} passes before \`finish\`.`];
+    case 'finished':
+      return [`Once \`linkerd-control-plane\` has upgraded, ${restart}, so no proxy keeps the old anchor.`, `${check} passes; then do the revocation entry of the former anchor.`];
+  }
+}
+
+export const linkerdRotation: RootRotation = { ...linkerdRootRotation, waitSteps: linkerdRotationWaits };
+
 export const linkerdReadme: MeshReadme<LinkerdPki> = {
-  rotation: (fleet) => [
+  rotation: (fleet, pki) => [
     `A cluster's identity issuer is issued for ${linkerdOf(fleet).ca.issuerValidityDays} days (\`spec.mesh.linkerd.ca.issuerValidityDays\`), the trust anchor for ${linkerdOf(fleet).ca.anchorValidityDays} (\`npm run pki -- status\` shows what each certificate has). ` +
       '`npm run check` warns 90 days before an issuer ends and fails at 30. Renew it under the same anchor: `npm run pki -- rotate <cluster>`, `npm run synth`, commit; ' +
       'the identity controller reloads the new `linkerd-identity-issuer` Secret, and proxy certificates (a day long) follow within a day. Check with `linkerd check --proxy --context <context>`.',
     '',
-    'The trust anchor itself has no `rotate`: a new anchor is a new CA store that every cluster moves to (README, "What git cannot revoke").',
+    ...rootRotationSection(pki?.trust, fleet, linkerdRotation),
   ],
   upgrading: linkerdUpgrading,
   runbook: () => ({

@@ -4,10 +4,9 @@
  * the anchor until it expires), the trust anchor key.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Fleet } from '../../fleet/types';
 import { shellFlag } from '../../format/shell';
 import type { RevocationInput } from '../../contracts/mesh';
-import { ANCHOR_KEY, credentialsPath, CREDENTIAL_NAMESPACES, issuerCertPath, issuerSecretPath, LINKERD_NAMESPACE, MULTICLUSTER_NAMESPACE } from './ca';
+import { ANCHOR_KEY, credentialsPath, CREDENTIAL_NAMESPACES, issuerCertPath, issuerSecretPath, MULTICLUSTER_NAMESPACE } from './ca';
 import { credentialsName, REMOTE_ACCESS_TOKEN } from './link';
 
 /** `<cluster>/…` belongs to it; `links/<to>/…-<from>…` to both ends. */
@@ -20,16 +19,15 @@ export function linkerdClustersOf(path: string): string[] {
   return m ? [parts[1]!, m[1]!] : [parts[1]!];
 }
 
-const newAnchor = (fleet: Fleet, pki: string): string =>
-  `move \`${pki}/\` aside, run \`npm run synth\` (a new trust anchor and an issuer per cluster), \`npm run link\`, commit; then restart the control plane and the meshed workloads on every cluster ` +
-  `(${fleet.clusters.map((c) => `\`kubectl ${shellFlag('--context', c.context)} --namespace=${LINKERD_NAMESPACE} rollout restart deployment\``).join(', ')}, then each workload): ` +
-  'until every proxy has the new anchor, cross-cluster traffic fails, so plan a window';
+const newAnchor = (): string =>
+  `\`npm run pki -- rotate-root begin\`, then \`next\` and \`finish\`, a synth and a commit after each (every cluster trusts both anchors until all have moved, so no link drops; ` +
+  'dist/README.md, "Rotating certificates", says what to wait for between phases)';
 
 export function linkerdRevocationSteps(input: RevocationInput): string[] {
   const { fleet, holder, left, readable, read, pkiLabel } = input;
   const steps: string[] = [];
   const anchorReadable = readable.includes(ANCHOR_KEY);
-  if (anchorReadable) steps.push(`The trust anchor key (\`${pkiLabel}/${ANCHOR_KEY}\`) was readable: with it anyone can issue identities every cluster trusts. Replace the anchor: ${newAnchor(fleet, pkiLabel)}.`);
+  if (anchorReadable) steps.push(`The trust anchor key (\`${pkiLabel}/${ANCHOR_KEY}\`) was readable: with it anyone can issue identities every cluster trusts. Replace the anchor: ${newAnchor()}.`);
   for (const from of fleet.clusters) {
     const paths = fleet.clusters.map((to) => to.name).concat(holder).flatMap((to) => CREDENTIAL_NAMESPACES.map((ns) => credentialsPath(to, from.name, ns)));
     if (!paths.some((p) => readable.includes(p))) continue;
@@ -43,7 +41,7 @@ export function linkerdRevocationSteps(input: RevocationInput): string[] {
       let until = 'its expiry';
       const pem = read(issuerCertPath(holder));
       if (pem) until = new Date(new X509Certificate(pem).validTo).toISOString().slice(0, 10);
-      steps.push(`${holder}'s identity issuer (\`${pkiLabel}/${issuerCertPath(holder)}\`, removed from the store) stays trusted by the trust anchor until ${until}. To distrust it sooner, replace the anchor: ${newAnchor(fleet, pkiLabel)}.`);
+      steps.push(`${holder}'s identity issuer (\`${pkiLabel}/${issuerCertPath(holder)}\`, removed from the store) stays trusted by the trust anchor until ${until}. To distrust it sooner, replace the anchor: ${newAnchor()}.`);
     }
     // Every cluster of the fleet whose issuer key it could open, whoever held it.
     for (const c of fleet.clusters) {

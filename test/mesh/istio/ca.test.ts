@@ -144,7 +144,11 @@ describe('cacerts', () => {
       const data = plain.stringData as Record<string, string>;
       expect(Object.keys(data).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
       // The certificate's fingerprint in plaintext (MAC-covered): lets a synth without identities see that key and certificate belong together.
-      expect(plain.metadata).toEqual({ name: 'cacerts', namespace: 'istio-system', annotations: { 'meshfleet.io/certificate-sha256': new X509Certificate(data['ca-cert.pem']!).fingerprint256 } });
+      // And the roots it trusts, so that check and diff can tell a cluster's trust without decrypting.
+      expect(plain.metadata).toEqual({ name: 'cacerts', namespace: 'istio-system', annotations: {
+        'meshfleet.io/certificate-sha256': new X509Certificate(data['ca-cert.pem']!).fingerprint256,
+        'meshfleet.io/trust-sha256': new X509Certificate(data['root-cert.pem']!).fingerprint256,
+      } });
       expect(data['cert-chain.pem']).toBe(data['ca-cert.pem']! + data['root-cert.pem']!);
       const cert = new X509Certificate(data['ca-cert.pem']!);
       expect(createPublicKey(createPrivateKey(data['ca-key.pem']!)).export({ type: 'spki', format: 'der' }))
@@ -279,8 +283,8 @@ describe('pki status', () => {
     for (const [file, content] of files) writeFileSync(join(dir, 'pki', file), content);
     const r = runCli(['pki', 'status', '--fleet', join(dir, 'fleet.yaml')]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/pki\/root-cert\.pem: O=Istio, CN=Root CA, not after \d{4}-\d\d-\d\d \([45] days left\): this is the root of trust itself, which `pki rotate` cannot renew; a new root is a new CA store/);
-    expect(r.stdout).toMatch(/pki\/kt-k2p\/ca-cert\.pem: O=Istio, CN=Intermediate CA, L=kt-k2p, not after .*: no certificate outlives the root of trust \(not after \d{4}-\d\d-\d\d\): the new CA store renews it/);
+    expect(r.stdout).toMatch(/pki\/root-cert\.pem: O=Istio, CN=Root CA, not after \d{4}-\d\d-\d\d \([45] days left\): this is the root of trust itself, which `pki rotate` cannot renew: replace it without downtime with `npm run pki -- rotate-root begin`/);
+    expect(r.stdout).toMatch(/pki\/kt-k2p\/ca-cert\.pem: O=Istio, CN=Intermediate CA, L=kt-k2p, not after .*: no certificate outlives the root of trust \(not after \d{4}-\d\d-\d\d\): `rotate-root next` re-issues it under the new root/);
     expect(r.stdout).not.toContain('rotate <cluster>');
     const c = runCli(['check', '--fleet', join(dir, 'fleet.yaml'), '--out', join(dir, 'dist')]);
     expect(c.status).toBe(1);

@@ -1,0 +1,115 @@
+/**
+ * The root-of-trust rotation's view of an output folder (lib/pki/rotation.ts runs the phases):
+ * what each cluster's output delivers (the roots it trusts, the certificate it signs with), read
+ * through every GitOps engine's delivery objects; and the refusal of a phase whose previous one is
+ * not committed yet.
+ */
+import { spawnSync } from 'node:child_process';
+import { relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { RootRotation } from '../contracts/mesh';
+import type { DeliveredTrust, FileReader, StoreTrust } from '../contracts/store';
+import type { ReleaseRef } from '../contracts/engine';
+import type { Tree } from '../contracts/tree';
+import type { KubeObject } from '../kube';
+import { UsageError } from '../errors';
+import type { Fleet } from '../fleet/types';
+import { displayPath, posixPath } from '../format/paths';
+import { ENGINES } from '../gitops/registry';
+import { fileReader } from '../pki/files';
+import { readTrust, trustChanges, trustProofs } from '../pki/rotation';
+import { gitRoot } from '../review/tree';
+import { outTree } from './drift';
+import type { Paths } from './workspace';
+
+/** The cluster an output path delivers to (manifests/<cluster>/…, clusters/<cluster>/…). */
+const clusterOf = (path: string): string | undefined => /^(?:manifests|clusters)\/([^/]+)\//.exec(path)?.[1];
+
+/** Per cluster, what an output tree delivers to its trust, as the mesh reads it from the cluster's Secrets and Helm releases. */
+export function deliveredTrust(tree: Tree, rr: RootRotation): Map<string, DeliveredTrust> {
+  const entries: { path: string; object: Record<string, unknown> }[] = [];
+  for (const [path, text] of tree) {
+    // Only the files that can hold a Secret or a release are parsed (not the CRDs).
+    if (!clusterOf(path) || !path.endsWith('.yaml') || !/kind: (Secret|HelmRelease|Application)\b/.test(text)) continue;
+    for (const d of parseAllDocuments(text)) {
+      const object = d.toJS() as Record<string, unknown> | null;
+      if (object !== null && typeof object === 'object') entries.push({ path, object });
+    }
+  }
+  return deliveredByObjects(entries, rr);
+}
+
+/** The same from objects already parsed (a rendering's `emitted`). */
+export function deliveredByObjects(entries: Iterable<{ readonly path: string; readonly object: object }>, rr: RootRotation): Map<string, DeliveredTrust> {
+  const byCluster = new Map<string, Record<string, unknown>[]>();
+  for (const { path, object } of entries) {
+    const cluster = clusterOf(path);
+    if (!cluster) continue;
+    byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), object as Record<string, unknown>]);
+  }
+  const out = new Map<string, DeliveredTrust>();
+  for (const [cluster, objects] of byCluster) {
+    const releases: ReleaseRef[] = [];
+    for (const obj of objects) {
+      if (obj.kind !== 'HelmRelease' && obj.kind !== 'Application') continue;
+      for (const engine of Object.values(ENGINES)) {
+        try {
+          const ref = engine.releaseOf(obj as unknown as KubeObject, objects as unknown as KubeObject[]);
+          if (ref) releases.push(ref);
+        } catch {
+          // a hand-edited object without a version: synth replaces it
+        }
+      }
+    }
+    const d = rr.delivered(objects, releases);
+    if (d) out.set(cluster, d);
+  }
+  return out;
+}
+
+/** The store's trust, for a mesh that can rotate its root; undefined when the store is not there yet. */
+export function storeTrustOf(rr: RootRotation, read: FileReader, label: string): StoreTrust | undefined {
+  const rootPem = read(rr.rootCert);
+  return rootPem === undefined ? undefined : readTrust(read, rr, label, rootPem);
+}
+
+/**
+ * A phase starts only from a committed one: pki/ and the output folder have no uncommitted change,
+ * and the committed output delivers what the store's phase says (every cluster trusting its roots,
+ * signing with its certificate). Throws a UsageError naming what to do.
+ */
+export function assertPhaseCommitted(p: Paths, fleet: Fleet, rr: RootRotation, command: string): void {
+  const root = gitRoot(p.fleetDir);
+  if (!root) throw new UsageError(`\`${command}\` needs the fleet in a git repository: each phase of a root rotation is a reviewed commit, and the next one starts from it`);
+  const paths = [p.pkiDir, p.outDir].map((d) => posixPath(relative(root, d)) || '.');
+  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=all', '--', ...paths], { cwd: root, encoding: 'utf8' });
+  if (status.status !== 0) throw new UsageError(`git status failed in ${root}: ${status.stderr.trim()}`);
+  const dirty = status.stdout.split('\n').filter(Boolean).map((l) => l.slice(3));
+  if (dirty.length > 0) {
+    throw new UsageError(`${displayPath(p.pkiDir)} or ${displayPath(p.outDir)} has changes that are not committed (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? `, ${dirty.length - 5} more` : ''}): ` +
+      `each phase of a root rotation starts from a committed one. Run \`npm run synth\`, review, commit and push, let every cluster sync it, then run \`${command}\` again; nothing was changed`);
+  }
+  const label = displayPath(p.pkiDir);
+  const read = fileReader(p.pkiDir);
+  const trust = storeTrustOf(rr, read, label);
+  if (!trust) return;
+  const lines = trustProofs(fleet, read, rr, trust, deliveredTrust(outTree(p.outDir), rr), label, displayPath(p.outDir)).problems;
+  if (lines.length > 0) {
+    throw new UsageError(`the committed ${displayPath(p.outDir)} does not deliver what ${label}/ records yet, so the previous phase has not reached the clusters:\n` +
+      `${lines.map((l) => `  - ${l}`).join('\n')}\nnothing was changed`);
+  }
+}
+
+/**
+ * diff's "Trust" lines: per cluster whose output changes, the roots it trusts before and after and
+ * a re-issued certificate, by fingerprint (never a key). Only clusters with a changed file are read.
+ */
+export function trustMoves(old: Tree, next: Tree, rr: RootRotation | undefined, pkiDir: string): string[] {
+  if (!rr) return [];
+  const moved = new Set([...new Set([...old.keys(), ...next.keys()])].filter((p) => old.get(p) !== next.get(p)).map(clusterOf).filter((c): c is string => c !== undefined));
+  if (moved.size === 0) return [];
+  const only = (tree: Tree): Tree => new Map([...tree].filter(([p]) => moved.has(clusterOf(p) ?? '')));
+  const rootPem = fileReader(pkiDir)(rr.rootCert);
+  if (rootPem === undefined) return [];
+  return trustChanges(deliveredTrust(only(old), rr), deliveredTrust(only(next), rr), rr, rootPem);
+}

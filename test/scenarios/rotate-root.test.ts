@@ -1,0 +1,213 @@
+/**
+ * Issue 26: the root of trust replaced in reviewed phases, for an Istio multi-primary, an Istio
+ * primary-remote, a Linkerd and a Cilium fleet. Each fleet goes begin → synth → check → next →
+ * synth → check → finish → synth → check in a git repository, a commit after each synth; at every
+ * phase `openssl verify` checks every cluster's certificate against the bundle every peer is
+ * delivered (decrypted from dist/ where it is encrypted), and after finish the old root is in no
+ * bundle and its key in no file. A phase started before the previous one is committed is refused
+ * with nothing changed; `diff` names the trust change per cluster and shows no secret.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { certFingerprint } from '../../lib/pki/files';
+import { pemBlocks } from '../../lib/format/pem';
+import { decryptObject, type Tree } from '../../lib/sops/sops';
+import { editFleet, fixture, hasCommand, hashTree, ROOT, runMain, tempDir } from '../helpers';
+
+const hasOpenssl = hasCommand('openssl', ['version']);
+const example = (name: string): string => readFileSync(join(ROOT, 'examples', `${name}.yaml`), 'utf8');
+
+/** The example encrypted to the fixture's identities (clusters in order: the fixture's three, then the spare), with ECDSA keys. */
+function withFixtureKeys(text: string, keyType?: string[]): string {
+  const fx = fixture();
+  const keys = [...Object.values(fx.clusters), fx.extra];
+  return editFleet((d) => {
+    d.setIn(['spec', 'secrets', 'operators'], d.createNode([fx.operator.recipient]));
+    const n = (d.getIn(['spec', 'clusters']) as { items: unknown[] }).items.length;
+    for (let i = 0; i < n; i++) d.setIn(['spec', 'clusters', i, 'ageRecipient'], keys[i]!.recipient);
+    if (keyType) d.setIn(keyType, 'ecdsa-p256');
+  }, text);
+}
+
+const opKey = (): string => join(fixture().dir, 'operator.agekey');
+const identities = (): string[] => [fixture().operator.identity];
+
+function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' });
+}
+function commit(dir: string, message: string): void {
+  if (!existsSync(join(dir, '.git'))) git(dir, 'init', '-q');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '--allow-empty', '-m', message);
+}
+
+/** Every parsed object of a cluster's output. */
+function objectsOf(dir: string, cluster: string): Record<string, any>[] {
+  const out: Record<string, any>[] = [];
+  for (const f of Object.keys(hashTree(join(dir, 'dist')))) {
+    if (!f.endsWith('.yaml') || !(f.startsWith(`manifests/${cluster}/`) || f.startsWith(`clusters/${cluster}/`))) continue;
+    for (const d of parseAllDocuments(readFileSync(join(dir, 'dist', f), 'utf8'))) if (d.toJS()) out.push(d.toJS());
+  }
+  return out;
+}
+
+const valuesOf = (objs: Record<string, any>[], chart: string): Record<string, any> | undefined => {
+  const hr = objs.find((o) => o.kind === 'HelmRelease' && o.spec?.chart?.spec?.chart === chart);
+  if (hr) return hr.spec.values;
+  const app = objs.find((o) => o.kind === 'Application' && (o.spec?.source?.chart === chart || o.spec?.sources?.some((s: any) => s.chart === chart)));
+  const source = app && (app.spec.source ?? app.spec.sources.find((s: any) => s.chart === chart));
+  return source?.helm?.valuesObject ?? (source?.helm?.values ? parse(source.helm.values) : undefined);
+};
+
+interface Material { bundle: string; signer: string }
+type Reader = (dir: string, cluster: string) => Promise<Material>;
+
+const secretNamed = async (objs: Record<string, any>[], name: string): Promise<Record<string, string>> => {
+  const s = objs.find((o) => o.kind === 'Secret' && o.metadata?.name === name);
+  if (!s) throw new Error(`no Secret ${name}`);
+  return (await decryptObject(s as Tree, identities())).stringData as Record<string, string>;
+};
+
+/** What each mesh delivers: Istio's cacerts (decrypted), Linkerd's values and issuer, Cilium's bundle (or CA) and its cilium-ca copy. */
+const READERS: Record<string, Reader> = {
+  istio: async (dir, c) => {
+    const data = await secretNamed(objectsOf(dir, c), 'cacerts');
+    return { bundle: data['root-cert.pem']!, signer: data['ca-cert.pem']! };
+  },
+  linkerd: async (dir, c) => {
+    const objs = objectsOf(dir, c);
+    return { bundle: valuesOf(objs, 'linkerd-control-plane')!.identityTrustAnchorsPEM, signer: (await secretNamed(objs, 'linkerd-identity-issuer'))['tls.crt']! };
+  },
+  cilium: async (dir, c) => {
+    const objs = objectsOf(dir, c);
+    const ca = (await secretNamed(objs, 'cilium-ca'))['ca.crt']!;
+    const bundle = valuesOf(objs, 'cilium')?.tls?.caBundle;
+    return { bundle: bundle?.enabled ? bundle.content : ca, signer: ca };
+  },
+};
+
+/** `openssl verify` of every cluster's certificate against every peer's delivered bundle. */
+async function verifyAll(dir: string, clusters: string[], read: Reader): Promise<void> {
+  const material = new Map<string, Material>();
+  for (const c of clusters) material.set(c, await read(dir, c));
+  const tmp = tempDir('rotate-verify-');
+  for (const c of clusters) {
+    const cert = join(tmp, `${c}.pem`);
+    writeFileSync(cert, material.get(c)!.signer);
+    for (const p of clusters) {
+      const bundle = join(tmp, `${p}-bundle.pem`);
+      writeFileSync(bundle, material.get(p)!.bundle);
+      const r = spawnSync('openssl', ['verify', '-CAfile', bundle, cert], { encoding: 'utf8' });
+      expect(r.status, `openssl verify ${c}'s certificate against ${p}'s bundle: ${r.stdout}${r.stderr}`).toBe(0);
+    }
+  }
+}
+
+const fps = (pem: string): string[] => pemBlocks(pem).map(certFingerprint);
+
+interface Case {
+  readonly name: string;
+  readonly fleet: () => string;
+  readonly mesh: 'istio' | 'linkerd' | 'cilium';
+  readonly root: string;
+  readonly rootKey: string;
+}
+
+const CASES: Case[] = [
+  { name: 'Istio multi-primary', fleet: () => withFixtureKeys(example('istio-two-primaries'), ['spec', 'mesh', 'istio', 'ca', 'keyType']), mesh: 'istio', root: 'root-cert.pem', rootKey: 'root-key.sops.yaml' },
+  { name: 'Istio primary-remote', fleet: () => withFixtureKeys(example('istio-primary-remote-argocd'), ['spec', 'mesh', 'istio', 'ca', 'keyType']), mesh: 'istio', root: 'root-cert.pem', rootKey: 'root-key.sops.yaml' },
+  { name: 'Linkerd', fleet: () => withFixtureKeys(example('linkerd-kpaas')), mesh: 'linkerd', root: 'trust-anchor.pem', rootKey: 'trust-anchor-key.sops.yaml' },
+  { name: 'Cilium ClusterMesh', fleet: () => withFixtureKeys(example('cilium-clustermesh'), ['spec', 'mesh', 'cilium', 'ca', 'keyType']), mesh: 'cilium', root: 'cilium-ca.pem', rootKey: 'cilium-ca-key.sops.yaml' },
+];
+
+/** Every private key a store or output file holds, decrypted: the old root's must be in none after finish. */
+async function everyKey(dir: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const folder of ['pki', 'dist']) {
+    for (const f of Object.keys(hashTree(join(dir, folder)))) {
+      if (!f.endsWith('.yaml')) continue;
+      for (const d of parseAllDocuments(readFileSync(join(dir, folder, f), 'utf8'))) {
+        const obj = d.toJS() as Tree | null;
+        if (!obj?.sops) continue;
+        const plain = await decryptObject(obj, identities());
+        keys.push(...Object.values((plain.stringData ?? {}) as Record<string, string>).filter((v) => v.includes('PRIVATE KEY')));
+      }
+    }
+  }
+  return keys;
+}
+
+describe.skipIf(!hasOpenssl)('rotate-root: every phase, every mesh', () => {
+  it.each(CASES)('$name: begin → next → finish, each synthesized, checked and committed; openssl verifies every chain against every peer at every phase', async ({ fleet, mesh, root, rootKey }) => {
+    const dir = tempDir('meshfleet-rotate-');
+    writeFileSync(join(dir, 'fleet.yaml'), fleet());
+    const args = ['--fleet', join(dir, 'fleet.yaml')];
+    const env = { SOPS_AGE_KEY_FILE: opKey(), SOPS_AGE_KEY: undefined };
+    const step = async (argv: string[]): Promise<string> => {
+      const r = await runMain([...argv, ...args], env);
+      expect(r.code, `${argv.join(' ')}: ${r.err}${r.out}`).toBe(0);
+      return r.out + r.err;
+    };
+    await step(['synth']);
+    commit(dir, 'fleet');
+    // An Istio remote holds no trust of its own: its proxies take their primary's.
+    const clusters = (parse(readFileSync(join(dir, 'fleet.yaml'), 'utf8')) as { spec: { clusters: { name: string; primary?: string }[] } }).spec.clusters
+      .filter((c) => !c.primary).map((c) => c.name);
+    const oldRoot = readFileSync(join(dir, 'pki', root), 'utf8');
+    const oldKey = (await decryptObject(parse(readFileSync(join(dir, 'pki', rootKey), 'utf8')) as Tree, identities())).stringData as Record<string, string>;
+    const oldKeyPem = Object.values(oldKey).find((v) => v.includes('PRIVATE KEY'))!;
+    await verifyAll(dir, clusters, READERS[mesh]!);
+
+    // begin
+    expect(await step(['pki', 'rotate-root', 'begin'])).toMatch(/every cluster now trusts both/);
+    const newRoot = readFileSync(join(dir, 'pki', root.replace(/\.pem$/, '.next.pem')), 'utf8');
+    // next before begin's output is committed: refused, nothing changed
+    const before = hashTree(join(dir, 'pki'));
+    const early = await runMain(['pki', 'rotate-root', 'next', ...args], env);
+    expect(early.code).toBe(1);
+    expect(early.err).toMatch(/not committed/);
+    expect(hashTree(join(dir, 'pki'))).toEqual(before);
+    // diff, before synth, says what the phase changes on each cluster
+    const diff = await runMain(['diff', ...args], env);
+    const short = (pem: string): string => certFingerprint(pem).replace(/:/g, '').slice(0, 8);
+    for (const c of clusters) expect(diff.out).toContain(`${c} trusts {${short(oldRoot)}} → {${short(oldRoot)}, ${short(newRoot)}}`);
+    expect(diff.out).not.toMatch(/PRIVATE KEY|ENC\[/);
+    await step(['synth']);
+    await step(['check']);
+    for (const c of clusters) expect(fps((await READERS[mesh]!(dir, c)).bundle).sort()).toEqual([certFingerprint(oldRoot), certFingerprint(newRoot)].sort());
+    await verifyAll(dir, clusters, READERS[mesh]!);
+    commit(dir, 'begin');
+
+    // next: every cluster, one commit
+    await step(['pki', 'rotate-root', 'next']);
+    const reissued = await runMain(['diff', ...args], env);
+    expect(reissued.code, reissued.err).toBe(1);
+    for (const c of clusters) expect(reissued.out).toMatch(new RegExp(`${c}: .* re-issued`));
+    expect(reissued.out).not.toMatch(/PRIVATE KEY|ENC\[/);
+    await step(['synth']);
+    await step(['check']);
+    await verifyAll(dir, clusters, READERS[mesh]!);
+    for (const c of clusters) expect(new X509Certificate((await READERS[mesh]!(dir, c)).signer).checkIssued(new X509Certificate(newRoot)) || (await READERS[mesh]!(dir, c)).signer === newRoot).toBe(true);
+    commit(dir, 'next');
+
+    // finish
+    expect(await step(['pki', 'rotate-root', 'finish'])).toMatch(/finished/);
+    const finished = await runMain(['diff', ...args], env);
+    for (const c of clusters) expect(finished.out).toContain(`${c} trusts {${short(newRoot)}, ${short(oldRoot)}} → {${short(newRoot)}}`);
+    await step(['synth']);
+    const checked = await runMain(['check', ...args], env);
+    expect(checked.code, checked.err).toBe(0);
+    expect(checked.err).toMatch(/revocation\(s\) pending/);
+    await verifyAll(dir, clusters, READERS[mesh]!);
+    expect(readFileSync(join(dir, 'pki', root), 'utf8')).toBe(newRoot);
+    for (const c of clusters) expect(fps((await READERS[mesh]!(dir, c)).bundle)).toEqual([certFingerprint(newRoot)]);
+    expect(await everyKey(dir)).not.toContain(oldKeyPem);
+    expect(existsSync(join(dir, 'pki', 'root-rotation.yaml'))).toBe(false);
+    commit(dir, 'finish');
+    expect(await step(['pki', 'rotate-root', 'status'])).toMatch(/no rotation open/);
+  }, 120_000);
+});
