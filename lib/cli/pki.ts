@@ -13,11 +13,13 @@ import { markRevoked } from '../pki/revocations';
 import { attentionLines, checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, needsAttention, withKeyChecks } from '../pki/status';
 import { commitPkiChanges } from '../pki/transaction';
 import { beginRotation, finishRotation, reissueUnderNewRoot, rotationStatus } from '../pki/rotation';
-import { assertPhaseCommitted, storeTrustOf } from '../pipeline/rotation';
+import { assertCommitted, assertPhaseCommitted, storeTrustOf } from '../pipeline/rotation';
+import { beginTokenRotation, finishTokenRotation, readTokens, tokenStatus } from '../pki/tokens';
 import { COMMON, json, wantsJson, type Command } from './command';
 
-const ACTIONS = ['status', 'issue', 'rotate', 'rekey', 'revoked', 'rotate-root'];
+const ACTIONS = ['status', 'issue', 'rotate', 'rekey', 'revoked', 'rotate-root', 'rotate-tokens'];
 const PHASES = ['begin', 'next', 'finish', 'status'];
+const TOKEN_PHASES = ['begin', 'finish', 'status'];
 
 interface PkiAction {
   readonly action: string;
@@ -39,9 +41,16 @@ function parseAction(args: readonly string[], asJson: boolean): PkiAction {
     if (asJson) throw usage('--output json is for pki status');
     return { action: 'rotate-root', phase: phase!, ...(cluster ? { cluster } : {}), json: false };
   }
+  if (args[0] === 'rotate-tokens') {
+    const [, phase, ...extra] = args;
+    if (!TOKEN_PHASES.includes(phase ?? '')) throw usage(`pki rotate-tokens needs one of begin, finish, status (got ${JSON.stringify(phase ?? '')})${phase ? didYouMean(phase, TOKEN_PHASES) : ''}`);
+    if (extra.length > 0) throw usage('too many arguments (rotate-tokens rotates every cluster\'s token)');
+    if (asJson) throw usage('--output json is for pki status');
+    return { action: 'rotate-tokens', phase: phase!, json: false };
+  }
   const [action, cluster, ...extra] = args;
   const needsCluster = action === 'issue' || action === 'rotate' || action === 'revoked';
-  if (!ACTIONS.includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked, rotate-root (got ${JSON.stringify(action ?? '')})${action ? didYouMean(action, ACTIONS) : ''}`);
+  if (!ACTIONS.includes(action ?? '')) throw usage(`pki needs one of status, issue, rotate, rekey, revoked, rotate-root, rotate-tokens (got ${JSON.stringify(action ?? '')})${action ? didYouMean(action, ACTIONS) : ''}`);
   if (needsCluster && cluster === undefined) throw usage(`pki ${action} needs a ${action === 'revoked' ? 'holder (a cluster name, "operator <n>", or an age recipient)' : 'cluster name'}`);
   if ((!needsCluster && cluster !== undefined) || extra.length > 0) throw usage('too many arguments');
   if (asJson && action !== 'status') throw usage(`--output json is for pki status; pki ${action} prints what it did`);
@@ -51,7 +60,7 @@ function parseAction(args: readonly string[], asJson: boolean): PkiAction {
 export const pkiCommand: Command = {
   name: 'pki',
   flags: ['fleet', 'pki', 'output'],
-  help: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>|rotate-root <phase>> [--fleet <file>] [--pki <dir>]
+  help: `Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>|rotate-root <phase>|rotate-tokens <phase>> [--fleet <file>] [--pki <dir>]
 
 status               the CA certificates; exit 1 if one expires within 30 days,
                      is missing, does not chain to the root or does not match
@@ -69,6 +78,11 @@ rotate-root next [<cluster>]
 rotate-root finish   the old root leaves every cluster's trust and pki/
 rotate-root status   where a rotation stands and what comes next
                      Each phase starts only when the previous one is committed.
+rotate-tokens begin  rotate the link credentials (Istio reader tokens, Linkerd
+                     remote-access tokens): a second token Secret beside the
+                     first; then \`npm run link\` reads it
+rotate-tokens finish the first token Secret leaves the output
+rotate-tokens status which tokens the links use
 issue, rotate, rekey and rotate-root need SOPS_AGE_KEY_FILE (an operator's age
 identity).
 
@@ -132,6 +146,19 @@ async function pki(command: PkiAction, fleet: Fleet, modules: Modules, p: Paths,
       assertPhaseCommitted(p, fleet, rr, cmd);
       const input = { fleet, pkiDir, label, rotation: rr, meshType: modules.mesh.type };
       out(command.phase === 'begin' ? await beginRotation(input) : command.phase === 'next' ? await reissueUnderNewRoot(input, command.cluster) : await finishRotation(input));
+      return 0;
+    }
+    case 'rotate-tokens': {
+      const tokens = modules.mesh.link?.tokens;
+      if (!tokens) throw new UsageError(`mesh type ${modules.mesh.type} has no link credentials to rotate`);
+      const label = displayPath(pkiDir);
+      if (command.phase === 'status') {
+        out(tokenStatus(readTokens(fileReader(pkiDir), label), tokens.name));
+        return 0;
+      }
+      assertCommitted(p, `npm run pki -- rotate-tokens ${command.phase}`);
+      const input = { pkiDir, label, tokenName: tokens.name, retireSteps: (g: number) => tokens.retireSteps(fleet, g) };
+      out(command.phase === 'begin' ? beginTokenRotation(input) : finishTokenRotation(input));
       return 0;
     }
     case 'revoked':

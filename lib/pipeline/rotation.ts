@@ -79,16 +79,7 @@ export function storeTrustOf(rr: RootRotation, read: FileReader, label: string):
  * signing with its certificate). Throws a UsageError naming what to do.
  */
 export function assertPhaseCommitted(p: Paths, fleet: Fleet, rr: RootRotation, command: string): void {
-  const root = gitRoot(p.fleetDir);
-  if (!root) throw new UsageError(`\`${command}\` needs the fleet in a git repository: each phase of a root rotation is a reviewed commit, and the next one starts from it`);
-  const paths = [p.pkiDir, p.outDir].map((d) => posixPath(relative(root, d)) || '.');
-  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=all', '--', ...paths], { cwd: root, encoding: 'utf8' });
-  if (status.status !== 0) throw new UsageError(`git status failed in ${root}: ${status.stderr.trim()}`);
-  const dirty = status.stdout.split('\n').filter(Boolean).map((l) => l.slice(3));
-  if (dirty.length > 0) {
-    throw new UsageError(`${displayPath(p.pkiDir)} or ${displayPath(p.outDir)} has changes that are not committed (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? `, ${dirty.length - 5} more` : ''}): ` +
-      `each phase of a root rotation starts from a committed one. Run \`npm run synth\`, review, commit and push, let every cluster sync it, then run \`${command}\` again; nothing was changed`);
-  }
+  assertCommitted(p, command);
   const label = displayPath(p.pkiDir);
   const read = fileReader(p.pkiDir);
   const trust = storeTrustOf(rr, read, label);
@@ -96,7 +87,21 @@ export function assertPhaseCommitted(p: Paths, fleet: Fleet, rr: RootRotation, c
   const lines = trustProofs(fleet, read, rr, trust, deliveredTrust(outTree(p.outDir), rr), label, displayPath(p.outDir)).problems;
   if (lines.length > 0) {
     throw new UsageError(`the committed ${displayPath(p.outDir)} does not deliver what ${label}/ records yet, so the previous phase has not reached the clusters:\n` +
-      `${lines.map((l) => `  - ${l}`).join('\n')}\nnothing was changed`);
+      `${lines.map((l) => `  - ${l}`).join('\n')}`);
+  }
+}
+
+/** pki/ and the output folder have no uncommitted change (a rotation's phases start from a commit). */
+export function assertCommitted(p: Paths, command: string): void {
+  const root = gitRoot(p.fleetDir);
+  if (!root) throw new UsageError(`\`${command}\` needs the fleet in a git repository: each phase of a rotation is a reviewed commit, and the next one starts from it`);
+  const paths = [p.pkiDir, p.outDir].map((d) => posixPath(relative(root, d)) || '.');
+  const status = spawnSync('git', ['status', '--porcelain', '--untracked-files=all', '--', ...paths], { cwd: root, encoding: 'utf8' });
+  if (status.status !== 0) throw new UsageError(`git status failed in ${root}: ${status.stderr.trim()}`);
+  const dirty = status.stdout.split('\n').filter(Boolean).map((l) => l.slice(3));
+  if (dirty.length > 0) {
+    throw new UsageError(`${displayPath(p.pkiDir)} or ${displayPath(p.outDir)} has changes that are not committed (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? `, ${dirty.length - 5} more` : ''}): ` +
+      `each phase of a rotation starts from a committed one. Run \`npm run synth\`, review, commit and push, let every cluster sync it, then run \`${command}\` again`);
   }
 }
 

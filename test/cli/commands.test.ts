@@ -26,7 +26,7 @@ describe('command line', () => {
 
   it.each([
     [['--help'], HELP],
-    [['pki', '--help'], 'Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>|rotate-root <phase>>'],
+    [['pki', '--help'], 'Usage: npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>|rotate-root <phase>|rotate-tokens <phase>>'],
     [['link', '-h'], 'Usage: npm run link -- [--fleet <file>] [--pki <dir>]'],
     [['synth', '--help'], 'Usage: npm run synth -- [--fleet <file>] [--out <dir>] [--pki <dir>] [--check]'],
   ])('%j shows that command\'s help', async (args, start) => {

@@ -21,6 +21,7 @@ import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createIntermediate, createRoot, type KeyPairPem } from '../../pki/certs';
 import { CERT_SHA256_ANNOTATION, encryptedFile, fileReader, readCert, readSopsFile, TRUST_SHA256_ANNOTATION, unique, withCertFingerprint, withTrustFingerprints } from '../../pki/files';
+import { readTokens, type TokenState } from '../../pki/tokens';
 import { bundleOf, chainsTo, nextPath, readTrust, rootsOf, signingRoot } from '../../pki/rotation';
 import { certRow, rootRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
@@ -55,6 +56,8 @@ export interface IstioPki {
   readonly clusters: ReadonlyMap<string, { certPem: string; cacerts: string }>;
   /** links/<cluster>.sops.yaml content and who can decrypt it, for the clusters that have one. */
   readonly links: ReadonlyMap<string, { content: string; recipients: readonly string[] }>;
+  /** Which reader token Secrets the clusters hold, and which the links use (pki/link-tokens.yaml). */
+  readonly tokens: TokenState;
 }
 
 export function cacertsRecipients(fleet: Fleet, cluster: Cluster): string[] {
@@ -165,7 +168,7 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
     const content = read(linkPath(c.name));
     if (content !== undefined) links.set(c.name, { content, recipients: recipientsOf(readSopsFile(content, `${pkiLabel}/${linkPath(c.name)}`)) });
   }
-  return { rootCertPem, trust, clusters, links };
+  return { rootCertPem, trust, clusters, links, tokens: readTokens(read, pkiLabel) };
 }
 
 /** One row per certificate: the root and every cluster's intermediate (missing ones too). */

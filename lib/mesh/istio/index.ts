@@ -11,11 +11,12 @@ import { addHelloworldWithSleep } from '../../samples/helloworld';
 import { istioCa, type IstioPki } from './ca';
 import { istioClustersOf, istioRevocationSteps } from './revoke';
 import { addIstio } from './control-plane';
-import { isPrimaryRemote, istioClusterOf, istioOf, resolveIstio, resolveIstioCluster, type Istio, type IstioCluster } from './defaults';
+import { isPrimaryRemote, istioClusterOf, istioOf, resolveIstio, resolveIstioCluster, watchersOf, type Istio, type IstioCluster } from './defaults';
 import { addIstioctlFile } from './istioctl';
 import { linkIstio } from './link';
 import { istioReadme, istioRotation } from './readme';
-import { addCacerts, addRemoteSecrets, linkStatus } from './remote-secrets';
+import { addCacerts, addRemoteSecrets, linkStatus, readerTokenSecret } from './remote-secrets';
+import { shellFlag } from '../../format/shell';
 import { istioRules } from './rules';
 import { istioUpgradePlan } from './canary-plan';
 import { annotateSamplePods, canaryStep, istioControlPlaneMoves, istioReplacedStep, REVISION_ANNOTATION, revisionName, STABLE_TAG, stableOf, usesRevisions } from './revisions';
@@ -65,6 +66,12 @@ export const istio: MeshModule<Istio, IstioCluster, IstioPki> = {
     status: (fleet, pki) => linkStatus(fleet, pki),
     run: linkIstio,
     pendingHint: 'once the clusters run the mesh-config stage, run `npm run link`, then synth again.',
+    tokens: {
+      name: 'reader token',
+      // The output drops the old generation's Secret: the engine deletes it, and with it the token.
+      retireSteps: (fleet, generation) => fleet.clusters.filter((c) => watchersOf(fleet, c).length > 0).map((c) =>
+        `\`kubectl ${shellFlag('--context', c.context)} --namespace=${ISTIO_NAMESPACE} get secret ${readerTokenSecret(generation)}\` answers NotFound once ${c.name} has synced (else delete it: its token would stay valid)`),
+    },
   },
   readme: istioReadme,
   pins: { 'Istio (charts base, istiod, gateway)': SUPPORTED_ISTIO_VERSIONS.join(', ') },

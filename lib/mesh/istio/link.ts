@@ -15,8 +15,14 @@ import { toYaml } from '../../format/yaml';
 import type { Tree } from '../../sops/sops';
 import { kubectl } from '../../tools/kubectl';
 import { LINK_HEADER, linkPath, linkRecipients } from './ca';
-import { watchersOf } from './defaults';
-import { READER_TOKEN_SECRET, remoteSecretName } from './remote-secrets';
+import { isRemote, istioOf, watchersOf } from './defaults';
+import { readerTokenSecret, remoteSecretName } from './remote-secrets';
+import { REMOTE_SECRET_RESTART } from './releases';
+import { fileReader } from '../../pki/files';
+import { afterLink, linkGeneration, readTokens, TOKENS_FILE, tokensText } from '../../pki/tokens';
+import { displayPath } from '../../format/paths';
+import { minorOf } from '../../format/semver';
+import { shellFlag } from '../../format/shell';
 import { ISTIO_NAMESPACE } from './values';
 
 interface ClusterAccess {
@@ -27,9 +33,9 @@ interface ClusterAccess {
   readonly kubeconfigServer: string;
 }
 
-function readAccess(bin: string, cluster: Cluster): ClusterAccess | string {
+function readAccess(bin: string, cluster: Cluster, tokenSecret: string): ClusterAccess | string {
   const ctx = `--context=${cluster.context}`;
-  const secret = kubectl(bin, [ctx, `--namespace=${ISTIO_NAMESPACE}`, 'get', 'secret', READER_TOKEN_SECRET, '--output=json']);
+  const secret = kubectl(bin, [ctx, `--namespace=${ISTIO_NAMESPACE}`, 'get', 'secret', tokenSecret, '--output=json']);
   if (!secret.ok) return `${cluster.name} (context ${cluster.context}): ${secret.err || 'kubectl failed'}`;
   let data: Record<string, string> | undefined;
   try {
@@ -38,7 +44,7 @@ function readAccess(bin: string, cluster: Cluster): ClusterAccess | string {
     return `${cluster.name} (context ${cluster.context}): kubectl did not return the Secret as JSON`;
   }
   if (!data?.token || !data['ca.crt']) {
-    return `${cluster.name} (context ${cluster.context}): ${ISTIO_NAMESPACE}/${READER_TOKEN_SECRET} has no token yet ` +
+    return `${cluster.name} (context ${cluster.context}): ${ISTIO_NAMESPACE}/${tokenSecret} has no token yet ` +
       '(the mesh-config stage applies it, after istio-base created the reader account; wait for that stage to be applied)';
   }
   const server = kubectl(bin, [ctx, 'config', 'view', '--minify', '--output=jsonpath={.clusters[0].cluster.server}']);
@@ -80,9 +86,25 @@ export function remoteSecret(access: ClusterAccess): Tree {
   };
 }
 
+/**
+ * The istiod restart a release known to drop endpoints on a changed remote secret needs (decided by
+ * the releases the fleet runs), one line per primary; empty for the others.
+ */
+export function remoteSecretRestart(fleet: Fleet): string[] {
+  const istio = istioOf(fleet);
+  const affected = (istio.revisions ?? [istio.version]).filter((v) => REMOTE_SECRET_RESTART.minors.includes(minorOf(v).join('.') as '1.30'));
+  if (affected.length === 0) return [];
+  const primaries = fleet.clusters.filter((c) => !isRemote(c) && fleet.clusters.some((o) => o !== c && watchersOf(fleet, o).includes(c)));
+  return [`Istio ${affected.join(', ')} drops a remote cluster's endpoints when its remote secret changes, until istiod restarts (${REMOTE_SECRET_RESTART.issue}): ` +
+    'once each primary\'s mesh-config stage has applied the new remote secrets, restart its istiod: ' +
+    primaries.map((c) => `\`kubectl ${shellFlag('--context', c.context)} --namespace=${ISTIO_NAMESPACE} rollout restart deployment -l app=istiod\``).join(', ') + '.'];
+}
+
 export async function linkIstio(fleet: Fleet, pkiDir: string, kubectlBin: string): Promise<string> {
   // Only clusters some primary's istiod watches: a lone primary's own token is read by nobody.
-  const results = fleet.clusters.filter((c) => watchersOf(fleet, c).length > 0).map((c) => readAccess(kubectlBin, c));
+  const tokens = readTokens(fileReader(pkiDir), displayPath(pkiDir));
+  const tokenSecret = readerTokenSecret(linkGeneration(tokens));
+  const results = fleet.clusters.filter((c) => watchersOf(fleet, c).length > 0).map((c) => readAccess(kubectlBin, c, tokenSecret));
   const failures = results.filter((r): r is string => typeof r === 'string');
   if (failures.length > 0) {
     throw new UsageError(`could not read the remote-secret token of ${failures.length} cluster(s); nothing was written:\n` +
@@ -96,6 +118,10 @@ export async function linkIstio(fleet: Fleet, pkiDir: string, kubectlBin: string
       notes.push(`note: ${access.cluster.name}'s kubeconfig server is ${access.kubeconfigServer}; the remote secret uses fleet.yaml's apiServer ${access.cluster.apiServer}, which the other clusters must reach`);
     }
   }
+  const linked = afterLink(tokens);
+  const count = files.size;
+  if (linked) files.set(TOKENS_FILE, tokensText(linked));
   commitPkiChanges(pkiDir, files);
-  return [...notes, `linked ${files.size} cluster(s) into ${pkiDir}/links/; run \`npm run synth\` to place the remote secrets and commit.`].join('\n');
+  return [...notes, `linked ${count} cluster(s) into ${pkiDir}/links/ with the tokens of ${tokenSecret}; run \`npm run synth\` to place the remote secrets and commit.`,
+    ...remoteSecretRestart(fleet)].join('\n');
 }

@@ -8,8 +8,10 @@ import { placementSummary } from '../../samples/placement';
 import type { CoreRows, MeshReadme, RootRotation } from '../../contracts/mesh';
 import { istioRootRotation, type IstioPki } from './ca';
 import { rootRotationSection } from '../../pki/rotation';
+import { tokenRotationSection } from '../../pki/tokens';
+import { remoteSecretRestart } from './link';
 import type { RotationPhase } from '../../contracts/store';
-import { hasEastWestGateway, isPrimaryRemote, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf } from './defaults';
+import { hasEastWestGateway, isPrimaryRemote, isRemote, istioClusterOf, istioOf, networksOf, primaryOf, remotesOf, watchersOf } from './defaults';
 import { istioctlPath } from './istioctl';
 import { usesRevisions } from './revisions';
 import { linkStatus } from './remote-secrets';
@@ -45,6 +47,7 @@ export const istioReadme: MeshReadme<IstioPki> = {
       'Check a proxy\'s chain with `istioctl proxy-config secret <pod> -n <namespace> --context <context>`.',
     '',
     ...rootRotationSection(pki?.trust, fleet, istioRotation),
+    ...(fleet.clusters.some((c) => watchersOf(fleet, c).length > 0) ? ['', ...tokenRotationSection('reader token', pki?.tokens, remoteSecretRestart(fleet))] : []),
   ],
   upgrading: istioUpgrading,
   runbook: (fleet) => ({

@@ -26,3 +26,10 @@ export const ISTIO_RELEASES: ReleaseTable = {
     { line: '1.30', source: SOURCE, kubernetes: { min: '1.32', max: '1.36' } },
   ],
 };
+
+/**
+ * Istio minors whose istiod drops a remote cluster's endpoints when that cluster's remote secret
+ * changes, until istiod restarts (istio/istio#61043, 1.30.x): after `npm run link` rewrites remote
+ * secrets, the primaries that watch them restart istiod.
+ */
+export const REMOTE_SECRET_RESTART = { minors: ['1.30'], issue: 'istio/istio#61043' } as const;

@@ -16,9 +16,12 @@ import type { LinkStatus } from '../../contracts/mesh';
 import type { IstioPki } from './ca';
 import { isRemote, watchersOf } from './defaults';
 import { ISTIO_NAMESPACE } from './values';
+import { FIRST_TOKENS, liveGenerations } from '../../pki/tokens';
 
 export const READER_ACCOUNT = 'istio-reader-service-account';
 export const READER_TOKEN_SECRET = `${READER_ACCOUNT}-istio-remote-secret-token`;
+/** The reader token Secret of a generation (`pki rotate-tokens`): the first keeps the name it always had. */
+export const readerTokenSecret = (generation: number): string => (generation === 1 ? READER_TOKEN_SECRET : `${READER_TOKEN_SECRET}-${generation}`);
 
 export const remoteSecretName = (cluster: string): string => `istio-remote-secret-${cluster}`;
 
@@ -40,7 +43,7 @@ export function linkStatus(fleet: Fleet, pki: IstioPki | undefined): LinkStatus[
 export function addRemoteSecrets(plan: ClusterPlan<IstioPki>): void {
   // The remote profile's base chart creates istio-reader-service-account too, and its istiod chart
   // the reader ClusterRole and binding, so a remote's token works for its primary.
-  if (watchersOf(plan.fleet, plan.cluster).length > 0) addReaderToken(plan);
+  if (watchersOf(plan.fleet, plan.cluster).length > 0) for (const g of liveGenerations(plan.pki?.tokens ?? FIRST_TOKENS)) addReaderToken(plan, g);
   const pki = plan.pki;
   for (const status of linkStatus(plan.fleet, pki)) {
     if (status.to !== plan.cluster.name || !status.linked) continue;
@@ -48,10 +51,10 @@ export function addRemoteSecrets(plan: ClusterPlan<IstioPki>): void {
   }
 }
 
-function addReaderToken(plan: ClusterPlan): void {
-  new KubeSecret(plan.stage('mesh-config'), 'reader-token', {
+function addReaderToken(plan: ClusterPlan, generation: number): void {
+  new KubeSecret(plan.stage('mesh-config'), generation === 1 ? 'reader-token' : `reader-token-${generation}`, {
     metadata: {
-      name: READER_TOKEN_SECRET,
+      name: readerTokenSecret(generation),
       namespace: ISTIO_NAMESPACE,
       annotations: { 'kubernetes.io/service-account.name': READER_ACCOUNT },
     },

@@ -7,7 +7,8 @@ import { X509Certificate } from 'node:crypto';
 import { shellFlag } from '../../format/shell';
 import type { RevocationInput } from '../../contracts/mesh';
 import { caCertPath, cacertsPath, linkPath, ROOT_KEY } from './ca';
-import { READER_TOKEN_SECRET, remoteSecretName } from './remote-secrets';
+import { readerTokenSecret, remoteSecretName } from './remote-secrets';
+import { linkGeneration, readTokens } from '../../pki/tokens';
 import { ISTIO_NAMESPACE } from './values';
 
 /** `<cluster>/…` and `links/<cluster>.sops.yaml` belong to that cluster; the root files to the fleet. */
@@ -40,7 +41,7 @@ export function istioRevocationSteps(input: RevocationInput): string[] {
   for (const c of fleet.clusters) {
     if (!readable.includes(linkPath(c.name))) continue;
     steps.push(`Rotate ${c.name}'s reader token (carried by the remote secret ${remoteSecretName(c.name)}): ` +
-      `\`kubectl ${shellFlag('--context', c.context)} --namespace=${ISTIO_NAMESPACE} delete secret ${READER_TOKEN_SECRET}\` (the old token stops working), ` +
+      `\`kubectl ${shellFlag('--context', c.context)} --namespace=${ISTIO_NAMESPACE} delete secret ${readerTokenSecret(linkGeneration(readTokens(read, pkiLabel)))}\` (the old token stops working), ` +
       `let the mesh-config stage re-create it with a new token (\`${engine.readme.resyncCommand(c, 'mesh-config')}\`), ` +
       'then `npm run link`, `npm run synth`, commit.');
   }

@@ -23,6 +23,7 @@ import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createSigningCa, type KeyPairPem } from '../../pki/certs';
 import { CERT_SHA256_ANNOTATION, certFingerprint, encryptedFile, fileReader, unique, withCertFingerprint } from '../../pki/files';
+import { readTokens, type TokenState } from '../../pki/tokens';
 import { chainsTo, nextPath, readTrust, rootsOf, signingRoot } from '../../pki/rotation';
 import { pemBlocks } from '../../format/pem';
 import { certRow, rootRow } from '../../pki/status';
@@ -66,6 +67,8 @@ export interface LinkerdPki {
   readonly clusters: ReadonlyMap<string, { readonly issuerPem: string; readonly issuerSecret: string }>;
   /** By `${to}/${from}`: the Link `to` uses to mirror `from`, and its encrypted credential files by file name. */
   readonly links: ReadonlyMap<string, LinkFiles>;
+  /** Which remote-access token Secrets the clusters hold, and which the links use (pki/link-tokens.yaml). */
+  readonly tokens: TokenState;
 }
 
 export interface LinkFiles {
@@ -173,7 +176,7 @@ export function readLinkerdPki(read: FileReader, fleet: Fleet, pkiLabel: string)
       });
     }
   }
-  return { anchorPem, trust, clusters, links };
+  return { anchorPem, trust, clusters, links, tokens: readTokens(read, pkiLabel) };
 }
 
 export function linkerdPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {

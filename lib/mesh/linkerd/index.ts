@@ -12,7 +12,7 @@ import { LINKERD_NAMESPACE, linkerdCa, type LinkerdPki } from './ca';
 import { linkerdClustersOf, linkerdRevocationSteps } from './revoke';
 import { addLinkerd } from './control-plane';
 import { linkerdOf, resolveLinkerd, type Linkerd } from './defaults';
-import { addLinks, linkLinkerd, linkStatus } from './link';
+import { addLinks, addRemoteAccessTokens, linkLinkerd, linkStatus, retireRemoteAccessTokens } from './link';
 import { linkerdReadme, linkerdRotation } from './readme';
 import { linkerdRules } from './rules';
 import { addLinkerdSamples } from './samples';
@@ -87,12 +87,14 @@ export const linkerd: MeshModule<Linkerd, Record<string, never>, LinkerdPki> = {
   plan(plan) {
     addLinkerd(plan);
     addLinks(plan);
+    addRemoteAccessTokens(plan);
     addLinkerdSamples(plan);
   },
   link: {
     status: (fleet, pki) => linkStatus(fleet, pki),
     run: linkLinkerd,
     pendingHint: 'once the clusters run the mesh stage, run `npm run link`, then synth again.',
+    tokens: { name: 'remote-access token', retireSteps: retireRemoteAccessTokens },
   },
   readme: linkerdReadme,
 };

@@ -14,7 +14,11 @@
 import { LinkV1Alpha3 } from '../../../imports/linkerd-link-multicluster.linkerd.io';
 import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
-import { encryptedFile } from '../../pki/files';
+import { KubeSecret } from '../../../imports/k8s';
+import { encryptedFile, fileReader } from '../../pki/files';
+import { afterLink, FIRST_TOKENS, linkGeneration, liveGenerations, readTokens, TOKENS_FILE, tokensText } from '../../pki/tokens';
+import { displayPath } from '../../format/paths';
+import { shellFlag } from '../../format/shell';
 import { commitPkiChanges } from '../../pki/transaction';
 import type { ClusterPlan } from '../../contracts/plan';
 import { toYaml } from '../../format/yaml';
@@ -31,6 +35,28 @@ import { peersOf } from './defaults';
 /** The account linkerd-multicluster makes for the other clusters' controllers, and its token Secret. */
 export const REMOTE_ACCESS_ACCOUNT = 'linkerd-service-mirror-remote-access-default';
 export const REMOTE_ACCESS_TOKEN = `${REMOTE_ACCESS_ACCOUNT}-token`;
+/**
+ * The remote-access token Secret of a generation (`pki rotate-tokens`): the first is the chart's;
+ * later ones meshfleet delivers in `mesh-config`, for the same account.
+ */
+export const remoteAccessToken = (generation: number): string => (generation === 1 ? REMOTE_ACCESS_TOKEN : `${REMOTE_ACCESS_TOKEN}-${generation}`);
+
+/** The token Secrets meshfleet delivers beside the chart's while the remote-access tokens rotate (generations from 2). */
+export function addRemoteAccessTokens(plan: ClusterPlan<LinkerdPki>): void {
+  for (const g of liveGenerations(plan.pki?.tokens ?? FIRST_TOKENS).filter((n) => n > 1)) {
+    new KubeSecret(plan.stage('mesh-config'), `remote-access-token-${g}`, {
+      metadata: { name: remoteAccessToken(g), namespace: MULTICLUSTER_NAMESPACE, annotations: { 'kubernetes.io/service-account.name': REMOTE_ACCESS_ACCOUNT } },
+      type: 'kubernetes.io/service-account-token',
+    });
+  }
+}
+
+/** What finish leaves to do by hand: the chart's first token stays valid until its Secret is deleted (the release re-creates it with a token nobody holds). */
+export function retireRemoteAccessTokens(fleet: Fleet, generation: number): string[] {
+  return fleet.clusters.map((c) => generation === 1
+    ? `delete the chart's first token on ${c.name}: \`kubectl ${shellFlag('--context', c.context)} --namespace=${MULTICLUSTER_NAMESPACE} delete secret ${REMOTE_ACCESS_TOKEN}\` (its token stops working; the linkerd-multicluster release re-creates the Secret with a new token no link holds)`
+    : `\`kubectl ${shellFlag('--context', c.context)} --namespace=${MULTICLUSTER_NAMESPACE} get secret ${remoteAccessToken(generation)}\` answers NotFound once ${c.name} has synced (else delete it: its token would stay valid)`);
+}
 export const credentialsName = (from: string): string => `cluster-credentials-${from}`;
 export const EXPORTED_LABEL = 'mirror.linkerd.io/exported';
 
@@ -89,10 +115,10 @@ interface TargetAccess {
   readonly gatewayAddress: string;
 }
 
-function readTarget(bin: string, cluster: Cluster): TargetAccess | string {
+function readTarget(bin: string, cluster: Cluster, tokenSecret: string): TargetAccess | string {
   const ctx = `--context=${cluster.context}`;
   const where = `${cluster.name} (context ${cluster.context})`;
-  const secret = kubectl(bin, [ctx, `--namespace=${MULTICLUSTER_NAMESPACE}`, 'get', 'secret', REMOTE_ACCESS_TOKEN, '--output=json']);
+  const secret = kubectl(bin, [ctx, `--namespace=${MULTICLUSTER_NAMESPACE}`, 'get', 'secret', tokenSecret, '--output=json']);
   if (!secret.ok) return `${where}: ${secret.err || 'kubectl failed'}`;
   let data: Record<string, string> | undefined;
   try {
@@ -101,8 +127,8 @@ function readTarget(bin: string, cluster: Cluster): TargetAccess | string {
     return `${where}: kubectl did not return the Secret as JSON`;
   }
   if (!data?.token || !data['ca.crt']) {
-    return `${where}: ${MULTICLUSTER_NAMESPACE}/${REMOTE_ACCESS_TOKEN} has no token yet ` +
-      '(the linkerd-multicluster release creates it in the mesh stage; wait for that stage to be Ready)';
+    return `${where}: ${MULTICLUSTER_NAMESPACE}/${tokenSecret} has no token yet ` +
+      (tokenSecret === REMOTE_ACCESS_TOKEN ? '(the linkerd-multicluster release creates it in the mesh stage; wait for that stage to be Ready)' : '(the mesh-config stage applies it: wait for that stage to be applied)');
   }
   let gatewayAddress = cluster.gateway.address;
   if (gatewayAddress === undefined) {
@@ -157,7 +183,9 @@ export function credentialsSecret(access: TargetAccess, namespace: string): Tree
 }
 
 export async function linkLinkerd(fleet: Fleet, pkiDir: string, kubectlBin: string): Promise<string> {
-  const results = fleet.clusters.map((c) => readTarget(kubectlBin, c));
+  const tokens = readTokens(fileReader(pkiDir), displayPath(pkiDir));
+  const tokenSecret = remoteAccessToken(linkGeneration(tokens));
+  const results = fleet.clusters.map((c) => readTarget(kubectlBin, c, tokenSecret));
   const failures = results.filter((r): r is string => typeof r === 'string');
   if (failures.length > 0) {
     throw new UsageError(`could not read the multicluster credentials of ${failures.length} cluster(s); nothing was written:\n` +
@@ -174,6 +202,8 @@ export async function linkLinkerd(fleet: Fleet, pkiDir: string, kubectlBin: stri
       }
     }
   }
+  const linked = afterLink(tokens);
+  if (linked) files.set(TOKENS_FILE, tokensText(linked));
   commitPkiChanges(pkiDir, files);
   const pairs = fleet.clusters.length * (fleet.clusters.length - 1);
   return `linked ${pairs} direction(s) between ${fleet.clusters.length} cluster(s) into ${pkiDir}/links/; run \`npm run synth\` to place the Links and credentials, and commit.`;

@@ -7,6 +7,7 @@ import { HELLOWORLD, HELLOWORLD_PORT } from '../../samples/helloworld';
 import type { CoreRows, MeshReadme, RootRotation } from '../../contracts/mesh';
 import type { RotationPhase } from '../../contracts/store';
 import { rootRotationSection } from '../../pki/rotation';
+import { tokenRotationSection } from '../../pki/tokens';
 import { linkerdRootRotation, type LinkerdPki } from './ca';
 import { GATEWAY_PORT, PROBE_PORT } from './control-plane';
 import { linkerdOf } from './defaults';
@@ -40,6 +41,7 @@ export const linkerdReadme: MeshReadme<LinkerdPki> = {
       'the identity controller reloads the new `linkerd-identity-issuer` Secret, and proxy certificates (a day long) follow within a day. Check with `linkerd check --proxy --context <context>`.',
     '',
     ...rootRotationSection(pki?.trust, fleet, linkerdRotation),
+    '', ...tokenRotationSection('remote-access token', pki?.tokens, []),
   ],
   upgrading: linkerdUpgrading,
   runbook: () => ({

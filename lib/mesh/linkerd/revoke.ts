@@ -7,7 +7,8 @@ import { X509Certificate } from 'node:crypto';
 import { shellFlag } from '../../format/shell';
 import type { RevocationInput } from '../../contracts/mesh';
 import { ANCHOR_KEY, credentialsPath, CREDENTIAL_NAMESPACES, issuerCertPath, issuerSecretPath, MULTICLUSTER_NAMESPACE } from './ca';
-import { credentialsName, REMOTE_ACCESS_TOKEN } from './link';
+import { credentialsName, remoteAccessToken } from './link';
+import { linkGeneration, readTokens } from '../../pki/tokens';
 
 /** `<cluster>/…` belongs to it; `links/<to>/…-<from>…` to both ends. */
 export function linkerdClustersOf(path: string): string[] {
@@ -32,7 +33,7 @@ export function linkerdRevocationSteps(input: RevocationInput): string[] {
     const paths = fleet.clusters.map((to) => to.name).concat(holder).flatMap((to) => CREDENTIAL_NAMESPACES.map((ns) => credentialsPath(to, from.name, ns)));
     if (!paths.some((p) => readable.includes(p))) continue;
     steps.push(`Rotate ${from.name}'s remote-access token (carried by ${credentialsName(from.name)}): ` +
-      `\`kubectl ${shellFlag('--context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} delete secret ${REMOTE_ACCESS_TOKEN}\` (the old token stops working), ` +
+      `\`kubectl ${shellFlag('--context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} delete secret ${remoteAccessToken(linkGeneration(readTokens(read, pkiLabel)))}\` (the old token stops working), ` +
       `re-create it from the release (\`helm ${shellFlag('--kube-context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} get manifest linkerd-multicluster | kubectl ${shellFlag('--context', from.context)} apply -f -\`), ` +
       'then `npm run link`, `npm run synth`, commit.');
   }
