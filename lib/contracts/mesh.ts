@@ -193,6 +193,8 @@ export interface RootRotation {
   /** What the mesh calls its root and a cluster's certificate, for messages ("Istio root", "intermediate"). */
   readonly rootName: string;
   readonly certName: string;
+  /** Why the fleet as it runs cannot rotate its root without downtime (a release whose chart ignores the bundle somewhere), with the fix; undefined: it can. */
+  refuse?(fleet: Fleet): string | undefined;
   /** A new root made with the fleet's settings: its certificate and its encrypted key file. */
   newRoot(fleet: Fleet): Promise<{ readonly certPem: string; readonly keyFile: string }>;
   /** A root pair of the store, decrypted with the operator's identity (keyPath: store-relative). */
@@ -244,6 +246,16 @@ export interface LinkProfile<Store = unknown> {
   run(fleet: Fleet, pkiDir: string, kubectl: string): Promise<string>;
   /** One sentence saying what to do while links are pending. */
   readonly pendingHint: string;
+  /** The link credentials' rotation (`npm run pki -- rotate-tokens`, lib/pki/tokens.ts); undefined: none. */
+  readonly tokens?: LinkTokens;
+}
+
+/** What a mesh's link credentials are, for rotating them as two commits. */
+export interface LinkTokens {
+  /** What the mesh calls the token ("reader token"). */
+  readonly name: string;
+  /** What finish must still do by hand on the live clusters for the generation that leaves (none when the output removes it). */
+  retireSteps(fleet: Fleet, generation: number): string[];
 }
 
 /** Core rows of a cluster's table in dist/README.md, for the mesh to place among its own. */

@@ -132,6 +132,8 @@ export async function beginRotation({ fleet, pkiDir, label, rotation, meshType }
   const read = fileReader(pkiDir);
   const rootPem = read(rr.rootCert);
   if (rootPem === undefined) throw new UsageError(`${label}/${rr.rootCert} is missing: restore it from git before replacing it`);
+  const refused = rr.refuse?.(fleet);
+  if (refused) throw new UsageError(refused);
   const open = readRotation(read, label);
   if (open) throw new UsageError(`a rotation of the ${rr.rootName} is already open (${describeState(open, fleet)}): \`npm run pki -- rotate-root status\` says what comes next`);
   const root = await rr.newRoot(fleet);

@@ -211,3 +211,58 @@ describe.skipIf(!hasOpenssl)('rotate-root: every phase, every mesh', () => {
     expect(await step(['pki', 'rotate-root', 'status'])).toMatch(/no rotation open/);
   }, 120_000);
 });
+
+describe('rotate-root refusals', () => {
+  it('Cilium below 1.18 is refused with the upgrade to make first (its chart ignores the bundle for KVStoreMesh), nothing written', async () => {
+    const dir = tempDir('meshfleet-rotate-');
+    writeFileSync(join(dir, 'fleet.yaml'), editFleet((d) => d.setIn(['spec', 'mesh', 'cilium', 'version'], '1.17.18'), withFixtureKeys(example('cilium-clustermesh'), ['spec', 'mesh', 'cilium', 'ca', 'keyType'])));
+    const args = ['--fleet', join(dir, 'fleet.yaml')];
+    expect((await runMain(['synth', ...args])).code).toBe(0);
+    commit(dir, 'fleet');
+    const before = hashTree(join(dir, 'pki'));
+    const r = await runMain(['pki', 'rotate-root', 'begin', ...args], { SOPS_AGE_KEY_FILE: opKey() });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/Cilium 1\.17\.18's chart ignores the CA trust bundle \(tls\.caBundle\) for KVStoreMesh's etcd client CA.*move spec\.mesh\.cilium\.version to 1\.18 or later first/);
+    expect(hashTree(join(dir, 'pki'))).toEqual(before);
+  });
+
+  it('a phase whose previous one is committed but not synthesized is refused: the committed output must deliver it', async () => {
+    const dir = tempDir('meshfleet-rotate-');
+    writeFileSync(join(dir, 'fleet.yaml'), withFixtureKeys(example('linkerd-kpaas')));
+    const args = ['--fleet', join(dir, 'fleet.yaml')];
+    const env = { SOPS_AGE_KEY_FILE: opKey() };
+    expect((await runMain(['synth', ...args])).code).toBe(0);
+    commit(dir, 'fleet');
+    expect((await runMain(['pki', 'rotate-root', 'begin', ...args], env)).code).toBe(0);
+    commit(dir, 'begin without synth');
+    const before = hashTree(join(dir, 'pki'));
+    const r = await runMain(['pki', 'rotate-root', 'next', ...args], env);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/the committed \S*dist does not deliver what \S*pki\/ records yet[\s\S]*dist makes cluster1 trust \{[0-9A-F]{8}\}, but \S*pki\/ is in the phase where it trusts \{[0-9A-F]{8}, [0-9A-F]{8}\}/);
+    expect(hashTree(join(dir, 'pki'))).toEqual(before);
+    // and check says the same
+    const c = await runMain(['check', ...args]);
+    expect(c.code).toBe(1);
+    expect(c.err).toMatch(/the fleet's trust does not hold together/);
+  });
+
+  it('finish before every cluster is re-issued is refused, naming them', async () => {
+    const dir = tempDir('meshfleet-rotate-');
+    writeFileSync(join(dir, 'fleet.yaml'), withFixtureKeys(example('linkerd-kpaas')));
+    const args = ['--fleet', join(dir, 'fleet.yaml')];
+    const env = { SOPS_AGE_KEY_FILE: opKey() };
+    expect((await runMain(['synth', ...args])).code).toBe(0);
+    commit(dir, 'fleet');
+    expect((await runMain(['pki', 'rotate-root', 'begin', ...args], env)).code).toBe(0);
+    expect((await runMain(['synth', ...args])).code).toBe(0);
+    commit(dir, 'begin');
+    expect((await runMain(['pki', 'rotate-root', 'next', 'cluster1', ...args], env)).code).toBe(0);
+    expect((await runMain(['synth', ...args])).code).toBe(0);
+    expect((await runMain(['check', ...args])).code).toBe(0);
+    commit(dir, 'next cluster1');
+    const r = await runMain(['pki', 'rotate-root', 'finish', ...args], env);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cluster2 still sign with the old trust anchor: finishing now would cut them off from every peer/);
+    expect((await runMain(['pki', 'rotate-root', 'status', ...args])).out).toMatch(/re-issued: cluster1; not yet: cluster2/);
+  });
+});

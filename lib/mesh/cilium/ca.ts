@@ -21,6 +21,7 @@ import { createRoot, type KeyPairPem } from '../../pki/certs';
 import { CERT_SHA256_ANNOTATION, certFingerprint, encryptedFile, fileReader, unique, withCertFingerprint } from '../../pki/files';
 import { nextPath, readRotation, readTrust, rootsOf } from '../../pki/rotation';
 import { pemBlocks } from '../../format/pem';
+import { minorOf } from '../../format/semver';
 import { rootRow } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix } from '../../sops/config';
@@ -220,6 +221,16 @@ export const ciliumRootRotation: Omit<RootRotation, 'waitSteps'> = {
   rootKey: CA_KEY,
   rootName: 'Cilium CA',
   certName: 'cilium-ca Secret',
+  // Cilium 1.16 and 1.17 charts project KVStoreMesh's etcd client CA from the cluster's own
+  // certificate Secret even with tls.caBundle on: once one cluster moved to the new CA, its peers'
+  // KVStoreMesh would stop trusting it until all had moved. 1.18 reads the bundle there too.
+  refuse(fleet) {
+    const { version } = ciliumOf(fleet);
+    const [major, minor] = minorOf(version);
+    if (major > 1 || minor >= 18) return undefined;
+    return `Cilium ${version}'s chart ignores the CA trust bundle (tls.caBundle) for KVStoreMesh's etcd client CA, so replacing the Cilium CA on it would cut clusters off from each other mid-rotation: ` +
+      'move spec.mesh.cilium.version to 1.18 or later first (one minor at a time; dist/README.md, "Upgrading"), then `npm run pki -- rotate-root begin`';
+  },
   async newRoot(fleet) {
     const settings = ciliumOf(fleet).ca;
     const ca = await createRoot({ keyType: settings.keyType, days: settings.validityDays }, CA_SUBJECT);
