@@ -176,3 +176,29 @@ export function refused(text: string): FleetError {
   }
   throw new Error('expected a FleetError');
 }
+
+/** An example fleet (examples/<name>.yaml) as text. */
+export const exampleText = (name: string): string => readFileSync(join(ROOT, 'examples', `${name}.yaml`), 'utf8');
+
+/**
+ * A fleet encrypted to the fixture's identities: the operator, and the clusters in order the
+ * fixture's three, then the spare. `keyType`: the path of a CA key type to set to ECDSA (fast keys).
+ */
+export function withFixtureKeys(text: string, keyType?: string[]): string {
+  const fx = fixture();
+  const keys = [...Object.values(fx.clusters), fx.extra];
+  return editFleet((d) => {
+    d.setIn(['spec', 'secrets', 'operators'], d.createNode([fx.operator.recipient]));
+    const n = (d.getIn(['spec', 'clusters']) as { items: unknown[] }).items.length;
+    for (let i = 0; i < n; i++) d.setIn(['spec', 'clusters', i, 'ageRecipient'], keys[i]!.recipient);
+    if (keyType) d.setIn(keyType, 'ecdsa-p256');
+  }, text);
+}
+
+/** Commits everything in `dir` (a git repository made on first use), as a fleet repository's reviewed change. */
+export function gitCommit(dir: string, message = 'step'): void {
+  const g = (...a: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: dir, encoding: 'utf8' });
+  if (!existsSync(join(dir, '.git'))) g('init', '-q');
+  g('add', '-A');
+  g('commit', '-q', '--allow-empty', '-m', message);
+}

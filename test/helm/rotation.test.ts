@@ -15,7 +15,6 @@
  *            CA file a workload reads — the one each peer's etcd config names included — comes from
  *            it instead of the ca.crt of a certificate Secret
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -29,34 +28,12 @@ import { SUPPORTED_ISTIO_VERSIONS } from '../../lib/mesh/istio/releases';
 import { SUPPORTED_LINKERD_VERSIONS } from '../../lib/mesh/linkerd/defaults';
 import { loadFleet } from '../../lib/pipeline';
 import { certFingerprint } from '../../lib/pki/files';
-import { editFleet, fixture, hasHelm, renderObjects, ROOT, runMain, tempDir } from '../helpers';
+import { editFleet, exampleText, fixture, gitCommit, hasHelm, renderObjects, runMain, tempDir, withFixtureKeys } from '../helpers';
 import { CHARTS, chartInfo, clusterStages, helmTemplate, parseManifests } from './harness';
 
 const skip = !hasHelm ? 'helm is not installed (npm ci installs the pinned helm)' : !existsSync(CHARTS) ? `the upstream charts are missing (${CHARTS})` : undefined;
 const SKIPPED = skip ? ` — SKIPPED: ${skip}` : '';
 
-const example = (name: string): string => readFileSync(join(ROOT, 'examples', `${name}.yaml`), 'utf8');
-
-/** The example encrypted to the fixture's identities (clusters in order: the fixture's three, then the spare), with ECDSA keys. */
-function withFixtureKeys(text: string, keyType?: string[]): string {
-  const fx = fixture();
-  const keys = [...Object.values(fx.clusters), fx.extra];
-  return editFleet((d) => {
-    d.setIn(['spec', 'secrets', 'operators'], d.createNode([fx.operator.recipient]));
-    const n = (d.getIn(['spec', 'clusters']) as { items: unknown[] }).items.length;
-    for (let i = 0; i < n; i++) d.setIn(['spec', 'clusters', i, 'ageRecipient'], keys[i]!.recipient);
-    if (keyType) d.setIn(keyType, 'ecdsa-p256');
-  }, text);
-}
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' });
-}
-function commit(dir: string, message: string): void {
-  if (!existsSync(join(dir, '.git'))) git(dir, 'init', '-q');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-}
 
 interface Stores {
   readonly text: string;
@@ -74,7 +51,7 @@ async function midRotation(text: string): Promise<Stores> {
   const env = { SOPS_AGE_KEY_FILE: join(fixture().dir, 'operator.agekey'), SOPS_AGE_KEY: undefined };
   const synth = await runMain(['synth', '--fleet', fleet], env);
   expect(synth.code, `synth: ${synth.err}${synth.out}`).toBe(0);
-  commit(dir, 'fleet');
+  gitCommit(dir, 'fleet');
   const plain = join(tempDir('meshfleet-rotation-plain-'), 'pki');
   cpSync(join(dir, 'pki'), plain, { recursive: true });
   const begin = await runMain(['pki', 'rotate-root', 'begin', '--fleet', fleet], env);
@@ -156,7 +133,7 @@ describe.skipIf(skip !== undefined)(`Istio (istio-two-primaries), mid-rotation, 
   let stores: Stores;
   let rendered: Rendered[];
   beforeAll(async () => {
-    stores = await midRotation(withFixtureKeys(example('istio-two-primaries'), ['spec', 'mesh', 'istio', 'ca', 'keyType']));
+    stores = await midRotation(withFixtureKeys(exampleText('istio-two-primaries'), ['spec', 'mesh', 'istio', 'ca', 'keyType']));
     // The primaries run istiod; a remote's istiod release only points at its primary's.
     rendered = await renderAll(stores, 'istiod', ['spec', 'mesh', 'istio', 'version'], SUPPORTED_ISTIO_VERSIONS, (r) => r.cluster.startsWith('primary-'));
   }, 120_000);
@@ -198,7 +175,7 @@ describe.skipIf(skip !== undefined)(`Linkerd (linkerd-kpaas), mid-rotation, rend
   let stores: Stores;
   let rendered: Rendered[];
   beforeAll(async () => {
-    stores = await midRotation(withFixtureKeys(example('linkerd-kpaas')));
+    stores = await midRotation(withFixtureKeys(exampleText('linkerd-kpaas')));
     rendered = await renderAll(stores, 'linkerd-control-plane', ['spec', 'mesh', 'linkerd', 'version'], SUPPORTED_LINKERD_VERSIONS);
   }, 120_000);
 
@@ -307,7 +284,7 @@ describe.skipIf(skip !== undefined)(`Cilium (cilium-clustermesh), mid-rotation, 
   let stores: Stores;
   let rendered: Rendered[];
   beforeAll(async () => {
-    stores = await midRotation(withFixtureKeys(example('cilium-clustermesh'), ['spec', 'mesh', 'cilium', 'ca', 'keyType']));
+    stores = await midRotation(withFixtureKeys(exampleText('cilium-clustermesh'), ['spec', 'mesh', 'cilium', 'ca', 'keyType']));
     rendered = await renderAll(stores, 'cilium', ['spec', 'mesh', 'cilium', 'version'], SUPPORTED_CILIUM_VERSIONS);
   }, 120_000);
 

@@ -17,7 +17,7 @@
  * point), for the roll-forward path. MESHFLEET_KILL_ITERATIONS (default 8) sets half as many seeded
  * kills per phase (at least 2), which keeps `npm test` in its budget.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { cpSync, existsSync, type FSWatcher, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,12 +28,12 @@ import { certFingerprint, fileReader } from '../../lib/pki/files';
 import { readRotation, ROTATION_FILE } from '../../lib/pki/rotation';
 import { TXN_DIR } from '../../lib/pki/transaction';
 import { decryptObject, type Tree } from '../../lib/sops/sops';
-import { editFleet, fixture, hasCommand, hashTree, ROOT, runMain, seededRandom, tempDir } from '../helpers';
+import { after, onceWriting, runBuilt, type Killer, type Run } from '../kill';
+import { exampleText, fixture, gitCommit, hasCommand, hashTree, runMain, seededRandom, tempDir, withFixtureKeys } from '../helpers';
 
 const ITERATIONS = Number(process.env.MESHFLEET_KILL_ITERATIONS ?? 8);
 const KILLS = Math.max(2, Math.ceil(ITERATIONS / 2));
 const SEED = Number(process.env.MESHFLEET_KILL_SEED ?? 26_0);
-const RUN = join(ROOT, 'scripts', 'run.mjs');
 const PHASES = ['begin', 'next', 'finish'] as const;
 type Phase = (typeof PHASES)[number];
 const CLUSTERS = ['primary-a', 'remote-a', 'primary-b', 'remote-b'];
@@ -44,18 +44,6 @@ const NEXT_KEY = 'root-key.next.sops.yaml';
 
 const hasGit = hasCommand('git', ['--version']);
 
-/** The example encrypted to the fixture's identities (clusters in order: the fixture's three, then the spare), with ECDSA keys. */
-function withFixtureKeys(text: string, keyType?: string[]): string {
-  const fx = fixture();
-  const keys = [...Object.values(fx.clusters), fx.extra];
-  return editFleet((d) => {
-    d.setIn(['spec', 'secrets', 'operators'], d.createNode([fx.operator.recipient]));
-    const n = (d.getIn(['spec', 'clusters']) as { items: unknown[] }).items.length;
-    for (let i = 0; i < n; i++) d.setIn(['spec', 'clusters', i, 'ageRecipient'], keys[i]!.recipient);
-    if (keyType) d.setIn(keyType, 'ecdsa-p256');
-  }, text);
-}
-
 const opKey = (): string => join(fixture().dir, 'operator.agekey');
 const identities = (): string[] => [fixture().operator.identity];
 /** The operator's identity as a file, and none in SOPS_AGE_KEY that could hide a missing one. */
@@ -64,55 +52,15 @@ const env = (): NodeJS.ProcessEnv => ({ SOPS_AGE_KEY_FILE: opKey(), SOPS_AGE_KEY
 function git(dir: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' });
 }
-function commit(dir: string, message: string): void {
-  if (!existsSync(join(dir, '.git'))) git(dir, 'init', '-q');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-}
 
-interface Run { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
-
-/** Runs the built CLI in `cwd`; with `kill`, sends SIGKILL when it says so. */
-function cli(args: string[], cwd: string, kill?: (child: ReturnType<typeof spawn>) => () => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const child = spawn(process.execPath, [RUN, ...args], { cwd, env: { ...process.env, ...env() } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const cleanup = kill?.(child);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      cleanup?.();
-      resolve({ status, signal, stdout, stderr, ms: Date.now() - start });
-    });
-  });
-}
-
-/** SIGKILL after `ms`. */
-const after = (ms: number) => (child: ReturnType<typeof spawn>): (() => void) => {
-  const t = setTimeout(() => child.kill('SIGKILL'), ms);
-  return () => clearTimeout(t);
-};
-
-/** SIGKILL `ms` after the transaction folder appears in `pki` (the phase started writing the store). */
-const onceWriting = (pki: string, ms: number) => (child: ReturnType<typeof spawn>): (() => void) => {
-  let timer: NodeJS.Timeout | undefined;
-  const w = watch(pki, (_event, entry) => {
-    if (timer === undefined && entry?.toString() === TXN_DIR) timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  });
-  return () => {
-    w.close();
-    if (timer) clearTimeout(timer);
-  };
-};
+/** Runs the built CLI in `cwd` with the operator's identity; with `kill`, sends SIGKILL when it says so. */
+const cli = (args: string[], cwd: string, kill?: Killer): Promise<Run> => runBuilt(args, cwd, env(), kill);
 
 /**
  * SIGKILL as soon as the transaction's journal is renamed into place (its commit point): whatever
  * the phase has moved into pki/ by the time the signal lands, recovery must roll it forward.
  */
-const atCommit = (pki: string) => (child: ReturnType<typeof spawn>): (() => void) => {
+const atCommit = (pki: string): Killer => (child) => {
   let inner: FSWatcher | undefined;
   const outer = watch(pki, (_event, entry) => {
     if (inner !== undefined || entry?.toString() !== TXN_DIR) return;
@@ -211,10 +159,10 @@ const count = (phase: string, outcome: string): void => {
 describe.skipIf(!hasGit)('kill -9 during rotate-root (needs git)', () => {
   beforeAll(async () => {
     base = tempDir('meshfleet-atomic-root-');
-    writeFileSync(join(base, 'fleet.yaml'), withFixtureKeys(readFileSync(join(ROOT, 'examples', 'istio-two-primaries.yaml'), 'utf8'), ['spec', 'mesh', 'istio', 'ca', 'keyType']));
+    writeFileSync(join(base, 'fleet.yaml'), withFixtureKeys(exampleText('istio-two-primaries'), ['spec', 'mesh', 'istio', 'ca', 'keyType']));
     const s = await runMain(['synth', ...fleetOf(base)], env());
     expect(s.code, s.err).toBe(0);
-    commit(base, 'fleet');
+    gitCommit(base, 'fleet');
   }, 120_000);
 
   afterAll(() => {
@@ -245,7 +193,7 @@ describe.skipIf(!hasGit)('kill -9 during rotate-root (needs git)', () => {
       expect(r.code, `${phase}, uninterrupted, then ${argv[0]}: ${r.err}`).toBe(0);
     }
     expect(hashTree(join(probe, 'pki')), `${phase}: synth leaves a finished phase's store as it is`).toEqual(afterTree);
-    commit(probe, phase);
+    gitCommit(probe, phase);
     base = probe;
 
     const rnd = seededRandom(SEED + p);
@@ -255,7 +203,7 @@ describe.skipIf(!hasGit)('kill -9 during rotate-root (needs git)', () => {
       const pki = join(dir, 'pki');
       const mode = i === KILLS ? 'commit' : i % 2 === 0 ? 'uniform' : 'writing';
       const ms = mode === 'commit' ? 0 : Math.floor(rnd() * (mode === 'uniform' ? full.ms : 40));
-      const r = await cli(phaseArgs(phase), dir, mode === 'commit' ? atCommit(pki) : mode === 'uniform' ? after(ms) : onceWriting(pki, ms));
+      const r = await cli(phaseArgs(phase), dir, mode === 'commit' ? atCommit(pki) : mode === 'uniform' ? after(ms) : onceWriting(pki, (e) => e === TXN_DIR, ms));
       const killed = r.signal ?? `exit ${r.status}`;
       const plan = mode === 'commit' ? `at ${TXN_DIR}/journal` : mode === 'uniform' ? `${ms} ms after start` : `${ms} ms after ${TXN_DIR} appeared`;
       const where = `${phase}, kill ${i} (seed ${SEED + p}, SIGKILL ${plan}): ${killed}`;

@@ -20,11 +20,11 @@ import { synth } from '../../lib/cli/synth';
 import { LOCK_FILE } from '../../lib/output/lock';
 import { TXN_DIR } from '../../lib/pki/transaction';
 import { decryptObject, recipientsOf, type Tree } from '../../lib/sops/sops';
-import { editFleet, fixture, hasCommand, hashTree, ROOT, runMain, seededRandom, tempDir } from '../helpers';
+import { editFleet, fixture, hasCommand, hashTree, runMain, seededRandom, tempDir } from '../helpers';
+import { after, onceWriting, RUN, runBuilt } from '../kill';
 
 const ITERATIONS = Number(process.env.MESHFLEET_KILL_ITERATIONS ?? 8);
 const SEED = Number(process.env.MESHFLEET_KILL_SEED ?? 14_6);
-const RUN = join(ROOT, 'scripts', 'run.mjs');
 const CLUSTERS = ['kt-k2p', 'ncloud-nks', 'nhn-nks'];
 
 /** Seeded, so a failing kill point can be replayed. */
@@ -33,43 +33,8 @@ const prng = seededRandom;
 const ecdsaFleet = (): string => editFleet((d) => d.setIn(['spec', 'mesh', 'istio', 'ca'], d.createNode({ keyType: 'ecdsa-p256' })), fixture().fleetText);
 const opKeyFile = (): string => join(fixture().dir, 'operator.agekey');
 
-interface Run { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
-
 /** Runs the built CLI in `cwd`; with `kill`, sends SIGKILL when it says so. */
-function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv, kill?: (child: ReturnType<typeof spawn>) => () => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const child = spawn(process.execPath, [RUN, ...args], { cwd, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const cleanup = kill?.(child);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      cleanup?.();
-      resolve({ status, signal, stdout, stderr, ms: Date.now() - start });
-    });
-  });
-}
-
-/** SIGKILL after `ms`. */
-const after = (ms: number) => (child: ReturnType<typeof spawn>): (() => void) => {
-  const t = setTimeout(() => child.kill('SIGKILL'), ms);
-  return () => clearTimeout(t);
-};
-
-/** SIGKILL `ms` after an entry matching `name` appears in `dir` (the command started writing). */
-const onceWriting = (dir: string, name: (entry: string) => boolean, ms: number) => (child: ReturnType<typeof spawn>): (() => void) => {
-  let timer: NodeJS.Timeout | undefined;
-  const w = watch(dir, (_event, entry) => {
-    if (timer === undefined && entry && name(entry.toString())) timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  });
-  return () => {
-    w.close();
-    if (timer) clearTimeout(timer);
-  };
-};
+const cli = runBuilt;
 
 const run = runMain;
 

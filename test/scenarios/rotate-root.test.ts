@@ -7,7 +7,7 @@
  * bundle and its key in no file. A phase started before the previous one is committed is refused
  * with nothing changed; `diff` names the trust change per cluster and shows no secret.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,34 +16,12 @@ import { parse, parseAllDocuments } from 'yaml';
 import { certFingerprint } from '../../lib/pki/files';
 import { pemBlocks } from '../../lib/format/pem';
 import { decryptObject, type Tree } from '../../lib/sops/sops';
-import { editFleet, fixture, hasCommand, hashTree, ROOT, runMain, tempDir } from '../helpers';
+import { editFleet, exampleText, fixture, gitCommit, hasCommand, hashTree, runMain, tempDir, withFixtureKeys } from '../helpers';
 
 const hasOpenssl = hasCommand('openssl', ['version']);
-const example = (name: string): string => readFileSync(join(ROOT, 'examples', `${name}.yaml`), 'utf8');
-
-/** The example encrypted to the fixture's identities (clusters in order: the fixture's three, then the spare), with ECDSA keys. */
-function withFixtureKeys(text: string, keyType?: string[]): string {
-  const fx = fixture();
-  const keys = [...Object.values(fx.clusters), fx.extra];
-  return editFleet((d) => {
-    d.setIn(['spec', 'secrets', 'operators'], d.createNode([fx.operator.recipient]));
-    const n = (d.getIn(['spec', 'clusters']) as { items: unknown[] }).items.length;
-    for (let i = 0; i < n; i++) d.setIn(['spec', 'clusters', i, 'ageRecipient'], keys[i]!.recipient);
-    if (keyType) d.setIn(keyType, 'ecdsa-p256');
-  }, text);
-}
 
 const opKey = (): string => join(fixture().dir, 'operator.agekey');
 const identities = (): string[] => [fixture().operator.identity];
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' });
-}
-function commit(dir: string, message: string): void {
-  if (!existsSync(join(dir, '.git'))) git(dir, 'init', '-q');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-}
 
 /** Every parsed object of a cluster's output. */
 function objectsOf(dir: string, cluster: string): Record<string, any>[] {
@@ -118,10 +96,10 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'Istio multi-primary', fleet: () => withFixtureKeys(example('istio-two-primaries'), ['spec', 'mesh', 'istio', 'ca', 'keyType']), mesh: 'istio', root: 'root-cert.pem', rootKey: 'root-key.sops.yaml' },
-  { name: 'Istio primary-remote', fleet: () => withFixtureKeys(example('istio-primary-remote-argocd'), ['spec', 'mesh', 'istio', 'ca', 'keyType']), mesh: 'istio', root: 'root-cert.pem', rootKey: 'root-key.sops.yaml' },
-  { name: 'Linkerd', fleet: () => withFixtureKeys(example('linkerd-kpaas')), mesh: 'linkerd', root: 'trust-anchor.pem', rootKey: 'trust-anchor-key.sops.yaml' },
-  { name: 'Cilium ClusterMesh', fleet: () => withFixtureKeys(example('cilium-clustermesh'), ['spec', 'mesh', 'cilium', 'ca', 'keyType']), mesh: 'cilium', root: 'cilium-ca.pem', rootKey: 'cilium-ca-key.sops.yaml' },
+  { name: 'Istio multi-primary', fleet: () => withFixtureKeys(exampleText('istio-two-primaries'), ['spec', 'mesh', 'istio', 'ca', 'keyType']), mesh: 'istio', root: 'root-cert.pem', rootKey: 'root-key.sops.yaml' },
+  { name: 'Istio primary-remote', fleet: () => withFixtureKeys(exampleText('istio-primary-remote-argocd'), ['spec', 'mesh', 'istio', 'ca', 'keyType']), mesh: 'istio', root: 'root-cert.pem', rootKey: 'root-key.sops.yaml' },
+  { name: 'Linkerd', fleet: () => withFixtureKeys(exampleText('linkerd-kpaas')), mesh: 'linkerd', root: 'trust-anchor.pem', rootKey: 'trust-anchor-key.sops.yaml' },
+  { name: 'Cilium ClusterMesh', fleet: () => withFixtureKeys(exampleText('cilium-clustermesh'), ['spec', 'mesh', 'cilium', 'ca', 'keyType']), mesh: 'cilium', root: 'cilium-ca.pem', rootKey: 'cilium-ca-key.sops.yaml' },
 ];
 
 /** Every private key a store or output file holds, decrypted: the old root's must be in none after finish. */
@@ -153,7 +131,7 @@ describe.skipIf(!hasOpenssl)('rotate-root: every phase, every mesh', () => {
       return r.out + r.err;
     };
     await step(['synth']);
-    commit(dir, 'fleet');
+    gitCommit(dir, 'fleet');
     // An Istio remote holds no trust of its own: its proxies take their primary's.
     const clusters = (parse(readFileSync(join(dir, 'fleet.yaml'), 'utf8')) as { spec: { clusters: { name: string; primary?: string }[] } }).spec.clusters
       .filter((c) => !c.primary).map((c) => c.name);
@@ -180,7 +158,7 @@ describe.skipIf(!hasOpenssl)('rotate-root: every phase, every mesh', () => {
     await step(['check']);
     for (const c of clusters) expect(fps((await READERS[mesh]!(dir, c)).bundle).sort()).toEqual([certFingerprint(oldRoot), certFingerprint(newRoot)].sort());
     await verifyAll(dir, clusters, READERS[mesh]!);
-    commit(dir, 'begin');
+    gitCommit(dir, 'begin');
 
     // next: every cluster, one commit
     await step(['pki', 'rotate-root', 'next']);
@@ -192,7 +170,7 @@ describe.skipIf(!hasOpenssl)('rotate-root: every phase, every mesh', () => {
     await step(['check']);
     await verifyAll(dir, clusters, READERS[mesh]!);
     for (const c of clusters) expect(new X509Certificate((await READERS[mesh]!(dir, c)).signer).checkIssued(new X509Certificate(newRoot)) || (await READERS[mesh]!(dir, c)).signer === newRoot).toBe(true);
-    commit(dir, 'next');
+    gitCommit(dir, 'next');
 
     // finish
     expect(await step(['pki', 'rotate-root', 'finish'])).toMatch(/finished/);
@@ -207,18 +185,28 @@ describe.skipIf(!hasOpenssl)('rotate-root: every phase, every mesh', () => {
     for (const c of clusters) expect(fps((await READERS[mesh]!(dir, c)).bundle)).toEqual([certFingerprint(newRoot)]);
     expect(await everyKey(dir)).not.toContain(oldKeyPem);
     expect(existsSync(join(dir, 'pki', 'root-rotation.yaml'))).toBe(false);
-    commit(dir, 'finish');
+    gitCommit(dir, 'finish');
     expect(await step(['pki', 'rotate-root', 'status'])).toMatch(/no rotation open/);
   }, 120_000);
 });
 
+/** The Linkerd example synthesized and committed in a temp repository, with the operator's identity to run phases. */
+async function committedLinkerd(): Promise<{ dir: string; args: string[]; env: NodeJS.ProcessEnv }> {
+  const dir = tempDir('meshfleet-rotate-');
+  writeFileSync(join(dir, 'fleet.yaml'), withFixtureKeys(exampleText('linkerd-kpaas')));
+  const args = ['--fleet', join(dir, 'fleet.yaml')];
+  expect((await runMain(['synth', ...args])).code).toBe(0);
+  gitCommit(dir, 'fleet');
+  return { dir, args, env: { SOPS_AGE_KEY_FILE: opKey() } };
+}
+
 describe('rotate-root refusals', () => {
   it('Cilium below 1.18 is refused with the upgrade to make first (its chart ignores the bundle for KVStoreMesh), nothing written', async () => {
     const dir = tempDir('meshfleet-rotate-');
-    writeFileSync(join(dir, 'fleet.yaml'), editFleet((d) => d.setIn(['spec', 'mesh', 'cilium', 'version'], '1.17.18'), withFixtureKeys(example('cilium-clustermesh'), ['spec', 'mesh', 'cilium', 'ca', 'keyType'])));
+    writeFileSync(join(dir, 'fleet.yaml'), editFleet((d) => d.setIn(['spec', 'mesh', 'cilium', 'version'], '1.17.18'), withFixtureKeys(exampleText('cilium-clustermesh'), ['spec', 'mesh', 'cilium', 'ca', 'keyType'])));
     const args = ['--fleet', join(dir, 'fleet.yaml')];
     expect((await runMain(['synth', ...args])).code).toBe(0);
-    commit(dir, 'fleet');
+    gitCommit(dir, 'fleet');
     const before = hashTree(join(dir, 'pki'));
     const r = await runMain(['pki', 'rotate-root', 'begin', ...args], { SOPS_AGE_KEY_FILE: opKey() });
     expect(r.code).toBe(1);
@@ -227,14 +215,9 @@ describe('rotate-root refusals', () => {
   });
 
   it('a phase whose previous one is committed but not synthesized is refused: the committed output must deliver it', async () => {
-    const dir = tempDir('meshfleet-rotate-');
-    writeFileSync(join(dir, 'fleet.yaml'), withFixtureKeys(example('linkerd-kpaas')));
-    const args = ['--fleet', join(dir, 'fleet.yaml')];
-    const env = { SOPS_AGE_KEY_FILE: opKey() };
-    expect((await runMain(['synth', ...args])).code).toBe(0);
-    commit(dir, 'fleet');
+    const { dir, args, env } = await committedLinkerd();
     expect((await runMain(['pki', 'rotate-root', 'begin', ...args], env)).code).toBe(0);
-    commit(dir, 'begin without synth');
+    gitCommit(dir, 'begin without synth');
     const before = hashTree(join(dir, 'pki'));
     const r = await runMain(['pki', 'rotate-root', 'next', ...args], env);
     expect(r.code).toBe(1);
@@ -247,19 +230,14 @@ describe('rotate-root refusals', () => {
   });
 
   it('finish before every cluster is re-issued is refused, naming them', async () => {
-    const dir = tempDir('meshfleet-rotate-');
-    writeFileSync(join(dir, 'fleet.yaml'), withFixtureKeys(example('linkerd-kpaas')));
-    const args = ['--fleet', join(dir, 'fleet.yaml')];
-    const env = { SOPS_AGE_KEY_FILE: opKey() };
-    expect((await runMain(['synth', ...args])).code).toBe(0);
-    commit(dir, 'fleet');
+    const { dir, args, env } = await committedLinkerd();
     expect((await runMain(['pki', 'rotate-root', 'begin', ...args], env)).code).toBe(0);
     expect((await runMain(['synth', ...args])).code).toBe(0);
-    commit(dir, 'begin');
+    gitCommit(dir, 'begin');
     expect((await runMain(['pki', 'rotate-root', 'next', 'cluster1', ...args], env)).code).toBe(0);
     expect((await runMain(['synth', ...args])).code).toBe(0);
     expect((await runMain(['check', ...args])).code).toBe(0);
-    commit(dir, 'next cluster1');
+    gitCommit(dir, 'next cluster1');
     const r = await runMain(['pki', 'rotate-root', 'finish', ...args], env);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/cluster2 still sign with the old trust anchor: finishing now would cut them off from every peer/);

@@ -5,13 +5,12 @@
  * link step names the istiod restart istio/istio#61043 needs. Linkerd: the second remote-access
  * token is meshfleet's, beside the chart's; finish says how to retire the chart's.
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { decryptObject, type Tree } from '../../lib/sops/sops';
-import { editFleet, fixture, fixtureDir, hashTree, ROOT, runMain, tempDir } from '../helpers';
+import { editFleet, exampleText, fixture, fixtureDir, gitCommit, hashTree, runMain, tempDir, withFixtureKeys } from '../helpers';
 
 const CONTEXTS = ['kt', 'ncloud', 'nhn'];
 const TOKEN = 'istio-reader-service-account-istio-remote-secret-token';
@@ -39,13 +38,6 @@ esac
   return { PATH: `${dir}:${process.env.PATH}`, KUBECTL: undefined };
 }
 
-function commit(dir: string): void {
-  const g = (...a: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: dir, encoding: 'utf8' });
-  if (!existsSync(join(dir, '.git'))) g('init', '-q');
-  g('add', '-A');
-  g('commit', '-q', '--allow-empty', '-m', 'step');
-}
-
 /** The reader token Secrets of a cluster's output. */
 const tokenSecrets = (dir: string, cluster: string): string[] => Object.keys(hashTree(join(dir, 'dist', 'manifests', cluster, 'mesh-config')))
   .filter((f) => f.startsWith('secret-') && readFileSync(join(dir, 'dist', 'manifests', cluster, 'mesh-config', f), 'utf8').includes('kubernetes.io/service-account-token'))
@@ -64,7 +56,7 @@ describe('rotate-tokens (Istio)', () => {
     const kubectl = stubKubectl();
     await ok(['link'], kubectl);
     await ok(['synth']);
-    commit(dir);
+    gitCommit(dir);
     expect(tokenSecrets(dir, 'kt-k2p')).toEqual([TOKEN]);
 
     expect(await ok(['pki', 'rotate-tokens', 'begin'])).toMatch(/a second token Secret \(generation 2\)/);
@@ -73,7 +65,7 @@ describe('rotate-tokens (Istio)', () => {
     expect((await run(['pki', 'rotate-tokens', 'finish'])).err).toMatch(/not committed/);
     expect(hashTree(join(dir, 'pki'))).toEqual(before);
     await ok(['synth']);
-    commit(dir);
+    gitCommit(dir);
     for (const c of ['kt-k2p', 'ncloud-nks', 'nhn-nks']) expect(tokenSecrets(dir, c)).toEqual([TOKEN, `${TOKEN}-2`]);
     const early = await run(['pki', 'rotate-tokens', 'finish']);
     expect(early.code).toBe(1);
@@ -88,13 +80,13 @@ describe('rotate-tokens (Istio)', () => {
     expect(JSON.stringify(remote)).toContain(token('kt', 2));
     expect(JSON.stringify(remote)).not.toContain(token('kt', 1));
     await ok(['synth']);
-    commit(dir);
+    gitCommit(dir);
 
     expect(await ok(['pki', 'rotate-tokens', 'finish'])).toMatch(/the links use generation 2/);
     await ok(['synth']);
     for (const c of ['kt-k2p', 'ncloud-nks', 'nhn-nks']) expect(tokenSecrets(dir, c)).toEqual([`${TOKEN}-2`]);
     await ok(['check']);
-    commit(dir);
+    gitCommit(dir);
     expect(await ok(['pki', 'rotate-tokens', 'status'])).toMatch(/the links use the reader tokens of generation 2; no rotation open/);
   }, 60_000);
 
@@ -107,22 +99,14 @@ describe('rotate-tokens (Istio)', () => {
 });
 
 describe('rotate-tokens (Linkerd)', () => {
-  const fleetText = (): string => {
-    const fx = fixture();
-    const keys = Object.values(fx.clusters);
-    return editFleet((d) => {
-      d.setIn(['spec', 'secrets', 'operators'], d.createNode([fx.operator.recipient]));
-      d.setIn(['spec', 'clusters', 0, 'ageRecipient'], keys[0]!.recipient);
-      d.setIn(['spec', 'clusters', 1, 'ageRecipient'], keys[1]!.recipient);
-    }, readFileSync(join(ROOT, 'examples', 'linkerd-kpaas.yaml'), 'utf8'));
-  };
+  const fleetText = (): string => withFixtureKeys(exampleText('linkerd-kpaas'));
 
   it('begin delivers meshfleet\'s second remote-access token beside the chart\'s, in mesh-config', async () => {
     const dir = tempDir('meshfleet-tokens-');
     writeFileSync(join(dir, 'fleet.yaml'), fleetText());
     const args = ['--fleet', join(dir, 'fleet.yaml')];
     expect((await runMain(['synth', ...args])).code).toBe(0);
-    commit(dir);
+    gitCommit(dir);
     const begun = await runMain(['pki', 'rotate-tokens', 'begin', ...args]);
     expect(begun.code, begun.err).toBe(0);
     expect((await runMain(['synth', ...args])).code).toBe(0);
