@@ -220,7 +220,7 @@ export async function prepare(options: WorkspaceOptions, { inMemoryOnly, validat
   const rules = mesh.ca?.sopsRules(fleet, posixPath(relative(p.fleetDir, p.pkiDir)), DEFAULT_OUT) ?? [];
   const store = await openStore({ p, fleet, mesh, engine: modules.engine, rules, inMemoryOnly, reviewStore });
   const repo = repoPath(p.fleetPath, p.outDir);
-  const rendered = render({ fleet, plan: plan(fleet, modules, store.pki, options.fleet, undefined, locate), ...modules, pki: store.pki, repoPath: repo, notices: store.pendingRevocations });
+  const rendered = render({ fleet, plan: plan(fleet, modules, store.pki, options.fleet, undefined, locate), ...modules, pki: store.pki, repoPath: repo, notices: [...store.rotationNotice, ...store.pendingRevocations] });
   if (validateSchemas) validate(rendered);
   return { ...store, p, fleet, modules, warnings, rendered, sopsPath: join(p.fleetDir, '.sops.yaml'), sopsText: sopsConfig(rules), locate };
 }

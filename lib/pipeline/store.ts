@@ -16,6 +16,8 @@ import { MESHES } from '../mesh/registry';
 import { lockHolder } from '../output/lock';
 import { assertOwnStore, assertStoreComplete, fileReader, readOnce, type StoreKind } from '../pki/files';
 import { readRevocations, revocationsSection } from '../pki/revocations';
+import { readTrust, rotationStatus } from '../pki/rotation';
+import { readTokens, tokenStatus } from '../pki/tokens';
 import { applyReview, misplacedFiles, needsChange, reviewPki, reviewProblem, reviewReport, type PkiReview } from '../pki/revoke';
 import { checkKeys, mismatchLines } from '../pki/status';
 import { assertNoPendingPki, recoverPki } from '../pki/transaction';
@@ -52,6 +54,8 @@ export interface OpenedStore {
   readonly pkiChange?: { readonly writes: ReadonlyMap<string, string>; readonly deletes: readonly string[]; readonly report: readonly string[] };
   /** Revocations recorded in the store (after this command's change), as dist/README.md lists them. */
   readonly pendingRevocations: readonly string[];
+  /** dist/README.md's note at the top while a root or token rotation is open (pki/root-rotation.yaml, pki/link-tokens.yaml). */
+  readonly rotationNotice: readonly string[];
 }
 
 export interface OpenStoreInput {
@@ -138,7 +142,8 @@ export async function openStore({ p, fleet, mesh, engine, rules, inMemoryOnly, r
     if (mismatches.length > 0) throw new UsageError(`a certificate in ${pkiLabel} does not match its private key:\n${mismatches.map((m) => `  - ${m}`).join('\n')}`);
   }
   const pendingRevocations = mesh.ca ? revocationsSection(readRevocations(reader, pkiLabel)) : [];
-  return { pki, ...(newPki ? { newPki } : {}), pkiLabel, ...(recovered ? { recovered } : {}), ...(pkiChange ? { pkiChange } : {}), pendingRevocations };
+  const rotationNotice = mesh.ca ? rotationInProgress(mesh, fleet, reader, pkiLabel) : [];
+  return { pki, ...(newPki ? { newPki } : {}), pkiLabel, ...(recovered ? { recovered } : {}), ...(pkiChange ? { pkiChange } : {}), pendingRevocations, rotationNotice };
 }
 
 /**
@@ -183,4 +188,17 @@ export function misplaced(ca: CaProfile, fleet: Fleet, pkiDir: string, read: Fil
 /** The store's fleet-wide files (root, trust anchor, ClusterMesh CA): recovery never deletes them. */
 export function trustRoot(mesh: MeshModule, fleet: Fleet): string[] {
   return (mesh.ca?.files(fleet) ?? []).filter((f) => f.cluster === undefined).map((f) => f.path);
+}
+
+/** The note at the top of dist/README.md while a rotation is open: where it stands and the next command. */
+function rotationInProgress(mesh: MeshModule, fleet: Fleet, read: FileReader, label: string): string[] {
+  const lines: string[] = [];
+  const rr = mesh.ca?.rootRotation;
+  const rootPem = rr ? read(rr.rootCert) : undefined;
+  const trust = rr && rootPem !== undefined ? readTrust(read, rr, label, rootPem) : undefined;
+  if (rr && trust?.state) lines.push(`- **The ${rr.rootName} is being replaced.** ${rotationStatus(trust, fleet, rr).split('\n').join(' ')} ("Rotating certificates" says what to wait for.)`);
+  const tokens = mesh.link?.tokens;
+  const state = tokens ? readTokens(read, label) : undefined;
+  if (tokens && state?.next) lines.push(`- **The ${tokens.name}s are rotating.** ${tokenStatus(state, tokens.name)}`);
+  return lines.length > 0 ? ['## Rotation in progress', '', ...lines, ''] : [];
 }

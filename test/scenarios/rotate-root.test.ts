@@ -158,6 +158,8 @@ describe.skipIf(!hasOpenssl)('rotate-root: every phase, every mesh', () => {
     await step(['check']);
     for (const c of clusters) expect(fps((await READERS[mesh]!(dir, c)).bundle).sort()).toEqual([certFingerprint(oldRoot), certFingerprint(newRoot)].sort());
     await verifyAll(dir, clusters, READERS[mesh]!);
+    // the runbook says at the top that a rotation is open, and what comes next
+    expect(readFileSync(join(dir, 'dist', 'README.md'), 'utf8')).toMatch(/## Rotation in progress\n\n- \*\*The .* is being replaced\.\*\* rotation of the .*both trusted, no cluster re-issued yet/);
     gitCommit(dir, 'begin');
 
     // next: every cluster, one commit
@@ -185,6 +187,7 @@ describe.skipIf(!hasOpenssl)('rotate-root: every phase, every mesh', () => {
     for (const c of clusters) expect(fps((await READERS[mesh]!(dir, c)).bundle)).toEqual([certFingerprint(newRoot)]);
     expect(await everyKey(dir)).not.toContain(oldKeyPem);
     expect(existsSync(join(dir, 'pki', 'root-rotation.yaml'))).toBe(false);
+    expect(readFileSync(join(dir, 'dist', 'README.md'), 'utf8')).not.toContain('## Rotation in progress');
     gitCommit(dir, 'finish');
     expect(await step(['pki', 'rotate-root', 'status'])).toMatch(/no rotation open/);
   }, 120_000);

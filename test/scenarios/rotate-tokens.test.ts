@@ -67,6 +67,7 @@ describe('rotate-tokens (Istio)', () => {
     await ok(['synth']);
     gitCommit(dir);
     for (const c of ['kt-k2p', 'ncloud-nks', 'nhn-nks']) expect(tokenSecrets(dir, c)).toEqual([TOKEN, `${TOKEN}-2`]);
+    expect(readFileSync(join(dir, 'dist', 'README.md'), 'utf8')).toContain('- **The reader tokens are rotating.** rotating the reader tokens: generation 1 → 2; the links use generation 1.');
     const early = await run(['pki', 'rotate-tokens', 'finish']);
     expect(early.code).toBe(1);
     expect(early.err).toMatch(/the links still use the reader tokens of generation 1: removing them now would cut every link/);
