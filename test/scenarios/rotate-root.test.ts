@@ -99,6 +99,7 @@ const CASES: Case[] = [
   { name: 'Istio multi-primary', fleet: () => withFixtureKeys(exampleText('istio-two-primaries'), ['spec', 'mesh', 'istio', 'ca', 'keyType']), mesh: 'istio', root: 'root-cert.pem', rootKey: 'root-key.sops.yaml' },
   { name: 'Istio primary-remote', fleet: () => withFixtureKeys(exampleText('istio-primary-remote-argocd'), ['spec', 'mesh', 'istio', 'ca', 'keyType']), mesh: 'istio', root: 'root-cert.pem', rootKey: 'root-key.sops.yaml' },
   { name: 'Linkerd', fleet: () => withFixtureKeys(exampleText('linkerd-kpaas')), mesh: 'linkerd', root: 'trust-anchor.pem', rootKey: 'trust-anchor-key.sops.yaml' },
+  { name: 'Linkerd under Argo CD', fleet: () => withFixtureKeys(exampleText('linkerd-kpaas-argocd')), mesh: 'linkerd', root: 'trust-anchor.pem', rootKey: 'trust-anchor-key.sops.yaml' },
   { name: 'Cilium ClusterMesh', fleet: () => withFixtureKeys(exampleText('cilium-clustermesh'), ['spec', 'mesh', 'cilium', 'ca', 'keyType']), mesh: 'cilium', root: 'cilium-ca.pem', rootKey: 'cilium-ca-key.sops.yaml' },
 ];
 
