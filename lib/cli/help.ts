@@ -7,7 +7,7 @@ import { meshfleetVersion } from '../root';
 export const HELP = `Usage: npm run synth -- [options]
        npm run diff -- [--base <git ref>] [--markdown] [options]
        npm run check -- [--strict] [options]
-       npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>> [options]
+       npm run pki -- <status|issue <cluster>|rotate <cluster>|rekey|revoked <holder>|rotate-root <phase>|rotate-tokens <phase>> [options]
        npm run link -- [options]
        npm run preflight -- [-o json] [--fleet <file>]
        meshfleet <command> [options]      (the installed tool: the same commands,
@@ -30,6 +30,13 @@ pki rekey            re-encrypt pki/ to the recipients fleet.yaml names now
 pki revoked <holder> the revocation checklist of a cluster (or "operator <n>",
                      or an age recipient) that left the fleet is done: drop it
                      from pki/revocations.yaml and dist/README.md
+pki rotate-root begin|next [<cluster>]|finish|status
+                     replace the root of trust in three committed phases:
+                     every cluster trusts old and new, each is re-issued,
+                     then the old root goes; nothing stops meanwhile
+pki rotate-tokens begin|finish|status
+                     rotate the link credentials in two committed phases: a
+                     second token beside the first, \`link\`, then the first goes
 link                 read what each cluster's peers need from it (Istio: reader
                      token; Linkerd: remote-access token, gateway address)
                      through its kubeconfig context; write pki/links/
@@ -90,7 +97,7 @@ The output folder holds exactly what fleet.yaml describes: files of clusters
 that left the fleet are removed; clusters/<cluster>/flux-system/ (written by
 \`flux bootstrap\`) is never written, removed or read.
 
-One writing command at a time: synth, pki issue|rotate|rekey and link take
+One writing command at a time: synth, pki issue|rotate|rekey|rotate-root|rotate-tokens and link take
 .meshfleet.lock beside the fleet file (a second one refuses, naming the
 first) and first complete or roll back a pki/ change that a killed command
 left. synth --check, check, diff and pki status only read: they report such
