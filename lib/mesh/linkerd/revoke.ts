@@ -29,12 +29,16 @@ export function linkerdRevocationSteps(input: RevocationInput): string[] {
   const steps: string[] = [];
   const anchorReadable = readable.includes(ANCHOR_KEY);
   if (anchorReadable) steps.push(`The trust anchor key (\`${pkiLabel}/${ANCHOR_KEY}\`) was readable: with it anyone can issue identities every cluster trusts. Replace the anchor: ${newAnchor()}.`);
+  const generation = linkGeneration(readTokens(read, pkiLabel));
   for (const from of fleet.clusters) {
     const paths = fleet.clusters.map((to) => to.name).concat(holder).flatMap((to) => CREDENTIAL_NAMESPACES.map((ns) => credentialsPath(to, from.name, ns)));
     if (!paths.some((p) => readable.includes(p))) continue;
     steps.push(`Rotate ${from.name}'s remote-access token (carried by ${credentialsName(from.name)}): ` +
-      `\`kubectl ${shellFlag('--context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} delete secret ${remoteAccessToken(linkGeneration(readTokens(read, pkiLabel)))}\` (the old token stops working), ` +
-      `re-create it from the release (\`helm ${shellFlag('--kube-context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} get manifest linkerd-multicluster | kubectl ${shellFlag('--context', from.context)} apply -f -\`), ` +
+      `\`kubectl ${shellFlag('--context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} delete secret ${remoteAccessToken(generation)}\` (the old token stops working), ` +
+      // The first token is the chart's; later ones are meshfleet's, re-applied by mesh-config.
+      (generation === 1
+        ? `re-create it from the release (\`helm ${shellFlag('--kube-context', from.context)} --namespace=${MULTICLUSTER_NAMESPACE} get manifest linkerd-multicluster | kubectl ${shellFlag('--context', from.context)} apply -f -\`), `
+        : 'let the mesh-config stage re-create it with a new token, ') +
       'then `npm run link`, `npm run synth`, commit.');
   }
   if (!anchorReadable) {
