@@ -3,9 +3,9 @@ import { displayPath } from '../format/paths';
 import { prepare, SchemaError, validate } from '../pipeline';
 import { driftLines, outTree, pendingLinks, sopsStale } from '../pipeline/drift';
 import { endOfLifeLine } from '../contracts/support';
-import { deliveredByObjects, deliveredTrust, storeTrustOf } from '../pipeline/rotation';
+import { deliveredByObjects, deliveredTrust } from '../pipeline/rotation';
 import { fileReader } from '../pki/files';
-import { trustProofs } from '../pki/rotation';
+import { storeTrustOf, trustProofs } from '../pki/rotation';
 import { attentionLines, EXPIRY_WARNING_DAYS, rotationNotices } from '../pki/status';
 import { COMMON, json, noArguments, wantsJson, type Command, type CommandOptions } from './command';
 
@@ -43,7 +43,8 @@ async function check(options: CommandOptions, out: (s: string) => void, err: (s:
     if (!(e instanceof SchemaError)) throw e;
     problems.push(`objects fail their schema (a bug in meshfleet, or a value fleet.yaml passes through unchecked: fix that value; otherwise report it):\n${e.failures.map((f) => `    ${f}`).join('\n')}`);
   }
-  const drift = driftLines(outTree(x.p.outDir), x.rendered);
+  const onDisk = outTree(x.p.outDir);
+  const drift = driftLines(onDisk, x.rendered);
   if (drift.length > 0) {
     problems.push(`${options.out} is not what ${options.fleet} renders to (a stale or hand-edited ${options.out}: run \`npm run synth\` and commit the result); compared with the rendering, ${options.out} has:\n${drift.map((l) => `  ${l}`).join('\n')}`);
   }
@@ -62,9 +63,12 @@ async function check(options: CommandOptions, out: (s: string) => void, err: (s:
   }
   // The root of trust, proved offline in every phase of a rotation (and outside one).
   const rr = ca?.rootRotation;
-  const trust = rr ? storeTrustOf(rr, fileReader(x.p.pkiDir), displayPath(x.p.pkiDir)) : undefined;
+  const read = fileReader(x.p.pkiDir);
+  const trust = rr ? storeTrustOf(rr, read, displayPath(x.p.pkiDir)) : undefined;
   if (rr && trust) {
-    const proofs = trustProofs(x.fleet, fileReader(x.p.pkiDir), rr, trust, drift.length === 0 ? deliveredByObjects(x.rendered.emitted, rr) : deliveredTrust(outTree(x.p.outDir), rr), displayPath(x.p.pkiDir), options.out!);
+    // What the output delivers: the rendering's own objects when the folder is what it renders to.
+    const delivered = drift.length === 0 ? deliveredByObjects(x.rendered.emitted, rr) : deliveredTrust(onDisk, rr);
+    const proofs = trustProofs(x.fleet, read, rr, trust, delivered, displayPath(x.p.pkiDir), options.out!);
     if (proofs.problems.length > 0) problems.push(`the fleet's trust does not hold together:\n${proofs.problems.map((l) => `    ${l}`).join('\n')}`);
     for (const w of proofs.warnings) (options.strict ? problems : warnings).push(w);
   }

@@ -12,8 +12,8 @@ import { recordRevocations, reviewPki, reviewReport } from '../pki/revoke';
 import { markRevoked } from '../pki/revocations';
 import { attentionLines, checkKeys, EXPIRY_WARNING_DAYS, formatStatus, mismatchLines, needsAttention, withKeyChecks } from '../pki/status';
 import { commitPkiChanges } from '../pki/transaction';
-import { beginRotation, finishRotation, reissueUnderNewRoot, rotationStatus } from '../pki/rotation';
-import { assertCommitted, assertPhaseCommitted, storeTrustOf } from '../pipeline/rotation';
+import { beginRotation, finishRotation, reissueUnderNewRoot, rotationStatus, storeTrustOf } from '../pki/rotation';
+import { assertCommitted, assertPhaseCommitted } from '../pipeline/rotation';
 import { beginTokenRotation, finishTokenRotation, readTokens, tokenStatus } from '../pki/tokens';
 import { COMMON, json, wantsJson, type Command } from './command';
 

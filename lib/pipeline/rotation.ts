@@ -8,22 +8,18 @@ import { spawnSync } from 'node:child_process';
 import { relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { RootRotation } from '../contracts/mesh';
-import type { DeliveredTrust, FileReader, StoreTrust } from '../contracts/store';
-import type { ReleaseRef } from '../contracts/engine';
+import type { DeliveredTrust } from '../contracts/store';
 import type { Tree } from '../contracts/tree';
 import type { KubeObject } from '../kube';
 import { UsageError } from '../errors';
 import type { Fleet } from '../fleet/types';
 import { displayPath, posixPath } from '../format/paths';
-import { ENGINES } from '../gitops/registry';
 import { fileReader } from '../pki/files';
-import { readTrust, trustChanges, trustProofs } from '../pki/rotation';
+import { storeTrustOf, trustChanges, trustProofs } from '../pki/rotation';
 import { gitRoot } from '../review/tree';
 import { outTree } from './drift';
+import { clusterOf, releasesAmong } from './upgrades';
 import type { Paths } from './workspace';
-
-/** The cluster an output path delivers to (manifests/<cluster>/…, clusters/<cluster>/…). */
-const clusterOf = (path: string): string | undefined => /^(?:manifests|clusters)\/([^/]+)\//.exec(path)?.[1];
 
 /** Per cluster, what an output tree delivers to its trust, as the mesh reads it from the cluster's Secrets and Helm releases. */
 export function deliveredTrust(tree: Tree, rr: RootRotation): Map<string, DeliveredTrust> {
@@ -45,32 +41,16 @@ export function deliveredByObjects(entries: Iterable<{ readonly path: string; re
   for (const { path, object } of entries) {
     const cluster = clusterOf(path);
     if (!cluster) continue;
-    byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), object as Record<string, unknown>]);
+    const list = byCluster.get(cluster);
+    if (list) list.push(object as Record<string, unknown>);
+    else byCluster.set(cluster, [object as Record<string, unknown>]);
   }
   const out = new Map<string, DeliveredTrust>();
   for (const [cluster, objects] of byCluster) {
-    const releases: ReleaseRef[] = [];
-    for (const obj of objects) {
-      if (obj.kind !== 'HelmRelease' && obj.kind !== 'Application') continue;
-      for (const engine of Object.values(ENGINES)) {
-        try {
-          const ref = engine.releaseOf(obj as unknown as KubeObject, objects as unknown as KubeObject[]);
-          if (ref) releases.push(ref);
-        } catch {
-          // a hand-edited object without a version: synth replaces it
-        }
-      }
-    }
-    const d = rr.delivered(objects, releases);
+    const d = rr.delivered(objects, releasesAmong(objects as unknown as KubeObject[]));
     if (d) out.set(cluster, d);
   }
   return out;
-}
-
-/** The store's trust, for a mesh that can rotate its root; undefined when the store is not there yet. */
-export function storeTrustOf(rr: RootRotation, read: FileReader, label: string): StoreTrust | undefined {
-  const rootPem = read(rr.rootCert);
-  return rootPem === undefined ? undefined : readTrust(read, rr, label, rootPem);
 }
 
 /**

@@ -16,7 +16,7 @@ import { MESHES } from '../mesh/registry';
 import { lockHolder } from '../output/lock';
 import { assertOwnStore, assertStoreComplete, fileReader, readOnce, type StoreKind } from '../pki/files';
 import { readRevocations, revocationsSection } from '../pki/revocations';
-import { readTrust, rotationStatus } from '../pki/rotation';
+import { rotationStatus, storeTrustOf } from '../pki/rotation';
 import { readTokens, tokenStatus } from '../pki/tokens';
 import { applyReview, misplacedFiles, needsChange, reviewPki, reviewProblem, reviewReport, type PkiReview } from '../pki/revoke';
 import { checkKeys, mismatchLines } from '../pki/status';
@@ -194,8 +194,7 @@ export function trustRoot(mesh: MeshModule, fleet: Fleet): string[] {
 function rotationInProgress(mesh: MeshModule, fleet: Fleet, read: FileReader, label: string): string[] {
   const lines: string[] = [];
   const rr = mesh.ca?.rootRotation;
-  const rootPem = rr ? read(rr.rootCert) : undefined;
-  const trust = rr && rootPem !== undefined ? readTrust(read, rr, label, rootPem) : undefined;
+  const trust = rr ? storeTrustOf(rr, read, label) : undefined;
   if (rr && trust?.state) lines.push(`- **The ${rr.rootName} is being replaced.** ${rotationStatus(trust, fleet, rr).split('\n').join(' ')} ("Rotating certificates" says what to wait for.)`);
   const tokens = mesh.link?.tokens;
   const state = tokens ? readTokens(read, label) : undefined;

@@ -15,7 +15,23 @@ import type { Fleet } from '../fleet/types';
 import type { ReleaseRef } from '../contracts/engine';
 
 /** The cluster an output path delivers to (manifests/<cluster>/…, clusters/<cluster>/…); undefined for the others. */
-const clusterOf = (path: string): string | undefined => /^(?:manifests|clusters)\/([^/]+)\//.exec(path)?.[1];
+export const clusterOf = (path: string): string | undefined => /^(?:manifests|clusters)\/([^/]+)\//.exec(path)?.[1];
+
+/** The Helm releases among one cluster's objects, as every engine reads its own delivery objects. */
+export function releasesAmong(objs: readonly KubeObject[]): ReleaseRef[] {
+  const out: ReleaseRef[] = [];
+  for (const obj of objs) {
+    for (const engine of Object.values(ENGINES)) {
+      try {
+        const ref = engine.releaseOf(obj, objs);
+        if (ref) out.push(ref);
+      } catch {
+        // a hand-edited object without a version: synth replaces it
+      }
+    }
+  }
+  return out;
+}
 
 /** The paths whose bytes differ between two trees (either side's alone included). */
 const changedPaths = (a: Tree, b: Tree): Set<string> => new Set([...a.keys(), ...b.keys()].filter((p) => a.get(p) !== b.get(p)));
@@ -28,17 +44,7 @@ function releasesIn(tree: Tree, only?: ReadonlySet<string>): Map<string, Release
     const cluster = clusterOf(path);
     if (!cluster || !path.endsWith('.yaml') || !(text.includes('kind: HelmRelease') || text.includes('kind: Application'))) continue;
     const objs = parseAllDocuments(text).map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => o !== null && typeof o === 'object');
-    for (const obj of objs) {
-      for (const engine of Object.values(ENGINES)) {
-        let ref;
-        try {
-          ref = engine.releaseOf(obj, objs);
-        } catch {
-          continue; // a hand-edited object without a version: synth replaces it
-        }
-        if (ref) out.set(`${cluster}/${ref.name}`, ref);
-      }
-    }
+    for (const ref of releasesAmong(objs)) out.set(`${cluster}/${ref.name}`, ref);
   }
   return out;
 }

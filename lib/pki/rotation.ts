@@ -35,6 +35,9 @@ export const nextPath = (path: string): string => path.replace(/(\.sops\.yaml|\.
 /** A fingerprint as people compare them: its first eight hex digits. */
 export const shortFingerprint = (fp: string): string => fp.replace(/:/g, '').slice(0, 8);
 
+/** A set of roots as messages and diff name them: `{3f2a9c1b, 9d0e4f7a}`. */
+const named = (fps: readonly string[]): string => `{${fps.map(shortFingerprint).join(', ')}}`;
+
 /** The state file, checked; undefined when no rotation is open. */
 export function readRotation(read: FileReader, label: string): RotationState | undefined {
   const text = read(ROTATION_FILE);
@@ -72,6 +75,30 @@ export function readTrust(read: FileReader, rr: Pick<RootRotation, 'rootCert'>, 
   if (fingerprintOf(nextPem) !== state.to) throw new UsageError(`${label}/${next} is not the new root ${label}/${ROTATION_FILE} names (${shortFingerprint(state.to)}): ${restore}`);
   return { rootPem, nextPem, state };
 }
+
+/** The store's trust, for a mesh that can rotate its root; undefined when the store has no root yet. */
+export function storeTrustOf(rr: Pick<RootRotation, 'rootCert'>, read: FileReader, label: string): StoreTrust | undefined {
+  const rootPem = read(rr.rootCert);
+  return rootPem === undefined ? undefined : readTrust(read, rr, label, rootPem);
+}
+
+/**
+ * The roots a status lists: the root, and the new one of an open rotation. A broken rotation file
+ * leaves the root alone here; the store's readers name it with the repair.
+ */
+export function statusRoots(read: FileReader, rr: Pick<RootRotation, 'rootCert'>, label: string): string[] {
+  const rootPem = read(rr.rootCert);
+  if (rootPem === undefined) return [];
+  try {
+    return rootsOf(readTrust(read, rr, label, rootPem));
+  } catch {
+    return [rootPem];
+  }
+}
+
+/** The store-relative key file that signs for a cluster in the store's phase: the root's, or the new root's once the cluster is re-issued. */
+export const signingKeyPath = (trust: StoreTrust, cluster: string, rootKey: string): string =>
+  (trust.nextPem !== undefined && signingRoot(trust, cluster) === trust.nextPem ? nextPath(rootKey) : rootKey);
 
 const fingerprintOf = (pem: string): string => {
   try {
@@ -254,8 +281,9 @@ export interface TrustProofs {
 export function trustProofs(fleet: Fleet, read: FileReader, rr: RootRotation, trust: StoreTrust, delivered: ReadonlyMap<string, DeliveredTrust>, label: string, out: string): TrustProofs {
   const lines: string[] = [];
   const warnings: string[] = [];
-  const named = (list: readonly string[]): string => `{${list.map(shortFingerprint).join(', ')}}`;
   const holders = fleet.clusters.filter((c) => rr.holdsTrust?.(fleet, c) ?? true);
+  // Outputs written before meshfleet recorded trust were outside any rotation: the store's root.
+  const trustsOf = (d: DeliveredTrust): readonly string[] => d.trusts ?? [fingerprintOf(trust.rootPem)];
   for (const c of holders) {
     const signer = rr.signerOf(read, c.name, trust);
     if (signer === undefined) continue; // the store's reader names a missing certificate
@@ -270,14 +298,13 @@ export function trustProofs(fleet: Fleet, read: FileReader, rr: RootRotation, tr
       warnings.push(`${c.name}'s ${rr.certName} outlives the root it chains to (made before meshfleet capped it): it is cut at the root's end; \`npm run pki -- rotate ${c.name}\` re-issues it within the root's lifetime`);
     }
     const want = bundleOf(trust, c.name).map(fingerprintOf);
-    const delivery = delivered.get(c.name);
-    const got = delivery && { ...delivery, trusts: delivery.trusts ?? [fingerprintOf(trust.rootPem)] };
+    const got = delivered.get(c.name);
     if (!got) {
       lines.push(`${out} delivers no ${rr.rootName} to ${c.name}: run \`npm run synth\` and commit`);
       continue;
     }
-    if ([...want].sort().join() !== [...got.trusts].sort().join()) {
-      lines.push(`${out} makes ${c.name} trust ${named(got.trusts)}, but ${label}/ is in the phase where it trusts ${named(want)}: run \`npm run synth\` and commit`);
+    if ([...want].sort().join() !== [...trustsOf(got)].sort().join()) {
+      lines.push(`${out} makes ${c.name} trust ${named(trustsOf(got))}, but ${label}/ is in the phase where it trusts ${named(want)}: run \`npm run synth\` and commit`);
     }
     if (got.signer !== undefined && got.signer !== fingerprintOf(signer) && !(signer === root && got.signer === fingerprintOf(root))) {
       lines.push(`${out} gives ${c.name} another ${rr.certName} than ${label}/ holds: run \`npm run synth\` and commit`);
@@ -285,7 +312,7 @@ export function trustProofs(fleet: Fleet, read: FileReader, rr: RootRotation, tr
     for (const p of holders) {
       const peer = delivered.get(p.name);
       if (p === c || !peer) continue;
-      const peerTrusts = peer.trusts ?? [fingerprintOf(trust.rootPem)];
+      const peerTrusts = trustsOf(peer);
       if (!peerTrusts.includes(fingerprintOf(root))) {
         lines.push(`${p.name} does not trust the root ${shortFingerprint(fingerprintOf(root))} ${c.name}'s ${rr.certName} chains to (${p.name} trusts ${named(peerTrusts)}): traffic from ${c.name} would fail; run \`npm run synth\` and commit`);
       }
@@ -299,15 +326,14 @@ export function trustChanges(before: ReadonlyMap<string, DeliveredTrust>, after:
   const lines: string[] = [];
   // Outputs written before meshfleet recorded trust were outside any rotation: the store's root.
   const root = fingerprintOf(rootPem);
-  const named = (list: readonly string[]): string => `{${list.map(shortFingerprint).join(', ')}}`;
   for (const cluster of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     const was = before.get(cluster);
     const now = after.get(cluster);
     if (!was || !now) continue;
-    const a = { ...was, trusts: was.trusts ?? [root] };
-    const b = { ...now, trusts: now.trusts ?? [root] };
-    if (named([...a.trusts].sort()) !== named([...b.trusts].sort())) lines.push(`${cluster} trusts ${named(a.trusts)} → ${named(b.trusts)}`);
-    if (a.signer !== b.signer && a.signer && b.signer) lines.push(`${cluster}: ${rr.certName} re-issued (${shortFingerprint(a.signer)} → ${shortFingerprint(b.signer)})`);
+    const a = was.trusts ?? [root];
+    const b = now.trusts ?? [root];
+    if (named([...a].sort()) !== named([...b].sort())) lines.push(`${cluster} trusts ${named(a)} → ${named(b)}`);
+    if (was.signer !== now.signer && was.signer && now.signer) lines.push(`${cluster}: ${rr.certName} re-issued (${shortFingerprint(was.signer)} → ${shortFingerprint(now.signer)})`);
   }
   return lines;
 }

@@ -1,4 +1,5 @@
 /** `npm run pki -- status`: one row per certificate, whatever mesh's CA store it is; and whether each certificate's key matches it. */
+import { nextPath } from './rotation';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { AlteredFileError, dataKey, decryptWithKey, parseSopsText, type Tree } from '../sops/sops';
 import { CERT_SHA256_ANNOTATION } from './files';
@@ -122,6 +123,11 @@ export function certRow(file: string, pem: string | undefined, chainOk: (c: X509
 /** The row of a store's self-signed root of trust at `file`. */
 export function rootRow(file: string, pem: string | undefined, now: Date): StatusRow {
   return { ...certRow(file, pem, (c) => c.checkIssued(c) && c.verify(c.publicKey), now), root: true };
+}
+
+/** The rows of a store's roots: the root at `file` (`pem`), and the new one of an open rotation (`roots[1]`, at its `.next` name). */
+export function rootRows(file: string, pem: string | undefined, roots: readonly string[], now: Date): StatusRow[] {
+  return [rootRow(file, pem, now), ...(roots.length > 1 ? [rootRow(nextPath(file), roots[1], now)] : [])];
 }
 
 /** Rows that fail `check` and `pki status`: missing, not chaining, or expiring within the warning window. */

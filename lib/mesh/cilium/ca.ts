@@ -19,10 +19,10 @@ import { UsageError } from '../../errors';
 import type { Cluster, Fleet } from '../../fleet/types';
 import { createRoot, type KeyPairPem } from '../../pki/certs';
 import { CERT_SHA256_ANNOTATION, certFingerprint, encryptedFile, fileReader, unique, withCertFingerprint } from '../../pki/files';
-import { nextPath, readRotation, readTrust, rootsOf } from '../../pki/rotation';
+import { nextPath, readRotation, readTrust, rootsOf, statusRoots } from '../../pki/rotation';
 import { pemBlocks } from '../../format/pem';
 import { minorOf } from '../../format/semver';
-import { rootRow } from '../../pki/status';
+import { rootRows } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
@@ -152,14 +152,7 @@ export async function rekeyCiliumPki(fleet: Fleet, pkiDir: string): Promise<stri
 export function ciliumPkiStatus(_fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
   const read = fileReader(pkiDir);
   const pem = read(CA_CERT);
-  const rows = [rootRow(CA_CERT, pem, now)];
-  try {
-    const roots = pem ? rootsOf(readTrust(read, ciliumRootRotation, displayPath(pkiDir), pem)) : [];
-    if (roots.length > 1) rows.push(rootRow(nextPath(CA_CERT), roots[1], now));
-  } catch {
-    // a broken rotation file: the readers name it
-  }
-  return rows;
+  return rootRows(CA_CERT, pem, statusRoots(read, ciliumRootRotation, displayPath(pkiDir)), now);
 }
 
 /** The fingerprint of the CA a cluster's copy holds (its plaintext annotation); undefined when unrecorded. */

@@ -22,8 +22,8 @@ import type { Cluster, Fleet } from '../../fleet/types';
 import { createIntermediate, createRoot, type KeyPairPem } from '../../pki/certs';
 import { CERT_SHA256_ANNOTATION, encryptedFile, fileReader, readCert, readSopsFile, TRUST_SHA256_ANNOTATION, unique, withCertFingerprint, withTrustFingerprints } from '../../pki/files';
 import { readTokens, type TokenState } from '../../pki/tokens';
-import { bundleOf, chainsTo, nextPath, readTrust, rootsOf, signingRoot } from '../../pki/rotation';
-import { certRow, rootRow } from '../../pki/status';
+import { bundleOf, chainsTo, nextPath, readTrust, signingKeyPath, signingRoot, statusRoots } from '../../pki/rotation';
+import { certRow, rootRows } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { pathPrefix, escapeRegex } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
@@ -131,8 +131,10 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
   if (rootCertPem === undefined) {
     throw new UsageError(`${pkiLabel}/${ROOT_CERT} is missing, so no cluster certificate can be checked. Restore it from git; a new root means re-issuing every cluster.`);
   }
-  readCert(rootCertPem, `${pkiLabel}/${ROOT_CERT}`);
+  // Each root parsed once, not per cluster (a synth of 100 clusters reads them all).
+  const rootCert = readCert(rootCertPem, `${pkiLabel}/${ROOT_CERT}`);
   const trust = readTrust(read, istioRootRotation, pkiLabel, rootCertPem);
+  const nextCert = trust.nextPem === undefined ? undefined : readCert(trust.nextPem, `${pkiLabel}/${nextPath(ROOT_CERT)}`);
   const clusters = new Map<string, { certPem: string; cacerts: string }>();
   for (const c of fleet.clusters) {
     const certPem = read(caCertPath(c.name));
@@ -145,7 +147,7 @@ export function readIstioPki(read: FileReader, fleet: Fleet, pkiLabel: string): 
     const cert = readCert(certPem, `${pkiLabel}/${caCertPath(c.name)}`);
     const signer = signingRoot(trust, c.name);
     const signerFile = signer === rootCertPem ? ROOT_CERT : nextPath(ROOT_CERT);
-    const signerCert = readCert(signer, `${pkiLabel}/${signerFile}`);
+    const signerCert = signer === rootCertPem ? rootCert : nextCert!;
     if (!cert.checkIssued(signerCert) || !cert.verify(signerCert.publicKey)) {
       problems.push(`${pkiLabel}/${caCertPath(c.name)} is not signed by ${pkiLabel}/${signerFile}: run \`npm run pki -- rotate ${c.name}\`.`);
     }
@@ -176,23 +178,13 @@ export function istioPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): 
   const read = fileReader(pkiDir);
   const rootPem = read(ROOT_CERT);
   if (rootPem) readCert(rootPem, `${pkiDir}/${ROOT_CERT}`); // unreadable: the error names the file and the repair
-  const roots = rootPem ? trustedRoots(read, rootPem, pkiDir) : [];
-  const rows = [rootRow(ROOT_CERT, rootPem, now)];
-  if (roots.length > 1) rows.push(rootRow(nextPath(ROOT_CERT), roots[1], now));
+  const roots = statusRoots(read, istioRootRotation, displayPath(pkiDir));
+  const rows = rootRows(ROOT_CERT, rootPem, roots, now);
   for (const c of fleet.clusters) {
     const pem = read(caCertPath(c.name));
     rows.push(certRow(caCertPath(c.name), pem, () => !!pem && roots.some((r) => chainsTo(pem, r)), now));
   }
   return rows;
-}
-
-/** The roots a status reads: the root, and the new one of an open rotation (a broken rotation file shows as the root alone; the readers name it). */
-function trustedRoots(read: FileReader, rootPem: string, pkiDir: string): string[] {
-  try {
-    return rootsOf(readTrust(read, istioRootRotation, displayPath(pkiDir), rootPem));
-  } catch {
-    return [rootPem];
-  }
 }
 
 async function rootKeyPair(pkiDir: string, identities: readonly string[] = operatorIdentities(), keyPath = ROOT_KEY): Promise<KeyPairPem> {
@@ -218,8 +210,7 @@ export async function issueIntermediate(fleet: Fleet, pkiDir: string, name: stri
   // During a root rotation a cluster already re-issued under the new root stays under it, trusting both.
   const read = fileReader(pkiDir);
   const trust = readTrust(read, istioRootRotation, displayPath(pkiDir), read(ROOT_CERT) ?? '');
-  const underNext = trust.nextPem !== undefined && signingRoot(trust, cluster.name) === trust.nextPem;
-  const root = await rootKeyPair(pkiDir, undefined, underNext ? nextPath(ROOT_KEY) : ROOT_KEY);
+  const root = await rootKeyPair(pkiDir, undefined, signingKeyPath(trust, cluster.name, ROOT_KEY));
   commitPkiChanges(pkiDir, await issueFiles(fleet, cluster, root, undefined, bundleOf(trust, cluster.name)));
   return `${replace ? 'rotated' : 'issued'} the intermediate CA of ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/. ` +
     'istiod picks up a new intermediate with the same root without a restart.';

@@ -24,9 +24,9 @@ import type { Cluster, Fleet } from '../../fleet/types';
 import { createSigningCa, type KeyPairPem } from '../../pki/certs';
 import { CERT_SHA256_ANNOTATION, certFingerprint, encryptedFile, fileReader, unique, withCertFingerprint } from '../../pki/files';
 import { readTokens, type TokenState } from '../../pki/tokens';
-import { chainsTo, nextPath, readTrust, rootsOf, signingRoot } from '../../pki/rotation';
+import { chainsTo, nextPath, readTrust, signingKeyPath, signingRoot, statusRoots } from '../../pki/rotation';
 import { pemBlocks } from '../../format/pem';
-import { certRow, rootRow } from '../../pki/status';
+import { certRow, rootRows } from '../../pki/status';
 import { commitPkiChanges } from '../../pki/transaction';
 import { escapeRegex, pathPrefix } from '../../sops/config';
 import { operatorIdentities } from '../../sops/identity';
@@ -135,6 +135,9 @@ export function readLinkerdPki(read: FileReader, fleet: Fleet, pkiLabel: string)
     throw new UsageError(`${pkiLabel}/${ANCHOR_CERT} is missing, so no identity issuer can be checked. Restore it from git; a new trust anchor means re-issuing every cluster.`);
   }
   const trust = readTrust(read, linkerdRootRotation, pkiLabel, anchorPem);
+  // Each anchor parsed once, not per cluster.
+  const anchor = new X509Certificate(anchorPem);
+  const nextAnchor = trust.nextPem === undefined ? undefined : new X509Certificate(trust.nextPem);
   const problems: string[] = [];
   const clusters = new Map<string, { issuerPem: string; issuerSecret: string }>();
   for (const c of fleet.clusters) {
@@ -146,7 +149,7 @@ export function readLinkerdPki(read: FileReader, fleet: Fleet, pkiLabel: string)
       continue;
     }
     const signer = signingRoot(trust, c.name);
-    if (!signedBy(new X509Certificate(issuerPem), new X509Certificate(signer))) {
+    if (!signedBy(new X509Certificate(issuerPem), signer === anchorPem ? anchor : nextAnchor!)) {
       problems.push(`${pkiLabel}/${issuerCertPath(c.name)} is not signed by ${pkiLabel}/${signer === anchorPem ? ANCHOR_CERT : nextPath(ANCHOR_CERT)}: run \`npm run pki -- rotate ${c.name}\`.`);
     }
     const have = recipientsOf(parse(secret) as Tree);
@@ -182,14 +185,8 @@ export function readLinkerdPki(read: FileReader, fleet: Fleet, pkiLabel: string)
 export function linkerdPkiStatus(fleet: Fleet, pkiDir: string, now = new Date()): StatusRow[] {
   const read = fileReader(pkiDir);
   const anchorPem = read(ANCHOR_CERT);
-  let anchors = anchorPem ? [anchorPem] : [];
-  try {
-    if (anchorPem) anchors = rootsOf(readTrust(read, linkerdRootRotation, displayPath(pkiDir), anchorPem));
-  } catch {
-    // a broken rotation file: the readers name it; the status shows the anchor alone
-  }
-  const rows = [rootRow(ANCHOR_CERT, anchorPem, now)];
-  if (anchors.length > 1) rows.push(rootRow(nextPath(ANCHOR_CERT), anchors[1], now));
+  const anchors = statusRoots(read, linkerdRootRotation, displayPath(pkiDir));
+  const rows = rootRows(ANCHOR_CERT, anchorPem, anchors, now);
   for (const c of fleet.clusters) {
     const pem = read(issuerCertPath(c.name));
     rows.push(certRow(issuerCertPath(c.name), pem, () => !!pem && anchors.some((a) => chainsTo(pem, a, true)), now));
@@ -218,8 +215,7 @@ export async function issueLinkerdIssuer(fleet: Fleet, pkiDir: string, name: str
   // During a rotation a cluster already re-issued under the new anchor stays under it.
   const read = fileReader(pkiDir);
   const trust = readTrust(read, linkerdRootRotation, displayPath(pkiDir), read(ANCHOR_CERT) ?? '');
-  const underNext = trust.nextPem !== undefined && signingRoot(trust, cluster.name) === trust.nextPem;
-  commitPkiChanges(pkiDir, await issuerFiles(fleet, cluster, await anchorKeyPair(pkiDir, undefined, underNext ? nextPath(ANCHOR_KEY) : ANCHOR_KEY)));
+  commitPkiChanges(pkiDir, await issuerFiles(fleet, cluster, await anchorKeyPair(pkiDir, undefined, signingKeyPath(trust, cluster.name, ANCHOR_KEY))));
   return `${replace ? 'rotated' : 'issued'} the identity issuer of ${cluster.name}; run \`npm run synth\` and commit pki/ and dist/. ` +
     'The identity controller reloads linkerd-identity-issuer when the Secret changes; proxies keep working because the trust anchor is the same.';
 }
